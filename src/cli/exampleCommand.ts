@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { DEFAULT_THRESHOLD } from '../core/threshold';
+import { writeExampleSweep } from '../example/exampleSweep';
+import { listExamples } from '../queries/examples';
+import { buildReport, type ReportJson } from '../queries/report';
+import { indexPaths } from '../store/indexer';
+import { IndexStore } from '../store/indexStore';
+import { fmt, snippet, table } from './format';
+
+/** `premem example`: the newcomer's first run, from generated files to a report, in one go. */
+export async function runExample(
+  opts: { outDir: string | undefined; db: string | undefined },
+  io: { out(t: string): void; err(t: string): void },
+  formatReport: (r: ReportJson) => string,
+): Promise<void> {
+  const dir = writeExampleSweep(resolve(opts.outDir ?? '.premem/example-sweep'));
+  const store = await IndexStore.open(resolve(opts.db ?? '.premem/index.sqlite'));
+  try {
+    const outcomes = await indexPaths(store, [dir]);
+    io.err(`example sweep: ${dir} (${outcomes.filter((o) => o.action !== 'unchanged').length} runs indexed)`);
+    const runs = await Promise.all(outcomes.map(async (o) => (await store.runByPath(o.path))!));
+    const options = { threshold: DEFAULT_THRESHOLD, samplePreference: null };
+    const report = await buildReport(store, runs, options);
+    io.out(formatReport(report.json));
+    const fast = report.analyses[report.analyses.length - 1]!;
+    const examples = await store.examples(fast.run.id);
+    const question = new Map(examples.map((e) => [e.index, e.question]));
+    io.out(`\nLowest pre-memorization accuracy in ${fast.run.name} (memorized, never solved on its own):`);
+    io.out(
+      table(
+        ['index', 'pre-mem acc', 'train acc', 'memorized at', 'question'],
+        listExamples(fast, examples, 'premem', 5).map((r) => [
+          String(r.index),
+          fmt(r.preMemorizationAccuracy.at(-1)),
+          fmt(r.trainAccuracy.at(-1)),
+          r.memorizationStep === null ? 'never' : `step ${r.memorizationStep}`,
+          snippet(question.get(r.index) ?? null, 70),
+        ]),
+        new Set([4]),
+      ),
+    );
+    io.out(`\nNext: premem examples ${fast.run.path} --sort premem --limit 10`);
+  } finally {
+    await store.close();
+  }
+}

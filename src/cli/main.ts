@@ -1,0 +1,309 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
+import { parseThreshold } from '../core/threshold';
+import { InputError } from '../ingest/errors';
+import { discoverRuns } from '../ingest/runLayout';
+import { curate, EXAMPLE_SORTS, exampleJson, exportLine, listExamples, type ExampleSort } from '../queries/examples';
+import { buildReport, type ReportJson } from '../queries/report';
+import { analyseRun, type AnalysisOptions } from '../queries/runAnalysis';
+import { indexPaths, type IndexOutcome } from '../store/indexer';
+import { IndexStore, type StoredRun } from '../store/indexStore';
+import { fmt, snippet, table } from './format';
+import { runExample } from './exampleCommand';
+
+const USAGE = `premem: pre-memorization train accuracy for LLM fine-tuning runs (Kang et al. 2024)
+
+usage:
+  premem index <dir>... [--db FILE]
+  premem report <dir>... [--db FILE] [--ppl-threshold P | --loglog-threshold T] [--sample-set A,B,...] [--json]
+  premem examples <run> [same options] [--sort dataset|premem|memorization|accuracy] [--limit N] [--json]
+  premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
+  premem flag <run> <index>... [--db FILE] [--note TEXT] [--remove]
+  premem flags [--db FILE] [--json]
+  premem example [--out DIR] [--db FILE]     generate the bundled example sweep, index it and report on it
+
+<dir> is a run (a folder with checkpoint-<step> sub-folders) or a sweep (a folder of runs).
+The index defaults to .premem/index.sqlite under the current folder; run folders are never written to.
+Memorized means ln(ln(perplexity)) < T (default T = -2.3, the authors' GSM8K choice) or perplexity < P.`;
+
+const OPTIONS = {
+  db: { type: 'string' },
+  'ppl-threshold': { type: 'string' },
+  'loglog-threshold': { type: 'string' },
+  'sample-set': { type: 'string' },
+  json: { type: 'boolean' },
+  sort: { type: 'string' },
+  limit: { type: 'string' },
+  strategy: { type: 'string' },
+  count: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  note: { type: 'string' },
+  remove: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** A mistake in how the command was called, as opposed to in the user's files. */
+class UsageError extends Error {}
+
+function wholeNumber(text: string | undefined, flag: string, min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || text.trim() === '') throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
+  return n;
+}
+
+function analysisOptions(v: Values): AnalysisOptions {
+  let threshold;
+  try {
+    threshold = parseThreshold(v['ppl-threshold'], v['loglog-threshold']);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const sets = v['sample-set']?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? null;
+  if (sets !== null && sets.length === 0) throw new UsageError('--sample-set needs at least one name');
+  return { threshold, samplePreference: sets };
+}
+
+interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+function describeOutcome(o: IndexOutcome, seconds: number): string {
+  switch (o.action) {
+    case 'unchanged':
+      return `unchanged  ${o.name}`;
+    case 'indexed':
+      return `indexed    ${o.name}: ${o.checkpointsRead} checkpoints (${seconds.toFixed(2)} s)`;
+    case 'updated':
+      return `updated    ${o.name}: ${o.checkpointsRead} checkpoints read, ${o.checkpointsRemoved} removed (${seconds.toFixed(2)} s)`;
+  }
+}
+
+/** Indexes (incrementally) and returns the stored runs for the given folders, in folder order. */
+async function ensureIndexed(store: IndexStore, dirs: readonly string[], io: Output, verbose: boolean): Promise<StoredRun[]> {
+  const runs: StoredRun[] = [];
+  for (const dir of dirs) {
+    for (const layout of discoverRuns(dir)) {
+      const t0 = performance.now();
+      const [outcome] = await indexPaths(store, [layout.path]);
+      if (verbose || outcome!.action !== 'unchanged') io.err(describeOutcome(outcome!, (performance.now() - t0) / 1000));
+      runs.push((await store.runByPath(layout.path))!);
+    }
+  }
+  return runs;
+}
+
+export function formatReport(report: ReportJson): string {
+  const parts: string[] = [];
+  const t = report.threshold;
+  parts.push(`memorized: ln(ln(ppl)) < ${fmt(t.loglog, 3)}  (perplexity < ${fmt(t.perplexity, 4)})`);
+  for (const run of report.runs) {
+    parts.push('');
+    parts.push(`${run.name}  ${run.checkpoints[0]?.examples ?? 0} examples  ${run.path}`);
+    parts.push(
+      table(
+        ['step', 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'train set', 'test set'],
+        run.checkpoints.map((c) => [
+          String(c.step),
+          fmt(c.train_accuracy),
+          fmt(c.pre_memorization_accuracy),
+          fmt(c.memorized_fraction),
+          fmt(c.test_accuracy),
+          c.sample_sets.train,
+          c.sample_sets.test ?? '-',
+        ]),
+        new Set([5, 6]),
+      ),
+    );
+  }
+  parts.push('');
+  const f = report.fit;
+  parts.push(
+    f.slope === null
+      ? `fit: needs at least two checkpoints with test accuracy and some spread (have ${f.points})`
+      : `fit over ${f.points} checkpoints: test accuracy = ${fmt(f.slope)} x pre-memorization accuracy + ${fmt(f.intercept)}   R^2 = ${fmt(f.r2)}`,
+  );
+  return parts.join('\n');
+}
+
+async function withStore<T>(v: Values, body: (store: IndexStore) => Promise<T>): Promise<T> {
+  const store = await IndexStore.open(resolve(v.db ?? '.premem/index.sqlite'));
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function oneRun(positionals: readonly string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one run folder`);
+  return positionals[0]!;
+}
+
+async function singleRun(store: IndexStore, dir: string, io: Output): Promise<StoredRun> {
+  const runs = await ensureIndexed(store, [dir], io, false);
+  if (runs.length !== 1) throw new UsageError(`${resolve(dir)} is a sweep of ${runs.length} runs; name one run`);
+  return runs[0]!;
+}
+
+/**
+ * `--loglog-threshold -2.3` must work as written, but parseArgs takes "-2.3" for an option.
+ * A string option always consumes the next token, so bind them before parsing.
+ */
+export function bindOptionValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    const spec = name !== null ? (OPTIONS as Record<string, { type: string }>)[name] : undefined;
+    if (spec?.type === 'string' && i + 1 < argv.length) {
+      out.push(`${a}=${argv[++i]}`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+export async function main(argv: readonly string[], io: Output): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: bindOptionValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.err(`premem: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (v.version) {
+    io.out(require('../../package.json').version as string);
+    return 0;
+  }
+  if (v.help || command === undefined || command === 'help') {
+    io.out(USAGE);
+    return command === undefined && !v.help ? 2 : 0;
+  }
+  try {
+    switch (command) {
+      case 'index': {
+        if (rest.length === 0) throw new UsageError('index needs at least one run or sweep folder');
+        await withStore(v, (store) => ensureIndexed(store, rest, io, true));
+        return 0;
+      }
+      case 'report': {
+        if (rest.length === 0) throw new UsageError('report needs at least one run or sweep folder');
+        const options = analysisOptions(v);
+        const report = await withStore(v, async (store) => buildReport(store, await ensureIndexed(store, rest, io, false), options));
+        io.out(v.json ? JSON.stringify(report.json) : formatReport(report.json));
+        return 0;
+      }
+      case 'examples': {
+        const dir = oneRun(rest, 'examples');
+        const options = analysisOptions(v);
+        const sort = (v.sort ?? 'dataset') as ExampleSort;
+        if (!EXAMPLE_SORTS.includes(sort)) throw new UsageError(`--sort must be one of ${EXAMPLE_SORTS.join(', ')}`);
+        const limit = wholeNumber(v.limit, '--limit');
+        await withStore(v, async (store) => {
+          const run = await singleRun(store, dir, io);
+          const analysis = await analyseRun(store, run, options);
+          const examples = await store.examples(run.id);
+          const rows = listExamples(analysis, examples, sort, limit);
+          if (v.json) {
+            io.out(rows.map((r) => JSON.stringify(exampleJson(r))).join('\n'));
+            return;
+          }
+          const question = new Map(examples.map((e) => [e.index, e.question]));
+          io.out(
+            table(
+              ['index', 'pre-mem acc', 'train acc', 'memorized at', 'category', 'question'],
+              rows.map((r) => [
+                String(r.index),
+                fmt(r.preMemorizationAccuracy.at(-1)),
+                fmt(r.trainAccuracy.at(-1)),
+                r.memorizationStep === null ? 'never' : `step ${r.memorizationStep}`,
+                r.category,
+                snippet(question.get(r.index) ?? null),
+              ]),
+              new Set([4, 5]),
+            ),
+          );
+        });
+        return 0;
+      }
+      case 'export': {
+        const dir = oneRun(rest, 'export');
+        const options = analysisOptions(v);
+        const strategy = v.strategy as CurationStrategy | undefined;
+        if (!strategy || !CURATION_STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${CURATION_STRATEGIES.join(', ')}`);
+        const count = wholeNumber(v.count, '--count', 1);
+        if (count === undefined) throw new UsageError('--count K is required');
+        if (!v.out) throw new UsageError('--out FILE is required');
+        const seed = wholeNumber(v.seed, '--seed') ?? 0;
+        const written = await withStore(v, async (store) => {
+          const run = await singleRun(store, dir, io);
+          const chosen = curate(await analyseRun(store, run, options), await store.examples(run.id), await store.flags(run.path), strategy, count, seed);
+          writeFileSync(v.out!, chosen.map((c) => exportLine(c) + '\n').join(''));
+          return { chosen: chosen.length, texts: chosen.some((c) => c.record !== null) };
+        });
+        io.err(`wrote ${written.chosen} examples (${written.texts ? 'dataset records' : 'indices only: the run has no dataset file'}) to ${v.out}`);
+        return 0;
+      }
+      case 'flag': {
+        const [dir, ...indexTexts] = rest;
+        if (dir === undefined || indexTexts.length === 0) throw new UsageError('flag needs a run folder and at least one example index');
+        const indices = indexTexts.map((t) => wholeNumber(t, 'an example index')!);
+        await withStore(v, async (store) => {
+          const run = await singleRun(store, dir, io);
+          const known = new Set((await store.examples(run.id)).map((e) => e.index));
+          const unknown = indices.filter((i) => !known.has(i));
+          if (unknown.length) throw new UsageError(`run ${run.name} does not analyse example(s) ${unknown.join(', ')}`);
+          for (const i of indices) {
+            if (v.remove) {
+              const removed = await store.removeFlag(run.path, i);
+              io.err(`${removed ? 'unflagged' : 'was not flagged:'} ${run.name} #${i}`);
+            } else {
+              await store.setFlag(run.path, i, v.note ?? '');
+              io.err(`flagged ${run.name} #${i}${v.note ? `: ${v.note}` : ''}`);
+            }
+          }
+        });
+        return 0;
+      }
+      case 'flags': {
+        const flags = await withStore(v, (store) => store.flags());
+        if (v.json) {
+          io.out(JSON.stringify(flags.map((f) => ({ run: f.runPath, index: f.index, note: f.note, created_at: f.createdAt, updated_at: f.updatedAt }))));
+        } else {
+          io.out(flags.length === 0 ? 'no flags' : table(['run', 'index', 'note'], flags.map((f) => [f.runPath, String(f.index), f.note]), new Set([0, 2])));
+        }
+        return 0;
+      }
+      case 'example': {
+        await runExample({ outDir: v.out, db: v.db }, io, formatReport);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`premem: ${e.message}\n(see premem --help)`);
+      return 2;
+    }
+    if (e instanceof InputError) {
+      io.err(`premem: error: ${e.message}`);
+      return 1;
+    }
+    const err = e as Error;
+    io.err(`premem: error: ${err.message}`);
+    if (process.env['PREMEM_DEBUG']) io.err(err.stack ?? '');
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+import { isMemorized, type MemorizationThreshold } from './threshold';
+import { numpyMean } from './numpySum';
+
+/**
+ * What a run looks like to the metric: checkpoints in step order, each with one value per
+ * analysed example (in the run's analysis order, i.e. `subsample_idxs` order).
+ */
+export interface MetricInput {
+  /** Sample accuracy per checkpoint and example: correct samples / samples. */
+  readonly accuracy: readonly Float64Array[];
+  /** Reference-solution perplexity per checkpoint and example (NaN where unknown). */
+  readonly perplexity: readonly Float64Array[];
+}
+
+export type ExampleCategory =
+  /** Some sample was correct at a checkpoint before the one where memorization began. */
+  | 'solved-before-memorized'
+  /** Memorized, and no sample was correct at any earlier checkpoint. */
+  | 'memorized-before-solved'
+  | 'never-memorized';
+
+export interface RunMetrics {
+  readonly checkpoints: number;
+  readonly examples: number;
+  /** memorized[j][i] as 0/1. */
+  readonly memorized: readonly Uint8Array[];
+  /** premem[j][i] = min(acc[j][i], max_{k<=j} acc[k][i] * !memorized[k][i]). */
+  readonly preMemorization: readonly Float64Array[];
+  /** Index of the first memorized checkpoint per example, -1 when never memorized. */
+  readonly memorizationCheckpoint: Int32Array;
+}
+
+export function checkInputShape(input: MetricInput): { checkpoints: number; examples: number } {
+  const checkpoints = input.accuracy.length;
+  if (input.perplexity.length !== checkpoints) {
+    throw new RangeError(`accuracy has ${checkpoints} checkpoints but perplexity has ${input.perplexity.length}`);
+  }
+  const examples = checkpoints === 0 ? 0 : input.accuracy[0]!.length;
+  for (let j = 0; j < checkpoints; j++) {
+    if (input.accuracy[j]!.length !== examples || input.perplexity[j]!.length !== examples) {
+      throw new RangeError(`checkpoint ${j} has ${input.accuracy[j]!.length} accuracies and ${input.perplexity[j]!.length} perplexities; expected ${examples}`);
+    }
+  }
+  return { checkpoints, examples };
+}
+
+/** The paper's per-example quantities. Pure and allocation-light: called on every threshold change. */
+export function computeRunMetrics(input: MetricInput, threshold: MemorizationThreshold): RunMetrics {
+  const { checkpoints, examples } = checkInputShape(input);
+  const memorized = Array.from({ length: checkpoints }, () => new Uint8Array(examples));
+  const preMemorization = Array.from({ length: checkpoints }, () => new Float64Array(examples));
+  const memorizationCheckpoint = new Int32Array(examples).fill(-1);
+  for (let i = 0; i < examples; i++) {
+    let best = 0;
+    for (let j = 0; j < checkpoints; j++) {
+      const acc = input.accuracy[j]![i]!;
+      const mem = isMemorized(input.perplexity[j]![i]!, threshold);
+      memorized[j]![i] = mem ? 1 : 0;
+      if (mem) {
+        if (memorizationCheckpoint[i] === -1) memorizationCheckpoint[i] = j;
+      } else if (acc > best) {
+        best = acc;
+      }
+      preMemorization[j]![i] = acc < best ? acc : best;
+    }
+  }
+  return { checkpoints, examples, memorized, preMemorization, memorizationCheckpoint };
+}
+
+export function categorize(input: MetricInput, metrics: RunMetrics, example: number): ExampleCategory {
+  const first = metrics.memorizationCheckpoint[example]!;
+  if (first === -1) return 'never-memorized';
+  for (let j = 0; j < first; j++) {
+    if (input.accuracy[j]![example]! > 0) return 'solved-before-memorized';
+  }
+  return 'memorized-before-solved';
+}
+
+export interface CheckpointSummary {
+  readonly trainAccuracy: number;
+  readonly preMemorizationAccuracy: number;
+  readonly memorizedFraction: number;
+}
+
+/** Dataset means per checkpoint, summed in numpy's order over the analysis order. */
+export function summarizeCheckpoints(input: MetricInput, metrics: RunMetrics): CheckpointSummary[] {
+  const out: CheckpointSummary[] = [];
+  for (let j = 0; j < metrics.checkpoints; j++) {
+    let memorizedCount = 0;
+    for (const m of metrics.memorized[j]!) memorizedCount += m;
+    out.push({
+      trainAccuracy: numpyMean(input.accuracy[j]!),
+      preMemorizationAccuracy: numpyMean(metrics.preMemorization[j]!),
+      memorizedFraction: metrics.examples === 0 ? NaN : memorizedCount / metrics.examples,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+/**
+ * Which sample set stands for a checkpoint and split. The authors took, per checkpoint and
+ * split, the first set present in this order; we do the same, then fall back to any other
+ * set (alphabetically) so runs with other names still work without configuration.
+ */
+export const AUTHORS_SAMPLE_PREFERENCE: readonly string[] = [
+  'types5_seed2_temp0.8',
+  'types50_seed2_temp0.8',
+  'types5_seed2',
+  'types50_seed2',
+  'types10_seed2_temp0.8',
+];
+
+/**
+ * `preference` null: the authors' order, then the rest. An explicit list is strict: a
+ * checkpoint with none of the named sets has no choice (null), so a user's list is never
+ * silently replaced by something else.
+ */
+export function chooseSampleSet(available: readonly string[], preference: readonly string[] | null): string | null {
+  const order = preference ?? AUTHORS_SAMPLE_PREFERENCE;
+  for (const name of order) if (available.includes(name)) return name;
+  if (preference !== null) return null;
+  return [...available].sort()[0] ?? null;
+}

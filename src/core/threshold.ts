@@ -1,0 +1,66 @@
+/**
+ * When an example counts as memorized at a checkpoint: its reference solution's perplexity
+ * is below a threshold. Users give it either as a plain perplexity or, as the paper does,
+ * in ln(ln(ppl)) form (GSM8K: -2.3, MATH: -1.7).
+ */
+export type MemorizationThreshold =
+  | { readonly kind: 'perplexity'; readonly value: number }
+  | { readonly kind: 'loglog'; readonly value: number };
+
+/** The authors' GSM8K choice; about ppl < 1.1055. */
+export const DEFAULT_THRESHOLD: MemorizationThreshold = { kind: 'loglog', value: -2.3 };
+
+export interface ThresholdDescription {
+  readonly kind: 'perplexity' | 'loglog';
+  readonly value: number;
+  /** The same cut in both forms, so a report can be read either way. */
+  readonly perplexity: number;
+  readonly loglog: number;
+}
+
+export function describeThreshold(t: MemorizationThreshold): ThresholdDescription {
+  return t.kind === 'loglog'
+    ? { kind: t.kind, value: t.value, perplexity: Math.exp(Math.exp(t.value)), loglog: t.value }
+    : { kind: t.kind, value: t.value, perplexity: t.value, loglog: Math.log(Math.log(t.value)) };
+}
+
+/**
+ * Memorized iff the perplexity is below the threshold.
+ *
+ * Edge cases are decided here, once, for every front end:
+ * - NaN (no evidence) is never memorized.
+ * - +Infinity is never memorized.
+ * - ppl <= 1 (ln ln undefined or -Infinity) counts as memorized in ln-ln form: a perplexity
+ *   of one or below can only come from a model that reproduces the reference exactly
+ *   (values below one are rounding). numpy agrees for ppl == 1 (ln ln 1 = -inf) and would
+ *   silently say "not memorized" for ppl < 1 (NaN comparison); we choose the meaningful answer.
+ * The comparison itself is written as the authors wrote it, `log(log(ppl)) < t`, not as
+ * `ppl < exp(exp(t))`, so that values next to the cut fall on the same side as in their arrays.
+ */
+export function isMemorized(ppl: number, t: MemorizationThreshold): boolean {
+  if (Number.isNaN(ppl) || ppl === Infinity) return false;
+  if (t.kind === 'perplexity') return ppl < t.value;
+  if (ppl <= 1) return true;
+  return Math.log(Math.log(ppl)) < t.value;
+}
+
+export function parseThreshold(ppl: string | undefined, loglog: string | undefined): MemorizationThreshold {
+  if (ppl !== undefined && loglog !== undefined) {
+    throw new RangeError('give either --ppl-threshold or --loglog-threshold, not both');
+  }
+  if (ppl !== undefined) {
+    const value = Number(ppl);
+    if (!Number.isFinite(value) || value <= 1) {
+      throw new RangeError(`--ppl-threshold must be a number above 1 (perplexities are >= 1), got "${ppl}"`);
+    }
+    return { kind: 'perplexity', value };
+  }
+  if (loglog !== undefined) {
+    const value = Number(loglog);
+    if (!Number.isFinite(value) || loglog.trim() === '') {
+      throw new RangeError(`--loglog-threshold must be a finite number such as -2.3, got "${loglog}"`);
+    }
+    return { kind: 'loglog', value };
+  }
+  return DEFAULT_THRESHOLD;
+}

@@ -1,0 +1,70 @@
+/**
+ * The one in-memory shape every layout is read into. Train arrays are already in the run's
+ * analysis order (`subsample_idxs` order), so everything downstream is layout-blind.
+ */
+export type Split = 'train' | 'test';
+
+/** Sample codes as the authors write them: 0 correct, 1 wrong, 2 no answer found. */
+export const CODE_CORRECT = 0;
+
+export interface SampleSetData {
+  readonly split: Split;
+  /** e.g. `types5_seed2_temp0.8`: the file-name part after `answer_` (or after `samples_`). */
+  readonly name: string;
+  readonly samplesPerQuestion: number;
+  readonly questions: number;
+  /** questions x samplesPerQuestion, row-major. */
+  readonly codes: Uint8Array;
+  /** Same layout as codes, when the pipeline kept the texts. */
+  readonly texts: readonly string[] | null;
+  readonly source: string;
+}
+
+export interface CheckpointData {
+  readonly step: number;
+  readonly dir: string;
+  readonly fingerprint: string;
+  /** From trainer_state.json when present. */
+  readonly epoch: number | null;
+  readonly trainLoss: number | null;
+  /** One per analysed example; NaN where unknown. */
+  readonly perplexity: Float64Array;
+  readonly numTokens: Float64Array | null;
+  readonly sampleSets: readonly SampleSetData[];
+}
+
+export interface ExampleRecord {
+  /** Index in the training set. */
+  readonly index: number;
+  readonly question: string | null;
+  readonly answer: string | null;
+  readonly raw: string | null;
+}
+
+export interface RunHeader {
+  readonly path: string;
+  readonly name: string;
+  readonly sweepPath: string;
+  readonly fingerprint: string;
+  /** How many epochs the run trained, and where that came from; null when nothing says. */
+  readonly epochs: number | null;
+  readonly epochsSource: string | null;
+  /** Questions in the training split as the arrays see it. */
+  readonly trainQuestions: number;
+  readonly testQuestions: number | null;
+  /** In analysis order. */
+  readonly examples: readonly ExampleRecord[];
+  readonly testRecords: readonly ExampleRecord[] | null;
+}
+
+/** count(code == 0) per question: the numerator of the sample accuracy. */
+export function correctCounts(set: Pick<SampleSetData, 'codes' | 'questions' | 'samplesPerQuestion'>): Uint16Array | Uint32Array {
+  const n = set.samplesPerQuestion;
+  const out = n < 65536 ? new Uint16Array(set.questions) : new Uint32Array(set.questions);
+  for (let q = 0; q < set.questions; q++) {
+    let c = 0;
+    for (let k = q * n, end = k + n; k < end; k++) if (set.codes[k] === CODE_CORRECT) c++;
+    out[q] = c;
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+import { categorize, computeRunMetrics, summarizeCheckpoints, type CheckpointSummary, type ExampleCategory, type MetricInput, type RunMetrics } from '../core/metrics';
+import { chooseSampleSet } from '../core/sampleSets';
+import type { MemorizationThreshold } from '../core/threshold';
+import { InputError } from '../ingest/errors';
+import type { IndexStore, StoredCheckpoint, StoredRun } from '../store/indexStore';
+
+/** What every front end asks a run for: the threshold and the sample-set preference. */
+export interface AnalysisOptions {
+  readonly threshold: MemorizationThreshold;
+  /** null: the authors' order, then any other set. */
+  readonly samplePreference: readonly string[] | null;
+}
+
+export interface AnalysedCheckpoint {
+  readonly id: number;
+  readonly step: number;
+  readonly epoch: number | null;
+  readonly trainLoss: number | null;
+  readonly trainSet: string;
+  readonly trainSamplesPerQuestion: number;
+  readonly testSet: string | null;
+  readonly testAccuracy: number | null;
+  readonly summary: CheckpointSummary;
+}
+
+export interface RunAnalysis {
+  readonly run: StoredRun;
+  readonly checkpoints: readonly AnalysedCheckpoint[];
+  readonly input: MetricInput;
+  readonly metrics: RunMetrics;
+}
+
+/** Epoch of a checkpoint: as the Trainer recorded it, else spread evenly over the run's epochs. */
+function epochOf(c: StoredCheckpoint, run: StoredRun, lastStep: number): number | null {
+  if (c.epoch !== null) return c.epoch;
+  if (run.epochs === null || lastStep === 0) return null;
+  return (run.epochs * c.step) / lastStep;
+}
+
+/**
+ * Loads a run's stored arrays and computes its metrics at the given threshold. Thresholds are
+ * applied here, at query time, so changing one never re-reads run files.
+ */
+export async function analyseRun(store: IndexStore, run: StoredRun, options: AnalysisOptions): Promise<RunAnalysis> {
+  const stored = await store.checkpoints(run.id);
+  const lastStep = stored.length ? stored[stored.length - 1]!.step : 0;
+  const choices = stored.map((c) => {
+    const pick = (split: 'train' | 'test') =>
+      chooseSampleSet(
+        c.sampleSets.filter((s) => s.split === split).map((s) => s.name),
+        options.samplePreference,
+      );
+    const train = pick('train');
+    if (train === null) {
+      const available = c.sampleSets.filter((s) => s.split === 'train').map((s) => s.name);
+      throw new InputError(c.dir, `none of the sample sets ${options.samplePreference?.join(', ')} is here (available: ${available.join(', ')})`);
+    }
+    return { c, train, test: pick('test') };
+  });
+  const counts = await store.correctCounts(choices.map(({ c, train }) => ({ checkpointId: c.id, split: 'train' as const, name: train })));
+  const ppl = await store.perplexities(stored.map((c) => c.id));
+
+  const accuracy = choices.map(({ c, train }) => {
+    const n = c.sampleSets.find((s) => s.split === 'train' && s.name === train)!.samplesPerQuestion;
+    const correct = counts.get(`${c.id}/train/${train}`)!;
+    const acc = new Float64Array(correct.length);
+    // count / n is exactly numpy's mean of the 0/1 "correct" row (the sum of 0/1 is exact).
+    for (let i = 0; i < correct.length; i++) acc[i] = correct[i]! / n;
+    return acc;
+  });
+  const input: MetricInput = { accuracy, perplexity: stored.map((c) => ppl.get(c.id)!) };
+  const metrics = computeRunMetrics(input, options.threshold);
+  const summaries = summarizeCheckpoints(input, metrics);
+
+  const checkpoints = choices.map(({ c, train, test }, j): AnalysedCheckpoint => {
+    const trainSet = c.sampleSets.find((s) => s.split === 'train' && s.name === train)!;
+    const testSet = test === null ? null : c.sampleSets.find((s) => s.split === 'test' && s.name === test)!;
+    return {
+      id: c.id,
+      step: c.step,
+      epoch: epochOf(c, run, lastStep),
+      trainLoss: c.trainLoss,
+      trainSet: train,
+      trainSamplesPerQuestion: trainSet.samplesPerQuestion,
+      testSet: test,
+      testAccuracy: testSet ? testSet.correctTotal / (testSet.questions * testSet.samplesPerQuestion) : null,
+      summary: summaries[j]!,
+    };
+  });
+  return { run, checkpoints, input, metrics };
+}
+
+export interface ExampleFigures {
+  readonly position: number;
+  readonly index: number;
+  readonly trainAccuracy: number[];
+  readonly perplexity: number[];
+  readonly memorized: boolean[];
+  readonly memorizationStep: number | null;
+  readonly memorizationEpoch: number | null;
+  readonly preMemorizationAccuracy: number[];
+  readonly category: ExampleCategory;
+}
+
+export function exampleFigures(a: RunAnalysis, position: number, index: number): ExampleFigures {
+  const J = a.checkpoints.length;
+  const first = a.metrics.memorizationCheckpoint[position]!;
+  const col = (arrs: readonly ArrayLike<number>[]) => Array.from({ length: J }, (_, j) => arrs[j]![position]!);
+  return {
+    position,
+    index,
+    trainAccuracy: col(a.input.accuracy),
+    perplexity: col(a.input.perplexity),
+    memorized: col(a.metrics.memorized).map((m) => m === 1),
+    memorizationStep: first === -1 ? null : a.checkpoints[first]!.step,
+    memorizationEpoch: first === -1 ? null : a.checkpoints[first]!.epoch,
+    preMemorizationAccuracy: col(a.metrics.preMemorization),
+    category: categorize(a.input, a.metrics, position),
+  };
+}

@@ -1,0 +1,299 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from '../ingest/runData';
+import { correctCounts } from '../ingest/runData';
+import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
+import { Database, type SqlValue } from './db';
+import { ensureSchema } from './schema';
+
+export interface StoredRun {
+  readonly id: number;
+  readonly path: string;
+  readonly name: string;
+  readonly sweepPath: string;
+  readonly fingerprint: string;
+  readonly epochs: number | null;
+  readonly epochsSource: string | null;
+  readonly trainQuestions: number;
+  readonly testQuestions: number | null;
+  readonly hasDataset: boolean;
+  readonly indexedAt: string;
+}
+
+export interface StoredSampleSet {
+  readonly split: Split;
+  readonly name: string;
+  readonly samplesPerQuestion: number;
+  readonly questions: number;
+  readonly correctTotal: number;
+  readonly hasTexts: boolean;
+}
+
+export interface StoredCheckpoint {
+  readonly id: number;
+  readonly step: number;
+  readonly dir: string;
+  readonly fingerprint: string;
+  readonly epoch: number | null;
+  readonly trainLoss: number | null;
+  readonly sampleSets: readonly StoredSampleSet[];
+}
+
+export interface StoredExample {
+  readonly position: number;
+  readonly index: number;
+  readonly question: string | null;
+  readonly answer: string | null;
+  readonly record: string | null;
+}
+
+export interface Flag {
+  readonly runPath: string;
+  readonly index: number;
+  readonly note: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const BATCH_ROWS = 400;
+
+/**
+ * The SQLite index: every SQL statement of the product lives in this class. Writes are one
+ * transaction per run, so a failed ingest leaves the previous state; flags are never touched
+ * by anything but the flag methods.
+ */
+export class IndexStore {
+  private constructor(readonly db: Database, readonly file: string) {}
+
+  static async open(file: string): Promise<IndexStore> {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const db = await Database.open(file);
+    try {
+      await ensureSchema(db);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return new IndexStore(db, file);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  // ---- runs -------------------------------------------------------------------------------
+
+  private static toRun(r: Record<string, SqlValue>): StoredRun {
+    return {
+      id: r['id'] as number,
+      path: r['path'] as string,
+      name: r['name'] as string,
+      sweepPath: r['sweep_path'] as string,
+      fingerprint: r['fingerprint'] as string,
+      epochs: r['epochs'] as number | null,
+      epochsSource: r['epochs_source'] as string | null,
+      trainQuestions: r['train_questions'] as number,
+      testQuestions: r['test_questions'] as number | null,
+      hasDataset: r['has_dataset'] === 1,
+      indexedAt: r['indexed_at'] as string,
+    };
+  }
+
+  async runs(): Promise<StoredRun[]> {
+    return (await this.db.all('SELECT * FROM runs ORDER BY sweep_path, name')).map(IndexStore.toRun);
+  }
+
+  async runByPath(path: string): Promise<StoredRun | undefined> {
+    const r = await this.db.get('SELECT * FROM runs WHERE path = ?', [path]);
+    return r && IndexStore.toRun(r);
+  }
+
+  async checkpoints(runId: number): Promise<StoredCheckpoint[]> {
+    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
+    const sets = await this.db.all(
+      `SELECT s.checkpoint_id, s.split, s.name, s.samples_per_question, s.questions, s.correct_total, s.has_texts
+         FROM sample_sets s JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.run_id = ? ORDER BY s.name`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      id: r['id'] as number,
+      step: r['step'] as number,
+      dir: r['dir'] as string,
+      fingerprint: r['fingerprint'] as string,
+      epoch: r['epoch'] as number | null,
+      trainLoss: r['train_loss'] as number | null,
+      sampleSets: sets
+        .filter((s) => s['checkpoint_id'] === r['id'])
+        .map((s) => ({
+          split: s['split'] as Split,
+          name: s['name'] as string,
+          samplesPerQuestion: s['samples_per_question'] as number,
+          questions: s['questions'] as number,
+          correctTotal: s['correct_total'] as number,
+          hasTexts: s['has_texts'] === 1,
+        })),
+    }));
+  }
+
+  async perplexities(checkpointIds: readonly number[]): Promise<Map<number, Float64Array>> {
+    const rows = await this.db.all(`SELECT id, perplexity FROM checkpoints WHERE id IN (${checkpointIds.map(() => '?').join(',')})`, checkpointIds);
+    return new Map(rows.map((r) => [r['id'] as number, blobFloat64(r['perplexity'] as Buffer)]));
+  }
+
+  async numTokens(checkpointIds: readonly number[]): Promise<Map<number, Float64Array | null>> {
+    const rows = await this.db.all(`SELECT id, num_tokens FROM checkpoints WHERE id IN (${checkpointIds.map(() => '?').join(',')})`, checkpointIds);
+    return new Map(rows.map((r) => [r['id'] as number, r['num_tokens'] ? blobFloat64(r['num_tokens'] as Buffer) : null]));
+  }
+
+  /** Correct-sample counts per question for the chosen (checkpoint, split, set) triples. */
+  async correctCounts(keys: readonly { checkpointId: number; split: Split; name: string }[]): Promise<Map<string, Uint32Array>> {
+    const out = new Map<string, Uint32Array>();
+    if (keys.length === 0) return out;
+    const rows = await this.db.all(
+      `SELECT s.checkpoint_id, s.split, s.name, s.correct FROM sample_sets s
+         JOIN json_each(?) k ON s.checkpoint_id = k.value->>0 AND s.split = k.value->>1 AND s.name = k.value->>2`,
+      [JSON.stringify(keys.map((k) => [k.checkpointId, k.split, k.name]))],
+    );
+    for (const r of rows) out.set(`${r['checkpoint_id']}/${r['split']}/${r['name']}`, blobUint32(r['correct'] as Buffer));
+    return out;
+  }
+
+  /** One question's sample codes, sliced inside SQLite so the whole array never crosses over. */
+  async sampleCodes(checkpointId: number, split: Split, name: string, position: number): Promise<number[] | null> {
+    const r = await this.db.get(
+      'SELECT substr(codes, ? * samples_per_question + 1, samples_per_question) AS row FROM sample_sets WHERE checkpoint_id = ? AND split = ? AND name = ?',
+      [position, checkpointId, split, name],
+    );
+    return r ? Array.from(r['row'] as Buffer) : null;
+  }
+
+  async sampleTexts(checkpointId: number, split: Split, name: string, position: number): Promise<string[] | null> {
+    const r = await this.db.get('SELECT texts FROM sample_texts WHERE checkpoint_id = ? AND split = ? AND name = ? AND position = ?', [
+      checkpointId,
+      split,
+      name,
+      position,
+    ]);
+    return r ? (JSON.parse(inflateRawSync(r['texts'] as Buffer).toString('utf8')) as string[]) : null;
+  }
+
+  async examples(runId: number): Promise<StoredExample[]> {
+    const rows = await this.db.all('SELECT position, idx, question, answer, record FROM examples WHERE run_id = ? ORDER BY position', [runId]);
+    return rows.map((r) => ({
+      position: r['position'] as number,
+      index: r['idx'] as number,
+      question: r['question'] as string | null,
+      answer: r['answer'] as string | null,
+      record: r['record'] as string | null,
+    }));
+  }
+
+  // ---- writes -----------------------------------------------------------------------------
+
+  /** Replaces a run's row and examples; its checkpoints go with it (cascade). Inside a transaction. */
+  async replaceRun(header: RunHeader): Promise<number> {
+    await this.db.run('DELETE FROM runs WHERE path = ?', [header.path]);
+    const { lastID } = await this.db.run(
+      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, indexed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        header.path,
+        header.name,
+        header.sweepPath,
+        header.fingerprint,
+        header.epochs,
+        header.epochsSource,
+        header.trainQuestions,
+        header.testQuestions,
+        header.examples.some((e) => e.question !== null) ? 1 : 0,
+        new Date().toISOString(),
+      ],
+    );
+    await this.insertExamples('examples', lastID, header.examples, true);
+    if (header.testRecords) await this.insertExamples('test_examples', lastID, header.testRecords, false);
+    return lastID;
+  }
+
+  private async insertExamples(table: 'examples' | 'test_examples', runId: number, records: readonly ExampleRecord[], withRecord: boolean): Promise<void> {
+    const CHUNK = 20000;
+    for (let start = 0; start < records.length; start += CHUNK) {
+      const rows = records.slice(start, start + CHUNK).map((e, k) => [start + k, e.index, e.question, e.answer, ...(withRecord ? [e.raw] : [])]);
+      await this.db.run(
+        `INSERT INTO ${table}(run_id, position, idx, question, answer${withRecord ? ', record' : ''})
+         SELECT ?, value->>0, value->>1, value->>2, value->>3${withRecord ? ', value->>4' : ''} FROM json_each(?)`,
+        [runId, JSON.stringify(rows)],
+      );
+    }
+  }
+
+  async touchRun(runId: number, fingerprint: string): Promise<void> {
+    await this.db.run('UPDATE runs SET fingerprint = ?, indexed_at = ? WHERE id = ?', [fingerprint, new Date().toISOString(), runId]);
+  }
+
+  async deleteCheckpoint(runId: number, step: number): Promise<void> {
+    await this.db.run('DELETE FROM checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
+  }
+
+  async insertCheckpoint(runId: number, c: CheckpointData): Promise<void> {
+    const { lastID } = await this.db.run(
+      'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [runId, c.step, c.dir, c.fingerprint, c.epoch, c.trainLoss, float64Blob(c.perplexity), c.numTokens ? float64Blob(c.numTokens) : null],
+    );
+    for (const s of c.sampleSets) await this.insertSampleSet(lastID, s);
+  }
+
+  private async insertSampleSet(checkpointId: number, s: SampleSetData): Promise<void> {
+    const counts = correctCounts(s);
+    let total = 0;
+    for (const c of counts) total += c;
+    await this.db.run(
+      `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, s.source],
+    );
+    if (!s.texts) return;
+    const n = s.samplesPerQuestion;
+    for (let start = 0; start < s.questions; start += BATCH_ROWS) {
+      const end = Math.min(s.questions, start + BATCH_ROWS);
+      const params: SqlValue[] = [];
+      for (let q = start; q < end; q++) {
+        const texts = s.texts.slice(q * n, (q + 1) * n);
+        params.push(checkpointId, s.split, s.name, q, deflateRawSync(Buffer.from(JSON.stringify(texts), 'utf8')));
+      }
+      await this.db.run(
+        `INSERT INTO sample_texts(checkpoint_id, split, name, position, texts) VALUES ${Array.from({ length: end - start }, () => '(?, ?, ?, ?, ?)').join(', ')}`,
+        params,
+      );
+    }
+  }
+
+  // ---- flags (user data) ------------------------------------------------------------------
+
+  async setFlag(runPath: string, index: number, note: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.run(
+      `INSERT INTO flags(run_path, idx, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(run_path, idx) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at`,
+      [runPath, index, note, now, now],
+    );
+  }
+
+  async removeFlag(runPath: string, index: number): Promise<boolean> {
+    return (await this.db.run('DELETE FROM flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
+  }
+
+  async flags(runPath?: string): Promise<Flag[]> {
+    const rows = await this.db.all(
+      `SELECT run_path, idx, note, created_at, updated_at FROM flags ${runPath === undefined ? '' : 'WHERE run_path = ?'} ORDER BY run_path, idx`,
+      runPath === undefined ? [] : [runPath],
+    );
+    return rows.map((r) => ({
+      runPath: r['run_path'] as string,
+      index: r['idx'] as number,
+      note: r['note'] as string,
+      createdAt: r['created_at'] as string,
+      updatedAt: r['updated_at'] as string,
+    }));
+  }
+}

@@ -1,0 +1,90 @@
+import { RunReader } from '../ingest/runReader';
+import { discoverRuns, type RunLayout } from '../ingest/runLayout';
+import type { IndexStore } from './indexStore';
+
+export interface IndexOutcome {
+  readonly name: string;
+  readonly path: string;
+  /** `unchanged`: nothing read; `indexed`: read whole; `updated`: only changed checkpoints read. */
+  readonly action: 'unchanged' | 'indexed' | 'updated';
+  readonly checkpointsRead: number;
+  readonly checkpointsRemoved: number;
+}
+
+export interface IndexProgress {
+  readonly run: string;
+  readonly checkpoint: number;
+  readonly of: number;
+}
+
+export interface IndexOptions {
+  readonly onProgress?: (p: IndexProgress) => void;
+  /** Checked between checkpoints; a cancelled run rolls back and keeps its previous index. */
+  readonly isCancelled?: () => boolean;
+}
+
+export class IndexCancelled extends Error {
+  constructor() {
+    super('indexing cancelled');
+    this.name = 'IndexCancelled';
+  }
+}
+
+/**
+ * Brings one run's index up to date. Unchanged run: a few stats, no reads. New or changed
+ * checkpoints: only those are read. Run-level change (subsample, dataset, run.json): all of
+ * it. Everything in one transaction, so a failure halfway leaves the previous index.
+ */
+export async function indexRun(store: IndexStore, layout: RunLayout, options: IndexOptions = {}): Promise<IndexOutcome> {
+  const existing = await store.runByPath(layout.path);
+  const base = { name: layout.name, path: layout.path };
+  const reader = new RunReader(layout);
+  const progress = (i: number, of: number) => {
+    if (options.isCancelled?.()) throw new IndexCancelled();
+    options.onProgress?.({ run: layout.name, checkpoint: i, of });
+  };
+
+  if (existing && existing.fingerprint === layout.fingerprint) {
+    const stored = await store.checkpoints(existing.id);
+    const onDisk = new Map(layout.checkpoints.map((c) => [c.step, c.fingerprint]));
+    const storedFp = new Map(stored.map((c) => [c.step, c.fingerprint]));
+    const remove = stored.filter((c) => onDisk.get(c.step) !== c.fingerprint).map((c) => c.step);
+    const add = layout.checkpoints.filter((c) => storedFp.get(c.step) !== c.fingerprint);
+    if (remove.length === 0 && add.length === 0) return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
+    // A change to the first checkpoint can change the run's shape: then read everything.
+    const firstChanged = add.some((c) => c.step === layout.checkpoints[0]!.step);
+    if (!firstChanged) {
+      return store.db.transaction(async () => {
+        const header = reader.open();
+        if (header.trainQuestions !== existing.trainQuestions) {
+          throw new Error(`${layout.path}: the number of training questions changed; re-index the run from scratch`);
+        }
+        for (const step of remove) await store.deleteCheckpoint(existing.id, step);
+        for (let i = 0; i < add.length; i++) {
+          progress(i, add.length);
+          await store.insertCheckpoint(existing.id, reader.readCheckpoint(add[i]!));
+        }
+        await store.touchRun(existing.id, layout.fingerprint);
+        return { ...base, action: 'updated' as const, checkpointsRead: add.length, checkpointsRemoved: remove.filter((s) => !onDisk.has(s)).length };
+      });
+    }
+  }
+
+  return store.db.transaction(async () => {
+    const header = reader.open();
+    const runId = await store.replaceRun(header);
+    for (let i = 0; i < layout.checkpoints.length; i++) {
+      progress(i, layout.checkpoints.length);
+      await store.insertCheckpoint(runId, reader.readCheckpoint(layout.checkpoints[i]!));
+    }
+    return { ...base, action: 'indexed' as const, checkpointsRead: layout.checkpoints.length, checkpointsRemoved: 0 };
+  });
+}
+
+/** Every run under the given folders (runs or sweeps), each in its own transaction. */
+export async function indexPaths(store: IndexStore, dirs: readonly string[], options: IndexOptions = {}): Promise<IndexOutcome[]> {
+  const layouts = dirs.flatMap((d) => discoverRuns(d));
+  const out: IndexOutcome[] = [];
+  for (const layout of layouts) out.push(await indexRun(store, layout, options));
+  return out;
+}
