@@ -130,8 +130,8 @@ function decodeNumeric(bytes: Uint8Array, header: NpyHeader, file: string): Floa
       for (let i = 0; i < n; i++) {
         const lo = view.getUint32(i * 8 + (le ? 0 : 4), le);
         const hi = view.getInt32(i * 8 + (le ? 4 : 0), le);
-        // |value| <= 2^53 keeps hi within +-2^21; anything larger cannot be a count or an index.
-        if (hi > 0x1fffff || hi < -0x200000) {
+        // Exact in a double iff -2^53 <= value <= 2^53; no count or index is larger.
+        if (hi < -0x200000 || hi > 0x200000 || (hi === 0x200000 && lo !== 0)) {
           throw new InputError(file, `int64 value at element ${i} does not fit in a double exactly`);
         }
         out[i] = hi * 4294967296 + lo;

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS meta (
   value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (
-  id              INTEGER PRIMARY KEY,
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a stale id finds nothing
   path            TEXT NOT NULL UNIQUE,
   name            TEXT NOT NULL,
   sweep_path      TEXT NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS test_examples (
   PRIMARY KEY (run_id, position)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   step        INTEGER NOT NULL,
   dir         TEXT NOT NULL,

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { bindOptionValues, main } from '../../src/cli/main';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
+import { captureIo, writeNpyRun } from '../helpers/fixtures';
+import { REPO, tempDir } from '../helpers/paths';
+
+async function cli(...args: string[]) {
+  const c = captureIo();
+  const code = await main(args, c.io);
+  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
+}
+
+describe('premem CLI', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let sweep: string;
+  let db: string;
+  let run: string;
+  before(() => {
+    tmp = tempDir();
+    sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    run = join(sweep, 'example_3epochs_lr2e-04');
+    db = join(tmp.dir, 'db', 'index.sqlite');
+  });
+  after(() => tmp.cleanup());
+
+  test('report --json has exactly the contract shape', async () => {
+    const r = await cli('report', sweep, '--db', db, '--loglog-threshold', '-2.3', '--json');
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(r.out) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(json), ['threshold', 'runs', 'fit']);
+    const runs = json['runs'] as Record<string, unknown>[];
+    assert.equal(runs.length, 3);
+    assert.deepEqual(Object.keys(runs[0]!), ['name', 'path', 'checkpoints']);
+    const c = (runs[0]!['checkpoints'] as Record<string, unknown>[])[0]!;
+    assert.deepEqual(Object.keys(c), ['step', 'examples', 'train_accuracy', 'pre_memorization_accuracy', 'memorized_fraction', 'test_accuracy', 'sample_sets']);
+    assert.deepEqual(Object.keys(c['sample_sets'] as object), ['train', 'test']);
+    assert.equal(c['step'], 6);
+    assert.equal(c['examples'], 48);
+    const fit = json['fit'] as Record<string, number>;
+    assert.deepEqual(Object.keys(fit), ['points', 'slope', 'intercept', 'r2']);
+    assert.equal(fit['points'], 18);
+    assert.ok(fit['r2']! > 0.5 && fit['r2']! <= 1);
+  });
+
+  test('the readable report shows every run and the fit', async () => {
+    const r = await cli('report', sweep, '--db', db);
+    assert.equal(r.code, 0);
+    for (const name of ['example_3epochs_lr1e-05', 'example_3epochs_lr5e-05', 'example_3epochs_lr2e-04']) assert.match(r.out, new RegExp(name));
+    assert.match(r.out, /fit over 18 checkpoints: .* R\^2 = 0\.\d{4}/);
+  });
+
+  test('examples --json: one object per example, in dataset order, with the contract keys', async () => {
+    const r = await cli('examples', run, '--db', db, '--json');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 48);
+    assert.deepEqual(lines.map((l) => l['index']), Array.from({ length: 48 }, (_, i) => i));
+    assert.deepEqual(Object.keys(lines[0]!), ['index', 'train_accuracy', 'perplexity', 'memorized', 'memorization_step', 'memorization_epoch', 'pre_memorization_accuracy']);
+    const memorized = lines.find((l) => l['memorization_step'] !== null)!;
+    assert.equal((memorized['train_accuracy'] as number[]).length, 6);
+    assert.equal(memorized['memorization_epoch'], (memorized['memorization_step'] as number) / 12, '12 steps per epoch, from run.json');
+  });
+
+  test('examples --sort premem --limit puts the lowest first', async () => {
+    const r = await cli('examples', run, '--db', db, '--json', '--sort', 'premem', '--limit', '5');
+    const lines = r.out.split('\n').map((l) => JSON.parse(l) as { pre_memorization_accuracy: number[] });
+    assert.equal(lines.length, 5);
+    const finals = lines.map((l) => l.pre_memorization_accuracy.at(-1)!);
+    assert.deepEqual(finals, [...finals].sort((a, b) => a - b));
+    const table = await cli('examples', run, '--db', db, '--sort', 'memorization', '--limit', '3');
+    assert.match(table.out.split('\n')[0]!, /index\s+pre-mem acc\s+train acc\s+memorized at\s+category\s+question/);
+  });
+
+  test('flag, flags and export --strategy flagged share one store', async () => {
+    assert.equal((await cli('flag', run, '3', '7', '--db', db, '--note', 'copies the reference')).code, 0);
+    assert.equal((await cli('flag', run, '7', '--db', db, '--remove')).code, 0);
+    const flags = JSON.parse((await cli('flags', '--db', db, '--json')).out) as { run: string; index: number; note: string }[];
+    assert.deepEqual(flags.map((f) => [f.run, f.index, f.note]), [[run, 3, 'copies the reference']]);
+    const out = join(tmp.dir, 'flagged.jsonl');
+    const r = await cli('export', run, '--strategy', 'flagged', '--count', '10', '--out', out, '--db', db);
+    assert.equal(r.code, 0, r.err);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!['index'], 3);
+    const dataset = readFileSync(join(sweep, 'train.jsonl'), 'utf8').split('\n');
+    assert.deepEqual({ ...rows[0], index: undefined }, { ...JSON.parse(dataset[3]!), index: undefined }, 'the dataset record, untouched');
+    assert.match(r.err, /wrote 1 examples \(dataset records\)/);
+    assert.equal((await cli('flag', run, '999', '--db', db)).code, 2, 'an example the run does not have');
+  });
+
+  test('export lowest-premem and random', async () => {
+    const out = join(tmp.dir, 'low.jsonl');
+    assert.equal((await cli('export', run, '--strategy', 'lowest-premem', '--count', '4', '--out', out, '--db', db)).code, 0);
+    const low = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { index: number }).index);
+    const sorted = (await cli('examples', run, '--db', db, '--json', '--sort', 'premem', '--limit', '4')).out.split('\n').map((l) => (JSON.parse(l) as { index: number }).index);
+    assert.deepEqual(low, sorted);
+    await cli('export', run, '--strategy', 'random', '--count', '5', '--seed', '3', '--out', out, '--db', db);
+    const first = readFileSync(out, 'utf8');
+    await cli('export', run, '--strategy', 'random', '--count', '5', '--seed', '3', '--out', out, '--db', db);
+    assert.equal(readFileSync(out, 'utf8'), first, 'same seed, same selection');
+  });
+
+  test('usage mistakes exit 2 with a message', async () => {
+    assert.equal((await cli()).code, 2);
+    assert.equal((await cli('report')).code, 2);
+    assert.equal((await cli('report', sweep, '--db', db, '--ppl-threshold', '1.1', '--loglog-threshold', '-2')).code, 2);
+    assert.equal((await cli('examples', run, '--sort', 'nope', '--db', db)).code, 2);
+    assert.equal((await cli('export', run, '--strategy', 'best', '--count', '1', '--out', 'x', '--db', db)).code, 2);
+    assert.equal((await cli('bogus')).code, 2);
+    assert.equal((await cli('report', sweep, '--frobnicate')).code, 2);
+  });
+
+  test('negative option values are taken as values', () => {
+    assert.deepEqual(bindOptionValues(['report', 'd', '--loglog-threshold', '-2.5', '--json']), ['report', 'd', '--loglog-threshold=-2.5', '--json']);
+  });
+
+  describe('bad input: one line naming the file, exit 1, index untouched', () => {
+    const snapshot = async () => (await cli('report', sweep, '--db', db, '--json')).out + (await cli('flags', '--db', db, '--json')).out;
+    const cases: [string, (dir: string) => string, RegExp][] = [
+      ['a missing folder', (d) => join(d, 'nope'), /nope: no such folder/],
+      ['a folder without checkpoints', (d) => (mkdirSync(join(d, 'empty'), { recursive: true }), join(d, 'empty')), /empty: no checkpoint-<step> folders/],
+      [
+        'shapes that disagree between checkpoints',
+        (d) =>
+          writeNpyRun(join(d, 'shapes'), [
+            { step: 1, train: [[0], [1], [0]], ppl: [2, 2, 2] },
+            { step: 2, train: [[0], [1]], ppl: [2, 2] },
+          ]),
+        /checkpoint-2[/\\]train_answer_types2_seed2_temp0\.8\.npy: has 2 train questions, but the run has 3/,
+      ],
+      [
+        'a truncated .npy',
+        (d) => {
+          const r = writeNpyRun(join(d, 'trunc'), [{ step: 1, train: [[0], [1]], ppl: [2, 2] }]);
+          const f = join(r, 'checkpoint-1', 'train_perplexities.npy');
+          writeFileSync(f, readFileSync(f).subarray(0, 130));
+          return r;
+        },
+        /checkpoint-1[/\\]train_perplexities\.npy: truncated/,
+      ],
+      [
+        'a malformed JSONL line',
+        (d) => {
+          const r = join(d, 'badjsonl');
+          mkdirSync(join(r, 'checkpoint-5'), { recursive: true });
+          writeFileSync(join(r, 'checkpoint-5', 'train_samples.jsonl'), '{"index": 0, "correct": [true]}\n\n{"index": 1, "correct": [true]\n');
+          writeFileSync(join(r, 'checkpoint-5', 'train_references.jsonl'), '{"index": 0, "perplexity": 2}\n');
+          return r;
+        },
+        /train_samples\.jsonl:3: malformed JSON/,
+      ],
+    ];
+    for (const [name, make, pattern] of cases) {
+      test(name, async () => {
+        const before = await snapshot();
+        const r = await cli('report', make(tmp.dir), '--db', db);
+        assert.equal(r.code, 1);
+        assert.match(r.err, pattern);
+        assert.equal(r.err.split('\n').length, 1, `one line: ${r.err}`);
+        assert.equal(await snapshot(), before);
+      });
+    }
+  });
+
+  test('the installed bin runs and exits non-zero on bad input', () => {
+    const bin = join(REPO, 'bin', 'premem.js');
+    const ok = execFileSync(process.execPath, [bin, 'report', sweep, '--db', db, '--json'], { encoding: 'utf8' });
+    assert.equal((JSON.parse(ok) as { runs: unknown[] }).runs.length, 3);
+    const bad = spawnSync(process.execPath, [bin, 'index', join(tmp.dir, 'missing'), '--db', db], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^premem: error: .*missing: no such folder\n$/);
+  });
+
+  test('the index never lands in a run folder unless asked', async () => {
+    const copy = join(tmp.dir, 'cwdtest');
+    mkdirSync(copy, { recursive: true });
+    copyFileSync(join(sweep, 'train.jsonl'), join(copy, 'train.jsonl'));
+    const cwd = process.cwd();
+    process.chdir(copy);
+    try {
+      assert.equal((await cli('index', run)).code, 0);
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.ok(readFileSync(join(copy, '.premem', 'index.sqlite')).length > 0, 'default: .premem/index.sqlite under the current folder');
+  });
+});
