@@ -128,7 +128,7 @@ export function formatReport(report: ReportJson): string {
   parts.push(
     f.slope === null
       ? `fit: needs at least two checkpoints with test accuracy and some spread (have ${f.points})`
-      : `fit over ${f.points} checkpoints: test accuracy = ${fmt(f.slope)} x pre-memorization accuracy + ${fmt(f.intercept)}   R^2 = ${fmt(f.r2)}`,
+      : `fit over ${f.points} checkpoints: test accuracy = ${fmt(f.slope)} x pre-memorization accuracy ${f.intercept! < 0 ? '-' : '+'} ${fmt(Math.abs(f.intercept!))}   R^2 = ${fmt(f.r2)}`,
   );
   return parts.join('\n');
 }

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench`: index and report the authors' 13-run GSM8K sweep from scratch, then with
+ * the index warm, each in a fresh process, beside numpy doing the same computation. Prints
+ * figures; asserts nothing (timings depend on the machine).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pythonWithNumpy } from '../helpers/numpy';
+import { KANG_SWEEP, REPO } from '../helpers/paths';
+
+const REPEATS = 3;
+const AUTHORS = 'types5_seed2_temp0.8,types50_seed2_temp0.8,types5_seed2,types50_seed2,types10_seed2_temp0.8';
+const BIN = join(REPO, 'bin', 'premem.js');
+const PRELOAD = join(REPO, 'test', 'bench', 'peak-rss.js');
+
+interface Measure {
+  readonly seconds: number;
+  readonly peakMb: number;
+  readonly stdout: string;
+}
+
+function run(cmd: string, args: string[]): Measure {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const rss = /__PEAK_RSS_KB__ (\d+)/.exec(r.stderr);
+  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : NaN, stdout: r.stdout };
+}
+
+const premem = (...args: string[]) => run(process.execPath, ['-r', PRELOAD, BIN, ...args]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function row(label: string, ms: Measure[], extra = ''): string {
+  const secs = ms.map((m) => m.seconds);
+  return `${label.padEnd(44)} ${median(secs).toFixed(3).padStart(7)} s  (min ${Math.min(...secs).toFixed(3)})  ${median(ms.map((m) => m.peakMb)).toFixed(0).padStart(5)} MB  ${extra}`;
+}
+
+function main(): void {
+  if (!existsSync(KANG_SWEEP)) {
+    console.log(`bench: skipped, shared data not found at ${KANG_SWEEP}`);
+    return;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'premem-bench-'));
+  const reportArgs = (db: string) => ['report', KANG_SWEEP, '--db', db, '--loglog-threshold', '-2.3', '--sample-set', AUTHORS, '--json'];
+  try {
+    const cold: Measure[] = [];
+    const warm: Measure[] = [];
+    const warmIndex: Measure[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const db = join(tmp, `cold-${i}.sqlite`);
+      cold.push(premem(...reportArgs(db)));
+      warm.push(premem(...reportArgs(db)));
+      warmIndex.push(premem('index', KANG_SWEEP, '--db', db));
+    }
+    const r2 = (JSON.parse(cold[0]!.stdout) as { fit: { r2: number; points: number } }).fit;
+
+    const lines = [
+      `Premem Lens bench: ${KANG_SWEEP} (13 runs, 51 checkpoints), ln-ln threshold -2.3, median of ${REPEATS} fresh processes`,
+      '',
+      `${'phase'.padEnd(44)} ${'wall'.padStart(9)}  ${''.padEnd(11)}  ${'peak RSS'.padStart(8)}`,
+      row('premem report, cold (index from scratch)', cold, `R^2 ${r2.r2.toFixed(4)} over ${r2.points} checkpoints`),
+      row('premem report, warm index', warm),
+      row('premem index, warm (nothing changed)', warmIndex),
+    ];
+
+    const py = pythonWithNumpy();
+    if (py) {
+      const base: Measure[] = [];
+      const inner: number[] = [];
+      const peaks: number[] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        const m = run(py, [join(REPO, 'test/bench/numpy_baseline.py'), KANG_SWEEP, '-2.3']);
+        const j = JSON.parse(m.stdout) as { seconds: number; peak_rss_mb: number; fit: { r2: number } };
+        inner.push(j.seconds);
+        peaks.push(j.peak_rss_mb);
+        base.push({ ...m, peakMb: j.peak_rss_mb });
+      }
+      lines.push(row('baseline: numpy, same arrays and figures', base, `compute alone ${median(inner).toFixed(3)} s (process includes python + numpy import)`));
+    } else {
+      lines.push('baseline: numpy not available (Debian: apt-get install python3-numpy)');
+    }
+    lines.push('', 'aims (issue 2): cold report within 3x of numpy (~0.7 s there), warm report < 0.3 s, peak memory < 400 MB');
+    console.log(lines.join('\n'));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();
