@@ -44,6 +44,16 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     options.onProgress?.({ run: layout.name, checkpoint: i, of });
   };
 
+  const readWhole = async (): Promise<IndexOutcome> => {
+    const header = reader.open();
+    const runId = await store.replaceRun(header);
+    for (let i = 0; i < layout.checkpoints.length; i++) {
+      progress(i, layout.checkpoints.length);
+      await store.insertCheckpoint(runId, reader.readCheckpoint(layout.checkpoints[i]!));
+    }
+    return { ...base, action: 'indexed', checkpointsRead: layout.checkpoints.length, checkpointsRemoved: 0 };
+  };
+
   if (existing && existing.fingerprint === layout.fingerprint) {
     const stored = await store.checkpoints(existing.id);
     const onDisk = new Map(layout.checkpoints.map((c) => [c.step, c.fingerprint]));
@@ -51,34 +61,20 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     const remove = stored.filter((c) => onDisk.get(c.step) !== c.fingerprint).map((c) => c.step);
     const add = layout.checkpoints.filter((c) => storedFp.get(c.step) !== c.fingerprint);
     if (remove.length === 0 && add.length === 0) return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
-    // A change to the first checkpoint can change the run's shape: then read everything.
-    const firstChanged = add.some((c) => c.step === layout.checkpoints[0]!.step);
-    if (!firstChanged) {
-      return store.db.transaction(async () => {
-        const header = reader.open();
-        if (header.trainQuestions !== existing.trainQuestions) {
-          throw new Error(`${layout.path}: the number of training questions changed; re-index the run from scratch`);
-        }
-        for (const step of remove) await store.deleteCheckpoint(existing.id, step);
-        for (let i = 0; i < add.length; i++) {
-          progress(i, add.length);
-          await store.insertCheckpoint(existing.id, reader.readCheckpoint(add[i]!));
-        }
-        await store.touchRun(existing.id, layout.fingerprint);
-        return { ...base, action: 'updated' as const, checkpointsRead: add.length, checkpointsRemoved: remove.filter((s) => !onDisk.has(s)).length };
-      });
-    }
+    return store.db.transaction(async () => {
+      const header = reader.open();
+      // The run's shape is read from its first checkpoint: if that changed, read it all again.
+      if (header.trainQuestions !== existing.trainQuestions || header.testQuestions !== existing.testQuestions) return readWhole();
+      for (const step of remove) await store.deleteCheckpoint(existing.id, step);
+      for (let i = 0; i < add.length; i++) {
+        progress(i, add.length);
+        await store.insertCheckpoint(existing.id, reader.readCheckpoint(add[i]!));
+      }
+      await store.touchRun(existing.id, layout.fingerprint);
+      return { ...base, action: 'updated', checkpointsRead: add.length, checkpointsRemoved: remove.filter((s) => !onDisk.has(s)).length };
+    });
   }
-
-  return store.db.transaction(async () => {
-    const header = reader.open();
-    const runId = await store.replaceRun(header);
-    for (let i = 0; i < layout.checkpoints.length; i++) {
-      progress(i, layout.checkpoints.length);
-      await store.insertCheckpoint(runId, reader.readCheckpoint(layout.checkpoints[i]!));
-    }
-    return { ...base, action: 'indexed' as const, checkpointsRead: layout.checkpoints.length, checkpointsRemoved: 0 };
-  });
+  return store.db.transaction(readWhole);
 }
 
 /** Every run under the given folders (runs or sweeps), each in its own transaction. */

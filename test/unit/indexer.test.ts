@@ -128,3 +128,24 @@ describe('indexing', () => {
     assert.equal(loose.json.runs[0]!.checkpoints[0]!.memorized_fraction, 1 / 3, 'only the ppl-1.01 example at -2.3');
   });
 });
+
+describe('re-indexing when the run changes shape', () => {
+  test('a first checkpoint rewritten with more questions re-reads the whole run', async () => {
+    const tmp = tempDir();
+    const store = await IndexStore.open(join(tmp.dir, 'i.sqlite'));
+    try {
+      const run = writeNpyRun(join(tmp.dir, 'r'), [checkpoint(1, 0.5, 1.5), checkpoint(2, 0.5, 1.5)]);
+      await indexPaths(store, [run]);
+      // Both checkpoints rewritten with a fifth question.
+      for (const step of [1, 2]) writeNpyCheckpoint(run, { step, train: [[0], [0], [1], [1], [0]], ppl: [2, 2, 2, 2, 1.01] });
+      const [o] = await indexPaths(store, [run]);
+      assert.equal(o!.action, 'indexed');
+      const r = await report(store, run);
+      assert.equal(r.runs[0]!.checkpoints[0]!.examples, 5);
+      assert.equal(r.runs[0]!.checkpoints[1]!.train_accuracy, 3 / 5);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});
