@@ -8,7 +8,7 @@ import { discoverRuns } from '../ingest/runLayout';
 import { curate, EXAMPLE_SORTS, exampleJson, exportLine, listExamples, type ExampleSort } from '../queries/examples';
 import { buildReport, type ReportJson } from '../queries/report';
 import { analyseRun, type AnalysisOptions } from '../queries/runAnalysis';
-import { indexPaths, type IndexOutcome } from '../store/indexer';
+import { indexRun, type IndexOutcome } from '../store/indexer';
 import { IndexStore, type StoredRun } from '../store/indexStore';
 import { fmt, snippet, table } from './format';
 import { runExample } from './exampleCommand';
@@ -92,8 +92,8 @@ async function ensureIndexed(store: IndexStore, dirs: readonly string[], io: Out
   for (const dir of dirs) {
     for (const layout of discoverRuns(dir)) {
       const t0 = performance.now();
-      const [outcome] = await indexPaths(store, [layout.path]);
-      if (verbose || outcome!.action !== 'unchanged') io.err(describeOutcome(outcome!, (performance.now() - t0) / 1000));
+      const outcome = await indexRun(store, layout);
+      if (verbose || outcome.action !== 'unchanged') io.err(describeOutcome(outcome, (performance.now() - t0) / 1000));
       runs.push((await store.runByPath(layout.path))!);
     }
   }

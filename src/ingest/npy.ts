@@ -260,7 +260,7 @@ export function expectNumeric(a: NpyArray, file: string, ndim: number, what: str
   return a;
 }
 
-/** Writes an .npy file's bytes: used by tests and the example generator, never on user data. */
+/** Writes an .npy file's bytes (tests and fixtures); the product itself only reads .npy. */
 export function encodeNpy(
   descr: string,
   shape: readonly number[],

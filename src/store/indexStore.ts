@@ -141,11 +141,6 @@ export class IndexStore {
     return new Map(rows.map((r) => [r['id'] as number, blobFloat64(r['perplexity'] as Buffer)]));
   }
 
-  async numTokens(checkpointIds: readonly number[]): Promise<Map<number, Float64Array | null>> {
-    const rows = await this.db.all(`SELECT id, num_tokens FROM checkpoints WHERE id IN (${checkpointIds.map(() => '?').join(',')})`, checkpointIds);
-    return new Map(rows.map((r) => [r['id'] as number, r['num_tokens'] ? blobFloat64(r['num_tokens'] as Buffer) : null]));
-  }
-
   /** Correct-sample counts per question for the chosen (checkpoint, split, set) triples. */
   async correctCounts(keys: readonly { checkpointId: number; split: Split; name: string }[]): Promise<Map<string, Uint32Array>> {
     const out = new Map<string, Uint32Array>();
