@@ -52,6 +52,7 @@ export interface RunHeader {
   /** Questions in the training split as the arrays see it. */
   readonly trainQuestions: number;
   readonly testQuestions: number | null;
+  readonly trainDatasetFile: string | null;
   /** In analysis order. */
   readonly examples: readonly ExampleRecord[];
   readonly testRecords: readonly ExampleRecord[] | null;

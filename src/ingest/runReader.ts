@@ -87,6 +87,7 @@ export class RunReader {
       epochsSource: source,
       trainQuestions: this.trainQuestions,
       testQuestions: this.testQuestions,
+      trainDatasetFile: layout.trainDatasetFile,
       examples: order.map((i) => record(dataset, i)),
       testRecords: this.testIndex ? this.testIndex.order.map((i) => record(testDataset, i)) : null,
     };

@@ -18,6 +18,7 @@ export interface StoredRun {
   readonly trainQuestions: number;
   readonly testQuestions: number | null;
   readonly hasDataset: boolean;
+  readonly trainDatasetFile: string | null;
   readonly indexedAt: string;
 }
 
@@ -96,12 +97,17 @@ export class IndexStore {
       trainQuestions: r['train_questions'] as number,
       testQuestions: r['test_questions'] as number | null,
       hasDataset: r['has_dataset'] === 1,
+      trainDatasetFile: r['train_dataset_file'] as string | null,
       indexedAt: r['indexed_at'] as string,
     };
   }
 
   async runs(): Promise<StoredRun[]> {
     return (await this.db.all('SELECT * FROM runs ORDER BY sweep_path, name')).map(IndexStore.toRun);
+  }
+
+  async runsUsingDataset(file: string): Promise<StoredRun[]> {
+    return (await this.db.all('SELECT * FROM runs WHERE train_dataset_file = ? ORDER BY sweep_path, name', [file])).map(IndexStore.toRun);
   }
 
   async runByPath(path: string): Promise<StoredRun | undefined> {
@@ -190,8 +196,8 @@ export class IndexStore {
   async replaceRun(header: RunHeader): Promise<number> {
     await this.db.run('DELETE FROM runs WHERE path = ?', [header.path]);
     const { lastID } = await this.db.run(
-      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, indexed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, train_dataset_file, indexed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         header.path,
         header.name,
@@ -202,6 +208,7 @@ export class IndexStore {
         header.trainQuestions,
         header.testQuestions,
         header.examples.some((e) => e.question !== null) ? 1 : 0,
+        header.trainDatasetFile,
         new Date().toISOString(),
       ],
     );

@@ -5,7 +5,10 @@ import type { Database } from './db';
  * and rebuilt; `flags` is what users create and is keyed by (run path, dataset index) so no
  * rebuild, re-index or row-id change can detach a flag from its example.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Derived tables, dropped and rebuilt on a schema change; `flags` is migrated, never dropped. */
+const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'checkpoints', 'test_examples', 'examples', 'runs'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -23,6 +26,7 @@ CREATE TABLE IF NOT EXISTS runs (
   train_questions INTEGER NOT NULL,
   test_questions  INTEGER,
   has_dataset     INTEGER NOT NULL,
+  train_dataset_file TEXT,        -- the GSM8K-form file the examples' texts came from
   indexed_at      TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS examples (
@@ -90,11 +94,18 @@ export async function ensureSchema(db: Database): Promise<void> {
   await db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
   // WAL lets a reader (the editor) and a writer (the CLI) share the file without blocking.
   await db.get('PRAGMA journal_mode = WAL');
-  await db.exec(DDL);
+  await db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const row = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!row) {
-    await db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
-  } else if (Number(row.value) > SCHEMA_VERSION) {
-    throw new Error(`the index was written by a newer Premem Lens (schema ${row.value}; this one reads ${SCHEMA_VERSION})`);
+  const found = row ? Number(row.value) : null;
+  if (found !== null && found > SCHEMA_VERSION) {
+    throw new Error(`the index was written by a newer Premem Lens (schema ${found}; this one reads ${SCHEMA_VERSION})`);
   }
+  if (found !== null && found < SCHEMA_VERSION) {
+    // The index is a cache: rebuild what derives from run folders, keep what users made.
+    await db.transaction(async () => {
+      for (const t of DERIVED_TABLES) await db.exec(`DROP TABLE IF EXISTS ${t}`);
+    });
+  }
+  await db.exec(DDL);
+  await db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
 }
