@@ -96,3 +96,46 @@ export function exportLine(e: CuratedExample): string {
   // `index` first and ours: it is the dataset index this tool knows the record by.
   return JSON.stringify(Object.assign({ index: e.index }, record, { index: e.index }));
 }
+
+export type ExampleFilter =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'never-memorized' }
+  | { readonly kind: 'memorized-before-solved' }
+  | { readonly kind: 'flagged' }
+  | { readonly kind: 'text'; readonly query: string };
+
+export function describeFilter(f: ExampleFilter): string {
+  switch (f.kind) {
+    case 'all':
+      return 'all examples';
+    case 'never-memorized':
+      return 'never memorized';
+    case 'memorized-before-solved':
+      return 'memorized before first solved';
+    case 'flagged':
+      return 'flagged';
+    case 'text':
+      return `question contains "${f.query}"`;
+  }
+}
+
+/** Case-insensitive text search on the question; examples without texts never match it. */
+export function filterExamples(
+  rows: readonly ExampleFigures[],
+  filter: ExampleFilter,
+  context: { readonly flagged: ReadonlySet<number>; readonly questions: ReadonlyMap<number, string | null> },
+): ExampleFigures[] {
+  switch (filter.kind) {
+    case 'all':
+      return [...rows];
+    case 'never-memorized':
+    case 'memorized-before-solved':
+      return rows.filter((r) => r.category === filter.kind);
+    case 'flagged':
+      return rows.filter((r) => context.flagged.has(r.index));
+    case 'text': {
+      const q = filter.query.toLowerCase();
+      return rows.filter((r) => context.questions.get(r.index)?.toLowerCase().includes(q) ?? false);
+    }
+  }
+}

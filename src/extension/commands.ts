@@ -1,0 +1,257 @@
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
+import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../queries/examples';
+import { exampleFigures } from '../queries/runAnalysis';
+import type { StoredRun } from '../store/indexStore';
+import type { DatasetAnnotations } from './datasetAnnotations';
+import type { ExamplesView } from './examplesView';
+import { CATEGORY_LABEL, num } from './markdown';
+import type { PremIndex } from './premIndex';
+
+/** An example as commands receive it: from a tree item, a hover link, or nothing (palette). */
+interface ExampleTarget {
+  readonly runPath: string;
+  readonly index: number;
+}
+
+function asTarget(arg: unknown): ExampleTarget | undefined {
+  const a = arg as { runPath?: unknown; index?: unknown; flag?: { runPath?: unknown; index?: unknown } } | undefined;
+  const src = a?.flag ?? a;
+  return typeof src?.runPath === 'string' && typeof src.index === 'number' && Number.isInteger(src.index) ? { runPath: src.runPath, index: src.index } : undefined;
+}
+
+const STRATEGY_LABEL: Record<CurationStrategy, string> = {
+  'lowest-premem': 'Lowest pre-memorization accuracy (the paper’s choice)',
+  'lowest-accuracy': 'Lowest final train accuracy',
+  random: 'Random (seed 0)',
+  flagged: 'Flagged examples',
+};
+
+export interface CommandContext {
+  readonly index: PremIndex;
+  readonly examples: ExamplesView;
+  readonly annotations: DatasetAnnotations;
+  readonly log: vscode.OutputChannel;
+  /** Indexes a folder the user picked and remembers it for this workspace. */
+  readonly openFolder: (folder: string) => Promise<void>;
+  readonly reindexAll: () => Promise<void>;
+}
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  const { index, examples } = ctx;
+
+  const pickRun = async (placeHolder: string): Promise<StoredRun | undefined> => {
+    const selected = await index.selectedRun();
+    if (selected) return selected;
+    const runs = await index.runs();
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage('Premem: no runs are indexed yet. Open a run or sweep first.', 'Open Run or Sweep…').then((c) => c && vscode.commands.executeCommand('premem.openRun'));
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+      runs.map((r) => ({ label: r.name, description: r.sweepPath, run: r })),
+      { placeHolder },
+    );
+    return pick?.run;
+  };
+
+  const askExample = async (run: StoredRun): Promise<ExampleTarget | undefined> => {
+    const known = new Set((await index.examples(run)).map((e) => e.index));
+    const text = await vscode.window.showInputBox({
+      prompt: `Example index in ${run.name}`,
+      validateInput: (v) => (/^\d+$/.test(v.trim()) && known.has(Number(v)) ? undefined : 'The dataset index of an example this run analyses'),
+    });
+    return text === undefined ? undefined : { runPath: run.path, index: Number(text) };
+  };
+
+  const sort = (by: ExampleSort) => () => examples.setSort(by);
+
+  const exportTo = async (run: StoredRun, strategy: CurationStrategy, count: number): Promise<void> => {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(run.path));
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(folder, `${run.name}.${strategy}.jsonl`),
+      filters: { 'JSON Lines': ['jsonl'] },
+      saveLabel: 'Export',
+    });
+    if (!target) return;
+    const chosen = curate(await index.analysis(run), await index.examples(run), await index.flags(run.path), strategy, count);
+    await writeFile(target.fsPath, chosen.map((c) => exportLine(c) + '\n').join(''));
+    const kind = chosen.some((c) => c.record !== null) ? 'dataset records' : 'indices (the run has no dataset file)';
+    ctx.log.appendLine(`exported ${chosen.length} ${strategy} examples of ${run.path} to ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`Premem: wrote ${chosen.length} examples (${kind}) to ${path.basename(target.fsPath)}.`);
+  };
+
+  const commands: [string, (...args: unknown[]) => unknown][] = [
+    [
+      'premem.openRun',
+      async () => {
+        const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Open Run or Sweep' });
+        if (picked?.[0]) await ctx.openFolder(picked[0].fsPath);
+      },
+    ],
+    ['premem.refresh', () => ctx.reindexAll()],
+    ['premem.showOutput', () => ctx.log.show(true)],
+    [
+      'premem.selectRun',
+      async (runPath?: unknown) => {
+        if (typeof runPath === 'string') return index.select(runPath);
+        const runs = await index.runs();
+        const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name, description: r.sweepPath, run: r })), { placeHolder: 'Select a run' });
+        if (pick) await index.select(pick.run.path);
+      },
+    ],
+    ['premem.sortExamples.byPreMemorization', sort('premem')],
+    ['premem.sortExamples.byMemorizationStep', sort('memorization')],
+    ['premem.sortExamples.byTrainAccuracy', sort('accuracy')],
+    ['premem.sortExamples.byDatasetOrder', sort('dataset')],
+    [
+      'premem.filterExamples',
+      async () => {
+        const items: (vscode.QuickPickItem & { filter?: ExampleFilter; search?: true })[] = [
+          { label: 'All examples', filter: { kind: 'all' } },
+          { label: 'Never memorized', filter: { kind: 'never-memorized' } },
+          { label: 'Memorized before first solved', detail: 'copied the reference before any sample was correct', filter: { kind: 'memorized-before-solved' } },
+          { label: 'Flagged', filter: { kind: 'flagged' } },
+          { label: 'Search question text…', search: true },
+        ];
+        const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Filter the examples view' });
+        if (!pick) return;
+        if (pick.search) {
+          const query = await vscode.window.showInputBox({ prompt: 'Show examples whose question contains', placeHolder: 'text (case-insensitive)' });
+          if (query) examples.setFilter({ kind: 'text', query });
+        } else if (pick.filter) {
+          examples.setFilter(pick.filter);
+        }
+      },
+    ],
+    ['premem.clearExampleFilter', () => examples.setFilter({ kind: 'all' })],
+    ['premem.showMoreExamples', () => examples.showMore()],
+    [
+      'premem.flagExample',
+      async (arg?: unknown) => {
+        let target = asTarget(arg);
+        if (!target) {
+          const run = await pickRun('Flag an example of which run?');
+          target = run && (await askExample(run));
+        }
+        if (!target) return;
+        const existing = (await index.flags(target.runPath)).find((f) => f.index === target!.index);
+        const note = await vscode.window.showInputBox({
+          prompt: `Note for example #${target.index} (optional)`,
+          value: existing?.note ?? '',
+          placeHolder: 'e.g. copies the reference; needs more data like it',
+        });
+        if (note === undefined) return;
+        await index.setFlag(target.runPath, target.index, note);
+      },
+    ],
+    [
+      'premem.unflagExample',
+      async (arg?: unknown) => {
+        let target = asTarget(arg);
+        if (!target) {
+          const flags = await index.flags();
+          const pick = await vscode.window.showQuickPick(
+            flags.map((f) => ({ label: `#${f.index}`, description: path.basename(f.runPath), detail: f.note || undefined, flag: f })),
+            { placeHolder: flags.length ? 'Remove which flag?' : 'No flags yet' },
+          );
+          target = pick && { runPath: pick.flag.runPath, index: pick.flag.index };
+        }
+        if (target) await index.removeFlag(target.runPath, target.index);
+      },
+    ],
+    [
+      'premem.revealExample',
+      async (arg?: unknown) => {
+        let target = asTarget(arg);
+        if (!target) {
+          const run = await pickRun('Show an example of which run?');
+          target = run && (await askExample(run));
+        }
+        if (!target) return;
+        const run = (await index.runs()).find((r) => r.path === target!.runPath);
+        if (!run) {
+          void vscode.window.showWarningMessage(`Premem: ${target.runPath} is not indexed in this window.`);
+          return;
+        }
+        await index.select(run.path);
+        if (run.trainDatasetFile) {
+          const doc = await vscode.workspace.openTextDocument(run.trainDatasetFile);
+          let record = -1;
+          for (let line = 0; line < doc.lineCount; line++) {
+            if (!doc.lineAt(line).isEmptyOrWhitespace && ++record === target.index) {
+              const range = doc.lineAt(line).range;
+              await vscode.window.showTextDocument(doc, { selection: new vscode.Range(range.start, range.start), preview: true });
+              return;
+            }
+          }
+        }
+        // No texts for this run: say what we know instead of opening nothing.
+        const analysis = await index.analysis(run);
+        const e = (await index.examples(run)).find((x) => x.index === target!.index);
+        if (!e) return;
+        const f = exampleFigures(analysis, e.position, e.index);
+        void vscode.window.showInformationMessage(
+          `${run.name} #${e.index}: pre-memorization accuracy ${num(f.preMemorizationAccuracy.at(-1))}, ` +
+            `memorized at ${f.memorizationStep === null ? 'no checkpoint' : `step ${f.memorizationStep}`} (${CATEGORY_LABEL[f.category]}). The run has no dataset file, so there is no text to show.`,
+        );
+      },
+    ],
+    [
+      'premem.exportFlagged',
+      async () => {
+        const run = await pickRun('Export the flagged examples of which run?');
+        if (!run) return;
+        const count = (await index.flags(run.path)).length;
+        if (count === 0) {
+          void vscode.window.showInformationMessage(`Premem: ${run.name} has no flagged examples.`);
+          return;
+        }
+        await exportTo(run, 'flagged', count);
+      },
+    ],
+    [
+      'premem.exportCurated',
+      async () => {
+        const run = await pickRun('Export curated examples of which run?');
+        if (!run) return;
+        const strategy = await vscode.window.showQuickPick(
+          CURATION_STRATEGIES.filter((s) => s !== 'flagged').map((s) => ({ label: STRATEGY_LABEL[s], strategy: s })),
+          { placeHolder: 'Which examples to export' },
+        );
+        if (!strategy) return;
+        const total = (await index.examples(run)).length;
+        const countText = await vscode.window.showInputBox({
+          prompt: `How many examples (of ${total})`,
+          value: String(Math.min(100, total)),
+          validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) > 0 ? undefined : 'A whole number above 0'),
+        });
+        if (countText === undefined) return;
+        await exportTo(run, strategy.strategy, Number(countText));
+      },
+    ],
+    [
+      'premem.toggleDecorations',
+      async () => {
+        const c = vscode.workspace.getConfiguration('premem');
+        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+        await c.update('decorations.enabled', !c.get<boolean>('decorations.enabled', true), target);
+      },
+    ],
+  ];
+
+  return commands.map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(...args);
+      } catch (e) {
+        // A failing command reports and logs; it never takes the extension host down.
+        ctx.log.appendLine(`error in ${id}: ${(e as Error).stack ?? String(e)}`);
+        void vscode.window.showErrorMessage(`Premem: ${(e as Error).message}`, 'Show Output').then((c) => c && ctx.log.show(true));
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,153 @@
+import * as vscode from 'vscode';
+import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
+import type { StoredRun } from '../store/indexStore';
+import { appendExampleTable, CATEGORY_LABEL, commandLink, num } from './markdown';
+import type { PremIndex } from './premIndex';
+
+/**
+ * Record index of every line of a GSM8K-form JSONL document, -1 for blank lines: the same rule
+ * as the reader, which skips blank lines, so line and record always agree.
+ */
+export function recordIndexByLine(doc: vscode.TextDocument): Int32Array {
+  const out = new Int32Array(doc.lineCount);
+  let k = 0;
+  for (let i = 0; i < doc.lineCount; i++) out[i] = doc.lineAt(i).isEmptyOrWhitespace ? -1 : k++;
+  return out;
+}
+
+interface DatasetContext {
+  readonly run: StoredRun;
+  readonly others: readonly StoredRun[];
+  readonly analysis: RunAnalysis;
+  readonly positionOf: Map<number, number>;
+}
+
+/**
+ * Hovers and gutter marks on a run's dataset file. Which run's figures: the selected run if it
+ * reads this file, else the first run that does. Text comes from the open document; figures
+ * from the index, never from run files.
+ */
+export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposable {
+  private readonly decoration: vscode.TextEditorDecorationType;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private enabled: boolean;
+  private lowThreshold: number;
+
+  constructor(
+    private readonly index: PremIndex,
+    extensionUri: vscode.Uri,
+    settings: { decorations: boolean; lowPreMemorizationThreshold: number },
+  ) {
+    this.enabled = settings.decorations;
+    this.lowThreshold = settings.lowPreMemorizationThreshold;
+    this.decoration = vscode.window.createTextEditorDecorationType({
+      gutterIconPath: vscode.Uri.joinPath(extensionUri, 'media', 'low-premem.svg'),
+      gutterIconSize: '70%',
+      overviewRulerColor: new vscode.ThemeColor('charts.orange'),
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+    });
+    const refresh = () => void this.decorateVisible();
+    this.subscriptions.push(
+      this.decoration,
+      vscode.window.onDidChangeVisibleTextEditors(refresh),
+      vscode.workspace.onDidChangeTextDocument((e) => vscode.window.visibleTextEditors.some((ed) => ed.document === e.document) && refresh()),
+      index.onDidChange(refresh),
+      index.onDidChangeSelection(refresh),
+    );
+    refresh();
+  }
+
+  configure(settings: { decorations: boolean; lowPreMemorizationThreshold: number }): void {
+    this.enabled = settings.decorations;
+    this.lowThreshold = settings.lowPreMemorizationThreshold;
+    void this.decorateVisible();
+  }
+
+  private async context(doc: vscode.TextDocument): Promise<DatasetContext | undefined> {
+    if (doc.uri.scheme !== 'file') return undefined;
+    const runs = await this.index.runsUsingDataset(doc.uri.fsPath);
+    if (runs.length === 0) return undefined;
+    const run = runs.find((r) => r.path === this.index.selectedRunPath) ?? runs[0]!;
+    const analysis = await this.index.analysis(run);
+    const positionOf = new Map((await this.index.examples(run)).map((e) => [e.index, e.position]));
+    return { run, others: runs.filter((r) => r !== run), analysis, positionOf };
+  }
+
+  async provideHover(doc: vscode.TextDocument, pos: vscode.Position): Promise<vscode.Hover | undefined> {
+    const ctx = await this.context(doc).catch(() => undefined);
+    if (!ctx) return undefined;
+    const record = recordIndexByLine(doc)[pos.line]!;
+    if (record < 0) return undefined;
+    const md = new vscode.MarkdownString();
+    md.isTrusted = { enabledCommands: ['premem.revealExample', 'premem.flagExample', 'premem.unflagExample', 'premem.selectRun'] };
+    md.appendMarkdown(`**Premem** · example #${record} · `);
+    md.appendText(ctx.run.name);
+    const position = ctx.positionOf.get(record);
+    if (position === undefined) {
+      md.appendMarkdown(`\n\nNot analysed in this run (not in its \`subsample_idxs\`).`);
+      return new vscode.Hover(md, doc.lineAt(pos.line).range);
+    }
+    const f = exampleFigures(ctx.analysis, position, record);
+    const flagged = (await this.index.flags(ctx.run.path)).find((x) => x.index === record);
+    const epoch = f.memorizationEpoch !== null ? ` (epoch ${num(f.memorizationEpoch, 2)})` : '';
+    md.appendMarkdown(
+      `\n\nPre-memorization accuracy: **${num(f.preMemorizationAccuracy.at(-1))}**  \n` +
+        `Memorization step: **${f.memorizationStep ?? 'never'}**${epoch}  \n` +
+        `Category: ${CATEGORY_LABEL[f.category]}${flagged ? '  \n⚑ Flagged' : ''}`,
+    );
+    if (flagged?.note) {
+      md.appendMarkdown(': ');
+      md.appendText(flagged.note);
+    }
+    appendExampleTable(md, f, ctx.analysis.checkpoints);
+    const target = { runPath: ctx.run.path, index: record };
+    md.appendMarkdown(
+      `\n${commandLink('Show example', 'premem.revealExample', target)} · ${flagged ? commandLink('Unflag', 'premem.unflagExample', target) : commandLink('Flag', 'premem.flagExample', target)}`,
+    );
+    if (ctx.others.length > 0) md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
+    return new vscode.Hover(md, doc.lineAt(pos.line).range);
+  }
+
+  private async decorateVisible(): Promise<void> {
+    for (const editor of vscode.window.visibleTextEditors) {
+      try {
+        await this.decorate(editor);
+      } catch {
+        editor.setDecorations(this.decoration, []);
+      }
+    }
+  }
+
+  private async decorate(editor: vscode.TextEditor): Promise<void> {
+    const ctx = this.enabled ? await this.context(editor.document) : undefined;
+    if (!ctx) {
+      editor.setDecorations(this.decoration, []);
+      return;
+    }
+    const lines = recordIndexByLine(editor.document);
+    const ranges: vscode.DecorationOptions[] = [];
+    for (let line = 0; line < lines.length; line++) {
+      const position = ctx.positionOf.get(lines[line]!);
+      if (position === undefined) continue;
+      const f: ExampleFigures = exampleFigures(ctx.analysis, position, lines[line]!);
+      const premem = f.preMemorizationAccuracy.at(-1)!;
+      if (!(premem < this.lowThreshold)) continue;
+      const end = editor.document.lineAt(line).range.end;
+      ranges.push({
+        range: new vscode.Range(end, end),
+        renderOptions: {
+          after: {
+            contentText: `  premem ${num(premem, 2)} · ${f.memorizationStep === null ? 'never memorized' : `memorized at step ${f.memorizationStep}`}`,
+            color: new vscode.ThemeColor('editorCodeLens.foreground'),
+            fontStyle: 'italic',
+          },
+        },
+      });
+    }
+    editor.setDecorations(this.decoration, ranges);
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

@@ -1,0 +1,190 @@
+import * as vscode from 'vscode';
+import { snippet } from '../cli/format';
+import { describeFilter, filterExamples, listExamples, type ExampleFilter, type ExampleSort } from '../queries/examples';
+import type { ExampleFigures, RunAnalysis } from '../queries/runAnalysis';
+import type { StoredRun } from '../store/indexStore';
+import { CATEGORY_LABEL, num } from './markdown';
+import type { PremIndex } from './premIndex';
+
+export const PAGE_SIZE = 200;
+
+export interface ExampleNode {
+  readonly kind: 'example';
+  readonly runPath: string;
+  readonly runName: string;
+  readonly index: number;
+  readonly figures: ExampleFigures;
+  readonly question: string | null;
+  readonly flagged: boolean;
+  readonly note: string | null;
+}
+type Node = ExampleNode | { readonly kind: 'more'; readonly remaining: number };
+
+const SORT_LABEL: Record<ExampleSort, string> = {
+  premem: 'lowest pre-memorization first',
+  memorization: 'earliest memorized first',
+  accuracy: 'lowest train accuracy first',
+  dataset: 'dataset order',
+};
+
+const CATEGORY_ICON: Record<ExampleFigures['category'], vscode.ThemeIcon> = {
+  'solved-before-memorized': new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green')),
+  'memorized-before-solved': new vscode.ThemeIcon('copy', new vscode.ThemeColor('charts.orange')),
+  'never-memorized': new vscode.ThemeIcon('circle-large-outline'),
+};
+
+/**
+ * The selected run's examples in the chosen order and filter. Children are paged (PAGE_SIZE
+ * at a time) so a 7,473-example run renders as fast as a small one.
+ */
+export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly subscriptions: vscode.Disposable[];
+  private sortOrder: ExampleSort = 'premem';
+  private filterBy: ExampleFilter = { kind: 'all' };
+  private shown = PAGE_SIZE;
+  private last: { run: StoredRun; total: number } | undefined;
+  /** Set by the host so the view can show which run, order and filter it lists. */
+  treeView: vscode.TreeView<Node> | undefined;
+
+  constructor(private readonly index: PremIndex) {
+    this.subscriptions = [
+      index.onDidChange(() => this.refresh()),
+      index.onDidChangeFlags(() => this.refresh()),
+      index.onDidChangeSelection(() => {
+        this.shown = PAGE_SIZE;
+        this.refresh();
+      }),
+    ];
+  }
+
+  get sort(): ExampleSort {
+    return this.sortOrder;
+  }
+
+  setSort(sort: ExampleSort): void {
+    this.sortOrder = sort;
+    this.shown = PAGE_SIZE;
+    this.refresh();
+  }
+
+  get filter(): ExampleFilter {
+    return this.filterBy;
+  }
+
+  setFilter(filter: ExampleFilter): void {
+    this.filterBy = filter;
+    this.shown = PAGE_SIZE;
+    void vscode.commands.executeCommand('setContext', 'premem.examplesFiltered', filter.kind !== 'all');
+    this.refresh();
+  }
+
+  showMore(): void {
+    this.shown += PAGE_SIZE;
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.emitter.fire(undefined);
+  }
+
+  /** The examples of a run in this view's order and filter: also what "next/previous" walk. */
+  async ordered(run: StoredRun, analysis: RunAnalysis): Promise<{ rows: ExampleFigures[]; questions: Map<number, string | null>; notes: Map<number, string> }> {
+    const examples = await this.index.examples(run);
+    const flags = await this.index.flags(run.path);
+    const notes = new Map(flags.map((f) => [f.index, f.note]));
+    const questions = new Map(examples.map((e) => [e.index, e.question]));
+    const rows = filterExamples(listExamples(analysis, examples, this.sortOrder), this.filterBy, { flagged: new Set(notes.keys()), questions });
+    return { rows, questions, notes };
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (node) return [];
+    const run = await this.index.selectedRun();
+    if (!run) {
+      this.setMessage('Select a run in the Runs view to list its examples.');
+      this.last = undefined;
+      return [];
+    }
+    let analysis: RunAnalysis;
+    try {
+      analysis = await this.index.analysis(run);
+    } catch (e) {
+      this.setMessage(`${run.name}: ${(e as Error).message}`);
+      return [];
+    }
+    const { rows, questions, notes } = await this.ordered(run, analysis);
+    this.last = { run, total: rows.length };
+    this.setMessage(rows.length === 0 ? `No examples match: ${describeFilter(this.filterBy)}.` : undefined);
+    if (this.treeView) {
+      this.treeView.description = `${run.name} · ${SORT_LABEL[this.sortOrder]}${this.filterBy.kind === 'all' ? '' : ` · ${describeFilter(this.filterBy)}`} · ${rows.length}`;
+    }
+    const page: Node[] = rows.slice(0, this.shown).map((figures) => ({
+      kind: 'example',
+      runPath: run.path,
+      runName: run.name,
+      index: figures.index,
+      figures,
+      question: questions.get(figures.index) ?? null,
+      flagged: notes.has(figures.index),
+      note: notes.get(figures.index) ?? null,
+    }));
+    if (rows.length > this.shown) page.push({ kind: 'more', remaining: rows.length - this.shown });
+    return page;
+  }
+
+  private setMessage(message: string | undefined): void {
+    if (this.treeView) this.treeView.message = message;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'more') {
+      const item = new vscode.TreeItem(`Show ${Math.min(PAGE_SIZE, node.remaining)} more (${node.remaining} not shown)`);
+      item.id = `more:${this.last?.run.path}:${this.shown}`;
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      item.command = { command: 'premem.showMoreExamples', title: 'Show More' };
+      return item;
+    }
+    return exampleTreeItem(node);
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
+
+export function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
+  const f = node.figures;
+  const label = node.question === null ? `#${node.index}` : `#${node.index} ${snippet(node.question, 80)}`;
+  const item = new vscode.TreeItem(label);
+  item.id = `example:${node.runPath}#${node.index}`;
+  const premem = f.preMemorizationAccuracy.at(-1);
+  const mem = f.memorizationStep === null ? 'never memorized' : `memorized at step ${f.memorizationStep}`;
+  item.description = `${node.flagged ? '⚑ ' : ''}premem ${num(premem)} · ${mem}`;
+  item.iconPath = CATEGORY_ICON[f.category];
+  item.contextValue = node.flagged ? 'example.flagged' : 'example';
+  item.command = { command: 'premem.revealExample', title: 'Show Example', arguments: [{ runPath: node.runPath, index: node.index }] };
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**Example #${node.index}** · `);
+  md.appendText(node.runName);
+  if (node.question !== null) {
+    md.appendMarkdown('\n\n');
+    md.appendText(node.question);
+  }
+  md.appendMarkdown(`\n\nPre-memorization accuracy **${num(premem)}** · ${f.category === 'never-memorized' ? mem : `${mem} · ${CATEGORY_LABEL[f.category]}`}`);
+  if (node.flagged) {
+    md.appendMarkdown('\n\n⚑ Flagged');
+    if (node.note) {
+      md.appendMarkdown(': ');
+      md.appendText(node.note);
+    }
+  }
+  item.tooltip = md;
+  return item;
+}

@@ -1,0 +1,102 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { DatasetAnnotations } from './datasetAnnotations';
+import { ExamplesView } from './examplesView';
+import { FlaggedView } from './flaggedView';
+import { PremIndex } from './premIndex';
+import { RunsView } from './runsView';
+import { ANALYSIS_SETTINGS, readSettings } from './settings';
+import { RunStatusBar } from './statusBar';
+
+const OPENED_KEY = 'premem.openedFolders';
+const SELECTED_KEY = 'premem.selectedRun';
+/** Files whose presence marks a checkpoint folder, in either layout. */
+const CHECKPOINT_MARKERS = '**/checkpoint-*/{train_perplexities.npy,train_references.jsonl}';
+
+/** Run folders inside the workspace: the parents of checkpoint folders. */
+async function workspaceRuns(): Promise<string[]> {
+  const files = await vscode.workspace.findFiles(CHECKPOINT_MARKERS, '{**/node_modules/**,**/.git/**}', 2000);
+  return [...new Set(files.map((f) => path.dirname(path.dirname(f.fsPath))))].sort();
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel('Premem');
+  context.subscriptions.push(log);
+  let settings = readSettings();
+  const storage = context.storageUri ?? context.globalStorageUri;
+  const dbFile = settings.databasePath ?? path.join(storage.fsPath, 'index.sqlite');
+  log.appendLine(`index: ${dbFile}`);
+
+  let index: PremIndex;
+  try {
+    index = await PremIndex.open(dbFile, vscode.Uri.joinPath(context.extensionUri, 'dist', 'indexWorker.js').fsPath, log, settings.analysis);
+  } catch (e) {
+    log.appendLine(`error: cannot open the index ${dbFile}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`Premem cannot open its index (${dbFile}): ${(e as Error).message}`, 'Show Output').then((c) => c && log.show(true));
+    return;
+  }
+  context.subscriptions.push(index);
+
+  const runsView = new RunsView(index);
+  const examplesView = new ExamplesView(index);
+  const flaggedView = new FlaggedView(index);
+  const runsTree = vscode.window.createTreeView('premem.runs', { treeDataProvider: runsView, showCollapseAll: true });
+  const examplesTree = vscode.window.createTreeView('premem.examples', { treeDataProvider: examplesView });
+  examplesView.treeView = examplesTree;
+  const flaggedTree = vscode.window.createTreeView('premem.flagged', { treeDataProvider: flaggedView });
+  const annotations = new DatasetAnnotations(index, context.extensionUri, settings);
+  context.subscriptions.push(
+    runsView,
+    examplesView,
+    flaggedView,
+    runsTree,
+    examplesTree,
+    flaggedTree,
+    annotations,
+    new RunStatusBar(index),
+    vscode.languages.registerHoverProvider({ scheme: 'file', pattern: '**/*.jsonl' }, annotations),
+  );
+
+  const known = () => [...new Set([...settings.runs, ...context.workspaceState.get<string[]>(OPENED_KEY, [])])];
+  const reindexAll = async () => index.index([...new Set([...known(), ...(await workspaceRuns())])]);
+  const openFolder = async (folder: string) => {
+    await context.workspaceState.update(OPENED_KEY, [...new Set([...context.workspaceState.get<string[]>(OPENED_KEY, []), folder])]);
+    await index.index([folder], `Premem: indexing ${path.basename(folder)}`);
+    const runs = (await index.runs()).filter((r) => r.path === folder || r.sweepPath === folder);
+    if (runs.length > 0 && !index.selectedRunPath) await index.select(runs[0]!.path);
+  };
+  context.subscriptions.push(...registerCommands({ index, examples: examplesView, annotations, log, openFolder, reindexAll }));
+
+  context.subscriptions.push(
+    index.onDidChangeSelection((run) => void context.workspaceState.update(SELECTED_KEY, run?.path)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('premem')) return;
+      const before = settings;
+      settings = readSettings();
+      if (ANALYSIS_SETTINGS.some((s) => e.affectsConfiguration(s))) index.setAnalysisOptions(settings.analysis);
+      if (e.affectsConfiguration('premem.lowPreMemorizationThreshold') || e.affectsConfiguration('premem.decorations')) annotations.configure(settings);
+      const added = settings.runs.filter((r) => !before.runs.includes(r));
+      if (added.length) void index.index(added).catch((err: Error) => log.appendLine(`error: ${err.message}`));
+      if (e.affectsConfiguration('premem.databasePath')) {
+        void vscode.window.showInformationMessage('Premem: the index location changes after a window reload.', 'Reload Window').then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+      }
+    }),
+  );
+
+  // Figures already in the index show at once; then everything known is brought up to date.
+  const remembered = context.workspaceState.get<string>(SELECTED_KEY);
+  if (remembered) await index.select(remembered);
+  void reindexAll()
+    .then(async () => {
+      if (!index.selectedRunPath) {
+        const first = (await index.runs())[0];
+        if (first) await index.select(first.path);
+      }
+    })
+    .catch((e: Error) => log.appendLine(`error: ${e.stack ?? e.message}`));
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions, disposed by VS Code.
+}

@@ -1,0 +1,203 @@
+import * as vscode from 'vscode';
+import type { LinearFit } from '../core/fit';
+import { fitsBySweep } from '../queries/runSummary';
+import { analyseRun, type AnalysisOptions, type RunAnalysis } from '../queries/runAnalysis';
+import { indexInWorker, type RunFailure } from '../store/indexInWorker';
+import { IndexStore, type Flag, type StoredExample, type StoredRun } from '../store/indexStore';
+
+export interface IndexedRunView {
+  readonly run: StoredRun;
+  readonly analysis: RunAnalysis | null;
+  /** Why the figures could not be computed (e.g. no sample set matches the preference). */
+  readonly error: string | null;
+}
+
+/**
+ * The editor's single view of the index: one SQLite connection for reads and flags, analyses
+ * cached per run until the index or the analysis settings change, the selected run, and
+ * indexing delegated to a worker thread. Every view reads through here.
+ */
+export class PremIndex implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly selectionChanged = new vscode.EventEmitter<StoredRun | undefined>();
+  private readonly flagsChanged = new vscode.EventEmitter<void>();
+  /** Fires when runs, their figures or the settings behind them change. */
+  readonly onDidChange = this.changed.event;
+  readonly onDidChangeSelection = this.selectionChanged.event;
+  readonly onDidChangeFlags = this.flagsChanged.event;
+
+  private analyses = new Map<number, Promise<RunAnalysis>>();
+  private examplesCache = new Map<number, Promise<StoredExample[]>>();
+  private readonly failures = new Map<string, RunFailure>();
+  private selected: string | undefined;
+  private indexing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly store: IndexStore,
+    private readonly workerFile: string,
+    private readonly log: vscode.OutputChannel,
+    private options: AnalysisOptions,
+  ) {}
+
+  static async open(dbFile: string, workerFile: string, log: vscode.OutputChannel, options: AnalysisOptions): Promise<PremIndex> {
+    return new PremIndex(await IndexStore.open(dbFile), workerFile, log, options);
+  }
+
+  get dbFile(): string {
+    return this.store.file;
+  }
+
+  get analysisOptions(): AnalysisOptions {
+    return this.options;
+  }
+
+  setAnalysisOptions(options: AnalysisOptions): void {
+    this.options = options;
+    this.analyses.clear();
+    this.changed.fire();
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  runs(): Promise<StoredRun[]> {
+    return this.store.runs();
+  }
+
+  runFailures(): RunFailure[] {
+    return [...this.failures.values()];
+  }
+
+  analysis(run: StoredRun): Promise<RunAnalysis> {
+    let a = this.analyses.get(run.id);
+    if (!a) {
+      a = analyseRun(this.store, run, this.options);
+      // A failed analysis is not cached: the next ask retries (e.g. after a settings fix).
+      a.catch(() => this.analyses.delete(run.id));
+      this.analyses.set(run.id, a);
+    }
+    return a;
+  }
+
+  /** Every run with its analysis or the reason it has none: one bad run never hides the rest. */
+  async runViews(): Promise<IndexedRunView[]> {
+    const runs = await this.runs();
+    return Promise.all(
+      runs.map(async (run) => {
+        try {
+          return { run, analysis: await this.analysis(run), error: null };
+        } catch (e) {
+          return { run, analysis: null, error: (e as Error).message };
+        }
+      }),
+    );
+  }
+
+  async sweepFits(): Promise<Map<string, LinearFit>> {
+    const views = await this.runViews();
+    return fitsBySweep(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
+  }
+
+  examples(run: StoredRun): Promise<StoredExample[]> {
+    let e = this.examplesCache.get(run.id);
+    if (!e) {
+      e = this.store.examples(run.id);
+      this.examplesCache.set(run.id, e);
+    }
+    return e;
+  }
+
+  runsUsingDataset(file: string): Promise<StoredRun[]> {
+    return this.store.runsUsingDataset(file);
+  }
+
+  // ---- selection ----------------------------------------------------------------------------
+
+  get selectedRunPath(): string | undefined {
+    return this.selected;
+  }
+
+  async selectedRun(): Promise<StoredRun | undefined> {
+    return this.selected === undefined ? undefined : this.store.runByPath(this.selected);
+  }
+
+  async select(runPath: string | undefined): Promise<void> {
+    if (runPath === this.selected) return;
+    this.selected = runPath;
+    this.selectionChanged.fire(await this.selectedRun());
+  }
+
+  // ---- flags --------------------------------------------------------------------------------
+
+  flags(runPath?: string): Promise<Flag[]> {
+    return this.store.flags(runPath);
+  }
+
+  async setFlag(runPath: string, index: number, note: string): Promise<void> {
+    await this.store.setFlag(runPath, index, note);
+    this.flagsChanged.fire();
+  }
+
+  async removeFlag(runPath: string, index: number): Promise<void> {
+    await this.store.removeFlag(runPath, index);
+    this.flagsChanged.fire();
+  }
+
+  // ---- indexing -----------------------------------------------------------------------------
+
+  /**
+   * Indexes folders (runs or sweeps) in the worker, behind a cancellable progress notification.
+   * Calls queue: two indexings never write at once from this window.
+   */
+  index(folders: readonly string[], title = 'Premem: indexing'): Promise<void> {
+    const next = this.indexing.then(() => this.indexNow(folders, title));
+    this.indexing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async indexNow(folders: readonly string[], title: string): Promise<void> {
+    if (folders.length === 0) return;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      const t0 = Date.now();
+      try {
+        const result = await indexInWorker(
+          this.workerFile,
+          { db: this.store.file, folders },
+          {
+            signal: controller.signal,
+            onProgress: (p) => progress.report({ message: `${p.run}: checkpoint ${p.checkpoint + 1} of ${p.of}` }),
+            onIndexed: (o) => {
+              this.failures.delete(o.path);
+              if (o.action !== 'unchanged') this.log.appendLine(`${o.action} ${o.path} (${o.checkpointsRead} checkpoints read)`);
+            },
+          },
+        );
+        for (const folder of folders) this.failures.delete(folder);
+        for (const f of result.failures) {
+          this.failures.set(f.path, f);
+          this.log.appendLine(`error: ${f.message}`);
+        }
+        this.log.appendLine(`indexed ${result.outcomes.length} runs in ${((Date.now() - t0) / 1000).toFixed(2)} s${result.cancelled ? ' (cancelled)' : ''}`);
+        if (result.failures.length > 0) {
+          const first = result.failures[0]!;
+          void vscode.window
+            .showErrorMessage(`Premem could not index ${result.failures.length === 1 ? first.path : `${result.failures.length} folders`}: ${first.message}`, 'Show Output')
+            .then((choice) => choice && this.log.show(true));
+        }
+      } finally {
+        sub.dispose();
+        this.analyses.clear();
+        this.examplesCache.clear();
+        this.changed.fire();
+      }
+    });
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+    this.selectionChanged.dispose();
+    this.flagsChanged.dispose();
+    void this.store.close();
+  }
+}

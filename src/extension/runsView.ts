@@ -1,0 +1,135 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LinearFit } from '../core/fit';
+import { describeThreshold } from '../core/threshold';
+import { summarizeRun } from '../queries/runSummary';
+import type { AnalysedCheckpoint } from '../queries/runAnalysis';
+import type { RunFailure } from '../store/indexInWorker';
+import { num, pct } from './markdown';
+import type { IndexedRunView, PremIndex } from './premIndex';
+
+type Node =
+  | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly IndexedRunView[]; readonly fit: LinearFit | undefined }
+  | { readonly kind: 'run'; readonly view: IndexedRunView; readonly fit: LinearFit | undefined }
+  | { readonly kind: 'checkpoint'; readonly view: IndexedRunView; readonly checkpoint: AnalysedCheckpoint }
+  | { readonly kind: 'failure'; readonly failure: RunFailure };
+
+/** Sweeps -> runs -> checkpoints, with each level's figures in its description and tooltip. */
+export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly index: PremIndex) {
+    this.subscriptions = [index.onDidChange(() => this.emitter.fire(undefined)), index.onDidChangeSelection(() => this.emitter.fire(undefined))];
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!node) {
+      const views = await this.index.runViews();
+      const fits = await this.index.sweepFits();
+      const sweeps = new Map<string, IndexedRunView[]>();
+      for (const v of views) sweeps.set(v.run.sweepPath, [...(sweeps.get(v.run.sweepPath) ?? []), v]);
+      const failures: Node[] = this.index.runFailures().map((failure) => ({ kind: 'failure', failure }));
+      // Failures last: they appear when indexing ends, and must not shift the rows above.
+      return [...[...sweeps].map(([sweep, runs]): Node => ({ kind: 'sweep', sweep, runs, fit: fits.get(sweep) })), ...failures];
+    }
+    if (node.kind === 'sweep') return node.runs.map((view) => ({ kind: 'run', view, fit: node.fit }));
+    if (node.kind === 'run') return (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint }));
+    return [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'sweep':
+        return this.sweepItem(node.sweep, node.runs, node.fit);
+      case 'run':
+        return this.runItem(node.view, node.fit);
+      case 'checkpoint':
+        return this.checkpointItem(node.view, node.checkpoint);
+      case 'failure': {
+        const item = new vscode.TreeItem(path.basename(node.failure.path));
+        item.id = `failure:${node.failure.path}`;
+        item.description = 'could not index';
+        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+        item.tooltip = node.failure.message;
+        item.command = { command: 'premem.showOutput', title: 'Show Output' };
+        return item;
+      }
+    }
+  }
+
+  private sweepItem(sweep: string, runs: readonly IndexedRunView[], fit: LinearFit | undefined): vscode.TreeItem {
+    const item = new vscode.TreeItem(path.basename(sweep), vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `sweep:${sweep}`;
+    item.iconPath = new vscode.ThemeIcon('folder-library');
+    item.description = `${runs.length} run${runs.length === 1 ? '' : 's'}${fit?.r2 != null ? ` · R² ${num(fit.r2)}` : ''}`;
+    const md = new vscode.MarkdownString();
+    md.appendText(sweep);
+    if (fit?.slope != null) {
+      md.appendMarkdown(`\n\nTest accuracy ≈ ${num(fit.slope)} × pre-memorization accuracy ${fit.intercept! < 0 ? '−' : '+'} ${num(Math.abs(fit.intercept!))}  \nR² = ${num(fit.r2)} over ${fit.points} checkpoints`);
+    } else {
+      md.appendMarkdown(`\n\nNo fit: it needs two or more checkpoints with test accuracy (have ${fit?.points ?? 0}).`);
+    }
+    item.tooltip = md;
+    item.contextValue = 'sweep';
+    return item;
+  }
+
+  private runItem(view: IndexedRunView, fit: LinearFit | undefined): vscode.TreeItem {
+    const { run, analysis } = view;
+    const selected = run.path === this.index.selectedRunPath;
+    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `run:${run.path}`;
+    item.contextValue = 'run';
+    item.command = { command: 'premem.selectRun', title: 'Select Run', arguments: [run.path] };
+    item.resourceUri = vscode.Uri.file(run.path);
+    if (!analysis) {
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+      item.description = 'no figures';
+      item.tooltip = view.error ?? '';
+      return item;
+    }
+    const s = summarizeRun(analysis, fit);
+    const test = s.finalTestAccuracy !== null ? `test ${num(s.finalTestAccuracy)}` : s.predictedTestAccuracy !== null ? `test ≈${num(s.predictedTestAccuracy)} (predicted)` : 'no test';
+    item.description = `premem ${num(s.finalPreMemorization)} · ${test}`;
+    item.iconPath = new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**`);
+    md.appendText(run.name);
+    md.appendMarkdown(`**${selected ? ' (selected)' : ''}\n\n`);
+    md.appendMarkdown(
+      `| | |\n|---|---:|\n| examples | ${analysis.metrics.examples} |\n| checkpoints | ${analysis.checkpoints.length} |\n` +
+        `| final pre-memorization accuracy | ${num(s.finalPreMemorization)} |\n| final train accuracy | ${num(s.finalTrainAccuracy)} |\n` +
+        `| final test accuracy | ${num(s.finalTestAccuracy)} |\n| predicted test accuracy (sweep fit) | ${num(s.predictedTestAccuracy)} |\n`,
+    );
+    const t = describeThreshold(this.index.analysisOptions.threshold);
+    md.appendMarkdown(`\nMemorized: ln ln ppl < ${num(t.loglog, 3)} (ppl < ${num(t.perplexity)})`);
+    item.tooltip = md;
+    return item;
+  }
+
+  private checkpointItem(view: IndexedRunView, c: AnalysedCheckpoint): vscode.TreeItem {
+    const item = new vscode.TreeItem(`step ${c.step}`);
+    item.id = `checkpoint:${view.run.path}:${c.step}`;
+    item.iconPath = new vscode.ThemeIcon('milestone');
+    const s = c.summary;
+    item.description = `train ${num(s.trainAccuracy)} · premem ${num(s.preMemorizationAccuracy)} · test ${num(c.testAccuracy)} · memorized ${pct(s.memorizedFraction)}`;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(
+      `**step ${c.step}**${c.epoch !== null ? ` · epoch ${num(c.epoch, 2)}` : ''}\n\n| | |\n|---|---:|\n` +
+        `| train accuracy | ${num(s.trainAccuracy)} |\n| pre-memorization accuracy | ${num(s.preMemorizationAccuracy)} |\n` +
+        `| test accuracy | ${num(c.testAccuracy)} |\n| memorized fraction | ${num(s.memorizedFraction)} |\n` +
+        (c.trainLoss !== null ? `| training loss | ${num(c.trainLoss)} |\n` : ''),
+    );
+    md.appendMarkdown('\nSample sets: ');
+    md.appendText(`train ${c.trainSet} (${c.trainSamplesPerQuestion} per question), test ${c.testSet ?? 'none'}`);
+    item.tooltip = md;
+    return item;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

@@ -1,0 +1,207 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { REPO } from '../helpers/paths';
+
+/**
+ * A real VS Code (code-server 4.100.3, VS Code 1.100) with the packaged .vsix installed,
+ * driven by Debian's Chromium through playwright-core. Nothing here is mocked.
+ */
+export const CODE_SERVER = join(REPO, '.tools', 'node_modules', '.bin', 'code-server');
+export const VSIX = join(REPO, 'premem-lens.vsix');
+export const SHOTS = join(REPO, 'test-results', 'screenshots');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface Host {
+  readonly url: string;
+  readonly userDataDir: string;
+  stop(): Promise<void>;
+}
+
+export function installVsix(extensionsDir: string, userDataDir: string): void {
+  const r = spawnSync(CODE_SERVER, ['--install-extension', VSIX, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--force'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`installing the .vsix failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** User settings that keep the workbench quiet and deterministic for screenshots. */
+export function writeUserSettings(userDataDir: string, theme: string): void {
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({
+      'workbench.colorTheme': theme,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'telemetry.telemetryLevel': 'off',
+      'security.workspace.trust.enabled': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.ignoreRecommendations': true,
+      'update.mode': 'none',
+      'files.simpleDialog.enable': true,
+      'editor.hover.delay': 200,
+      'window.dialogStyle': 'custom',
+    }),
+  );
+}
+
+export async function startCodeServer(workspace: string, userDataDir: string, extensionsDir: string, log: (s: string) => void): Promise<Host> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    CODE_SERVER,
+    ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  child.stdout!.on('data', (d: Buffer) => log(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => log(d.toString()));
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('code-server did not start within 60 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    userDataDir,
+    stop: async () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+}
+
+/** The workbench, loaded and with our activity-bar container available. */
+export async function openWorkbench(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  return page;
+}
+
+/** Runs a command from the palette by its title, as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Answers VS Code's own (simple) save dialog with a path and presses its OK button. */
+export async function saveAs(page: Page, file: string): Promise<void> {
+  const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
+  await ok.waitFor({ state: 'visible', timeout: 15_000 });
+  await page.locator('.quick-input-widget input').fill(file);
+  await page.waitForTimeout(300);
+  await ok.click();
+}
+
+/** Right-clicks a row and chooses a context-menu entry by its label. */
+export async function contextMenu(page: Page, row: Locator, label: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  await item.waitFor({ state: 'visible' });
+  // The menu ignores clicks while it is still opening.
+  await page.waitForTimeout(300);
+  await item.hover();
+  await item.click();
+  await page.locator('.context-view .monaco-menu').waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+}
+
+/** Opens a workspace file through Quick Open, waiting for it to be found. */
+export async function openFile(page: Page, relativePath: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relativePath);
+  const name = relativePath.split('/').pop()!;
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  await page.locator('.monaco-editor .view-line').first().waitFor();
+}
+
+/** Picks an item in an open quick pick by its label. */
+export async function pick(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await row.click();
+}
+
+/** Types into the open input box (quick input) and accepts. */
+export async function answer(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** The pane of one of our views, by its title. */
+export function viewPane(page: Page, title: string): Locator {
+  return page.locator('.pane', { has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+}
+
+/** The text of every rendered row of a view, top to bottom. */
+export async function rowTexts(pane: Locator): Promise<string[]> {
+  type Row = { style: { top: string }; innerText: string };
+  return pane.locator('.monaco-list-row').evaluateAll((rows) =>
+    (rows as unknown as Row[])
+      .map((r) => ({ top: parseFloat(r.style.top || '0'), text: (r.innerText || '').replace(/\s+/g, ' ').trim() }))
+      .sort((a, b) => a.top - b.top)
+      .map((r) => r.text),
+  );
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+export type { Frame, Page };
