@@ -85,7 +85,11 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     );
 
   async function openPremem(): Promise<void> {
-    await page.locator('.activitybar [aria-label^="Premem"]').first().click();
+    // After a reload VS Code restores the container by itself; clicking its icon then would close it.
+    const icon = page.locator('.activitybar [aria-label^="Premem"]').first();
+    await icon.waitFor({ timeout: 90_000 });
+    await page.waitForTimeout(1000);
+    if (!(await runs().isVisible())) await icon.click();
     await runs().locator('.monaco-list-row').first().waitFor({ timeout: 90_000 });
   }
 
@@ -208,8 +212,13 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
   test('hovering a dataset line shows that example’s metrics, and low examples are marked', async () => {
     await openFile(page, 'example-sweep/train.jsonl');
     // Line 5 holds example #4 (line i is record i-1: the dataset has no blank lines).
-    await page.keyboard.press('Control+Home');
-    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+    const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
+    await waitFor('the cursor on line 5', async () => {
+      await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Control+Home');
+      for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+      return /^Ln 5,/.test(await position.innerText());
+    });
     await runCommand(page, 'Show or Focus Hover');
     const e4 = examples(join(sweep, FAST_RUN)).find((e) => e.index === 4)!;
     const hover = page.locator('.monaco-hover').filter({ hasText: 'Premem' }).first();
@@ -220,6 +229,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     assert.ok(text.includes(`Memorization step: ${e4.memorization_step ?? 'never'}`), text);
     assert.match(text, /Show example/);
     assert.match(text, /Flag/);
+    await page.waitForTimeout(400); // let the hover finish fading in
     await shot(page, '05-dataset-hover');
     await page.keyboard.press('Escape');
     const low = examples(join(sweep, FAST_RUN)).filter((e) => e.pre_memorization_accuracy.at(-1)! < 0.25).length;

@@ -57,8 +57,8 @@ export function writeUserSettings(userDataDir: string, theme: string): void {
   );
 }
 
-export async function startCodeServer(workspace: string, userDataDir: string, extensionsDir: string, log: (s: string) => void): Promise<Host> {
-  const port = await freePort();
+export async function startCodeServer(workspace: string, userDataDir: string, extensionsDir: string, log: (s: string) => void, fixedPort?: number): Promise<Host> {
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(
     CODE_SERVER,
     ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace],
@@ -122,8 +122,13 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 export async function saveAs(page: Page, file: string): Promise<void> {
   const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
   await ok.waitFor({ state: 'visible', timeout: 15_000 });
-  await page.locator('.quick-input-widget input').fill(file);
-  await page.waitForTimeout(300);
+  const input = page.locator('.quick-input-widget input');
+  // The dialog writes its default path in asynchronously; type ours until it stays.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await input.fill(file);
+    await page.waitForTimeout(300);
+    if ((await input.inputValue()) === file) break;
+  }
   await ok.click();
 }
 
