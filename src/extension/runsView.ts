@@ -31,8 +31,10 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       const sweeps = new Map<string, IndexedRunView[]>();
       for (const v of views) sweeps.set(v.run.sweepPath, [...(sweeps.get(v.run.sweepPath) ?? []), v]);
       const failures: Node[] = this.index.runFailures().map((failure) => ({ kind: 'failure', failure }));
-      // Failures last: they appear when indexing ends, and must not shift the rows above.
-      return [...[...sweeps].map(([sweep, runs]): Node => ({ kind: 'sweep', sweep, runs, fit: fits.get(sweep) })), ...failures];
+      // Sweeps by name (where their folders sit is not what users scan for); failures last:
+      // they appear when indexing ends, and must not shift the rows above.
+      const ordered = [...sweeps].sort(([a], [b]) => path.basename(a).localeCompare(path.basename(b)) || a.localeCompare(b));
+      return [...ordered.map(([sweep, runs]): Node => ({ kind: 'sweep', sweep, runs, fit: fits.get(sweep) })), ...failures];
     }
     if (node.kind === 'sweep') return node.runs.map((view) => ({ kind: 'run', view, fit: node.fit }));
     if (node.kind === 'run') return (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint }));
@@ -91,8 +93,9 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       return item;
     }
     const s = summarizeRun(analysis, fit);
-    const test = s.finalTestAccuracy !== null ? `test ${num(s.finalTestAccuracy)}` : s.predictedTestAccuracy !== null ? `test ≈${num(s.predictedTestAccuracy)} (predicted)` : 'no test';
-    item.description = `premem ${num(s.finalPreMemorization)} · ${test}`;
+    const measured = s.finalTestAccuracy !== null ? ` · test ${num(s.finalTestAccuracy)}` : '';
+    const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}` : '';
+    item.description = `premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
     item.iconPath = new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**`);

@@ -13,10 +13,11 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { writeNpyRun } from '../helpers/fixtures';
-import { KANG_SWEEP, REPO } from '../helpers/paths';
+import { KANG_SWEEP, REPO, TINYGSM } from '../helpers/paths';
 import {
   answer,
   contextMenu,
+  fileDialog,
   CODE_SERVER,
   installVsix,
   launchBrowser,
@@ -25,7 +26,6 @@ import {
   pick,
   rowTexts,
   runCommand,
-  saveAs,
   shot,
   startCodeServer,
   viewPane,
@@ -93,6 +93,11 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await runs().locator('.monaco-list-row').first().waitFor({ timeout: 90_000 });
   }
 
+  /** Expands a tree row (its twistie), if it is not expanded already. */
+  async function expand(row: Awaited<ReturnType<typeof rowOf>>): Promise<void> {
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+  }
+
   async function rowOf(pane: ReturnType<typeof runs>, text: string) {
     const row = pane.locator('.monaco-list-row', { hasText: text }).first();
     await row.waitFor({ timeout: 60_000 });
@@ -137,10 +142,17 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     const fast = expected.find((r) => r.name === FAST_RUN)!;
     const last = fast.checkpoints.at(-1)!;
     const row = await rowOf(runs(), FAST_RUN);
-    await waitFor('the run description', async () => (await row.innerText()).includes(`premem ${f4(last.pre_memorization_accuracy)} · test ${f4(last.test_accuracy!)}`));
+    // The predicted test accuracy is the sweep's least-squares line at this run's final premem.
+    const fit = (JSON.parse(cli('report', sweep, '--json')) as { fit: { slope: number; intercept: number } }).fit;
+    const predicted = fit.slope * last.pre_memorization_accuracy + fit.intercept;
+    await waitFor('the run description', async () =>
+      (await row.innerText()).includes(`premem ${f4(last.pre_memorization_accuracy)} · test ${f4(last.test_accuracy!)} · predicted ${f4(predicted)}`),
+    );
     if (hasKang) {
       await waitFor('the GSM8K sweep with its fit', async () => (await rowTexts(runs())).some((t) => t.startsWith('gsm8k') && t.includes('13 runs · R² 0.9393')), 120_000);
       console.log(`# e2e: workspace opened and 16 runs indexed and shown in ${Date.now() - t0} ms`);
+      // Fold the 13-run sweep so the example sweep's rows stay in view in this small pane.
+      await (await rowOf(runs(), '13 runs')).locator('.monaco-tl-twistie').click();
     }
     // Expand the run: its checkpoints carry the per-checkpoint figures.
     await row.locator('.monaco-tl-twistie').click();
@@ -159,7 +171,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     assert.match(await row.innerText(), /could not index/);
     const collapsed = await rowTexts(runs());
     assert.ok(collapsed.some((t) => t.startsWith('example-sweep')) && collapsed.at(-1)!.startsWith('broken-run'), collapsed.join(' | '));
-    await (await rowOf(runs(), 'example-sweep')).click();
+    await expand(await rowOf(runs(), 'example-sweep'));
     await rowOf(runs(), FAST_RUN);
     await runCommand(page, 'Premem: Show Output');
     await waitFor('the error in the Premem output channel', async () => (await page.locator('.output-view, .panel').first().innerText()).includes('truncated'));
@@ -266,13 +278,30 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await runCommand(page, 'Premem: Export Curated Examples…');
     await pick(page, 'Lowest pre-memorization accuracy');
     await answer(page, '5');
-    await saveAs(page, out);
+    await fileDialog(page, out);
     await waitFor('the exported file', async () => existsSync(out) && readFileSync(out, 'utf8').split('\n').length === 6);
     const cliOut = join(root, 'cli-curated.jsonl');
     cli('export', join(sweep, FAST_RUN), '--strategy', 'lowest-premem', '--count', '5', '--out', cliOut);
     assert.equal(readFileSync(out, 'utf8'), readFileSync(cliOut, 'utf8'));
     await page.locator('.notifications-toasts', { hasText: 'wrote 5 examples' }).first().waitFor({ timeout: 15_000 });
     await shot(page, '08-export');
+  });
+
+  test('Premem: Open Run or Sweep… indexes a folder from outside the workspace', async () => {
+    // tinygsm: a real small run with texts; without ../shared, a generated run in the same layout.
+    const folder = existsSync(TINYGSM) ? TINYGSM : writeNpyRun(join(root, 'outside', 'npy_3epochs_run'), [{ step: 1, train: [[0, 1], [1, 1]], ppl: [1.5, 2] }]);
+    const expectedRun = existsSync(TINYGSM) ? 'tinygsm_8epochs_full_lr0.001_bs8' : 'npy_3epochs_run';
+    await runCommand(page, 'Premem: Open Run or Sweep…');
+    await fileDialog(page, folder, 'Open Run or Sweep');
+    await runs().locator('.pane-header').hover();
+    await runs().locator('.pane-header .action-label[aria-label*="Collapse All"]').click();
+    await expand(await rowOf(runs(), existsSync(TINYGSM) ? 'tinygsm' : 'outside'));
+    const row = await rowOf(runs(), expectedRun);
+    const expected = report(folder).find((r) => r.name === expectedRun)!.checkpoints.at(-1)!;
+    await waitFor('the opened run with its figures', async () => (await row.innerText()).includes(`premem ${f4(expected.pre_memorization_accuracy)}`));
+    await shot(page, '09-open-run');
+    await expand(await rowOf(runs(), 'example-sweep'));
+    await rowOf(runs(), FAST_RUN);
   });
 
   test('changing the memorization threshold recomputes the views without re-reading files', async () => {
@@ -282,7 +311,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     writeWorkspaceSettings({ 'premem.memorization.logLogThreshold': -1.5 });
     const row = await rowOf(runs(), FAST_RUN);
     await waitFor('the recomputed run figures', async () => (await row.innerText()).includes(`premem ${f4(expected.pre_memorization_accuracy)}`));
-    await shot(page, '09-threshold-changed');
+    await shot(page, '10-threshold-changed');
     writeWorkspaceSettings({});
     await waitFor('the figures back at -2.3', async () => (await row.innerText()).includes(`premem ${f4(before.pre_memorization_accuracy)}`));
   });
@@ -302,7 +331,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await waitFor('re-sorted 7,473 examples', async () => isRowOf((await rowTexts(examplesPane()))[0], byMem.index));
     const resort = Date.now() - t1;
     console.log(`# e2e timing (${KANG_RUN}, 7,473 examples): select run -> first page shown ${firstPage} ms; re-sort -> shown ${resort} ms (wall clock through the browser)`);
-    await shot(page, '10-gsm8k-7473-examples');
+    await shot(page, '11-gsm8k-7473-examples');
     await runCommand(page, 'Premem: Sort Examples by Pre-memorization Accuracy');
   });
 

@@ -118,9 +118,12 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Answers VS Code's own (simple) save dialog with a path and presses its OK button. */
-export async function saveAs(page: Page, file: string): Promise<void> {
-  const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
+/**
+ * Answers VS Code's own (simple) file dialog with a path and presses its button: "OK" for a
+ * save dialog, the caller's `openLabel` for an open dialog.
+ */
+export async function fileDialog(page: Page, file: string, button = 'OK'): Promise<void> {
+  const ok = page.locator('.quick-input-widget .monaco-button', { hasText: new RegExp(`^${button}$`) }).first();
   await ok.waitFor({ state: 'visible', timeout: 15_000 });
   const input = page.locator('.quick-input-widget input');
   // The dialog writes its default path in asynchronously; type ours until it stays.
