@@ -66,6 +66,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     return text === undefined ? undefined : { runPath: run.path, index: Number(text) };
   };
 
+  /** The example a command acts on: its argument, else asked for (run, then index). */
+  const targetOf = async (arg: unknown, placeHolder: string): Promise<ExampleTarget | undefined> => {
+    const given = asTarget(arg);
+    if (given) return given;
+    const run = await pickRun(placeHolder);
+    return run && (await askExample(run));
+  };
+
   const sort = (by: ExampleSort) => () => examples.setSort(by);
 
   const exportTo = async (run: StoredRun, strategy: CurationStrategy, count: number): Promise<void> => {
@@ -131,13 +139,9 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [
       'premem.flagExample',
       async (arg?: unknown) => {
-        let target = asTarget(arg);
-        if (!target) {
-          const run = await pickRun('Flag an example of which run?');
-          target = run && (await askExample(run));
-        }
+        const target = await targetOf(arg, 'Flag an example of which run?');
         if (!target) return;
-        const existing = (await index.flags(target.runPath)).find((f) => f.index === target!.index);
+        const existing = (await index.flags(target.runPath)).find((f) => f.index === target.index);
         const note = await vscode.window.showInputBox({
           prompt: `Note for example #${target.index} (optional)`,
           value: existing?.note ?? '',
@@ -165,13 +169,9 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [
       'premem.revealExample',
       async (arg?: unknown) => {
-        let target = asTarget(arg);
-        if (!target) {
-          const run = await pickRun('Show an example of which run?');
-          target = run && (await askExample(run));
-        }
+        const target = await targetOf(arg, 'Show an example of which run?');
         if (!target) return;
-        const run = (await index.runs()).find((r) => r.path === target!.runPath);
+        const run = (await index.runs()).find((r) => r.path === target.runPath);
         if (!run) {
           void vscode.window.showWarningMessage(`Premem: ${target.runPath} is not indexed in this window.`);
           return;
@@ -190,7 +190,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         }
         // No texts for this run: say what we know instead of opening nothing.
         const analysis = await index.analysis(run);
-        const e = (await index.examples(run)).find((x) => x.index === target!.index);
+        const e = (await index.examples(run)).find((x) => x.index === target.index);
         if (!e) return;
         const f = exampleFigures(analysis, e.position, e.index);
         void vscode.window.showInformationMessage(
