@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
+import { DEFAULT_COPY_RATE } from '../core/textMemorization';
 import { parseThreshold } from '../core/threshold';
 import { InputError } from '../ingest/errors';
 import { discoverRuns } from '../ingest/runLayout';
@@ -17,7 +18,8 @@ const USAGE = `premem: pre-memorization train accuracy for LLM fine-tuning runs 
 
 usage:
   premem index <dir>... [--db FILE]
-  premem report <dir>... [--db FILE] [--ppl-threshold P | --loglog-threshold T] [--sample-set A,B,...] [--json]
+  premem report <dir>... [--db FILE] [--ppl-threshold P | --loglog-threshold T] [--sample-set A,B,...]
+                [--memorization perplexity|text [--copy-rate R]] [--json]
   premem examples <run> [same options] [--sort dataset|premem|memorization|accuracy] [--limit N] [--json]
   premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
   premem flag <run> <index>... [--db FILE] [--note TEXT] [--remove]
@@ -26,13 +28,17 @@ usage:
 
 <dir> is a run (a folder with checkpoint-<step> sub-folders) or a sweep (a folder of runs).
 The index defaults to .premem/index.sqlite under the current folder; run folders are never written to.
-Memorized means ln(ln(perplexity)) < T (default T = -2.3, the authors' GSM8K choice) or perplexity < P.`;
+Memorized means ln(ln(perplexity)) < T (default T = -2.3, the authors' GSM8K choice) or perplexity < P;
+with --memorization text, that most of an example's samples copy at least R (default 0.5) of its
+reference steps verbatim (runs with sample texts and a dataset file).`;
 
 const OPTIONS = {
   db: { type: 'string' },
   'ppl-threshold': { type: 'string' },
   'loglog-threshold': { type: 'string' },
   'sample-set': { type: 'string' },
+  memorization: { type: 'string' },
+  'copy-rate': { type: 'string' },
   json: { type: 'boolean' },
   sort: { type: 'string' },
   limit: { type: 'string' },
@@ -67,7 +73,12 @@ function analysisOptions(v: Values): AnalysisOptions {
   }
   const sets = v['sample-set']?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? null;
   if (sets !== null && sets.length === 0) throw new UsageError('--sample-set needs at least one name');
-  return { threshold, samplePreference: sets };
+  const kind = v.memorization ?? 'perplexity';
+  if (kind !== 'perplexity' && kind !== 'text') throw new UsageError('--memorization must be perplexity or text');
+  if (v['copy-rate'] !== undefined && kind !== 'text') throw new UsageError('--copy-rate goes with --memorization text');
+  const copyRate = v['copy-rate'] === undefined ? DEFAULT_COPY_RATE : Number(v['copy-rate']);
+  if (!(copyRate > 0 && copyRate <= 1)) throw new UsageError(`--copy-rate must be a number in (0, 1], got "${v['copy-rate']}"`);
+  return { threshold, samplePreference: sets, memorization: kind === 'text' ? { kind, copyRate } : { kind } };
 }
 
 interface Output {
@@ -100,13 +111,19 @@ async function ensureIndexed(store: IndexStore, dirs: readonly string[], io: Out
   return runs;
 }
 
-export function formatReport(report: ReportJson): string {
+export function formatReport(report: ReportJson, agreements: ReadonlyMap<string, { agree: number; total: number } | null> = new Map()): string {
   const parts: string[] = [];
   const t = report.threshold;
-  parts.push(`memorized: ln(ln(ppl)) < ${fmt(t.loglog, 3)}  (perplexity < ${fmt(t.perplexity, 4)})`);
+  parts.push(
+    t.memorization === 'text'
+      ? `memorized: most samples copy at least ${fmt(t.copy_rate, 2)} of the reference steps (text criterion)`
+      : `memorized: ln(ln(ppl)) < ${fmt(t.loglog, 3)}  (perplexity < ${fmt(t.perplexity, 4)})`,
+  );
   for (const run of report.runs) {
     parts.push('');
     parts.push(`${run.name}  ${run.checkpoints[0]?.examples ?? 0} examples  ${run.path}`);
+    const agreed = agreements.get(run.path);
+    if (agreed) parts.push(`text and perplexity (ln ln < ${fmt(t.loglog, 3)}) memorization agree on ${((100 * agreed.agree) / agreed.total).toFixed(1)}% of example-checkpoints`);
     parts.push(
       table(
         ['step', 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'train set', 'test set'],
@@ -201,7 +218,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         if (rest.length === 0) throw new UsageError('report needs at least one run or sweep folder');
         const options = analysisOptions(v);
         const report = await withStore(v, async (store) => buildReport(store, await ensureIndexed(store, rest, io, false), options));
-        io.out(v.json ? JSON.stringify(report.json) : formatReport(report.json));
+        io.out(v.json ? JSON.stringify(report.json) : formatReport(report.json, new Map(report.analyses.map((a) => [a.run.path, a.criteriaAgreement]))));
         return 0;
       }
       case 'examples': {

@@ -44,17 +44,30 @@ export function checkInputShape(input: MetricInput): { checkpoints: number; exam
   return { checkpoints, examples };
 }
 
-/** The paper's per-example quantities. Pure and allocation-light: called on every threshold change. */
+/** Whether example i counts as memorized at checkpoint j, by whichever criterion is in use. */
+export type MemorizedAt = (checkpoint: number, example: number) => boolean;
+
+/** The paper's per-example quantities at the perplexity threshold. */
 export function computeRunMetrics(input: MetricInput, threshold: MemorizationThreshold): RunMetrics {
-  const { checkpoints, examples } = checkInputShape(input);
+  checkInputShape(input);
+  return computeRunMetricsWith(input.accuracy, (j, i) => isMemorized(input.perplexity[j]![i]!, threshold));
+}
+
+/**
+ * The same quantities for any memorization criterion (perplexity, or samples that copy the
+ * reference). Pure and allocation-light: called on every threshold change.
+ */
+export function computeRunMetricsWith(accuracy: readonly Float64Array[], memorizedAt: MemorizedAt): RunMetrics {
+  const checkpoints = accuracy.length;
+  const examples = checkpoints === 0 ? 0 : accuracy[0]!.length;
   const memorized = Array.from({ length: checkpoints }, () => new Uint8Array(examples));
   const preMemorization = Array.from({ length: checkpoints }, () => new Float64Array(examples));
   const memorizationCheckpoint = new Int32Array(examples).fill(-1);
   for (let i = 0; i < examples; i++) {
     let best = 0;
     for (let j = 0; j < checkpoints; j++) {
-      const acc = input.accuracy[j]![i]!;
-      const mem = isMemorized(input.perplexity[j]![i]!, threshold);
+      const acc = accuracy[j]![i]!;
+      const mem = memorizedAt(j, i);
       memorized[j]![i] = mem ? 1 : 0;
       if (mem) {
         if (memorizationCheckpoint[i] === -1) memorizationCheckpoint[i] = j;

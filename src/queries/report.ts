@@ -24,7 +24,8 @@ export interface ReportRun {
 
 /** The contract of `premem report --json`: names and shapes are relied on by other tools. */
 export interface ReportJson {
-  readonly threshold: ThresholdDescription;
+  /** The perplexity cut; with the text criterion also `memorization: "text"` and its `copy_rate`. */
+  readonly threshold: ThresholdDescription & { readonly memorization?: 'text'; readonly copy_rate?: number };
   readonly runs: readonly ReportRun[];
   readonly fit: LinearFit;
 }
@@ -52,8 +53,9 @@ export function sweepFit(analyses: readonly RunAnalysis[]): LinearFit {
 export async function buildReport(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<Report> {
   const analyses: RunAnalysis[] = [];
   for (const run of runs) analyses.push(await analyseRun(store, run, options));
+  const criterion = options.memorization;
   const json: ReportJson = {
-    threshold: describeThreshold(options.threshold),
+    threshold: criterion?.kind === 'text' ? { ...describeThreshold(options.threshold), memorization: 'text', copy_rate: criterion.copyRate } : describeThreshold(options.threshold),
     runs: analyses.map((a) => ({
       name: a.run.name,
       path: a.run.path,

@@ -1,4 +1,5 @@
-import { categorize, computeRunMetrics, summarizeCheckpoints, type CheckpointSummary, type ExampleCategory, type MetricInput, type RunMetrics } from '../core/metrics';
+import { categorize, computeRunMetrics, computeRunMetricsWith, summarizeCheckpoints, type CheckpointSummary, type ExampleCategory, type MetricInput, type RunMetrics } from '../core/metrics';
+import { agreement, memorizedByText } from '../core/textMemorization';
 import { chooseSampleSet } from '../core/sampleSets';
 import type { MemorizationThreshold } from '../core/threshold';
 import { InputError } from '../ingest/errors';
@@ -9,7 +10,11 @@ export interface AnalysisOptions {
   readonly threshold: MemorizationThreshold;
   /** null: the authors' order, then any other set. */
   readonly samplePreference: readonly string[] | null;
+  /** Which criterion marks memorization; perplexity (the paper's) when absent. */
+  readonly memorization?: MemorizationCriterion;
 }
+
+export type MemorizationCriterion = { readonly kind: 'perplexity' } | { readonly kind: 'text'; readonly copyRate: number };
 
 export interface AnalysedCheckpoint {
   readonly id: number;
@@ -28,6 +33,8 @@ export interface RunAnalysis {
   readonly checkpoints: readonly AnalysedCheckpoint[];
   readonly input: MetricInput;
   readonly metrics: RunMetrics;
+  /** With the text criterion: how often it agrees with the perplexity one (null otherwise). */
+  readonly criteriaAgreement: { readonly agree: number; readonly total: number } | null;
 }
 
 /** Epoch of a checkpoint: as the Trainer recorded it, else spread evenly over the run's epochs. */
@@ -69,7 +76,20 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
     return acc;
   });
   const input: MetricInput = { accuracy, perplexity: stored.map((c) => ppl.get(c.id)!) };
-  const metrics = computeRunMetrics(input, options.threshold);
+  const byPerplexity = computeRunMetrics(input, options.threshold);
+  let metrics = byPerplexity;
+  let criteriaAgreement: RunAnalysis['criteriaAgreement'] = null;
+  const criterion = options.memorization ?? { kind: 'perplexity' };
+  if (criterion.kind === 'text') {
+    const rates = await store.copyRates(choices.map(({ c, train }) => ({ checkpointId: c.id, name: train })));
+    const byText = choices.map(({ c, train }) => {
+      const r = rates.get(`${c.id}/${train}`);
+      if (!r) throw new InputError(c.dir, `text memorization needs sample texts and the run's dataset; ${train} here has ${c.sampleSets.find((s) => s.split === 'train' && s.name === train)!.hasTexts ? 'texts but no dataset file' : 'no texts'}`);
+      return memorizedByText(r, c.sampleSets.find((s) => s.split === 'train' && s.name === train)!.samplesPerQuestion, criterion.copyRate);
+    });
+    metrics = computeRunMetricsWith(accuracy, (j, i) => byText[j]![i] === 1);
+    criteriaAgreement = agreement(metrics.memorized, byPerplexity.memorized);
+  }
   const summaries = summarizeCheckpoints(input, metrics);
 
   const checkpoints = choices.map(({ c, train, test }, j): AnalysedCheckpoint => {
@@ -87,7 +107,7 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
       summary: summaries[j]!,
     };
   });
-  return { run, checkpoints, input, metrics };
+  return { run, checkpoints, input, metrics, criteriaAgreement };
 }
 
 export interface ExampleFigures {

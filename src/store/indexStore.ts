@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { alignSolutions } from '../core/steps';
 import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from '../ingest/runData';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
@@ -58,6 +59,15 @@ export interface Flag {
 }
 
 const BATCH_ROWS = 400;
+
+/** Per-sample copy rates of a training sample set, when its texts and every reference are known. */
+function copyRatesBlob(s: SampleSetData, references: readonly (string | null)[]): Buffer | null {
+  if (s.split !== 'train' || !s.texts || references.length !== s.questions || references.some((r) => r === null)) return null;
+  const n = s.samplesPerQuestion;
+  const rates = new Float64Array(s.questions * n);
+  for (let k = 0; k < rates.length; k++) rates[k] = alignSolutions(s.texts[k]!, references[Math.floor(k / n)]!).copyRate;
+  return float64Blob(rates);
+}
 
 /**
  * The SQLite index: every SQL statement of the product lives in this class. Writes are one
@@ -160,6 +170,20 @@ export class IndexStore {
     return out;
   }
 
+  /** Per-sample copy rates for the chosen (checkpoint, train set) pairs; absent where not recorded. */
+  async copyRates(keys: readonly { checkpointId: number; name: string }[]): Promise<Map<string, Float64Array>> {
+    const out = new Map<string, Float64Array>();
+    if (keys.length === 0) return out;
+    const rows = await this.db.all(
+      `SELECT s.checkpoint_id, s.name, s.copy_rates FROM sample_sets s
+         JOIN json_each(?) k ON s.checkpoint_id = k.value->>0 AND s.split = 'train' AND s.name = k.value->>1
+        WHERE s.copy_rates IS NOT NULL`,
+      [JSON.stringify(keys.map((k) => [k.checkpointId, k.name]))],
+    );
+    for (const r of rows) out.set(`${r['checkpoint_id']}/${r['name']}`, blobFloat64(r['copy_rates'] as Buffer));
+    return out;
+  }
+
   /** One question's sample codes, sliced inside SQLite so the whole array never crosses over. */
   async sampleCodes(checkpointId: number, split: Split, name: string, position: number): Promise<number[] | null> {
     const r = await this.db.get(
@@ -237,22 +261,26 @@ export class IndexStore {
     await this.db.run('DELETE FROM checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
   }
 
-  async insertCheckpoint(runId: number, c: CheckpointData): Promise<void> {
+  /**
+   * `references` (the reference solutions in analysis order, null where unknown) let the store
+   * record how much of its reference each training sample copies: the text criterion's input.
+   */
+  async insertCheckpoint(runId: number, c: CheckpointData, references: readonly (string | null)[] = []): Promise<void> {
     const { lastID } = await this.db.run(
       'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [runId, c.step, c.dir, c.fingerprint, c.epoch, c.trainLoss, float64Blob(c.perplexity), c.numTokens ? float64Blob(c.numTokens) : null],
     );
-    for (const s of c.sampleSets) await this.insertSampleSet(lastID, s);
+    for (const s of c.sampleSets) await this.insertSampleSet(lastID, s, references);
   }
 
-  private async insertSampleSet(checkpointId: number, s: SampleSetData): Promise<void> {
+  private async insertSampleSet(checkpointId: number, s: SampleSetData, references: readonly (string | null)[]): Promise<void> {
     const counts = correctCounts(s);
     let total = 0;
     for (const c of counts) total += c;
     await this.db.run(
-      `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, s.source],
+      `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, copy_rates, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, copyRatesBlob(s, references), s.source],
     );
     if (!s.texts) return;
     const n = s.samplesPerQuestion;

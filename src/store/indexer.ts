@@ -1,4 +1,5 @@
 import { RunReader } from '../ingest/runReader';
+import type { RunHeader } from '../ingest/runData';
 import { discoverRuns, type RunLayout } from '../ingest/runLayout';
 import type { IndexStore } from './indexStore';
 
@@ -22,6 +23,9 @@ export interface IndexOptions {
   /** Checked between checkpoints; a cancelled run rolls back and keeps its previous index. */
   readonly isCancelled?: () => boolean;
 }
+
+/** The reference solutions in analysis order (null where the run has no dataset). */
+const references = (header: RunHeader): (string | null)[] => header.examples.map((e) => e.answer);
 
 export class IndexCancelled extends Error {
   constructor() {
@@ -49,7 +53,7 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     const runId = await store.replaceRun(header);
     for (let i = 0; i < layout.checkpoints.length; i++) {
       progress(i, layout.checkpoints.length);
-      await store.insertCheckpoint(runId, reader.readCheckpoint(layout.checkpoints[i]!));
+      await store.insertCheckpoint(runId, reader.readCheckpoint(layout.checkpoints[i]!), references(header));
     }
     return { ...base, action: 'indexed', checkpointsRead: layout.checkpoints.length, checkpointsRemoved: 0 };
   };
@@ -68,7 +72,7 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
       for (const step of remove) await store.deleteCheckpoint(existing.id, step);
       for (let i = 0; i < add.length; i++) {
         progress(i, add.length);
-        await store.insertCheckpoint(existing.id, reader.readCheckpoint(add[i]!));
+        await store.insertCheckpoint(existing.id, reader.readCheckpoint(add[i]!), references(header));
       }
       await store.touchRun(existing.id, layout.fingerprint);
       return { ...base, action: 'updated', checkpointsRead: add.length, checkpointsRemoved: remove.filter((s) => !onDisk.has(s)).length };

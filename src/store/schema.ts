@@ -5,7 +5,7 @@ import type { Database } from './db';
  * and rebuilt; `flags` is what users create and is keyed by (run path, dataset index) so no
  * rebuild, re-index or row-id change can detach a flag from its example.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Derived tables, dropped and rebuilt on a schema change; `flags` is migrated, never dropped. */
 const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'checkpoints', 'test_examples', 'examples', 'runs'];
@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS sample_sets (
   correct_total        INTEGER NOT NULL,
   codes                BLOB NOT NULL,  -- uint8 per sample, questions x samples, row-major
   has_texts            INTEGER NOT NULL,
+  copy_rates           BLOB,           -- float64 per sample: share of reference steps copied (train, with texts and dataset)
   source               TEXT NOT NULL,
   PRIMARY KEY (checkpoint_id, split, name)
 ) WITHOUT ROWID;
