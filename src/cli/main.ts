@@ -2,11 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
+import { thresholdGrid } from '../core/calibration';
 import { DEFAULT_COPY_RATE } from '../core/textMemorization';
 import { parseThreshold } from '../core/threshold';
 import { InputError } from '../ingest/errors';
 import { discoverRuns } from '../ingest/runLayout';
 import { curate, EXAMPLE_SORTS, exampleJson, exportLine, listExamples, type ExampleSort } from '../queries/examples';
+import { calibrate } from '../queries/calibrate';
 import { buildReport, type ReportJson } from '../queries/report';
 import { analyseRun, type AnalysisOptions } from '../queries/runAnalysis';
 import { indexRun, type IndexOutcome } from '../store/indexer';
@@ -22,6 +24,7 @@ usage:
                 [--memorization perplexity|text [--copy-rate R]] [--json]
   premem examples <run> [same options] [--sort dataset|premem|memorization|accuracy] [--limit N] [--json]
   premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
+  premem calibrate <dir>... [--db FILE] [--sample-set A,B,...] [--from -4 --to -0.5 --step 0.1] [--json]
   premem flag <run> <index>... [--db FILE] [--note TEXT] [--remove]
   premem flags [--db FILE] [--json]
   premem example [--out DIR] [--db FILE]     generate the bundled example sweep, index it and report on it
@@ -47,6 +50,9 @@ const OPTIONS = {
   out: { type: 'string' },
   seed: { type: 'string' },
   note: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  step: { type: 'string' },
   remove: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -270,6 +276,57 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           return { chosen: chosen.length, texts: chosen.some((c) => c.record !== null) };
         });
         io.err(`wrote ${written.chosen} examples (${written.texts ? 'dataset records' : 'indices only: the run has no dataset file'}) to ${v.out}`);
+        return 0;
+      }
+      case 'calibrate': {
+        if (rest.length === 0) throw new UsageError('calibrate needs a sweep (or several runs)');
+        const num = (text: string | undefined, flag: string, fallback: number) => {
+          if (text === undefined) return fallback;
+          const x = Number(text);
+          if (!Number.isFinite(x) || text.trim() === '') throw new UsageError(`${flag} must be a number, got "${text}"`);
+          return x;
+        };
+        let grid: number[];
+        try {
+          grid = thresholdGrid(num(v.from, '--from', -4), num(v.to, '--to', -0.5), num(v.step, '--step', 0.1));
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        const { samplePreference } = analysisOptions(v);
+        const result = await withStore(v, async (store) => calibrate(store, await ensureIndexed(store, rest, io, false), samplePreference, grid));
+        if (v.json) {
+          io.out(JSON.stringify(result));
+          return 0;
+        }
+        const pct = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(2));
+        io.out('leave-one-run-out cross-validation of test accuracy ~ pre-memorization accuracy (ln-ln threshold)');
+        io.out(
+          table(
+            ['ln-ln t', 'ppl below', 'held-out RMSE %', 'held-out MAE %', 'in-sample R^2', ''],
+            result.scores.map((s) => [
+              fmt(s.threshold, 2),
+              fmt(Math.exp(Math.exp(s.threshold)), 4),
+              pct(s.heldOutRmse),
+              pct(s.heldOutMae),
+              fmt(s.fit.r2),
+              s === result.best ? '<- lowest held-out error' : s.threshold === result.reference.threshold ? '<- hand-picked' : '',
+            ]),
+            new Set([5]),
+          ),
+        );
+        const b = result.best;
+        const r = result.reference;
+        io.out(
+          b === null
+            ? '\nno threshold could be scored: cross-validation needs three or more runs with test accuracy'
+            : `\ncross-validated choice: t = ${fmt(b.threshold, 2)}, held-out RMSE ${pct(b.heldOutRmse)}% (R^2 ${fmt(b.fit.r2)}); ` +
+                `hand-picked t = ${fmt(r.threshold, 2)}: held-out RMSE ${pct(r.heldOutRmse)}% (R^2 ${fmt(r.fit.r2)})`,
+        );
+        for (const p of result.predictions) {
+          io.out(
+            `predicted test accuracy, ${p.run} step ${p.step}: ${p.prediction ? `${fmt(p.prediction.value)} (95% prediction interval ${fmt(p.prediction.low)} to ${fmt(p.prediction.high)})` : '-'}`,
+          );
+        }
         return 0;
       }
       case 'flag': {
