@@ -89,7 +89,7 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     this.emitter.fire(undefined);
   }
 
-  /** The examples of a run in this view's order and filter: also what "next/previous" walk. */
+  /** The examples of a run in this view's order and filter. */
   async ordered(run: StoredRun, analysis: RunAnalysis): Promise<{ rows: ExampleFigures[]; questions: Map<number, string | null>; notes: Map<number, string> }> {
     const examples = await this.index.examples(run);
     const flags = await this.index.flags(run.path);

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { alignSolutions } from '../core/steps';
 import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from '../ingest/runData';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
@@ -59,15 +58,6 @@ export interface Flag {
 }
 
 const BATCH_ROWS = 400;
-
-/** Per-sample copy rates of a training sample set, when its texts and every reference are known. */
-function copyRatesBlob(s: SampleSetData, references: readonly (string | null)[]): Buffer | null {
-  if (s.split !== 'train' || !s.texts || references.length !== s.questions || references.some((r) => r === null)) return null;
-  const n = s.samplesPerQuestion;
-  const rates = new Float64Array(s.questions * n);
-  for (let k = 0; k < rates.length; k++) rates[k] = alignSolutions(s.texts[k]!, references[Math.floor(k / n)]!).copyRate;
-  return float64Blob(rates);
-}
 
 /**
  * The SQLite index: every SQL statement of the product lives in this class. Writes are one
@@ -261,26 +251,23 @@ export class IndexStore {
     await this.db.run('DELETE FROM checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
   }
 
-  /**
-   * `references` (the reference solutions in analysis order, null where unknown) let the store
-   * record how much of its reference each training sample copies: the text criterion's input.
-   */
-  async insertCheckpoint(runId: number, c: CheckpointData, references: readonly (string | null)[] = []): Promise<void> {
+  /** `copyRates` holds, per training sample set, each sample's copy rate (see the indexer). */
+  async insertCheckpoint(runId: number, c: CheckpointData, copyRates: ReadonlyMap<string, Float64Array> = new Map()): Promise<void> {
     const { lastID } = await this.db.run(
       'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [runId, c.step, c.dir, c.fingerprint, c.epoch, c.trainLoss, float64Blob(c.perplexity), c.numTokens ? float64Blob(c.numTokens) : null],
     );
-    for (const s of c.sampleSets) await this.insertSampleSet(lastID, s, references);
+    for (const s of c.sampleSets) await this.insertSampleSet(lastID, s, s.split === 'train' ? copyRates.get(s.name) : undefined);
   }
 
-  private async insertSampleSet(checkpointId: number, s: SampleSetData, references: readonly (string | null)[]): Promise<void> {
+  private async insertSampleSet(checkpointId: number, s: SampleSetData, copyRates: Float64Array | undefined): Promise<void> {
     const counts = correctCounts(s);
     let total = 0;
     for (const c of counts) total += c;
     await this.db.run(
       `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, copy_rates, source)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, copyRatesBlob(s, references), s.source],
+      [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, copyRates ? float64Blob(copyRates) : null, s.source],
     );
     if (!s.texts) return;
     const n = s.samplesPerQuestion;

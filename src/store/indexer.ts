@@ -1,6 +1,7 @@
 import { RunReader } from '../ingest/runReader';
-import type { RunHeader } from '../ingest/runData';
-import { discoverRuns, type RunLayout } from '../ingest/runLayout';
+import { alignSolutions } from '../core/steps';
+import type { CheckpointData, RunHeader } from '../ingest/runData';
+import { discoverRuns, type CheckpointRef, type RunLayout } from '../ingest/runLayout';
 import type { IndexStore } from './indexStore';
 
 export interface IndexOutcome {
@@ -24,8 +25,29 @@ export interface IndexOptions {
   readonly isCancelled?: () => boolean;
 }
 
-/** The reference solutions in analysis order (null where the run has no dataset). */
-const references = (header: RunHeader): (string | null)[] => header.examples.map((e) => e.answer);
+/**
+ * How much of its reference each training sample copies, per sample set with texts: the
+ * input of the text memorization criterion, computed once here rather than on every query.
+ */
+function copyRates(c: CheckpointData, header: RunHeader): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  const references = header.examples.map((e) => e.answer);
+  if (references.some((r) => r === null)) return out;
+  for (const s of c.sampleSets) {
+    if (s.split !== 'train' || !s.texts) continue;
+    const n = s.samplesPerQuestion;
+    const rates = new Float64Array(s.questions * n);
+    for (let k = 0; k < rates.length; k++) rates[k] = alignSolutions(s.texts[k]!, references[Math.floor(k / n)]!).copyRate;
+    out.set(s.name, rates);
+  }
+  return out;
+}
+
+/** Reads one checkpoint and stores it with its derived copy rates. */
+async function addCheckpoint(store: IndexStore, runId: number, reader: RunReader, ref: CheckpointRef, header: RunHeader): Promise<void> {
+  const c = reader.readCheckpoint(ref);
+  await store.insertCheckpoint(runId, c, copyRates(c, header));
+}
 
 export class IndexCancelled extends Error {
   constructor() {
@@ -53,7 +75,7 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     const runId = await store.replaceRun(header);
     for (let i = 0; i < layout.checkpoints.length; i++) {
       progress(i, layout.checkpoints.length);
-      await store.insertCheckpoint(runId, reader.readCheckpoint(layout.checkpoints[i]!), references(header));
+      await addCheckpoint(store, runId, reader, layout.checkpoints[i]!, header);
     }
     return { ...base, action: 'indexed', checkpointsRead: layout.checkpoints.length, checkpointsRemoved: 0 };
   };
@@ -72,7 +94,7 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
       for (const step of remove) await store.deleteCheckpoint(existing.id, step);
       for (let i = 0; i < add.length; i++) {
         progress(i, add.length);
-        await store.insertCheckpoint(existing.id, reader.readCheckpoint(add[i]!), references(header));
+        await addCheckpoint(store, existing.id, reader, add[i]!, header);
       }
       await store.touchRun(existing.id, layout.fingerprint);
       return { ...base, action: 'updated', checkpointsRead: add.length, checkpointsRemoved: remove.filter((s) => !onDisk.has(s)).length };
