@@ -5,7 +5,6 @@ import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
 import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../queries/examples';
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
-import type { DatasetAnnotations } from './datasetAnnotations';
 import type { ExamplesView } from './examplesView';
 import { CATEGORY_LABEL, num } from './markdown';
 import type { PremIndex } from './premIndex';
@@ -32,7 +31,6 @@ const STRATEGY_LABEL: Record<CurationStrategy, string> = {
 export interface CommandContext {
   readonly index: PremIndex;
   readonly examples: ExamplesView;
-  readonly annotations: DatasetAnnotations;
   readonly log: vscode.OutputChannel;
   /** Indexes a folder the user picked and remembers it for this workspace. */
   readonly openFolder: (folder: string) => Promise<void>;

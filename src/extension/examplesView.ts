@@ -6,7 +6,7 @@ import type { StoredRun } from '../store/indexStore';
 import { CATEGORY_LABEL, num } from './markdown';
 import type { PremIndex } from './premIndex';
 
-export const PAGE_SIZE = 200;
+const PAGE_SIZE = 200;
 
 export interface ExampleNode {
   readonly kind: 'example';
@@ -59,18 +59,10 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     ];
   }
 
-  get sort(): ExampleSort {
-    return this.sortOrder;
-  }
-
   setSort(sort: ExampleSort): void {
     this.sortOrder = sort;
     this.shown = PAGE_SIZE;
     this.refresh();
-  }
-
-  get filter(): ExampleFilter {
-    return this.filterBy;
   }
 
   setFilter(filter: ExampleFilter): void {
@@ -159,7 +151,7 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 }
 
-export function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
+function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
   const f = node.figures;
   const label = node.question === null ? `#${node.index}` : `#${node.index} ${snippet(node.question, 80)}`;
   const item = new vscode.TreeItem(label);

@@ -66,7 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const runs = (await index.runs()).filter((r) => r.path === folder || r.sweepPath === folder);
     if (runs.length > 0 && !index.selectedRunPath) await index.select(runs[0]!.path);
   };
-  context.subscriptions.push(...registerCommands({ index, examples: examplesView, annotations, log, openFolder, reindexAll }));
+  context.subscriptions.push(...registerCommands({ index, examples: examplesView, log, openFolder, reindexAll }));
 
   context.subscriptions.push(
     index.onDidChangeSelection((run) => void context.workspaceState.update(SELECTED_KEY, run?.path)),
