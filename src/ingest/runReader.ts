@@ -117,9 +117,13 @@ export class RunReader {
   private jsonlIndices(ref: CheckpointRef, split: Split): number[] | null {
     const file = ref.files.find((f) => JSONL_SAMPLES.exec(basename(f))?.[1] === split);
     if (!file) return null;
-    return readJsonl(file)
-      .map((e) => new Fields(file, e).index('index'))
-      .sort((a, b) => a - b);
+    const seen = new Set<number>();
+    for (const e of readJsonl(file)) {
+      const index = new Fields(file, e).index('index');
+      if (seen.has(index)) throw new InputError(file, `example ${index} appears twice`, e.line);
+      seen.add(index);
+    }
+    return [...seen].sort((a, b) => a - b);
   }
 
   private epochs(): { epochs: number | null; source: string | null } {
