@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { seededRandom } from '../../src/core/curation';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
+import { discoverRuns } from '../../src/ingest/runLayout';
+import { IndexStore } from '../../src/store/indexStore';
+import { REPO, tempDir } from '../helpers/paths';
+
+const BIN = join(REPO, 'bin', 'premem.js');
+const KILLS = 50;
+
+/** Runs the CLI and SIGKILLs it after `afterMs`; resolves with what it printed before dying. */
+function runAndKill(args: string[], afterMs: number): Promise<{ stderr: string; killed: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve({ stderr, killed: signal === 'SIGKILL' });
+    });
+  });
+}
+
+test(`${KILLS} SIGKILLs during indexing and flag writes: the index stays whole and every acknowledged flag stays`, { timeout: 120_000 }, async () => {
+  const tmp = tempDir('premem-kill-');
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const db = join(tmp.dir, 'index.sqlite');
+    const runs = discoverRuns(sweep);
+    const rand = seededRandom(7);
+    const acknowledged = new Set<string>();
+    let killedMidway = 0;
+    for (let k = 0; k < KILLS; k++) {
+      const delay = 40 + Math.floor(rand() * 300);
+      if (k % 2 === 0) {
+        const r = await runAndKill(['index', sweep, '--db', db], delay);
+        if (r.killed) killedMidway++;
+      } else {
+        const run = runs[Math.floor(rand() * runs.length)]!;
+        const index = Math.floor(rand() * 48);
+        const r = await runAndKill(['flag', run.path, String(index), '--note', `note ${k}`, '--db', db], delay);
+        if (r.killed) killedMidway++;
+        // The CLI prints "flagged" only after the write committed: those must survive.
+        if (r.stderr.includes(`flagged ${run.name} #${index}`)) acknowledged.add(`${run.path}#${index}`);
+      }
+      // Every few rounds, drop the runs (not the flags) so the next index has everything to redo.
+      if (k % 6 === 5) {
+        const store = await IndexStore.open(db);
+        await store.db.run('DELETE FROM runs');
+        await store.close();
+      }
+    }
+    console.log(`# kill test: ${KILLS} runs of the CLI, ${killedMidway} killed mid-way, ${acknowledged.size} acknowledged flags`);
+    assert.ok(killedMidway >= KILLS / 4, 'enough processes were killed while working');
+
+    const store = await IndexStore.open(db);
+    try {
+      const integrity = await store.db.get<{ integrity_check: string }>('PRAGMA integrity_check');
+      assert.equal(integrity!.integrity_check, 'ok');
+      for (const run of await store.runs()) {
+        const onDisk = runs.find((r) => r.path === run.path)!;
+        assert.equal((await store.checkpoints(run.id)).length, onDisk.checkpoints.length, `${run.name} is not half-indexed`);
+        assert.equal((await store.examples(run.id)).length, 48);
+      }
+      const flags = new Set((await store.flags()).map((f) => `${f.runPath}#${f.index}`));
+      for (const key of acknowledged) assert.ok(flags.has(key), `acknowledged flag ${key} is present`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
