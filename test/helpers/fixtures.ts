@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { main } from '../../src/cli/main';
 import { encodeNpy } from '../../src/ingest/npy';
 
 export function int64Npy(values: readonly number[], shape: readonly number[]): Buffer {
@@ -61,4 +62,11 @@ export function captureIo(): { out: string[]; err: string[]; io: { out(t: string
   const out: string[] = [];
   const err: string[] = [];
   return { out, err, io: { out: (t) => out.push(t), err: (t) => err.push(t) } };
+}
+
+/** Runs `premem` in-process, as the bin would, capturing its output and exit code. */
+export async function runCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const c = captureIo();
+  const code = await main(args, c.io);
+  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
 }

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { main } from '../../src/cli/main';
 import { bestThreshold, leaveOneRunOut, predictWithInterval, scoreThreshold, studentTCdf, studentTQuantile, thresholdGrid } from '../../src/core/calibration';
-import { captureIo, writeNpyRun } from '../helpers/fixtures';
+import { runCli, writeNpyRun } from '../helpers/fixtures';
 import { KANG_SWEEP, skipUnless, tempDir } from '../helpers/paths';
 
 const AUTHORS = 'types5_seed2_temp0.8,types50_seed2_temp0.8,types5_seed2,types50_seed2,types10_seed2_temp0.8';
 
-async function cli(...args: string[]) {
-  const c = captureIo();
-  const code = await main(args, c.io);
-  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-}
+const cli = runCli;
 
 describe('calibration math', () => {
   test("Student's t quantiles match tables", () => {

@@ -3,16 +3,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { bindOptionValues, main } from '../../src/cli/main';
+import { bindOptionValues } from '../../src/cli/main';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { captureIo, writeNpyRun } from '../helpers/fixtures';
+import { runCli, writeNpyRun } from '../helpers/fixtures';
 import { REPO, tempDir } from '../helpers/paths';
 
-async function cli(...args: string[]) {
-  const c = captureIo();
-  const code = await main(args, c.io);
-  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-}
+const cli = runCli;
 
 describe('premem CLI', () => {
   let tmp: ReturnType<typeof tempDir>;

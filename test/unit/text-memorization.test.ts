@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { main } from '../../src/cli/main';
 import { computeRunMetrics, computeRunMetricsWith } from '../../src/core/metrics';
 import { agreement, memorizedByText } from '../../src/core/textMemorization';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { captureIo } from '../helpers/fixtures';
+import { runCli } from '../helpers/fixtures';
 import { skipUnless, tempDir, TINYGSM } from '../helpers/paths';
 
-async function cli(...args: string[]) {
-  const c = captureIo();
-  const code = await main(args, c.io);
-  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-}
+const cli = runCli;
 
 describe('text memorization criterion', () => {
   test('memorized when more than half the samples copy at least the given share of steps', () => {
