@@ -92,8 +92,9 @@ export class PremIndex implements vscode.Disposable {
     );
   }
 
-  async sweepFits(): Promise<Map<string, LinearFit>> {
-    const views = await this.runViews();
+  /** One straight-line fit per sweep; pass the views when the caller already has them. */
+  async sweepFits(views?: readonly IndexedRunView[]): Promise<Map<string, LinearFit>> {
+    views ??= await this.runViews();
     return fitsBySweep(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
   }
 

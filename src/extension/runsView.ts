@@ -27,7 +27,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
       const views = await this.index.runViews();
-      const fits = await this.index.sweepFits();
+      const fits = await this.index.sweepFits(views);
       const sweeps = new Map<string, IndexedRunView[]>();
       for (const v of views) sweeps.set(v.run.sweepPath, [...(sweeps.get(v.run.sweepPath) ?? []), v]);
       const failures: Node[] = this.index.runFailures().map((failure) => ({ kind: 'failure', failure }));

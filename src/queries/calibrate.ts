@@ -7,7 +7,7 @@ import { analyseRun, type RunAnalysis } from './runAnalysis';
 export interface CalibrationReport {
   readonly scores: readonly ThresholdScore[];
   readonly best: ThresholdScore | null;
-  /** The paper's hand-picked threshold, scored the same way, when it is not on the grid. */
+  /** The paper's hand-picked threshold, scored the same way (taken from the grid, or scored apart when off it). */
   readonly reference: ThresholdScore;
   /** At the chosen threshold: checkpoints without a test evaluation, predicted with an interval. */
   readonly predictions: readonly { readonly run: string; readonly step: number; readonly preMemorizationAccuracy: number; readonly prediction: Prediction | null }[];
