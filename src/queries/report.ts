@@ -35,14 +35,18 @@ export interface Report {
   readonly analyses: readonly RunAnalysis[];
 }
 
-/** Every checkpoint with a test accuracy, across the runs: the paper's sweep fit. */
-export function sweepFit(analyses: readonly RunAnalysis[]): LinearFit {
+/**
+ * Every checkpoint with a test accuracy, across the runs: the paper's sweep fit. With `train`,
+ * the same fit on plain train accuracy, the baseline the paper's metric improves on.
+ */
+export function sweepFit(analyses: readonly RunAnalysis[], x: 'premem' | 'train' = 'premem'): LinearFit {
   const xs: number[] = [];
   const ys: number[] = [];
   for (const a of analyses) {
     for (const c of a.checkpoints) {
-      if (c.testAccuracy !== null && Number.isFinite(c.summary.preMemorizationAccuracy)) {
-        xs.push(c.summary.preMemorizationAccuracy);
+      const v = x === 'premem' ? c.summary.preMemorizationAccuracy : c.summary.trainAccuracy;
+      if (c.testAccuracy !== null && Number.isFinite(v)) {
+        xs.push(v);
         ys.push(c.testAccuracy);
       }
     }

@@ -110,6 +110,16 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
   return { run, checkpoints, input, metrics, criteriaAgreement };
 }
 
+/**
+ * The same run at another perplexity threshold, from the arrays already loaded: what a live
+ * threshold control needs. Equal to `analyseRun` at that threshold (tested), without SQLite.
+ */
+export function atThreshold(a: RunAnalysis, threshold: MemorizationThreshold): RunAnalysis {
+  const metrics = computeRunMetrics(a.input, threshold);
+  const summaries = summarizeCheckpoints(a.input, metrics);
+  return { ...a, metrics, criteriaAgreement: null, checkpoints: a.checkpoints.map((c, j) => ({ ...c, summary: summaries[j]! })) };
+}
+
 export interface ExampleFigures {
   readonly position: number;
   readonly index: number;

@@ -174,6 +174,20 @@ export class IndexStore {
     return out;
   }
 
+  /** One question's per-sample copy rates at each chosen (checkpoint, train set), sliced inside SQLite. */
+  async exampleCopyRates(keys: readonly { checkpointId: number; name: string }[], position: number): Promise<Map<string, Float64Array>> {
+    const out = new Map<string, Float64Array>();
+    if (keys.length === 0) return out;
+    const rows = await this.db.all(
+      `SELECT s.checkpoint_id, s.name, substr(s.copy_rates, ? * s.samples_per_question * 8 + 1, s.samples_per_question * 8) AS row FROM sample_sets s
+         JOIN json_each(?) k ON s.checkpoint_id = k.value->>0 AND s.split = 'train' AND s.name = k.value->>1
+        WHERE s.copy_rates IS NOT NULL`,
+      [position, JSON.stringify(keys.map((k) => [k.checkpointId, k.name]))],
+    );
+    for (const r of rows) out.set(`${r['checkpoint_id']}/${r['name']}`, blobFloat64(r['row'] as Buffer));
+    return out;
+  }
+
   /** One question's sample codes, sliced inside SQLite so the whole array never crosses over. */
   async sampleCodes(checkpointId: number, split: Split, name: string, position: number): Promise<number[] | null> {
     const r = await this.db.get(

@@ -1,0 +1,99 @@
+/**
+ * Messages of the dashboard panel. The webview may name only runs the host sent it in the
+ * current data; the host checks every path against that list.
+ */
+import { empty, finite, integer, object, oneOf, text, type ParamValidators } from './rpc';
+
+export const DASHBOARD_VIEW_TYPE = 'premem.dashboard';
+
+export interface Fit {
+  readonly points: number;
+  readonly slope: number | null;
+  readonly intercept: number | null;
+  readonly r2: number | null;
+}
+
+export interface DashboardCheckpoint {
+  readonly step: number;
+  readonly epoch: number | null;
+  readonly trainLoss: number | null;
+  readonly trainAccuracy: number | null;
+  readonly preMemorizationAccuracy: number | null;
+  readonly memorizedFraction: number | null;
+  readonly testAccuracy: number | null;
+  /** From the sweep's fit, where the fit exists. */
+  readonly predictedTestAccuracy: number | null;
+}
+
+export interface DashboardRun {
+  readonly path: string;
+  readonly name: string;
+  readonly sweepPath: string;
+  /** Why the run has no figures (e.g. no sample set matches the preference). */
+  readonly error: string | null;
+  readonly checkpoints: readonly DashboardCheckpoint[];
+}
+
+export interface DashboardSweep {
+  readonly path: string;
+  readonly name: string;
+  /** Pre-memorization train accuracy against test accuracy: the paper's figure. */
+  readonly fit: Fit;
+  /** Plain train accuracy against test accuracy, for contrast. */
+  readonly trainFit: Fit;
+}
+
+export type ThresholdForm = 'loglog' | 'perplexity';
+
+export interface DashboardData {
+  readonly threshold: { readonly form: ThresholdForm; readonly value: number; readonly perplexity: number; readonly loglog: number };
+  /** Which memorization criterion the figures use; the threshold applies to 'perplexity' only. */
+  readonly criterion: { readonly kind: 'perplexity' } | { readonly kind: 'text'; readonly copyRate: number };
+  /** Whether the threshold is the one in settings or one tried in this panel. */
+  readonly thresholdSource: 'settings' | 'panel';
+  readonly runs: readonly DashboardRun[];
+  readonly sweeps: readonly DashboardSweep[];
+  readonly selected: { readonly runPath: string; readonly step: number | null } | null;
+  /** Host time to compute these figures from the index, in milliseconds. */
+  readonly computeMs: number;
+}
+
+export interface LowExample {
+  readonly index: number;
+  readonly question: string | null;
+  readonly preMemorizationAccuracy: number | null;
+  readonly memorizationStep: number | null;
+}
+
+export interface DashboardMethods {
+  readonly ready: { readonly params: Record<string, never>; readonly result: DashboardData };
+  readonly setThreshold: { readonly params: { readonly form: ThresholdForm; readonly value: number }; readonly result: DashboardData };
+  readonly resetThreshold: { readonly params: Record<string, never>; readonly result: DashboardData };
+  /** Selects a run (and checkpoint) in the whole extension; returns its least-learned examples. */
+  readonly select: { readonly params: { readonly runPath: string; readonly step: number | null }; readonly result: readonly LowExample[] };
+  readonly showExample: { readonly params: { readonly runPath: string; readonly index: number }; readonly result: null };
+  /** Saves a chart through the save dialog; the path written, or null when cancelled. */
+  readonly saveChart: { readonly params: { readonly name: string; readonly format: 'svg' | 'png'; readonly data: string }; readonly result: string | null };
+}
+
+export interface DashboardNotifications {
+  /** The index or settings changed: new figures. */
+  readonly data: DashboardData;
+}
+
+export interface DashboardState {
+  readonly runPath: string | null;
+}
+
+const MAX_STEP = 2 ** 40;
+const nullableStep = (v: unknown, where: string): number | null => (v === null ? null : integer(0, MAX_STEP)(v, where));
+
+export const DASHBOARD_PARAMS: ParamValidators<DashboardMethods> = {
+  ready: empty,
+  setThreshold: object({ form: oneOf('loglog', 'perplexity'), value: finite(-50, 1e6) }),
+  resetThreshold: empty,
+  select: object({ runPath: text(4096), step: nullableStep }),
+  showExample: object({ runPath: text(4096), index: integer(0, Number.MAX_SAFE_INTEGER) }),
+  // 32 MB of base64 is a very large PNG; anything beyond is refused rather than written.
+  saveChart: object({ name: text(200), format: oneOf('svg', 'png'), data: text(32 * 1024 * 1024) }),
+};

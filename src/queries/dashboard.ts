@@ -1,0 +1,58 @@
+import { basename } from 'node:path';
+import { predict, type LinearFit } from '../core/fit';
+import type { DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
+import type { StoredExample, StoredRun } from '../store/indexStore';
+import { listExamples } from './examples';
+import { finiteOrNull, sweepFit } from './report';
+import type { RunAnalysis } from './runAnalysis';
+
+export interface RunOrError {
+  readonly run: StoredRun;
+  readonly analysis: RunAnalysis | null;
+  readonly error: string | null;
+}
+
+/**
+ * The dashboard's figures: per run, its curves over checkpoints; per sweep, the fit of test
+ * accuracy on pre-memorization accuracy (the paper's figure) and on plain train accuracy.
+ */
+export function dashboardFigures(views: readonly RunOrError[]): { runs: DashboardRun[]; sweeps: DashboardSweep[] } {
+  const bySweep = new Map<string, RunAnalysis[]>();
+  for (const v of views) if (v.analysis) bySweep.set(v.run.sweepPath, [...(bySweep.get(v.run.sweepPath) ?? []), v.analysis]);
+  const fits = new Map<string, { fit: LinearFit; trainFit: LinearFit }>(
+    [...bySweep].map(([sweep, analyses]) => [sweep, { fit: sweepFit(analyses), trainFit: sweepFit(analyses, 'train') }]),
+  );
+  const runs = views.map((v): DashboardRun => {
+    const fit = fits.get(v.run.sweepPath)?.fit;
+    return {
+      path: v.run.path,
+      name: v.run.name,
+      sweepPath: v.run.sweepPath,
+      error: v.error,
+      checkpoints: (v.analysis?.checkpoints ?? []).map((c) => ({
+        step: c.step,
+        epoch: finiteOrNull(c.epoch),
+        trainLoss: finiteOrNull(c.trainLoss),
+        trainAccuracy: finiteOrNull(c.summary.trainAccuracy),
+        preMemorizationAccuracy: finiteOrNull(c.summary.preMemorizationAccuracy),
+        memorizedFraction: finiteOrNull(c.summary.memorizedFraction),
+        testAccuracy: c.testAccuracy,
+        predictedTestAccuracy: fit && Number.isFinite(c.summary.preMemorizationAccuracy) ? finiteOrNull(predict(fit, c.summary.preMemorizationAccuracy)) : null,
+      })),
+    };
+  });
+  const sweeps = [...fits].map(([path, f]): DashboardSweep => ({ path, name: basename(path), fit: f.fit, trainFit: f.trainFit }));
+  sweeps.sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
+  return { runs, sweeps };
+}
+
+/** A run's least-learned examples at its last checkpoint: where the dashboard leads next. */
+export function lowestExamples(a: RunAnalysis, examples: readonly StoredExample[], count: number): LowExample[] {
+  const questions = new Map(examples.map((e) => [e.index, e.question]));
+  return listExamples(a, examples, 'premem', count).map((f) => ({
+    index: f.index,
+    question: questions.get(f.index) ?? null,
+    preMemorizationAccuracy: finiteOrNull(f.preMemorizationAccuracy.at(-1) ?? null),
+    memorizationStep: f.memorizationStep,
+  }));
+}

@@ -1,0 +1,90 @@
+import { alignSolutions, splitSteps, wordDiff } from '../core/steps';
+import { describeThreshold } from '../core/threshold';
+import { CODE_CORRECT } from '../ingest/runData';
+import type { AlignedRow, CheckpointSamples, ExampleDetail, SampleOutcome, SampleView, TimelinePoint } from '../protocol/examplePanel';
+import type { IndexStore, StoredExample } from '../store/indexStore';
+import { finiteOrNull } from './report';
+import { exampleFigures, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
+
+/** How memorization is decided, in words a panel or a terminal can show. */
+export function describeCriterion(options: AnalysisOptions): string {
+  if (options.memorization?.kind === 'text') return `most samples copy at least ${options.memorization.copyRate} of the reference steps (text criterion)`;
+  const t = describeThreshold(options.threshold);
+  return `reference perplexity below ${t.perplexity.toFixed(4)} (ln ln ${t.loglog.toFixed(2)})`;
+}
+
+const mean = (xs: ArrayLike<number>): number | null => {
+  if (xs.length === 0) return null;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return s / xs.length;
+};
+
+/**
+ * Everything the example panel (and `premem show`) says about one training example, apart from
+ * what belongs to the window: its flag and its place in the examples view's order.
+ */
+export async function exampleDetail(
+  store: IndexStore,
+  analysis: RunAnalysis,
+  example: StoredExample,
+  options: AnalysisOptions,
+): Promise<Omit<ExampleDetail, 'flag' | 'order'>> {
+  const f = exampleFigures(analysis, example.position, example.index);
+  const rates = await store.exampleCopyRates(
+    analysis.checkpoints.map((c) => ({ checkpointId: c.id, name: c.trainSet })),
+    example.position,
+  );
+  const timeline = analysis.checkpoints.map((c, j): TimelinePoint => {
+    const r = rates.get(`${c.id}/${c.trainSet}`);
+    return {
+      step: c.step,
+      epoch: c.epoch,
+      accuracy: finiteOrNull(f.trainAccuracy[j]!),
+      perplexity: finiteOrNull(f.perplexity[j]!),
+      copyRate: r ? finiteOrNull(mean(r)) : null,
+      memorized: f.memorized[j]!,
+      preMemorizationAccuracy: finiteOrNull(f.preMemorizationAccuracy[j]!),
+    };
+  });
+  const reference = example.answer === null ? null : splitSteps(example.answer);
+  const checkpoints = await store.checkpoints(analysis.run.id);
+  return {
+    runPath: analysis.run.path,
+    runName: analysis.run.name,
+    index: example.index,
+    question: example.question,
+    reference: { text: example.answer, steps: reference?.steps ?? [], finalAnswer: reference?.finalAnswer ?? null },
+    preMemorizationAccuracy: finiteOrNull(f.preMemorizationAccuracy.at(-1) ?? null),
+    memorizationStep: f.memorizationStep,
+    category: f.category,
+    criterion: describeCriterion(options),
+    timeline,
+    hasTexts: checkpoints.some((c) => c.sampleSets.some((s) => s.split === 'train' && s.hasTexts)),
+  };
+}
+
+const OUTCOME: Record<number, SampleOutcome> = { [CODE_CORRECT]: 'correct', 1: 'wrong', 2: 'no-answer' };
+
+/** Every sample of one example at one checkpoint, each aligned step by step against the reference. */
+export async function checkpointSamples(store: IndexStore, analysis: RunAnalysis, example: StoredExample, step: number): Promise<CheckpointSamples> {
+  const c = analysis.checkpoints.find((x) => x.step === step);
+  if (!c) throw new RangeError(`${analysis.run.name} has no checkpoint at step ${step}`);
+  const codes = (await store.sampleCodes(c.id, 'train', c.trainSet, example.position)) ?? [];
+  const texts = await store.sampleTexts(c.id, 'train', c.trainSet, example.position);
+  const reference = example.answer;
+  const samples = codes.map((code, k): SampleView => {
+    const text = texts?.[k] ?? null;
+    if (text === null || reference === null) {
+      return { sample: k, outcome: OUTCOME[code] ?? 'no-answer', text, finalAnswer: text === null ? null : splitSteps(text).finalAnswer, copyRate: null, rows: [] };
+    }
+    const a = alignSolutions(text, reference);
+    const rows = a.steps.map((s): AlignedRow => {
+      const smp = s.sample === null ? null : a.sample.steps[s.sample]!;
+      const ref = s.reference === null ? null : a.reference.steps[s.reference]!;
+      return { kind: s.kind, sample: smp, reference: ref, similarity: s.similarity, diff: smp !== null && ref !== null && smp !== ref ? wordDiff(ref, smp) : null };
+    });
+    return { sample: k, outcome: OUTCOME[code] ?? 'no-answer', text, finalAnswer: a.sample.finalAnswer, copyRate: a.copyRate, rows };
+  });
+  return { step, sampleSet: c.trainSet, hasTexts: texts !== null, samples };
+}
