@@ -1,9 +1,10 @@
-// Bundles the extension and its indexing worker with esbuild. `vscode` is provided by the
-// editor; `sqlite3` is a native addon shipped as-is inside the .vsix (node_modules/sqlite3).
+// Bundles the extension, its indexing worker and the panels' front ends with esbuild.
+// `vscode` is provided by the editor; `sqlite3` is a native addon shipped as-is inside the
+// .vsix (node_modules/sqlite3). The webview bundles are self-contained: no CDN, no network.
 'use strict';
 const esbuild = require('esbuild');
 
-const common = {
+const node = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -13,7 +14,34 @@ const common = {
   logLevel: 'warning',
 };
 
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome120',
+  format: 'iife',
+  minify: true,
+  sourcemap: false,
+  logLevel: 'warning',
+  outdir: 'dist/webview',
+  entryNames: '[name]',
+  legalComments: 'linked',
+};
+
 Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/store/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
+  esbuild.build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
+  esbuild.build({ ...node, entryPoints: ['src/store/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
+  esbuild.build({
+    ...browser,
+    entryPoints: {
+      example: 'webview/example/main.ts',
+      dashboard: 'webview/dashboard/main.ts',
+    },
+  }),
+  esbuild.build({
+    ...browser,
+    entryPoints: {
+      example: 'webview/example/example.css',
+      dashboard: 'webview/dashboard/dashboard.css',
+    },
+  }),
 ]).catch(() => process.exit(1));

@@ -6,6 +6,8 @@ import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../que
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import type { ExamplesView } from './examplesView';
+import type { DashboardPanel } from './webviews/dashboardPanel';
+import type { ExamplePanel } from './webviews/examplePanel';
 import { CATEGORY_LABEL, num } from './markdown';
 import type { PremIndex } from './premIndex';
 
@@ -35,6 +37,8 @@ export interface CommandContext {
   /** Indexes a folder the user picked and remembers it for this workspace. */
   readonly openFolder: (folder: string) => Promise<void>;
   readonly reindexAll: () => Promise<void>;
+  readonly examplePanel: ExamplePanel;
+  readonly dashboard: DashboardPanel;
 }
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -164,6 +168,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         if (target) await index.removeFlag(target.runPath, target.index);
       },
     ],
+    [
+      'premem.showExample',
+      async (arg?: unknown) => {
+        const target = await targetOf(arg, 'Open an example of which run?');
+        if (target) await ctx.examplePanel.show(target);
+      },
+    ],
+    ['premem.showDashboard', () => ctx.dashboard.show()],
     [
       'premem.revealExample',
       async (arg?: unknown) => {

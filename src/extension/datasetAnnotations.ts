@@ -79,7 +79,7 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     const record = recordIndexByLine(doc)[pos.line]!;
     if (record < 0) return undefined;
     const md = new vscode.MarkdownString();
-    md.isTrusted = { enabledCommands: ['premem.revealExample', 'premem.flagExample', 'premem.unflagExample', 'premem.selectRun'] };
+    md.isTrusted = { enabledCommands: ['premem.showExample', 'premem.flagExample', 'premem.unflagExample', 'premem.selectRun'] };
     md.appendMarkdown(`**Premem** · example #${record} · `);
     md.appendText(ctx.run.name);
     const position = ctx.positionOf.get(record);
@@ -102,7 +102,7 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     appendExampleTable(md, f, ctx.analysis.checkpoints);
     const target = { runPath: ctx.run.path, index: record };
     md.appendMarkdown(
-      `\n${commandLink('Show example', 'premem.revealExample', target)} · ${flagged ? commandLink('Unflag', 'premem.unflagExample', target) : commandLink('Flag', 'premem.flagExample', target)}`,
+      `\n${commandLink('Open example', 'premem.showExample', target)} · ${flagged ? commandLink('Unflag', 'premem.unflagExample', target) : commandLink('Flag', 'premem.flagExample', target)}`,
     );
     if (ctx.others.length > 0) md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
     return new vscode.Hover(md, doc.lineAt(pos.line).range);

@@ -81,6 +81,11 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     this.emitter.fire(undefined);
   }
 
+  /** The order and filter in words, e.g. "lowest pre-memorization first · flagged". */
+  describeOrder(): string {
+    return `${SORT_LABEL[this.sortOrder]}${this.filterBy.kind === 'all' ? '' : ` · ${describeFilter(this.filterBy)}`}`;
+  }
+
   /** The examples of a run in this view's order and filter. */
   async ordered(run: StoredRun, analysis: RunAnalysis): Promise<{ rows: ExampleFigures[]; questions: Map<number, string | null>; notes: Map<number, string> }> {
     const examples = await this.index.examples(run);
@@ -161,7 +166,7 @@ function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
   item.description = `${node.flagged ? '⚑ ' : ''}premem ${num(premem)} · ${mem}`;
   item.iconPath = CATEGORY_ICON[f.category];
   item.contextValue = node.flagged ? 'example.flagged' : 'example';
-  item.command = { command: 'premem.revealExample', title: 'Show Example', arguments: [{ runPath: node.runPath, index: node.index }] };
+  item.command = { command: 'premem.showExample', title: 'Open Example Panel', arguments: [{ runPath: node.runPath, index: node.index }] };
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**Example #${node.index}** · `);
   md.appendText(node.runName);

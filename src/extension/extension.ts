@@ -8,6 +8,9 @@ import { PremIndex } from './premIndex';
 import { RunsView } from './runsView';
 import { ANALYSIS_SETTINGS, readSettings } from './settings';
 import { RunStatusBar } from './statusBar';
+import { DashboardPanel } from './webviews/dashboardPanel';
+import { ExamplePanel } from './webviews/examplePanel';
+import { EXAMPLE_TEXT_SCHEME, ExampleTextProvider } from './webviews/exampleTexts';
 
 const OPENED_KEY = 'premem.openedFolders';
 const SELECTED_KEY = 'premem.selectedRun';
@@ -66,7 +69,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const runs = (await index.runs()).filter((r) => r.path === folder || r.sweepPath === folder);
     if (runs.length > 0 && !index.selectedRunPath) await index.select(runs[0]!.path);
   };
-  context.subscriptions.push(...registerCommands({ index, examples: examplesView, log, openFolder, reindexAll }));
+  const examplePanel = new ExamplePanel(index, examplesView, context.extensionUri, log);
+  const dashboard = new DashboardPanel(index, context.extensionUri, log);
+  context.subscriptions.push(
+    examplePanel,
+    dashboard,
+    vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)),
+    ...registerCommands({ index, examples: examplesView, log, openFolder, reindexAll, examplePanel, dashboard }),
+  );
 
   context.subscriptions.push(
     index.onDidChangeSelection((run) => void context.workspaceState.update(SELECTED_KEY, run?.path)),

@@ -41,7 +41,7 @@ export class FlaggedView implements vscode.TreeDataProvider<FlagNode>, vscode.Di
     item.description = `${path.basename(flag.runPath)}${flag.note ? ` — ${flag.note}` : ''}`;
     item.iconPath = new vscode.ThemeIcon('bookmark', node.indexed ? undefined : new vscode.ThemeColor('disabledForeground'));
     item.contextValue = 'flag';
-    item.command = { command: 'premem.revealExample', title: 'Show Example', arguments: [{ runPath: flag.runPath, index: flag.index }] };
+    item.command = { command: 'premem.showExample', title: 'Open Example Panel', arguments: [{ runPath: flag.runPath, index: flag.index }] };
     const md = new vscode.MarkdownString();
     md.appendText(`${flag.runPath} #${flag.index}`);
     if (flag.note) {

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
 import type { LinearFit } from '../core/fit';
+import type { MemorizationThreshold } from '../core/threshold';
+import type { CheckpointSamples, ExampleDetail } from '../protocol/examplePanel';
+import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
 import { fitsBySweep } from '../queries/runSummary';
-import { analyseRun, type AnalysisOptions, type RunAnalysis } from '../queries/runAnalysis';
+import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis } from '../queries/runAnalysis';
 import { indexInWorker, type RunFailure } from '../store/indexInWorker';
 import { IndexStore, type Flag, type StoredExample, type StoredRun } from '../store/indexStore';
 
@@ -105,6 +108,35 @@ export class PremIndex implements vscode.Disposable {
       this.examplesCache.set(run.id, e);
     }
     return e;
+  }
+
+  /** Every run at another perplexity threshold, from the cached arrays (the dashboard's control). */
+  async runViewsAt(threshold: MemorizationThreshold): Promise<IndexedRunView[]> {
+    const views = await this.runViews();
+    return views.map((v) => (v.analysis ? { ...v, analysis: atThreshold(v.analysis, threshold) } : v));
+  }
+
+  async runByPath(runPath: string): Promise<StoredRun | undefined> {
+    return (await this.runs()).find((r) => r.path === runPath);
+  }
+
+  async example(run: StoredRun, index: number): Promise<StoredExample | undefined> {
+    return (await this.examples(run)).find((e) => e.index === index);
+  }
+
+  async exampleDetail(run: StoredRun, example: StoredExample): Promise<Omit<ExampleDetail, 'flag' | 'order'>> {
+    return exampleDetail(this.store, await this.analysis(run), example, this.options);
+  }
+
+  async checkpointSamples(run: StoredRun, example: StoredExample, step: number): Promise<CheckpointSamples> {
+    return checkpointSamples(this.store, await this.analysis(run), example, step);
+  }
+
+  /** One stored text for the diff editor: the reference (no step) or a sample. */
+  async sampleText(run: StoredRun, example: StoredExample, step: number, sample: number): Promise<string | null> {
+    const c = (await this.analysis(run)).checkpoints.find((x) => x.step === step);
+    if (!c) return null;
+    return (await this.store.sampleTexts(c.id, 'train', c.trainSet, example.position))?.[sample] ?? null;
   }
 
   runsUsingDataset(file: string): Promise<StoredRun[]> {

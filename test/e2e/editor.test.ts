@@ -239,7 +239,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     assert.match(text, /example #4/);
     assert.ok(text.includes(`Pre-memorization accuracy: ${f4(e4.pre_memorization_accuracy.at(-1)!)}`), text);
     assert.ok(text.includes(`Memorization step: ${e4.memorization_step ?? 'never'}`), text);
-    assert.match(text, /Show example/);
+    assert.match(text, /Open example/);
     assert.match(text, /Flag/);
     await page.waitForTimeout(400); // let the hover finish fading in
     await shot(page, '05-dataset-hover');

@@ -192,7 +192,7 @@ export async function rowTexts(pane: Locator): Promise<string[]> {
   );
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, pollMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -203,8 +203,30 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/**
+ * The content frame of one of our webview panels, found by its document title. VS Code nests
+ * it two iframes deep; hidden panels are not kept, so the title identifies the visible one.
+ */
+export async function webviewFrame(page: Page, title: string, timeoutMs = 60_000): Promise<Frame> {
+  return waitFor(
+    `the "${title}" panel`,
+    async () => {
+      for (const f of page.frames()) {
+        try {
+          if ((await f.title()) === title && (await f.$('#app:not([aria-busy])'))) return f;
+        } catch {
+          // A frame navigating or going away: look again.
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+    20,
+  );
 }
 
 export async function shot(page: Page, name: string): Promise<void> {

@@ -1,0 +1,154 @@
+import { writeFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { describeThreshold, type MemorizationThreshold } from '../../core/threshold';
+import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type DashboardData, type DashboardMethods, type DashboardNotifications } from '../../protocol/dashboard';
+import { dashboardFigures, lowestExamples } from '../../queries/dashboard';
+import type { PremIndex } from '../premIndex';
+import { panelHtml, webviewOptions } from './html';
+import { revealRestoredTab } from './restoredTabs';
+import { RpcHost, type Handlers } from './rpcHost';
+
+const LOWEST_COUNT = 12;
+
+interface OpenPanel {
+  readonly panel: vscode.WebviewPanel;
+  readonly rpc: RpcHost<DashboardMethods, DashboardNotifications>;
+  /** A threshold tried in the panel; undefined follows the settings. */
+  threshold: MemorizationThreshold | undefined;
+  selectedStep: number | null;
+  /** The runs sent in the last data: the only paths the webview may name. */
+  known: Set<string>;
+}
+
+/**
+ * The run dashboard: curves per run, the sweep scatter with its fit, and a threshold control
+ * that recomputes every figure from the arrays already loaded from the index.
+ */
+export class DashboardPanel implements vscode.Disposable {
+  /** Open dashboards (a window reload can restore more than one), the most recently active last. */
+  private panels: OpenPanel[] = [];
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly index: PremIndex,
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.OutputChannel,
+  ) {
+    const refresh = () => void this.refresh();
+    this.subscriptions = [
+      index.onDidChange(refresh),
+      index.onDidChangeSelection(refresh),
+      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => this.attach(panel),
+      }),
+    ];
+  }
+
+  async show(): Promise<void> {
+    const open = this.panels.at(-1);
+    if (open) {
+      open.panel.reveal();
+      return;
+    }
+    if (await revealRestoredTab(DASHBOARD_VIEW_TYPE)) return;
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Premem Dashboard', vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    this.attach(panel);
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    panel.webview.options = webviewOptions(this.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'premem.svg');
+    let state: OpenPanel;
+    const requireKnown = (runPath: string) => {
+      if (!state.known.has(runPath)) throw new Error(`the dashboard does not show ${runPath}`);
+    };
+    const handlers: Handlers<DashboardMethods> = {
+      ready: () => this.data(state),
+      setThreshold: async ({ form, value }) => {
+        if (form === 'perplexity' && value <= 1) throw new RangeError('a perplexity threshold must be above 1');
+        state.threshold = { kind: form, value };
+        return this.data(state);
+      },
+      resetThreshold: async () => {
+        state.threshold = undefined;
+        return this.data(state);
+      },
+      select: async ({ runPath, step }) => {
+        requireKnown(runPath);
+        state.selectedStep = step;
+        await this.index.select(runPath);
+        const run = await this.index.runByPath(runPath);
+        if (!run) return [];
+        return lowestExamples(await this.index.analysis(run), await this.index.examples(run), LOWEST_COUNT);
+      },
+      showExample: async ({ runPath, index }) => {
+        requireKnown(runPath);
+        await vscode.commands.executeCommand('premem.showExample', { runPath, index });
+        return null;
+      },
+      saveChart: async ({ name, format, data }) => {
+        const safe = name.replace(/[^\w.-]+/g, '-').slice(0, 80) || 'chart';
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: folder ? vscode.Uri.joinPath(folder, `${safe}.${format}`) : undefined,
+          filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+          title: `Save chart as ${format.toUpperCase()}`,
+        });
+        if (!target) return null;
+        const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64');
+        if (format === 'png' && !bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error('the chart is not a PNG image');
+        if (format === 'svg' && !/^<svg[\s>]/.test(data)) throw new Error('the chart is not an SVG image');
+        await writeFile(target.fsPath, bytes);
+        return target.fsPath;
+      },
+    };
+    const rpc = new RpcHost<DashboardMethods, DashboardNotifications>(panel.webview, DASHBOARD_PARAMS, handlers, this.log);
+    state = { panel, rpc, threshold: undefined, selectedStep: null, known: new Set() };
+    this.panels.push(state);
+    panel.webview.html = panelHtml(panel.webview, this.extensionUri, 'dashboard', 'Premem Dashboard');
+    panel.onDidChangeViewState(() => {
+      if (panel.active) this.panels = [...this.panels.filter((p) => p !== state), state];
+    });
+    panel.onDidDispose(() => {
+      rpc.dispose();
+      this.panels = this.panels.filter((p) => p !== state);
+    });
+  }
+
+  private async data(state: OpenPanel): Promise<DashboardData> {
+    const t0 = performance.now();
+    const options = this.index.analysisOptions;
+    const criterion = options.memorization ?? { kind: 'perplexity' as const };
+    // A threshold tried in the panel only applies to the perplexity criterion.
+    const threshold = criterion.kind === 'perplexity' && state.threshold ? state.threshold : options.threshold;
+    const views = threshold === options.threshold ? await this.index.runViews() : await this.index.runViewsAt(threshold);
+    const { runs, sweeps } = dashboardFigures(views);
+    state.known = new Set(runs.map((r) => r.path));
+    const t = describeThreshold(threshold);
+    const selectedPath = this.index.selectedRunPath;
+    return {
+      threshold: { form: t.kind, value: t.value, perplexity: t.perplexity, loglog: t.loglog },
+      criterion,
+      thresholdSource: threshold === options.threshold ? 'settings' : 'panel',
+      runs,
+      sweeps,
+      selected: selectedPath && state.known.has(selectedPath) ? { runPath: selectedPath, step: state.selectedStep } : null,
+      computeMs: performance.now() - t0,
+    };
+  }
+
+  private async refresh(): Promise<void> {
+    for (const state of this.panels) {
+      try {
+        await state.rpc.notify('data', await this.data(state));
+      } catch (e) {
+        this.log.appendLine(`dashboard: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const p of this.panels) p.panel.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

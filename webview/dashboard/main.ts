@@ -1,0 +1,309 @@
+import type { DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, Fit, LowExample } from '../../src/protocol/dashboard';
+import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
+import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
+import { clear, el, section } from '../shared/dom';
+import { num, stepLabel } from '../shared/format';
+import { createClient } from '../shared/rpc';
+import { chartTheme, onThemeChange, type ChartTheme } from '../shared/theme';
+
+const client = createClient<DashboardMethods, DashboardNotifications, DashboardState>();
+const app = document.getElementById('app')!;
+
+/** Stroke-only symbols, combined with the six chart colours: 24 runs stay distinguishable. */
+const SYMBOLS = [
+  { plot: 'circle', glyph: '○' },
+  { plot: 'square', glyph: '□' },
+  { plot: 'triangle2', glyph: '△' },
+  { plot: 'diamond2', glyph: '◇' },
+];
+
+let data: DashboardData | null = null;
+let runPath: string | null = client.getState()?.runPath ?? null;
+let step: number | null = null;
+let lowest: readonly LowExample[] = [];
+let lowestFor: string | null = null;
+/** Charts currently shown, by name, for export. */
+const charts = new Map<string, SVGSVGElement>();
+
+client.on('data', (d) => show(d));
+onThemeChange(() => data && render(data));
+window.addEventListener('resize', debounce(() => data && render(data), 150));
+
+async function start(): Promise<void> {
+  try {
+    show(await client.request('ready', {}));
+  } catch (e) {
+    app.append(el('p', { className: 'error', text: (e as Error).message }));
+  }
+}
+
+function show(d: DashboardData): void {
+  data = d;
+  if (d.selected) {
+    runPath = d.selected.runPath;
+    step = d.selected.step;
+  }
+  if (!d.runs.some((r) => r.path === runPath)) runPath = d.runs.find((r) => r.checkpoints.length > 0)?.path ?? d.runs[0]?.path ?? null;
+  client.setState({ runPath });
+  render(d);
+  if (runPath && lowestFor !== runPath) void select(runPath, step);
+}
+
+async function select(path: string, atStep: number | null): Promise<void> {
+  runPath = path;
+  step = atStep;
+  client.setState({ runPath });
+  try {
+    lowest = await client.request('select', { runPath: path, step: atStep });
+    lowestFor = path;
+  } catch (e) {
+    lowest = [];
+    showError((e as Error).message);
+  }
+  if (data) render(data);
+}
+
+function render(d: DashboardData): void {
+  const t0 = performance.now();
+  const theme = chartTheme();
+  charts.clear();
+  clear(app);
+  app.removeAttribute('aria-busy');
+  const run = d.runs.find((r) => r.path === runPath) ?? null;
+  const sweep = run ? d.sweeps.find((s) => s.path === run.sweepPath) ?? null : null;
+  app.append(toolbar(d, run));
+  if (d.runs.length === 0) {
+    app.append(el('p', { className: 'message', text: 'No runs are indexed yet. Open a run or sweep from the Runs view.' }));
+    return;
+  }
+  const width = Math.max(300, Math.min(620, Math.floor((app.clientWidth - 32) / 2)));
+  if (sweep) app.append(sweepSection(d, sweep, theme, width));
+  if (run) app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))), lowestSection(run));
+  const failed = d.runs.filter((r) => r.error !== null);
+  if (failed.length) app.append(section('Runs without figures', [el('ul', {}, failed.map((r) => el('li', {}, [el('strong', { text: r.name }), ': ', r.error!])))]));
+  document.getElementById('render-time')!.textContent = `computed in ${d.computeMs.toFixed(0)} ms, drawn in ${(performance.now() - t0).toFixed(0)} ms`;
+}
+
+function toolbar(d: DashboardData, run: DashboardRun | null): HTMLElement {
+  const runs = dropdown(
+    d.runs.map((r) => ({ value: r.path, label: r.name })),
+    run?.path ?? '',
+    (v) => void select(v, null),
+    { id: 'run', label: 'Run' },
+  );
+  const form = dropdown(
+    [
+      { value: 'loglog', label: 'ln ln perplexity <' },
+      { value: 'perplexity', label: 'perplexity <' },
+    ],
+    d.threshold.form,
+    (v) => {
+      value.value = String(v === 'loglog' ? round(d.threshold.loglog) : round(d.threshold.perplexity));
+    },
+    { id: 'threshold-form', label: 'Threshold form' },
+  );
+  const apply = () => void setThreshold(form.value === 'perplexity' ? 'perplexity' : 'loglog', value.value);
+  const value = textField({ id: 'threshold', label: 'Memorization threshold', value: String(d.threshold.value), size: 8, onEnter: apply });
+  const applyButton = button('Apply', apply, { id: 'apply-threshold', appearance: 'primary' });
+  const reset = button('Use Settings', () => void act(() => client.request('resetThreshold', {})), { id: 'reset-threshold', disabled: d.thresholdSource === 'settings' });
+  const textCriterion = d.criterion.kind === 'text';
+  if (textCriterion) for (const c of [form.element, value.element, applyButton]) setDisabled(c, true);
+  const criterion =
+    d.criterion.kind === 'text'
+      ? `Memorization by text: most samples copy at least ${d.criterion.copyRate} of the reference steps.`
+      : `Memorization by perplexity: ppl < ${num(d.threshold.perplexity)} (ln ln ${num(d.threshold.loglog, 2)})${d.thresholdSource === 'panel' ? ', tried here (settings unchanged)' : ', from settings'}.`;
+  return el('header', { className: 'toolbar' }, [
+    el('div', { className: 'controls' }, [
+      el('label', { text: 'Run' }),
+      runs.element,
+      el('span', { className: 'spacer' }),
+      el('label', { text: 'Memorized when' }),
+      form.element,
+      value.element,
+      applyButton,
+      reset,
+    ]),
+    el('p', { className: 'criterion', attrs: { id: 'criterion' } }, [criterion, ' ', el('span', { className: 'muted', attrs: { id: 'render-time' } })]),
+  ]);
+}
+
+const round = (x: number) => Number(x.toPrecision(6));
+
+async function setThreshold(form: 'loglog' | 'perplexity', text: string): Promise<void> {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (form === 'perplexity' && value <= 1)) {
+    showError(form === 'perplexity' ? 'A perplexity threshold is a number above 1, e.g. 1.1055.' : 'An ln ln threshold is a number such as -2.3.');
+    return;
+  }
+  await act(() => client.request('setThreshold', { form, value }));
+}
+
+async function act(request: () => Promise<DashboardData>): Promise<void> {
+  try {
+    show(await request());
+  } catch (e) {
+    showError((e as Error).message);
+  }
+}
+
+function showError(message: string): void {
+  document.getElementById('error')?.remove();
+  app.prepend(el('p', { className: 'error', text: message, attrs: { id: 'error', role: 'alert' } }));
+}
+
+function fitText(f: Fit): string {
+  if (f.r2 === null || f.slope === null || f.intercept === null) return `no fit (${f.points} checkpoints with a test accuracy)`;
+  return `R² ${f.r2.toFixed(4)} · ${f.points} checkpoints · test ≈ ${f.slope.toFixed(3)} x ${f.intercept < 0 ? '−' : '+'} ${Math.abs(f.intercept).toFixed(3)}`;
+}
+
+function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme, width: number): HTMLElement {
+  const runs = d.runs.filter((r) => r.sweepPath === sweep.path && r.checkpoints.length > 0);
+  const groups = runs.map((r, i) => ({ key: r.path, color: theme.categorical[i % theme.categorical.length]!, symbol: SYMBOLS[Math.floor(i / theme.categorical.length) % SYMBOLS.length]!.plot }));
+  const glyph = (i: number) => SYMBOLS[Math.floor(i / theme.categorical.length) % SYMBOLS.length]!.glyph;
+  const pointsBy = (x: 'preMemorizationAccuracy' | 'trainAccuracy'): ScatterPoint[] =>
+    runs.flatMap((r) =>
+      r.checkpoints.flatMap((c) =>
+        c.testAccuracy === null || c[x] === null ? [] : [{ x: c[x]!, y: c.testAccuracy, group: r.path, step: c.step, label: `${r.name} · step ${c.step}`, selected: r.path === runPath && c.step === step }],
+      ),
+    );
+  const pick = (p: ScatterPoint) => void select(p.group, p.step);
+  const chart = (name: string, title: string, fit: Fit, x: 'preMemorizationAccuracy' | 'trainAccuracy', xLabel: string) => {
+    const svg = scatterChart({
+      theme,
+      width,
+      height: Math.round(width * 0.72),
+      points: pointsBy(x),
+      groups,
+      fit: fit.slope !== null && fit.intercept !== null ? { slope: fit.slope, intercept: fit.intercept } : null,
+      xLabel,
+      yLabel: 'test accuracy',
+      onPick: pick,
+      ariaLabel: title,
+    });
+    charts.set(name, svg);
+    const fig = el('figure', { className: 'chart', attrs: { 'data-chart': name } }, [
+      el('figcaption', {}, [el('strong', { text: title }), el('span', { className: 'fit', text: fitText(fit), attrs: { 'data-fit': name } }), exportButtons(name, theme)]),
+      svg,
+    ]);
+    // As wide as its chart, so the two charts sit side by side when the panel allows.
+    fig.style.width = `${width}px`;
+    return fig;
+  };
+  return section(`Sweep ${sweep.name}: does the training-time metric predict test accuracy?`, [
+    el('div', { className: 'charts' }, [
+      chart('premem-vs-test', 'Pre-memorization train accuracy', sweep.fit, 'preMemorizationAccuracy', 'pre-memorization train accuracy'),
+      chart('train-vs-test', 'Plain train accuracy, for contrast', sweep.trainFit, 'trainAccuracy', 'train accuracy'),
+    ]),
+    legend(runs.map((r, i) => ({ color: groups[i]!.color, label: r.name, glyph: glyph(i) }))),
+  ]);
+}
+
+function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement {
+  if (run.checkpoints.length === 0) return section(`Run ${run.name}`, [el('p', { className: 'muted', text: run.error ?? 'No checkpoints.' })]);
+  const series = [
+    { key: 'train', label: 'train accuracy', color: theme.series.blue },
+    { key: 'premem', label: 'pre-memorization accuracy', color: theme.series.green },
+    { key: 'test', label: 'test accuracy', color: theme.series.orange },
+    { key: 'predicted', label: 'predicted test accuracy', color: theme.series.orange, dashed: true },
+    { key: 'memorized', label: 'memorized fraction', color: theme.series.purple },
+  ];
+  const points: LinePoint[] = [];
+  for (const c of run.checkpoints) {
+    const add = (key: string, y: number | null) => y !== null && points.push({ x: c.step, series: key, y });
+    add('train', c.trainAccuracy);
+    add('premem', c.preMemorizationAccuracy);
+    add('test', c.testAccuracy);
+    add('predicted', c.predictedTestAccuracy);
+    add('memorized', c.memorizedFraction);
+  }
+  const svg = lineChart({
+    theme,
+    width,
+    height: 260,
+    series,
+    points,
+    xLabel: 'step',
+    yLabel: 'share',
+    yDomain: [0, 1],
+    rules: step === null ? [] : [{ x: step, color: theme.foreground, label: `step ${step}` }],
+    onPick: (x) => void select(run.path, x),
+    ariaLabel: `Curves of ${run.name} over checkpoints`,
+  });
+  charts.set('run-curves', svg);
+  const hasLoss = run.checkpoints.some((c) => c.trainLoss !== null);
+  const head = ['step', 'epoch', ...(hasLoss ? ['train loss'] : []), 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'predicted test'];
+  const table = el('table', { className: 'numbers', attrs: { id: 'run-table' } }, [
+    el('thead', {}, [el('tr', {}, head.map((h) => el('th', { text: h })))]),
+    el(
+      'tbody',
+      {},
+      run.checkpoints.map((c) =>
+        el('tr', { className: c.step === step ? 'selected' : '' }, [
+          el('td', { text: String(c.step) }),
+          el('td', { text: num(c.epoch, 2) }),
+          ...(hasLoss ? [el('td', { text: num(c.trainLoss) })] : []),
+          el('td', { text: num(c.trainAccuracy) }),
+          el('td', { text: num(c.preMemorizationAccuracy) }),
+          el('td', { text: num(c.memorizedFraction) }),
+          el('td', { text: num(c.testAccuracy) }),
+          el('td', { text: num(c.predictedTestAccuracy) }),
+        ]),
+      ),
+    ),
+  ]);
+  return section(`Run ${run.name}`, [
+    el('figure', { className: 'chart wide', attrs: { 'data-chart': 'run-curves' } }, [
+      el('figcaption', {}, [el('strong', { text: 'Over checkpoints' }), el('span', { className: 'fit', text: step === null ? 'click a checkpoint to select it' : `selected: ${stepLabel(step)}` }), exportButtons('run-curves', theme)]),
+      legend(series),
+      svg,
+    ]),
+    table,
+  ]);
+}
+
+function lowestSection(run: DashboardRun): HTMLElement {
+  const rows = lowestFor === run.path ? lowest : [];
+  return section(`Least learned before memorization in ${run.name}`, [
+    rows.length === 0
+      ? el('p', { className: 'muted', text: 'No examples.' })
+      : el(
+          'ol',
+          { className: 'lowest', attrs: { id: 'lowest' } },
+          rows.map((e) =>
+            el('li', {}, [
+              button(`#${e.index}`, () => void client.request('showExample', { runPath: run.path, index: e.index }).catch((err: Error) => showError(err.message)), { title: 'Open the example panel' }),
+              badge(num(e.preMemorizationAccuracy, 2), 'pre-memorization accuracy'),
+              el('span', { className: 'muted', text: e.memorizationStep === null ? 'never memorized' : `memorized at step ${e.memorizationStep}` }),
+              el('span', { className: 'question text', text: e.question === null ? '' : e.question.length > 160 ? `${e.question.slice(0, 159)}…` : e.question }),
+            ]),
+          ),
+        ),
+  ]);
+}
+
+function exportButtons(name: string, theme: ChartTheme): HTMLElement {
+  const save = async (format: 'svg' | 'png') => {
+    const svg = charts.get(name);
+    if (!svg) return;
+    try {
+      const dataText = format === 'svg' ? svgFile(svg, theme) : await pngFile(svg, theme);
+      await client.request('saveChart', { name, format, data: dataText });
+    } catch (e) {
+      showError((e as Error).message);
+    }
+  };
+  return el('span', { className: 'export' }, [
+    button('SVG', () => void save('svg'), { appearance: 'icon', title: 'Save this chart as SVG' }),
+    button('PNG', () => void save('png'), { appearance: 'icon', title: 'Save this chart as PNG' }),
+  ]);
+}
+
+function debounce(f: () => void, ms: number): () => void {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    clearTimeout(t);
+    t = setTimeout(f, ms);
+  };
+}
+
+void start();

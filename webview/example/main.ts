@@ -1,0 +1,331 @@
+import type { AlignedRow, CheckpointSamples, ExampleDetail, ExampleMethods, ExampleNotifications, ExamplePanelState, SampleView } from '../../src/protocol/examplePanel';
+import { badge, button, dropdown, progressRing, textField } from '../components/controls';
+import { legend, lineChart, type LinePoint } from '../shared/charts';
+import { clear, el, section, visible } from '../shared/dom';
+import { num, stepLabel } from '../shared/format';
+import { createClient } from '../shared/rpc';
+import { chartTheme, onThemeChange } from '../shared/theme';
+
+const client = createClient<ExampleMethods, ExampleNotifications, ExamplePanelState>();
+const app = document.getElementById('app')!;
+
+const CATEGORY: Record<ExampleDetail['category'], string> = {
+  'solved-before-memorized': 'solved before memorized',
+  'memorized-before-solved': 'memorized before ever solved',
+  'never-memorized': 'never memorized',
+};
+const KIND_LABEL: Record<AlignedRow['kind'], string> = { copied: 'copied', reworded: 'reworded', own: 'own step', skipped: 'skipped' };
+
+let detail: ExampleDetail | null = null;
+/** The checkpoint shown; on a window reload, the one shown before. */
+let step: number | null = client.getState()?.step ?? null;
+let restoring = step !== null;
+let samplesHost: HTMLElement | null = null;
+/** Which answer is current: a late response for an earlier checkpoint or example is dropped. */
+let generation = 0;
+
+function saveState(): void {
+  if (detail) client.setState({ runPath: detail.runPath, index: detail.index, step });
+}
+
+client.on('show', (d) => render(d));
+
+async function start(): Promise<void> {
+  try {
+    const d = await client.request('ready', {});
+    if (d) render(d);
+    else showMessage('This example is no longer in the index. Open it again from the Examples view.');
+  } catch (e) {
+    showMessage((e as Error).message);
+  }
+}
+
+function showMessage(message: string): void {
+  clear(app);
+  app.removeAttribute('aria-busy');
+  app.append(el('p', { className: 'message', text: message }));
+}
+
+function render(d: ExampleDetail): void {
+  const sameExample = restoring || (detail?.index === d.index && detail.runPath === d.runPath);
+  restoring = false;
+  detail = d;
+  if (!sameExample || step === null || !d.timeline.some((t) => t.step === step)) step = defaultStep(d);
+  saveState();
+  clear(app);
+  app.removeAttribute('aria-busy');
+  app.append(header(d), questionAndReference(d), timeline(d), samplesSection(d));
+  void loadSamples();
+}
+
+/** The first memorized checkpoint shows the copying; without one, the last checkpoint. */
+function defaultStep(d: ExampleDetail): number | null {
+  return d.memorizationStep ?? d.timeline.at(-1)?.step ?? null;
+}
+
+function header(d: ExampleDetail): HTMLElement {
+  const note = textField({ id: 'flag-note', label: 'Flag note', placeholder: 'note (optional)', value: d.flag?.note ?? '', size: 30, onEnter: () => flag() });
+  const flag = () => void act(() => client.request('flag', { note: note.value }));
+  const nav = (direction: 'previous' | 'next') => void navigate(direction);
+  const order = d.order ? `${d.order.rank} of ${d.order.of} · ${d.order.label}` : 'not in the Examples view’s current filter';
+  return el('header', { className: 'example-header' }, [
+    el('div', { className: 'title-row' }, [
+      el('h1', {}, [el('span', { className: 'index', text: `#${d.index}` }), ' ', el('span', { className: 'run', text: d.runName })]),
+      el('div', { className: 'nav' }, [
+        button('‹ Previous', () => nav('previous'), { id: 'previous', title: 'Previous example in the Examples view order (←)', disabled: !d.order || d.order.rank <= 1 }),
+        el('span', { className: 'order', text: order }),
+        button('Next ›', () => nav('next'), { id: 'next', title: 'Next example in the Examples view order (→)', disabled: !d.order || d.order.rank >= d.order.of }),
+      ]),
+    ]),
+    el('dl', { className: 'figures' }, [
+      figure('Pre-memorization accuracy', num(d.preMemorizationAccuracy), 'premem'),
+      figure('Memorized at', stepLabel(d.memorizationStep), 'memorization-step'),
+      figure('Pattern', CATEGORY[d.category], 'category'),
+    ]),
+    el('p', { className: 'criterion', text: `Memorized: ${d.criterion}.` }),
+    el('div', { className: 'flag-row' }, [
+      d.flag ? badge('⚑ flagged', d.flag.note) : null,
+      note.element,
+      button(d.flag ? 'Update note' : 'Flag', flag, { id: 'flag', appearance: 'primary' }),
+      d.flag ? button('Unflag', () => void act(() => client.request('unflag', {})), { id: 'unflag' }) : null,
+    ]),
+  ]);
+}
+
+function figure(label: string, value: string, id: string): HTMLElement {
+  return el('div', { className: 'figure' }, [el('dt', { text: label }), el('dd', { text: value, attrs: { id } })]);
+}
+
+async function act(request: () => Promise<ExampleDetail>): Promise<void> {
+  try {
+    render(await request());
+  } catch (e) {
+    showError((e as Error).message);
+  }
+}
+
+async function navigate(direction: 'previous' | 'next'): Promise<void> {
+  try {
+    const d = await client.request('navigate', { direction });
+    if (d) {
+      step = null;
+      render(d);
+    }
+  } catch (e) {
+    showError((e as Error).message);
+  }
+}
+
+function showError(message: string): void {
+  const old = document.getElementById('error');
+  old?.remove();
+  app.prepend(el('p', { className: 'error', text: message, attrs: { id: 'error', role: 'alert' } }));
+}
+
+function questionAndReference(d: ExampleDetail): HTMLElement {
+  const reference =
+    d.reference.text === null
+      ? [el('p', { className: 'muted', text: 'The run has no dataset file, so the reference solution is unknown.' })]
+      : [
+          el('ol', { className: 'reference-steps', attrs: { id: 'reference-steps' } }, d.reference.steps.map((s) => el('li', { text: s }))),
+          d.reference.finalAnswer !== null ? el('p', { className: 'final' }, ['Final answer: ', el('strong', { text: d.reference.finalAnswer })]) : null,
+        ];
+  return el('div', { className: 'two-columns' }, [
+    section('Question', [d.question === null ? el('p', { className: 'muted', text: 'No question text in the index.' }) : el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } })]),
+    section(d.reference.text === null ? 'Reference solution' : `Reference solution (${d.reference.steps.length} steps)`, reference),
+  ]);
+}
+
+function timeline(d: ExampleDetail): HTMLElement {
+  const body = el('div', { className: 'timeline' });
+  const draw = () => {
+    clear(body);
+    const theme = chartTheme();
+    const width = Math.max(320, Math.min(720, app.clientWidth - 40));
+    const series = [
+      { key: 'accuracy', label: 'sample accuracy', color: theme.series.blue },
+      { key: 'copy', label: 'copy rate', color: theme.series.orange },
+      { key: 'premem', label: 'pre-memorization accuracy', color: theme.series.green, dashed: true },
+    ];
+    const points: LinePoint[] = [];
+    for (const t of d.timeline) {
+      if (t.accuracy !== null) points.push({ x: t.step, series: 'accuracy', y: t.accuracy });
+      if (t.copyRate !== null) points.push({ x: t.step, series: 'copy', y: t.copyRate });
+      if (t.preMemorizationAccuracy !== null) points.push({ x: t.step, series: 'premem', y: t.preMemorizationAccuracy });
+    }
+    const rules = d.memorizationStep === null ? [] : [{ x: d.memorizationStep, color: theme.series.red, label: 'memorized' }];
+    const pick = (x: number) => void selectStep(x);
+    body.append(
+      legend(series.filter((s) => s.key !== 'copy' || d.hasTexts)),
+      lineChart({ theme, width, height: 170, series, points, xLabel: 'step', yLabel: 'share', yDomain: [0, 1], rules, onPick: pick, ariaLabel: 'Sample accuracy and copy rate over checkpoints' }),
+    );
+    const ppl = d.timeline.filter((t) => t.perplexity !== null).map((t) => ({ x: t.step, series: 'ppl', y: t.perplexity! }));
+    if (ppl.length) {
+      body.append(
+        lineChart({
+          theme,
+          width,
+          height: 130,
+          series: [{ key: 'ppl', label: 'reference perplexity', color: theme.series.purple }],
+          points: ppl,
+          xLabel: 'step',
+          yLabel: 'reference perplexity',
+          yLog: true,
+          rules,
+          onPick: pick,
+          ariaLabel: 'Reference perplexity over checkpoints',
+        }),
+      );
+    }
+  };
+  draw();
+  redrawTimeline = draw;
+  const table = el('table', { className: 'numbers', attrs: { id: 'timeline-table' } }, [
+    el('thead', {}, [el('tr', {}, ['step', 'accuracy', 'perplexity', 'copy rate', 'memorized', 'pre-mem'].map((h) => el('th', { text: h })))]),
+    el(
+      'tbody',
+      {},
+      d.timeline.map((t) =>
+        el('tr', { className: t.step === d.memorizationStep ? 'memorization' : '' }, [
+          el('td', { text: String(t.step) }),
+          el('td', { text: num(t.accuracy) }),
+          el('td', { text: num(t.perplexity) }),
+          el('td', { text: num(t.copyRate) }),
+          el('td', { text: t.memorized ? 'yes' : 'no' }),
+          el('td', { text: num(t.preMemorizationAccuracy) }),
+        ]),
+      ),
+    ),
+  ]);
+  return section('Across checkpoints', [body, el('details', {}, [el('summary', { text: 'Numbers' }), table])]);
+}
+
+let redrawTimeline: (() => void) | null = null;
+onThemeChange(() => redrawTimeline?.());
+
+function samplesSection(d: ExampleDetail): HTMLElement {
+  const picker = dropdown(
+    d.timeline.map((t) => ({ value: String(t.step), label: `step ${t.step}${t.step === d.memorizationStep ? ' (memorized)' : ''}` })),
+    String(step),
+    (v) => void selectStep(Number(v)),
+    { id: 'checkpoint', label: 'Checkpoint' },
+  );
+  samplesHost = el('div', { className: 'samples', attrs: { id: 'samples' } });
+  return el('section', { className: 'panel-section' }, [
+    el('div', { className: 'section-title' }, [el('h2', { text: 'Samples at' }), picker.element]),
+    d.hasTexts ? null : el('p', { className: 'muted', text: 'This run kept no sample texts: only whether each sample was correct is known.' }),
+    samplesHost,
+  ]);
+}
+
+async function selectStep(s: number): Promise<void> {
+  if (!detail || s === step) return;
+  step = s;
+  saveState();
+  const picker = document.getElementById('checkpoint') as (HTMLElement & { value: string }) | null;
+  if (picker && picker.value !== String(s)) picker.value = String(s);
+  await loadSamples();
+}
+
+/** The samples last shown: a re-render for a flag or a note keeps them instead of asking again. */
+let shownSamples: { key: string; nodes: HTMLElement[] } | null = null;
+
+async function loadSamples(): Promise<void> {
+  if (!samplesHost || step === null || !detail) return;
+  const mine = ++generation;
+  const host = samplesHost;
+  const key = `${detail.runPath}#${detail.index}@${step}`;
+  if (shownSamples?.key === key) {
+    host.append(...shownSamples.nodes);
+    host.setAttribute('data-step', String(step));
+    return;
+  }
+  host.setAttribute('aria-busy', 'true');
+  const ring = progressRing();
+  host.prepend(ring);
+  try {
+    const data = await client.request('checkpoint', { step });
+    if (mine !== generation) return;
+    clear(host);
+    const nodes = renderSamples(data);
+    host.append(...nodes);
+    host.setAttribute('data-step', String(data.step));
+    shownSamples = { key, nodes };
+  } catch (e) {
+    if (mine === generation) {
+      clear(host);
+      host.append(el('p', { className: 'error', text: (e as Error).message }));
+    }
+  } finally {
+    if (mine === generation) host.removeAttribute('aria-busy');
+  }
+}
+
+function renderSamples(data: CheckpointSamples): HTMLElement[] {
+  const correct = data.samples.filter((s) => s.outcome === 'correct').length;
+  const rates = data.samples.map((s) => s.copyRate).filter((r): r is number => r !== null);
+  const meanRate = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null;
+  const summary = el('p', { className: 'samples-summary', attrs: { id: 'samples-summary' } }, [
+    `${correct} of ${data.samples.length} samples correct`,
+    meanRate === null ? '' : ` · mean copy rate ${num(meanRate)}`,
+    ` · sample set ${data.sampleSet}`,
+  ]);
+  if (!data.hasTexts) {
+    return [summary, el('div', { className: 'outcomes' }, data.samples.map((s) => outcomeBadge(s, `sample ${s.sample + 1}`)))];
+  }
+  return [summary, ...data.samples.map((s) => sampleCard(s, data.step))];
+}
+
+function outcomeBadge(s: SampleView, prefix = ''): HTMLElement {
+  const text = s.outcome === 'correct' ? '✓ correct' : s.outcome === 'wrong' ? '✗ wrong' : '∅ no answer';
+  return el('span', { className: `outcome ${s.outcome}`, text: prefix ? `${prefix} ${text}` : text });
+}
+
+function sampleCard(s: SampleView, atStep: number): HTMLElement {
+  const head = el('div', { className: 'sample-head' }, [
+    el('h3', { text: `Sample ${s.sample + 1}` }),
+    outcomeBadge(s),
+    el('span', { className: 'muted', text: `copy rate ${num(s.copyRate, 2)}` }),
+    el('span', { className: 'muted' }, ['answer ', el('code', { text: s.finalAnswer ?? '–' })]),
+    button('Open in Diff Editor', () => void client.request('openDiff', { step: atStep, sample: s.sample }).catch((e: Error) => showError(e.message)), { title: 'Compare with the reference in VS Code’s diff editor' }),
+  ]);
+  const grid = el('div', { className: 'alignment', attrs: { role: 'table', 'aria-label': `Sample ${s.sample + 1} against the reference, step by step` } }, [
+    el('div', { className: 'alignment-head', attrs: { role: 'row' } }, [el('span', { text: '' }), el('span', { text: 'sample' }), el('span', { text: 'reference' })]),
+    ...s.rows.map(alignedRow),
+  ]);
+  if (s.rows.length === 0) grid.append(el('p', { className: 'muted', text: s.text === null ? 'No text kept for this sample.' : 'Empty sample.' }));
+  return el('article', { className: `sample ${s.outcome}` }, [head, grid]);
+}
+
+function alignedRow(r: AlignedRow): HTMLElement {
+  const label = r.kind === 'reworded' || (r.kind === 'copied' && r.similarity !== null && r.similarity < 1) ? `${KIND_LABEL[r.kind]} ${num(r.similarity, 2)}` : KIND_LABEL[r.kind];
+  return el('div', { className: `aligned ${r.kind}`, attrs: { role: 'row' } }, [
+    el('span', { className: 'kind', text: label }),
+    cell(r.sample, r.diff, 'added'),
+    cell(r.reference, r.diff, 'removed'),
+  ]);
+}
+
+/** One side of a step pair: its words, with those the other side lacks highlighted. */
+function cell(textValue: string | null, diff: AlignedRow['diff'], highlight: 'added' | 'removed'): HTMLElement {
+  const c = el('span', { className: `step text${textValue === null ? ' none' : ''}`, attrs: { role: 'cell' } });
+  if (textValue === null) return c;
+  if (!diff) {
+    c.textContent = visible(textValue);
+    return c;
+  }
+  for (const seg of diff) {
+    if (seg.change === 'same') c.append(visible(seg.text));
+    else if (seg.change === highlight) c.append(el(highlight === 'added' ? 'ins' : 'del', { text: seg.text }));
+  }
+  return c;
+}
+
+document.addEventListener('keydown', (e) => {
+  const target = e.target as HTMLElement | null;
+  if (target && /^(INPUT|TEXTAREA|VSCODE-TEXT-FIELD|VSCODE-DROPDOWN)$/.test(target.tagName)) return;
+  if (e.key === 'ArrowLeft' || e.key === 'p') void navigate('previous');
+  else if (e.key === 'ArrowRight' || e.key === 'n') void navigate('next');
+});
+
+void start();

@@ -1,0 +1,193 @@
+/**
+ * Charts, drawn with Observable Plot (bundled; no network). Colours come from the VS Code
+ * theme; Plot's own style element gets the page's nonce so the strict CSP accepts it.
+ */
+import * as Plot from '@observablehq/plot';
+import { el } from './dom';
+import type { ChartTheme } from './theme';
+
+const NONCE = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ?? '';
+
+/** Plot's chart with its style element allowed by the Content-Security-Policy. */
+function adopt<T extends Element>(node: T): T {
+  for (const s of node.querySelectorAll('style')) s.nonce = NONCE;
+  return node;
+}
+
+function baseOptions(theme: ChartTheme, width: number, height: number) {
+  return {
+    width,
+    height,
+    marginLeft: 48,
+    marginBottom: 36,
+    style: { color: theme.foreground, background: 'transparent', fontFamily: theme.fontFamily, fontSize: '11px' },
+  };
+}
+
+export interface Series {
+  readonly key: string;
+  readonly label: string;
+  readonly color: string;
+  readonly dashed?: boolean;
+}
+
+export interface LinePoint {
+  readonly x: number;
+  readonly series: string;
+  readonly y: number;
+}
+
+export interface LineChartOptions {
+  readonly theme: ChartTheme;
+  readonly width: number;
+  readonly height: number;
+  readonly series: readonly Series[];
+  readonly points: readonly LinePoint[];
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly yDomain?: readonly [number, number];
+  readonly yLog?: boolean;
+  /** Vertical markers, e.g. the memorization step or the selected checkpoint. */
+  readonly rules?: readonly { readonly x: number; readonly color: string; readonly label: string }[];
+  readonly onPick?: (x: number) => void;
+  readonly ariaLabel: string;
+}
+
+export function lineChart(o: LineChartOptions): SVGSVGElement {
+  const colors = o.series.map((s) => s.color);
+  const keys = o.series.map((s) => s.key);
+  const dashed = new Set(o.series.filter((s) => s.dashed).map((s) => s.key));
+  const marks: Plot.Markish[] = [
+    Plot.ruleY(o.yLog ? [] : [0], { stroke: o.theme.grid }),
+    ...(o.rules ?? []).map((r) => Plot.ruleX([r.x], { stroke: r.color, strokeDasharray: '4,3', strokeWidth: 1.5 })),
+    ...(o.rules ?? []).map((r) => Plot.text([r.x], { x: (d: number) => d, frameAnchor: 'top', dy: -2, text: () => r.label, fill: r.color, textAnchor: 'start', dx: 3 })),
+    Plot.line(
+      o.points.filter((p) => !dashed.has(p.series)),
+      { x: 'x', y: 'y', z: 'series', stroke: 'series', strokeWidth: 2 },
+    ),
+    Plot.line(
+      o.points.filter((p) => dashed.has(p.series)),
+      { x: 'x', y: 'y', z: 'series', stroke: 'series', strokeWidth: 1.5, strokeDasharray: '5,4' },
+    ),
+    Plot.dot(o.points, { x: 'x', y: 'y', fill: 'series', r: 2.5 }),
+    Plot.tip(
+      o.points,
+      Plot.pointerX({ x: 'x', y: 'y', stroke: 'series', title: (p: LinePoint) => `${o.series.find((s) => s.key === p.series)?.label}: ${Number(p.y.toPrecision(4))}\n${o.xLabel} ${p.x}` }),
+    ),
+  ];
+  const svg = Plot.plot({
+    ...baseOptions(o.theme, o.width, o.height),
+    ariaLabel: o.ariaLabel,
+    // Steps are whole numbers: no "1.000000" ticks when a run has a single checkpoint.
+    x: { label: o.xLabel, grid: true, tickFormat: (d: number) => (Number.isInteger(d) ? String(d) : '') },
+    y: { label: o.yLabel, grid: true, ...(o.yLog ? { type: 'log' as const } : { domain: o.yDomain ? [...o.yDomain] : undefined }) },
+    color: { domain: keys, range: colors },
+    marks,
+  }) as SVGSVGElement & { value?: LinePoint | null };
+  if (o.onPick) {
+    const pick = o.onPick;
+    svg.classList.add('pickable');
+    svg.addEventListener('click', () => svg.value && pick(svg.value.x));
+  }
+  return adopt(svg);
+}
+
+export interface ScatterPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly group: string;
+  readonly step: number;
+  readonly label: string;
+  readonly selected: boolean;
+}
+
+export interface ScatterOptions {
+  readonly theme: ChartTheme;
+  readonly width: number;
+  readonly height: number;
+  readonly points: readonly ScatterPoint[];
+  readonly groups: readonly { readonly key: string; readonly color: string; readonly symbol: string }[];
+  readonly fit: { readonly slope: number; readonly intercept: number } | null;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly onPick?: (p: ScatterPoint) => void;
+  readonly ariaLabel: string;
+}
+
+export function scatterChart(o: ScatterOptions): SVGSVGElement {
+  const xs = o.points.map((p) => p.x);
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const fitLine = o.fit && Number.isFinite(lo) ? [lo, hi].map((x) => ({ x, y: o.fit!.slope * x + o.fit!.intercept })) : [];
+  const svg = Plot.plot({
+    ...baseOptions(o.theme, o.width, o.height),
+    ariaLabel: o.ariaLabel,
+    x: { label: o.xLabel, grid: true },
+    y: { label: o.yLabel, grid: true },
+    color: { domain: o.groups.map((g) => g.key), range: o.groups.map((g) => g.color) },
+    symbol: { domain: o.groups.map((g) => g.key), range: o.groups.map((g) => g.symbol) },
+    marks: [
+      Plot.line(fitLine, { x: 'x', y: 'y', stroke: o.theme.muted, strokeWidth: 1.5, strokeDasharray: '6,4' }),
+      Plot.dot(o.points, { x: 'x', y: 'y', stroke: 'group', symbol: 'group', r: 4, strokeWidth: 1.5 }),
+      Plot.dot(
+        o.points.filter((p) => p.selected),
+        { x: 'x', y: 'y', r: 9, stroke: o.theme.foreground, strokeWidth: 2 },
+      ),
+      Plot.tip(o.points, Plot.pointer({ x: 'x', y: 'y', title: (p: ScatterPoint) => `${p.label}\nx ${p.x.toFixed(4)} · test ${p.y.toFixed(4)}` })),
+    ],
+  }) as SVGSVGElement & { value?: ScatterPoint | null };
+  if (o.onPick) {
+    const pick = o.onPick;
+    svg.classList.add('pickable');
+    svg.addEventListener('click', () => svg.value && pick(svg.value));
+  }
+  return adopt(svg);
+}
+
+/** An HTML legend: colour swatch (and symbol name) with a label per series, as text. */
+export function legend(items: readonly { readonly color: string; readonly label: string; readonly dashed?: boolean; readonly glyph?: string }[]): HTMLElement {
+  return el(
+    'div',
+    { className: 'legend' },
+    items.map((i) => {
+      const swatch = i.glyph ? el('span', { className: 'glyph', text: i.glyph }) : el('span', { className: `swatch${i.dashed ? ' dashed' : ''}` });
+      swatch.style.setProperty('--swatch', i.color);
+      return el('span', { className: 'legend-item' }, [swatch, i.label]);
+    }),
+  );
+}
+
+/** A standalone SVG file of a chart: theme colours and background baked in. */
+export function svgFile(svg: SVGSVGElement, theme: ChartTheme): string {
+  const copy = svg.cloneNode(true) as SVGSVGElement;
+  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  for (const s of copy.querySelectorAll('style')) s.removeAttribute('nonce');
+  const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  bg.setAttribute('width', '100%');
+  bg.setAttribute('height', '100%');
+  bg.setAttribute('fill', theme.background);
+  copy.insertBefore(bg, copy.firstChild);
+  copy.style.background = theme.background;
+  return new XMLSerializer().serializeToString(copy);
+}
+
+/** The same chart as a PNG data URL, at twice the screen size. */
+export async function pngFile(svg: SVGSVGElement, theme: ChartTheme): Promise<string> {
+  const text = svgFile(svg, theme);
+  const img = new Image();
+  const loaded = new Promise<void>((resolve, reject) => {
+    img.onload = () => resolve();
+    img.onerror = () => reject(new Error('the chart could not be rasterised'));
+  });
+  img.src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(text)))}`;
+  await loaded;
+  const w = svg.width.baseVal.value;
+  const h = svg.height.baseVal.value;
+  const canvas = document.createElement('canvas');
+  canvas.width = w * 2;
+  canvas.height = h * 2;
+  const ctx = canvas.getContext('2d')!;
+  ctx.scale(2, 2);
+  ctx.drawImage(img, 0, 0, w, h);
+  return canvas.toDataURL('image/png');
+}
