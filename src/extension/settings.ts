@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MemorizationThreshold } from '../core/threshold';
-import type { AnalysisOptions } from '../queries/runAnalysis';
+import { DEFAULT_COPY_RATE } from '../core/textMemorization';
+import type { AnalysisOptions, MemorizationCriterion } from '../queries/runAnalysis';
 
 /** Everything the extension reads from `premem.*` settings, in one typed place. */
 export interface PremSettings {
@@ -25,11 +26,16 @@ export function readSettings(): PremSettings {
   const threshold: MemorizationThreshold =
     typeof ppl === 'number' && Number.isFinite(ppl) && ppl > 1 ? { kind: 'perplexity', value: ppl } : { kind: 'loglog', value: Number.isFinite(loglog) ? loglog : -2.3 };
   const preference = c.get<string[]>('samplePreference', []).filter((s) => typeof s === 'string' && s.trim() !== '');
+  const copyRate = c.get<number>('memorization.copyRate', DEFAULT_COPY_RATE);
+  const memorization: MemorizationCriterion =
+    c.get<string>('memorization.criterion', 'perplexity') === 'text'
+      ? { kind: 'text', copyRate: Number.isFinite(copyRate) && copyRate >= 0 && copyRate <= 1 ? copyRate : DEFAULT_COPY_RATE }
+      : { kind: 'perplexity' };
   const db = c.get<string>('databasePath', '').trim();
   return {
     runs: c.get<string[]>('runs', []).filter((s) => typeof s === 'string' && s.trim() !== '').map(resolveVariables),
     databasePath: db === '' ? null : resolveVariables(db),
-    analysis: { threshold, samplePreference: preference.length ? preference : null },
+    analysis: { threshold, samplePreference: preference.length ? preference : null, memorization },
     lowPreMemorizationThreshold: c.get<number>('lowPreMemorizationThreshold', 0.25),
     decorations: c.get<boolean>('decorations.enabled', true),
   };

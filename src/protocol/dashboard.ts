@@ -32,6 +32,8 @@ export interface DashboardRun {
   /** Why the run has no figures (e.g. no sample set matches the preference). */
   readonly error: string | null;
   readonly checkpoints: readonly DashboardCheckpoint[];
+  /** With the text criterion, on a run that also has perplexities: (example, checkpoint) pairs where both agree. */
+  readonly criteriaAgreement: { readonly agree: number; readonly total: number } | null;
 }
 
 export interface DashboardSweep {

@@ -29,6 +29,7 @@ export function dashboardFigures(views: readonly RunOrError[]): { runs: Dashboar
       name: v.run.name,
       sweepPath: v.run.sweepPath,
       error: v.error,
+      criteriaAgreement: v.analysis?.criteriaAgreement ?? null,
       checkpoints: (v.analysis?.checkpoints ?? []).map((c) => ({
         step: c.step,
         epoch: finiteOrNull(c.epoch),

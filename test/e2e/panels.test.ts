@@ -244,10 +244,16 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     const own = async () => frame.locator('.aligned.own').count();
     const earlyMs = await chooseCheckpoint(frame, 50);
     const [copiedEarly, ownEarly] = [await copied(), await own()];
-    await shot(page, 'panel-example-tinygsm-step50-dark');
+    await frame.evaluate(() => document.querySelector('.section-title').scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-example-tinygsm-step50-samples-dark');
+    await frame.evaluate(() => window.scrollTo(0, 0));
     const lateMs = await chooseCheckpoint(frame, 400);
     const [copiedLate, ownLate] = [await copied(), await own()];
     await shot(page, 'panel-example-tinygsm-step400-dark');
+    await frame.evaluate(() => document.querySelector('.section-title').scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-example-tinygsm-step400-samples-dark');
     assert.ok(copiedLate > copiedEarly, `more copied steps late (${copiedLate}) than early (${copiedEarly})`);
     assert.ok(ownEarly > ownLate, `more own steps early (${ownEarly}) than late (${ownLate})`);
     timings.push(`tinygsm example panel (4 samples): open ${openMs} ms; switch checkpoint ${earlyMs} ms and ${lateMs} ms`);
@@ -283,9 +289,9 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
 
   test('dashboard on the real GSM8K sweep: the paper’s figure, a live threshold, point selection, export', { skip: !hasKang && 'shared GSM8K runs not found' }, async () => {
     await selectRun(KANG_RUN);
+    const expected = JSON.parse(cli('report', KANG_SWEEP, '--json')) as ReportJson;
     const t0 = Date.now();
     await runCommand(page, 'Premem: Show Dashboard');
-    const expected = JSON.parse(cli('report', KANG_SWEEP, '--json')) as ReportJson;
     const frame = await webviewFrame(page, 'Premem Dashboard');
     const premFit = () => text(frame, '[data-fit="premem-vs-test"]');
     await waitFor('the sweep fit', async () => (await premFit()).startsWith(`R² ${expected.fit.r2.toFixed(4)} · ${expected.fit.points} checkpoints`));
@@ -382,11 +388,28 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await shot(page, 'panel-example-gsm8k-flagged-dark');
     // → moves to the next example in the Examples view's order (lowest pre-memorization first).
     await frame.locator('h1').click();
+    const t1 = Date.now();
     await page.keyboard.press('ArrowRight');
-    await waitFor('the next example', async () => (await frame.locator('h1 .index').innerText()) === `#${order[1]}`);
+    await waitFor('the next example', async () => (await frame.locator('h1 .index').innerText()) === `#${order[1]}` && (await frame.locator('#samples[data-step]:not([aria-busy])').count()) > 0, 30_000, 10);
+    timings.push(`GSM8K example panel (50 samples): next example in the open panel ${Date.now() - t1} ms`);
+  });
+
+  test('text criterion: the dashboard says which criterion is in use and how often it agrees with perplexity', async () => {
+    const expected = /agree on ([\d.]+)%/.exec(cli('report', join(sweep, FAST_RUN), '--memorization', 'text'))![1];
+    writeWorkspaceSettings({ 'premem.memorization.criterion': 'text' });
+    await selectRun(FAST_RUN);
+    await runCommand(page, 'Premem: Show Dashboard');
+    const dash = await webviewFrame(page, 'Premem Dashboard');
+    await waitFor('the text criterion', async () => (await text(dash, '#criterion')).startsWith('Memorization by text'));
+    await waitFor('the agreement', async () => (await text(dash, '#criteria-agreement')).includes(`agree on ${expected}%`));
+    assert.equal(await dash.locator('#apply-threshold[disabled]').count(), 1, 'the perplexity threshold does not apply');
+    await shot(page, 'panel-dashboard-text-criterion-dark');
+    writeWorkspaceSettings({});
+    await waitFor('the perplexity criterion again', async () => (await text(dash, '#criterion')).startsWith('Memorization by perplexity'));
   });
 
   test('panels come back after a window reload, and both render in the light theme', async () => {
+    await page.locator('.tab', { hasText: /#\d+ · / }).first().click();
     const before = await (await webviewFrame(page, 'Premem Example')).locator('h1 .index').innerText();
     await runCommand(page, 'Developer: Reload Window');
     await page.waitForTimeout(2000);

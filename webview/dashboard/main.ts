@@ -251,7 +251,15 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
       ),
     ),
   ]);
+  const agreement = run.criteriaAgreement;
   return section(`Run ${run.name}`, [
+    agreement && agreement.total > 0
+      ? el('p', {
+          className: 'muted',
+          attrs: { id: 'criteria-agreement' },
+          text: `Text and perplexity criteria agree on ${((100 * agreement.agree) / agreement.total).toFixed(1)}% of ${agreement.total} (example, checkpoint) pairs.`,
+        })
+      : null,
     el('figure', { className: 'chart wide', attrs: { 'data-chart': 'run-curves' } }, [
       el('figcaption', {}, [el('strong', { text: 'Over checkpoints' }), el('span', { className: 'fit', text: step === null ? 'click a checkpoint to select it' : `selected: ${stepLabel(step)}` }), exportButtons('run-curves', theme)]),
       legend(series),

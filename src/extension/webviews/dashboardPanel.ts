@@ -15,7 +15,8 @@ interface OpenPanel {
   readonly rpc: RpcHost<DashboardMethods, DashboardNotifications>;
   /** A threshold tried in the panel; undefined follows the settings. */
   threshold: MemorizationThreshold | undefined;
-  selectedStep: number | null;
+  /** The checkpoint picked in the panel, and the run it belongs to. */
+  selectedStep: { readonly runPath: string; readonly step: number } | null;
   /** The runs sent in the last data: the only paths the webview may name. */
   known: Set<string>;
 }
@@ -75,7 +76,7 @@ export class DashboardPanel implements vscode.Disposable {
       },
       select: async ({ runPath, step }) => {
         requireKnown(runPath);
-        state.selectedStep = step;
+        state.selectedStep = step === null ? null : { runPath, step };
         await this.index.select(runPath);
         const run = await this.index.runByPath(runPath);
         if (!run) return [];
@@ -132,7 +133,10 @@ export class DashboardPanel implements vscode.Disposable {
       thresholdSource: threshold === options.threshold ? 'settings' : 'panel',
       runs,
       sweeps,
-      selected: selectedPath && state.known.has(selectedPath) ? { runPath: selectedPath, step: state.selectedStep } : null,
+      selected:
+        selectedPath && state.known.has(selectedPath)
+          ? { runPath: selectedPath, step: state.selectedStep?.runPath === selectedPath ? state.selectedStep.step : null }
+          : null,
       computeMs: performance.now() - t0,
     };
   }
