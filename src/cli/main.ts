@@ -31,6 +31,8 @@ usage:
 
 <dir> is a run (a folder with checkpoint-<step> sub-folders) or a sweep (a folder of runs).
 The index defaults to .premem/index.sqlite under the current folder; run folders are never written to.
+Flags and notes live beside it in <index>.flags.sqlite (e.g. .premem/index.flags.sqlite), which no
+re-index, upgrade or deletion of the index touches.
 Memorized means ln(ln(perplexity)) < T (default T = -2.3, the authors' GSM8K choice) or perplexity < P;
 with --memorization text, that most of an example's samples copy at least R (default 0.5) of its
 reference steps verbatim (runs with sample texts and a dataset file).`;
@@ -156,8 +158,9 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
   return parts.join('\n');
 }
 
-async function withStore<T>(v: Values, body: (store: IndexStore) => Promise<T>): Promise<T> {
+async function withStore<T>(v: Values, body: (store: IndexStore) => Promise<T>, io?: Output): Promise<T> {
   const store = await IndexStore.open(resolve(v.db ?? '.premem/index.sqlite'));
+  if (store.setAside) io?.err(`premem: the index could not be read; moved it to ${store.setAside} and rebuilding (flags are kept in ${store.flagsFile})`);
   try {
     return await body(store);
   } finally {
@@ -217,13 +220,13 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     switch (command) {
       case 'index': {
         if (rest.length === 0) throw new UsageError('index needs at least one run or sweep folder');
-        await withStore(v, (store) => ensureIndexed(store, rest, io, true));
+        await withStore(v, (store) => ensureIndexed(store, rest, io, true), io);
         return 0;
       }
       case 'report': {
         if (rest.length === 0) throw new UsageError('report needs at least one run or sweep folder');
         const options = analysisOptions(v);
-        const report = await withStore(v, async (store) => buildReport(store, await ensureIndexed(store, rest, io, false), options));
+        const report = await withStore(v, async (store) => buildReport(store, await ensureIndexed(store, rest, io, false), options), io);
         io.out(v.json ? JSON.stringify(report.json) : formatReport(report.json, new Map(report.analyses.map((a) => [a.run.path, a.criteriaAgreement]))));
         return 0;
       }
@@ -257,7 +260,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
               new Set([4, 5]),
             ),
           );
-        });
+        }, io);
         return 0;
       }
       case 'export': {
@@ -274,7 +277,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           const chosen = curate(await analyseRun(store, run, options), await store.examples(run.id), await store.flags(run.path), strategy, count, seed);
           writeFileSync(v.out!, chosen.map((c) => exportLine(c) + '\n').join(''));
           return { chosen: chosen.length, texts: chosen.some((c) => c.record !== null) };
-        });
+        }, io);
         io.err(`wrote ${written.chosen} examples (${written.texts ? 'dataset records' : 'indices only: the run has no dataset file'}) to ${v.out}`);
         return 0;
       }
@@ -293,7 +296,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           throw new UsageError((e as Error).message);
         }
         const { samplePreference } = analysisOptions(v);
-        const result = await withStore(v, async (store) => calibrate(store, await ensureIndexed(store, rest, io, false), samplePreference, grid));
+        const result = await withStore(v, async (store) => calibrate(store, await ensureIndexed(store, rest, io, false), samplePreference, grid), io);
         if (v.json) {
           io.out(JSON.stringify(result));
           return 0;
@@ -347,11 +350,11 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
               io.err(`flagged ${run.name} #${i}${v.note ? `: ${v.note}` : ''}`);
             }
           }
-        });
+        }, io);
         return 0;
       }
       case 'flags': {
-        const flags = await withStore(v, (store) => store.flags());
+        const flags = await withStore(v, (store) => store.flags(), io);
         if (v.json) {
           io.out(JSON.stringify(flags.map((f) => ({ run: f.runPath, index: f.index, note: f.note, created_at: f.createdAt, updated_at: f.updatedAt }))));
         } else {

@@ -40,6 +40,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return;
   }
   context.subscriptions.push(index);
+  log.appendLine(`flags: ${index.flagsFile}`);
+  if (index.setAside) {
+    log.appendLine(`warning: the index could not be read; it was moved to ${index.setAside} and is rebuilt from the run folders. Flags are kept in ${index.flagsFile}.`);
+    void vscode.window.showWarningMessage('Premem: the index file was damaged and is being rebuilt from your run folders. Your flags are kept.', 'Show Output').then((c) => c && log.show(true));
+  }
 
   const runsView = new RunsView(index);
   const examplesView = new ExamplesView(index);

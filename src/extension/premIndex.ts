@@ -50,6 +50,15 @@ export class PremIndex implements vscode.Disposable {
     return this.store.file;
   }
 
+  get flagsFile(): string {
+    return this.store.flagsFile;
+  }
+
+  /** Where an unreadable index was moved before this one was rebuilt; null normally. */
+  get setAside(): string | null {
+    return this.store.setAside;
+  }
+
   get analysisOptions(): AnalysisOptions {
     return this.options;
   }

@@ -1,11 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from '../ingest/runData';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
 import { Database, type SqlValue } from './db';
-import { ensureSchema } from './schema';
+import { ensureSchema, flagsFileFor } from './schema';
 
 export interface StoredRun {
   readonly id: number;
@@ -59,24 +59,69 @@ export interface Flag {
 
 const BATCH_ROWS = 400;
 
+/** SQLite's answer for a file that is not a database or is damaged. */
+function isUnreadableDatabase(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+/** Whether the flags file itself is what cannot be read (then nothing may be moved). */
+async function flagsUnreadable(flagsFile: string): Promise<boolean> {
+  if (!existsSync(flagsFile)) return false;
+  try {
+    const db = await Database.open(flagsFile, { readonly: true });
+    try {
+      const r = await db.get<{ quick_check: string }>('PRAGMA quick_check');
+      return r?.quick_check !== 'ok';
+    } finally {
+      await db.close();
+    }
+  } catch {
+    return true;
+  }
+}
+
 /**
  * The SQLite index: every SQL statement of the product lives in this class. Writes are one
  * transaction per run, so a failed ingest leaves the previous state; flags are never touched
  * by anything but the flag methods.
  */
 export class IndexStore {
-  private constructor(readonly db: Database, readonly file: string) {}
+  private constructor(
+    readonly db: Database,
+    readonly file: string,
+    readonly flagsFile: string,
+    /** Where an unreadable index was moved before a fresh one was made; null normally. */
+    readonly setAside: string | null,
+  ) {}
 
-  static async open(file: string): Promise<IndexStore> {
+  /**
+   * Opens (or creates) the index and its flags database. An index SQLite cannot read (not a
+   * database, malformed) is moved aside as `<file>.corrupt-<time>` and rebuilt from scratch:
+   * it is only a cache. The flags file is never moved or rewritten: if it is unreadable the
+   * open fails with its name, and nothing is lost.
+   */
+  static async open(file: string, flagsFile = flagsFileFor(file)): Promise<IndexStore> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    try {
+      return new IndexStore(await IndexStore.connect(file, flagsFile), file, flagsFile, null);
+    } catch (e) {
+      if (file === ':memory:' || !isUnreadableDatabase(e) || (await flagsUnreadable(flagsFile))) throw e;
+      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+      return new IndexStore(await IndexStore.connect(file, flagsFile), file, flagsFile, aside);
+    }
+  }
+
+  private static async connect(file: string, flagsFile: string): Promise<Database> {
     const db = await Database.open(file);
     try {
-      await ensureSchema(db);
+      await ensureSchema(db, flagsFile);
+      return db;
     } catch (e) {
-      await db.close();
+      await db.close().catch(() => undefined);
       throw e;
     }
-    return new IndexStore(db, file);
   }
 
   close(): Promise<void> {
@@ -304,19 +349,19 @@ export class IndexStore {
   async setFlag(runPath: string, index: number, note: string): Promise<void> {
     const now = new Date().toISOString();
     await this.db.run(
-      `INSERT INTO flags(run_path, idx, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO user.flags(run_path, idx, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(run_path, idx) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at`,
       [runPath, index, note, now, now],
     );
   }
 
   async removeFlag(runPath: string, index: number): Promise<boolean> {
-    return (await this.db.run('DELETE FROM flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
+    return (await this.db.run('DELETE FROM user.flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
   }
 
   async flags(runPath?: string): Promise<Flag[]> {
     const rows = await this.db.all(
-      `SELECT run_path, idx, note, created_at, updated_at FROM flags ${runPath === undefined ? '' : 'WHERE run_path = ?'} ORDER BY run_path, idx`,
+      `SELECT run_path, idx, note, created_at, updated_at FROM user.flags ${runPath === undefined ? '' : 'WHERE run_path = ?'} ORDER BY run_path, idx`,
       runPath === undefined ? [] : [runPath],
     );
     return rows.map((r) => ({

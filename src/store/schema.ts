@@ -1,14 +1,26 @@
 import type { Database } from './db';
 
 /**
- * The index schema. Everything except `flags` is derived from run folders and may be dropped
- * and rebuilt; `flags` is what users create and is keyed by (run path, dataset index) so no
- * rebuild, re-index or row-id change can detach a flag from its example.
+ * Two files. The index (`index.sqlite`) is a cache derived from run folders: any of it may be
+ * dropped and rebuilt, and a corrupt or deleted index is simply rebuilt. The user's flags and
+ * notes live in a small database of their own beside it (`index.flags.sqlite`), attached to
+ * the same connection as `user`: nothing that rebuilds, upgrades or deletes the index touches
+ * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
+ * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
-/** Derived tables, dropped and rebuilt on a schema change; `flags` is migrated, never dropped. */
+/** Version of the flags database; its own, since it outlives many index versions. */
+export const FLAGS_VERSION = 1;
+
+/** Derived tables, dropped and rebuilt on a schema change. */
 const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'checkpoints', 'test_examples', 'examples', 'runs'];
+
+/** The flags file that goes with an index file: `x.sqlite` → `x.flags.sqlite`. */
+export function flagsFileFor(indexFile: string): string {
+  if (indexFile === ':memory:') return ':memory:';
+  return indexFile.replace(/(\.sqlite3?|\.db)?$/, '.flags.sqlite');
+}
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -81,7 +93,11 @@ CREATE TABLE IF NOT EXISTS sample_texts (
   texts         BLOB NOT NULL,   -- deflate(JSON array of the question's sample texts)
   PRIMARY KEY (checkpoint_id, split, name, position)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS flags (
+`;
+
+const FLAGS_DDL = `
+CREATE TABLE IF NOT EXISTS user.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS user.flags (
   run_path   TEXT NOT NULL,
   idx        INTEGER NOT NULL,
   note       TEXT NOT NULL DEFAULT '',
@@ -91,20 +107,56 @@ CREATE TABLE IF NOT EXISTS flags (
 ) WITHOUT ROWID;
 `;
 
-export async function ensureSchema(db: Database): Promise<void> {
+async function versionOf(db: Database, schema: 'main' | 'user', key: string): Promise<number | null> {
+  const row = await db.get<{ value: string }>(`SELECT value FROM ${schema}.meta WHERE key = ?`, [key]);
+  return row ? Number(row.value) : null;
+}
+
+/** The flags database, attached as `user`: created when new, refused when newer than this code. */
+async function ensureFlagsSchema(db: Database, flagsFile: string): Promise<void> {
+  try {
+    await attachFlags(db, flagsFile);
+  } catch (e) {
+    // Say which file: "file is not a database" alone would send the user to the index.
+    throw Object.assign(new Error(`flags database ${flagsFile}: ${(e as Error).message}`), { code: (e as { code?: unknown }).code });
+  }
+}
+
+async function attachFlags(db: Database, flagsFile: string): Promise<void> {
+  await db.run('ATTACH DATABASE ? AS user', [flagsFile]);
+  await db.get('PRAGMA user.journal_mode = WAL');
+  await db.exec('CREATE TABLE IF NOT EXISTS user.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const found = await versionOf(db, 'user', 'flags_version');
+  if (found !== null && found > FLAGS_VERSION) {
+    throw new Error(`${flagsFile} was written by a newer Premem Lens (flags version ${found}; this one reads ${FLAGS_VERSION})`);
+  }
+  await db.exec(FLAGS_DDL);
+  await db.run("INSERT INTO user.meta(key, value) VALUES ('flags_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(FLAGS_VERSION)]);
+}
+
+export async function ensureSchema(db: Database, flagsFile: string): Promise<void> {
   await db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
   // WAL lets a reader (the editor) and a writer (the CLI) share the file without blocking.
   await db.get('PRAGMA journal_mode = WAL');
+  await ensureFlagsSchema(db, flagsFile);
   await db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-  const row = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'");
-  const found = row ? Number(row.value) : null;
+  const found = await versionOf(db, 'main', 'schema_version');
   if (found !== null && found > SCHEMA_VERSION) {
     throw new Error(`the index was written by a newer Premem Lens (schema ${found}; this one reads ${SCHEMA_VERSION})`);
   }
   if (found !== null && found < SCHEMA_VERSION) {
-    // The index is a cache: rebuild what derives from run folders, keep what users made.
+    // Up to version 3 flags lived in the index. Copy them out first (its own commit, and
+    // idempotent), then drop the table: a kill between the two steps loses nothing.
+    const legacy = await db.get("SELECT 1 AS yes FROM main.sqlite_master WHERE type = 'table' AND name = 'flags'");
+    if (legacy) {
+      await db.transaction(() =>
+        db.run('INSERT OR IGNORE INTO user.flags(run_path, idx, note, created_at, updated_at) SELECT run_path, idx, note, created_at, updated_at FROM main.flags'),
+      );
+      await db.exec('DROP TABLE main.flags');
+    }
+    // The index is a cache: rebuild what derives from run folders.
     await db.transaction(async () => {
-      for (const t of DERIVED_TABLES) await db.exec(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of DERIVED_TABLES) await db.exec(`DROP TABLE IF EXISTS main.${t}`);
     });
   }
   await db.exec(DDL);

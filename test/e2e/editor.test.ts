@@ -19,19 +19,16 @@ import {
   contextMenu,
   fileDialog,
   CODE_SERVER,
-  installVsix,
-  launchBrowser,
   openFile,
-  openWorkbench,
   pick,
   rowTexts,
   runCommand,
   shot,
-  startCodeServer,
+  startWorkbench,
+  showPremem,
   viewPane,
   VSIX,
   waitFor,
-  writeUserSettings,
   type Host,
 } from './harness';
 
@@ -84,14 +81,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
       JSON.stringify({ 'premem.runs': hasKang ? [KANG_SWEEP] : [], 'premem.databasePath': db, ...extra }, null, 1),
     );
 
-  async function openPremem(): Promise<void> {
-    // After a reload VS Code restores the container by itself; clicking its icon then would close it.
-    const icon = page.locator('.activitybar [aria-label^="Premem"]').first();
-    await icon.waitFor({ timeout: 90_000 });
-    await page.waitForTimeout(1000);
-    if (!(await runs().isVisible())) await icon.click();
-    await runs().locator('.monaco-list-row').first().waitFor({ timeout: 90_000 });
-  }
+  const openPremem = () => showPremem(page);
 
   /** Expands a tree row (its twistie), if it is not expanded already. */
   async function expand(row: Awaited<ReturnType<typeof rowOf>>): Promise<void> {
@@ -115,13 +105,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     writeFileSync(ppl, readFileSync(ppl).subarray(0, 90));
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     writeWorkspaceSettings({});
-    const userData = join(root, 'user-data');
-    const extensions = join(root, 'extensions');
-    writeUserSettings(userData, 'Default Light Modern');
-    installVsix(extensions, userData);
-    host = await startCodeServer(ws, userData, extensions, (s) => serverLog.push(s));
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, host.url);
+    ({ host, browser, page } = await startWorkbench(root, ws, 'Default Light Modern', (s) => serverLog.push(s)));
   });
 
   // The screen as each test left it: what to look at first when one fails.

@@ -98,6 +98,37 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+export interface Workbench {
+  readonly host: Host;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/**
+ * A fresh VS Code for a suite: the packaged .vsix installed into its own user-data and
+ * extensions folders under `root`, code-server serving `workspace`, Chromium showing it.
+ */
+export async function startWorkbench(root: string, workspace: string, theme: string, log: (s: string) => void): Promise<Workbench> {
+  const userData = join(root, 'user-data');
+  const extensions = join(root, 'extensions');
+  writeUserSettings(userData, theme);
+  installVsix(extensions, userData);
+  const host = await startCodeServer(workspace, userData, extensions, log);
+  const browser = await launchBrowser();
+  return { host, browser, page: await openWorkbench(browser, host.url) };
+}
+
+/** Shows the Premem views and waits for the Runs view to have rows. */
+export async function showPremem(page: Page): Promise<void> {
+  const runs = viewPane(page, 'Runs');
+  // After a reload VS Code restores the container by itself; clicking its icon then would close it.
+  const icon = page.locator('.activitybar [aria-label^="Premem"]').first();
+  await icon.waitFor({ timeout: 90_000 });
+  await page.waitForTimeout(1000);
+  if (!(await runs.isVisible())) await icon.click();
+  await runs.locator('.monaco-list-row').first().waitFor({ timeout: 90_000 });
+}
+
 /** The workbench, loaded and with our activity-bar container available. */
 export async function openWorkbench(browser: Browser, url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });

@@ -18,18 +18,15 @@ import {
   answer,
   CODE_SERVER,
   fileDialog,
-  installVsix,
-  launchBrowser,
-  openWorkbench,
   pick,
   runCommand,
   shot,
-  startCodeServer,
+  startWorkbench,
+  showPremem,
   viewPane,
   VSIX,
   waitFor,
   webviewFrame,
-  writeUserSettings,
   type Host,
 } from './harness';
 
@@ -181,13 +178,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     writeHostileRun(join(ws, 'hostile-sweep'));
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     writeWorkspaceSettings({});
-    const userData = join(root, 'user-data');
-    const extensions = join(root, 'extensions');
-    writeUserSettings(userData, 'Default Dark Modern');
-    installVsix(extensions, userData);
-    host = await startCodeServer(ws, userData, extensions, (s) => serverLog.push(s));
-    browser = await launchBrowser();
-    page = await openWorkbench(browser, host.url);
+    ({ host, browser, page } = await startWorkbench(root, ws, 'Default Dark Modern', (s) => serverLog.push(s)));
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -195,11 +186,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     page.on('console', (m) => {
       if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
     });
-    const icon = page.locator('.activitybar [aria-label^="Premem"]').first();
-    await icon.waitFor({ timeout: 90_000 });
-    await page.waitForTimeout(1000);
-    if (!(await viewPane(page, 'Runs').isVisible())) await icon.click();
-    await viewPane(page, 'Runs').locator('.monaco-list-row').first().waitFor({ timeout: 90_000 });
+    await showPremem(page);
     // Everything configured is indexed (by the extension or, if it is not there yet, by the CLI)
     // before the first test looks at it.
     for (const folder of [sweep, join(ws, 'hostile-sweep'), ...(hasKang ? [KANG_SWEEP] : []), ...(hasTiny ? [TINYGSM] : [])]) cli('index', folder);

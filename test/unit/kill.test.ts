@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { seededRandom } from '../../src/core/curation';
@@ -47,8 +48,11 @@ test(`${KILLS} SIGKILLs during indexing and flag writes: the index stays whole a
         // The CLI prints "flagged" only after the write committed: those must survive.
         if (r.stderr.includes(`flagged ${run.name} #${index}`)) acknowledged.add(`${run.path}#${index}`);
       }
-      // Every few rounds, drop the runs (not the flags) so the next index has everything to redo.
-      if (k % 6 === 5) {
+      // Every few rounds, drop the runs so the next index has everything to redo; now and then
+      // delete the whole index file, as a user clearing a cache would. Flags live elsewhere.
+      if (k % 12 === 11) {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
+      } else if (k % 6 === 5) {
         const store = await IndexStore.open(db);
         await store.db.run('DELETE FROM runs');
         await store.close();
@@ -59,8 +63,10 @@ test(`${KILLS} SIGKILLs during indexing and flag writes: the index stays whole a
 
     const store = await IndexStore.open(db);
     try {
-      const integrity = await store.db.get<{ integrity_check: string }>('PRAGMA integrity_check');
-      assert.equal(integrity!.integrity_check, 'ok');
+      for (const schema of ['main', 'user']) {
+        const integrity = await store.db.get<{ integrity_check: string }>(`PRAGMA ${schema}.integrity_check`);
+        assert.equal(integrity!.integrity_check, 'ok', `${schema === 'main' ? 'index' : 'flags'} database integrity`);
+      }
       for (const run of await store.runs()) {
         const onDisk = runs.find((r) => r.path === run.path)!;
         assert.equal((await store.checkpoints(run.id)).length, onDisk.checkpoints.length, `${run.name} is not half-indexed`);

@@ -1,0 +1,133 @@
+/**
+ * Flags outlive the index: it is a cache, they are the user's work. Deleting the index,
+ * corrupting it, or upgrading from the version that kept flags inside it loses none; a
+ * damaged flags file stops the open with its name and is never moved or rewritten.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Database } from '../../src/store/db';
+import { indexPaths } from '../../src/store/indexer';
+import { IndexStore } from '../../src/store/indexStore';
+import { flagsFileFor, SCHEMA_VERSION } from '../../src/store/schema';
+import { writeNpyRun } from '../helpers/fixtures';
+import { tempDir } from '../helpers/paths';
+
+const noted = async (store: IndexStore) => (await store.flags()).map((f) => [f.index, f.note]);
+
+function smallRun(dir: string): string {
+  return writeNpyRun(join(dir, 'r'), [{ step: 1, train: [[0], [1], [0]], ppl: [2, 1.01, 1.5] }]);
+}
+
+test('flags live in their own file beside the index', () => {
+  assert.equal(flagsFileFor('/a/index.sqlite'), '/a/index.flags.sqlite');
+  assert.equal(flagsFileFor('/a/premem.db'), '/a/premem.flags.sqlite');
+  assert.equal(flagsFileFor('/a/cache'), '/a/cache.flags.sqlite');
+});
+
+test('deleting the index file loses no flag', async () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'index.sqlite');
+  try {
+    const run = smallRun(tmp.dir);
+    let store = await IndexStore.open(file);
+    await indexPaths(store, [run]);
+    await store.setFlag(run, 2, 'copied');
+    await store.close();
+    for (const f of readdirSync(tmp.dir)) if (f.startsWith('index.sqlite')) rmSync(join(tmp.dir, f));
+    store = await IndexStore.open(file);
+    assert.deepEqual(await store.runs(), []);
+    assert.deepEqual(await noted(store), [[2, 'copied']]);
+    await indexPaths(store, [run]);
+    assert.equal((await store.runs()).length, 1);
+    await store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a corrupt index is set aside and rebuilt; the flags are untouched', async () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'index.sqlite');
+  try {
+    const run = smallRun(tmp.dir);
+    let store = await IndexStore.open(file);
+    await indexPaths(store, [run]);
+    await store.setFlag(run, 0, 'never solved');
+    await store.close();
+    const flagsBefore = readFileSync(flagsFileFor(file));
+    for (const garbage of [Buffer.from('this is not a database at all, just text '.repeat(200)), Buffer.alloc(0)]) {
+      writeFileSync(file, garbage);
+      rmSync(`${file}-wal`, { force: true });
+      store = await IndexStore.open(file);
+      if (garbage.length > 0) {
+        assert.ok(store.setAside && existsSync(store.setAside), 'the damaged file is kept for inspection');
+        assert.deepEqual(readFileSync(store.setAside!), garbage);
+      }
+      assert.deepEqual(await noted(store), [[0, 'never solved']]);
+      const [o] = await indexPaths(store, [run]);
+      assert.equal(o!.action, 'indexed');
+      await store.close();
+    }
+    assert.deepEqual(readFileSync(flagsFileFor(file)).subarray(0, 100), flagsBefore.subarray(0, 100));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a damaged flags file stops the open with its name, and nothing is moved', async () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'index.sqlite');
+  try {
+    const store = await IndexStore.open(file);
+    await store.close();
+    const flags = flagsFileFor(file);
+    rmSync(`${flags}-wal`, { force: true });
+    writeFileSync(flags, 'garbage '.repeat(600));
+    await assert.rejects(IndexStore.open(file), (e: Error & { code?: string }) => e.code === 'SQLITE_NOTADB' && e.message.startsWith(`flags database ${flags}: `));
+    assert.equal(readFileSync(flags, 'utf8'), 'garbage '.repeat(600), 'the flags file is left as it was');
+    assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.includes('corrupt')), [], 'the index was not set aside either');
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('upgrading from schema 3, which kept flags inside the index, moves them out', async () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'index.sqlite');
+  try {
+    // An index as version 3 wrote it: meta, derived tables and the flags table, no flags file.
+    const old = await Database.open(file);
+    await old.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '3');
+      CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE);
+      INSERT INTO runs(path) VALUES ('/runs/a');
+      CREATE TABLE flags (run_path TEXT NOT NULL, idx INTEGER NOT NULL, note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (run_path, idx)) WITHOUT ROWID;
+      INSERT INTO flags VALUES ('/runs/a', 7, 'copies', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z');
+      INSERT INTO flags VALUES ('/runs/b', 3, '', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');`);
+    await old.close();
+    assert.equal(existsSync(flagsFileFor(file)), false);
+
+    const store = await IndexStore.open(file);
+    assert.deepEqual(
+      (await store.flags()).map((f) => [f.runPath, f.index, f.note, f.updatedAt]),
+      [
+        ['/runs/a', 7, 'copies', '2026-01-02T00:00:00.000Z'],
+        ['/runs/b', 3, '', '2026-01-01T00:00:00.000Z'],
+      ],
+    );
+    assert.equal(await store.db.get("SELECT 1 FROM main.sqlite_master WHERE name = 'flags'"), undefined, 'the index no longer holds flags');
+    assert.deepEqual(await store.runs(), [], 'the derived tables were rebuilt');
+    assert.equal((await store.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'"))!.value, String(SCHEMA_VERSION));
+    await store.close();
+    // And they are in the flags file itself, not only visible through this connection.
+    const flagsDb = await Database.open(flagsFileFor(file), { readonly: true });
+    assert.equal((await flagsDb.get<{ n: number }>('SELECT count(*) AS n FROM flags'))!.n, 2);
+    await flagsDb.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
