@@ -130,6 +130,8 @@ async function attachFlags(db: Database, flagsFile: string): Promise<void> {
   if (found !== null && found > FLAGS_VERSION) {
     throw new Error(`${flagsFile} was written by a newer Premem Lens (flags version ${found}; this one reads ${FLAGS_VERSION})`);
   }
+  // Opening an up-to-date file writes nothing: readers never queue behind writers here.
+  if (found === FLAGS_VERSION) return;
   await db.exec(FLAGS_DDL);
   await db.run("INSERT INTO user.meta(key, value) VALUES ('flags_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(FLAGS_VERSION)]);
 }
@@ -159,6 +161,7 @@ export async function ensureSchema(db: Database, flagsFile: string): Promise<voi
       for (const t of DERIVED_TABLES) await db.exec(`DROP TABLE IF EXISTS main.${t}`);
     });
   }
+  if (found === SCHEMA_VERSION) return;
   await db.exec(DDL);
   await db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
 }

@@ -1,0 +1,102 @@
+/**
+ * Two processes on one index, as when the CLI indexes runs while the editor reads them and
+ * the user flags examples: WAL and a busy timeout must keep every operation succeeding, with
+ * no "database is locked" reaching anyone.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_THRESHOLD } from '../../src/core/threshold';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
+import { analyseRun } from '../../src/queries/runAnalysis';
+import { indexPaths } from '../../src/store/indexer';
+import { IndexStore } from '../../src/store/indexStore';
+import { REPO, tempDir } from '../helpers/paths';
+
+const BIN = join(REPO, 'bin', 'premem.js');
+const WRITER_SWEEPS = 5;
+
+function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('a CLI indexing, a CLI reading and flagging, and an in-process reader share one index without a lock error', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('premem-concurrency-');
+  try {
+    const first = writeExampleSweep(join(tmp.dir, 'sweep-0'));
+    const db = join(tmp.dir, 'index.sqlite');
+    // The reader's sweep is indexed up front; the writer then indexes fresh copies, each a
+    // transaction per run with ~10k rows and BLOBs, while the others keep going.
+    const setup = await IndexStore.open(db);
+    await indexPaths(setup, [first]);
+    await setup.close();
+    const copies = Array.from({ length: WRITER_SWEEPS }, (_, k) => {
+      const dir = join(tmp.dir, `sweep-${k + 1}`);
+      cpSync(first, dir, { recursive: true });
+      return dir;
+    });
+
+    const failures: string[] = [];
+    let writing = true;
+    const writer = (async () => {
+      for (const dir of copies) {
+        const r = await cli(['index', dir, '--db', db]);
+        if (r.code !== 0) failures.push(`index ${dir}: ${r.stderr}`);
+      }
+      writing = false;
+    })();
+
+    let cliOps = 0;
+    const otherProcess = (async () => {
+      for (let k = 0; writing || k < 2; k++) {
+        const runPath = join(first, 'example_3epochs_lr2e-04');
+        for (const args of [
+          ['report', first, '--json'],
+          ['flag', runPath, String(k % 48), '--note', `round ${k}`],
+          ['examples', runPath, '--limit', '5'],
+        ]) {
+          const r = await cli([...args, '--db', db]);
+          cliOps++;
+          if (r.code !== 0) failures.push(`${args[0]}: ${r.stderr}`);
+        }
+      }
+    })();
+
+    let readerOps = 0;
+    const inProcess = (async () => {
+      // Like the editor: one long-lived connection reading while others write.
+      const store = await IndexStore.open(db);
+      try {
+        while (writing) {
+          for (const run of await store.runs()) {
+            await analyseRun(store, run, { threshold: DEFAULT_THRESHOLD, samplePreference: null });
+            readerOps++;
+          }
+          await store.flags();
+        }
+      } catch (e) {
+        failures.push(`in-process reader: ${(e as Error).message}`);
+      } finally {
+        await store.close();
+      }
+    })();
+
+    await Promise.all([writer, otherProcess, inProcess]);
+    console.log(`# concurrency: ${WRITER_SWEEPS} indexing processes (${WRITER_SWEEPS * 3} runs), ${cliOps} CLI reads and flag writes, ${readerOps} in-process run analyses, ${failures.length} failures`);
+    assert.deepEqual(failures, []);
+    assert.ok(readerOps > 0 && cliOps >= 6, 'the readers really ran while the writer wrote');
+    const store = await IndexStore.open(db);
+    assert.equal((await store.runs()).length, 3 * (WRITER_SWEEPS + 1));
+    assert.equal((await store.db.get<{ integrity_check: string }>('PRAGMA integrity_check'))!.integrity_check, 'ok');
+    await store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
