@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { snippet } from '../cli/format';
-import { describeFilter, filterExamples, listExamples, type ExampleFilter, type ExampleSort } from '../queries/examples';
-import type { ExampleFigures, RunAnalysis } from '../queries/runAnalysis';
-import type { StoredRun } from '../store/indexStore';
+import { describeFilter, filterExamples, orderExamples, type ExampleFilter, type ExampleSort } from '../queries/examples';
+import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
+import type { StoredExample, StoredRun } from '../store/indexStore';
 import { CATEGORY_LABEL, num } from './markdown';
 import type { PremIndex } from './premIndex';
 
@@ -45,6 +45,8 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private filterBy: ExampleFilter = { kind: 'all' };
   private shown = PAGE_SIZE;
   private last: { run: StoredRun; total: number } | undefined;
+  /** Sorted orders per analysis (a new analysis, after a re-index or a setting change, starts afresh). */
+  private readonly orders = new WeakMap<RunAnalysis, Map<ExampleSort, StoredExample[]>>();
   /** Set by the host so the view can show which run, order and filter it lists. */
   treeView: vscode.TreeView<Node> | undefined;
 
@@ -86,14 +88,20 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     return `${SORT_LABEL[this.sortOrder]}${this.filterBy.kind === 'all' ? '' : ` · ${describeFilter(this.filterBy)}`}`;
   }
 
-  /** The examples of a run in this view's order and filter. */
-  async ordered(run: StoredRun, analysis: RunAnalysis): Promise<{ rows: ExampleFigures[]; questions: Map<number, string | null>; notes: Map<number, string> }> {
-    const examples = await this.index.examples(run);
+  /**
+   * The examples of a run in this view's order and filter. The sorted order is kept per
+   * analysis and sort (a 150,000-example run sorts once, then pages and the example panel's
+   * previous/next read it); figures are built only for the rows shown.
+   */
+  async ordered(run: StoredRun, analysis: RunAnalysis): Promise<{ rows: StoredExample[]; notes: Map<number, string> }> {
     const flags = await this.index.flags(run.path);
     const notes = new Map(flags.map((f) => [f.index, f.note]));
-    const questions = new Map(examples.map((e) => [e.index, e.question]));
-    const rows = filterExamples(listExamples(analysis, examples, this.sortOrder), this.filterBy, { flagged: new Set(notes.keys()), questions });
-    return { rows, questions, notes };
+    let bySort = this.orders.get(analysis);
+    if (!bySort) this.orders.set(analysis, (bySort = new Map()));
+    let order = bySort.get(this.sortOrder);
+    if (!order) bySort.set(this.sortOrder, (order = orderExamples(analysis, await this.index.examples(run), this.sortOrder)));
+    const rows = this.filterBy.kind === 'all' ? order : filterExamples(order, this.filterBy, { analysis, flagged: new Set(notes.keys()) });
+    return { rows, notes };
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -111,21 +119,21 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.setMessage(`${run.name}: ${(e as Error).message}`);
       return [];
     }
-    const { rows, questions, notes } = await this.ordered(run, analysis);
+    const { rows, notes } = await this.ordered(run, analysis);
     this.last = { run, total: rows.length };
     this.setMessage(rows.length === 0 ? `No examples match: ${describeFilter(this.filterBy)}.` : undefined);
     if (this.treeView) {
       this.treeView.description = `${run.name} · ${SORT_LABEL[this.sortOrder]}${this.filterBy.kind === 'all' ? '' : ` · ${describeFilter(this.filterBy)}`} · ${rows.length}`;
     }
-    const page: Node[] = rows.slice(0, this.shown).map((figures) => ({
+    const page: Node[] = rows.slice(0, this.shown).map((e) => ({
       kind: 'example',
       runPath: run.path,
       runName: run.name,
-      index: figures.index,
-      figures,
-      question: questions.get(figures.index) ?? null,
-      flagged: notes.has(figures.index),
-      note: notes.get(figures.index) ?? null,
+      index: e.index,
+      figures: exampleFigures(analysis, e.position, e.index),
+      question: e.question,
+      flagged: notes.has(e.index),
+      note: notes.get(e.index) ?? null,
     }));
     if (rows.length > this.shown) page.push({ kind: 'more', remaining: rows.length - this.shown });
     return page;

@@ -1,4 +1,5 @@
 import { selectExamples, type CurationStrategy } from '../core/curation';
+import { categorize } from '../core/metrics';
 import type { Flag, StoredExample } from '../store/indexStore';
 import { finiteOrNull } from './report';
 import { exampleFigures, type ExampleFigures, type RunAnalysis } from './runAnalysis';
@@ -31,31 +32,41 @@ export function exampleJson(f: ExampleFigures): ExampleJson {
 
 const last = (xs: readonly number[]): number => (xs.length ? xs[xs.length - 1]! : NaN);
 
-/** Ascending, unknown (NaN/null) last, ties broken by dataset index: stable across runs of the tool. */
-function ascending(key: (f: ExampleFigures) => number | null) {
-  return (a: ExampleFigures, b: ExampleFigures): number => {
-    const ka = key(a);
-    const kb = key(b);
-    const ua = ka === null || Number.isNaN(ka);
-    const ub = kb === null || Number.isNaN(kb);
-    if (ua !== ub) return ua ? 1 : -1;
-    if (!ua && ka !== kb) return ka! - kb!;
-    return a.index - b.index;
-  };
+/**
+ * Each example position's sort key, read straight from the run's arrays: ordering 150,000
+ * examples must not build 150,000 figure objects. NaN marks an unknown key.
+ */
+function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array {
+  const n = a.metrics.examples;
+  const J = a.checkpoints.length;
+  if (sort === 'dataset' || J === 0) return new Float64Array(n).fill(sort === 'dataset' ? 0 : NaN);
+  if (sort === 'premem') return Float64Array.from(a.metrics.preMemorization[J - 1]!);
+  if (sort === 'accuracy') return Float64Array.from(a.input.accuracy[J - 1]!);
+  const first = a.metrics.memorizationCheckpoint;
+  return Float64Array.from({ length: n }, (_, p) => (first[p]! === -1 ? NaN : a.checkpoints[first[p]!]!.step));
 }
 
+/**
+ * A run's examples in the given order: ascending, unknown (NaN) last, ties broken by dataset
+ * index, so the order is the same on every run of the tool.
+ */
+export function orderExamples(a: RunAnalysis, examples: readonly StoredExample[], sort: ExampleSort): StoredExample[] {
+  const keys = sortKeys(a, sort);
+  return [...examples].sort((x, y) => {
+    const kx = keys[x.position]!;
+    const ky = keys[y.position]!;
+    const ux = Number.isNaN(kx);
+    const uy = Number.isNaN(ky);
+    if (ux !== uy) return ux ? 1 : -1;
+    if (!ux && kx !== ky) return kx - ky;
+    return x.index - y.index;
+  });
+}
+
+/** The first `limit` examples in order, with their figures (figures only for those). */
 export function listExamples(a: RunAnalysis, examples: readonly StoredExample[], sort: ExampleSort, limit?: number): ExampleFigures[] {
-  const rows = examples.map((e) => exampleFigures(a, e.position, e.index));
-  const compare =
-    sort === 'premem'
-      ? ascending((f) => last(f.preMemorizationAccuracy))
-      : sort === 'accuracy'
-        ? ascending((f) => last(f.trainAccuracy))
-        : sort === 'memorization'
-          ? ascending((f) => f.memorizationStep)
-          : ascending(() => 0);
-  rows.sort(compare);
-  return limit === undefined ? rows : rows.slice(0, limit);
+  const ordered = orderExamples(a, examples, sort);
+  return (limit === undefined ? ordered : ordered.slice(0, limit)).map((e) => exampleFigures(a, e.position, e.index));
 }
 
 export interface CuratedExample {
@@ -119,23 +130,23 @@ export function describeFilter(f: ExampleFilter): string {
   }
 }
 
-/** Case-insensitive text search on the question; examples without texts never match it. */
+/** Keeps the examples a filter lets through, in their order. Text search is case-insensitive on the question. */
 export function filterExamples(
-  rows: readonly ExampleFigures[],
+  ordered: readonly StoredExample[],
   filter: ExampleFilter,
-  context: { readonly flagged: ReadonlySet<number>; readonly questions: ReadonlyMap<number, string | null> },
-): ExampleFigures[] {
+  context: { readonly analysis: RunAnalysis; readonly flagged: ReadonlySet<number> },
+): StoredExample[] {
   switch (filter.kind) {
     case 'all':
-      return [...rows];
+      return [...ordered];
     case 'never-memorized':
     case 'memorized-before-solved':
-      return rows.filter((r) => r.category === filter.kind);
+      return ordered.filter((e) => categorize(context.analysis.input, context.analysis.metrics, e.position) === filter.kind);
     case 'flagged':
-      return rows.filter((r) => context.flagged.has(r.index));
+      return ordered.filter((e) => context.flagged.has(e.index));
     case 'text': {
       const q = filter.query.toLowerCase();
-      return rows.filter((r) => context.questions.get(r.index)?.toLowerCase().includes(q) ?? false);
+      return ordered.filter((e) => e.question?.toLowerCase().includes(q) ?? false);
     }
   }
 }

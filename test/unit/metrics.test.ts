@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { categorize, computeRunMetrics, summarizeCheckpoints, type MetricInput } from '../../src/core/metrics';
 import { numpyMean, numpySum } from '../../src/core/numpySum';
-import { describeThreshold, isMemorized, parseThreshold, type MemorizationThreshold } from '../../src/core/threshold';
+import { describeThreshold, isMemorized, memorizedMask, parseThreshold, type MemorizationThreshold } from '../../src/core/threshold';
 
 const PPL: MemorizationThreshold = { kind: 'perplexity', value: 1.1 };
 
@@ -87,6 +87,15 @@ describe('memorization threshold', () => {
     }
     assert.equal(isMemorized(1, LOGLOG), true);
     assert.equal(isMemorized(0.9999999, LOGLOG), true);
+  });
+  test('the whole-checkpoint mask (with its kept ln ln values) decides exactly as isMemorized, at every threshold', () => {
+    const cut = Math.exp(Math.exp(-2.3));
+    const values = [NaN, Infinity, -Infinity, 0, 0.5, 1, 1 + 2 ** -52, cut, cut - 2 ** -52, cut + 2 ** -52, 1.05, 1.2, 3, 1e300];
+    for (let k = 0; k < 2000; k++) values.push(1 + Math.random() * 0.3);
+    const ppl = Float64Array.from(values);
+    for (const t of [LOGLOG, PPL, { kind: 'loglog', value: -2.5 }, { kind: 'loglog', value: -1.7 }, { kind: 'loglog', value: -2.3 }] as MemorizationThreshold[]) {
+      assert.deepEqual(Array.from(memorizedMask(ppl, t)), values.map((v) => (isMemorized(v, t) ? 1 : 0)), JSON.stringify(t));
+    }
   });
   test('parsing and description', () => {
     assert.deepEqual(parseThreshold(undefined, '-2.5'), { kind: 'loglog', value: -2.5 });
