@@ -42,7 +42,7 @@ const perplexityAt = (e: ReturnType<typeof example>, t: number) => 1 + (e.start 
 
 /** Writes the numbers-only run (`.npy` layout); returns its folder. */
 export function writeNumbersRun(root: string, shape: ScaleShape = NUMBERS_SHAPE): string {
-  const dir = join(root, `scale_npy_${shape.examples}_run`);
+  const dir = join(root, `scale_npy_${shape.examples}x${shape.checkpoints}_run`);
   if (!fresh(dir, shape)) return dir;
   const rand = seededRandom(150_000);
   const examples = Array.from({ length: shape.examples }, () => example(rand));
@@ -73,8 +73,8 @@ export function writeNumbersRun(root: string, shape: ScaleShape = NUMBERS_SHAPE)
 
 /** Writes the run with texts (JSONL layout, with its dataset); returns the run folder. */
 export function writeTextsRun(root: string, shape: ScaleShape = TEXTS_SHAPE): string {
-  const sweep = join(root, `scale_jsonl_${shape.examples}`);
-  const dir = join(sweep, `scale_jsonl_${shape.examples}_run`);
+  const sweep = join(root, `scale_jsonl_${shape.examples}x${shape.checkpoints}`);
+  const dir = join(sweep, `scale_jsonl_${shape.examples}x${shape.checkpoints}_run`);
   if (!fresh(sweep, shape)) return dir;
   mkdirSync(dir);
   const rand = seededRandom(20_000);
