@@ -114,13 +114,14 @@ export interface CheckpointSummary {
 }
 
 /** Dataset means per checkpoint, summed in numpy's order over the analysis order. */
-export function summarizeCheckpoints(input: MetricInput, metrics: RunMetrics): CheckpointSummary[] {
+export function summarizeCheckpoints(input: MetricInput, metrics: RunMetrics, knownTrainAccuracy?: readonly number[]): CheckpointSummary[] {
   const out: CheckpointSummary[] = [];
   for (let j = 0; j < metrics.checkpoints; j++) {
     let memorizedCount = 0;
     for (const m of metrics.memorized[j]!) memorizedCount += m;
     out.push({
-      trainAccuracy: numpyMean(input.accuracy[j]!),
+      // Train accuracy does not depend on memorization: a caller that has it passes it in.
+      trainAccuracy: knownTrainAccuracy?.[j] ?? numpyMean(input.accuracy[j]!),
       preMemorizationAccuracy: numpyMean(metrics.preMemorization[j]!),
       memorizedFraction: metrics.examples === 0 ? NaN : memorizedCount / metrics.examples,
     });

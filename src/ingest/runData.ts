@@ -7,6 +7,20 @@ export type Split = 'train' | 'test';
 /** Sample codes as the authors write them: 0 correct, 1 wrong, 2 no answer found. */
 export const CODE_CORRECT = 0;
 
+/** One question's sample texts, at its place in the set (the analysis position, for train). */
+export interface TextRow {
+  readonly position: number;
+  readonly texts: readonly string[];
+}
+
+/**
+ * A sample set's texts, streamed: each iteration reads the file again, a question at a time,
+ * so no checkpoint's texts are ever held whole (they go to the index in batches).
+ */
+export interface SampleTexts {
+  rows(): Iterable<TextRow>;
+}
+
 export interface SampleSetData {
   readonly split: Split;
   /** e.g. `types5_seed2_temp0.8`: the file-name part after `answer_` (or after `samples_`). */
@@ -15,8 +29,8 @@ export interface SampleSetData {
   readonly questions: number;
   /** questions x samplesPerQuestion, row-major. */
   readonly codes: Uint8Array;
-  /** Same layout as codes, when the pipeline kept the texts. */
-  readonly texts: readonly string[] | null;
+  /** The sample texts, when the pipeline kept them: read from the file when iterated, one question at a time. */
+  readonly texts: SampleTexts | null;
   readonly source: string;
 }
 

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
 import { InputError } from './errors';
-import { Fields, readJsonl } from './jsonl';
-import { expectNumeric, readNpyFile, readNpyHeader } from './npy';
+import { Fields, jsonlLines } from './jsonl';
+import { decodeUnicodeItem, expectNumeric, readNpyFile, readNpyHeader, type NpyHeader } from './npy';
 import { numpySum } from '../core/numpySum';
 import type { CheckpointRef, RunLayout } from './runLayout';
 import { readRunJson } from './runLayout';
-import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from './runData';
+import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split, TextRow } from './runData';
 
 const NPY_CODES = /^(train|test)_answer_(types.+)\.npy$/;
 const NPY_TEXTS = /^(train|test)_answers(\d+.*)\.npy$/;
@@ -118,7 +118,7 @@ export class RunReader {
     const file = ref.files.find((f) => JSONL_SAMPLES.exec(basename(f))?.[1] === split);
     if (!file) return null;
     const seen = new Set<number>();
-    for (const e of readJsonl(file)) {
+    for (const e of jsonlLines(file)) {
       const index = new Fields(file, e).index('index');
       if (seen.has(index)) throw new InputError(file, `example ${index} appears twice`, e.line);
       seen.add(index);
@@ -138,7 +138,7 @@ export class RunReader {
   readCheckpoint(ref: CheckpointRef): CheckpointData {
     if (this.trainQuestions < 0) throw new Error('RunReader.open() must come first');
     const sets: SampleSetData[] = [];
-    const texts = new Map<string, { file: string; shape: readonly number[]; data: string[] }>();
+    const texts = new Map<string, { file: string; header: NpyHeader }>();
     let perplexity: Float64Array | null = null;
     let numTokens: Float64Array | null = null;
     let epoch: number | null = null;
@@ -150,11 +150,12 @@ export class RunReader {
       if ((m = NPY_CODES.exec(name))) {
         sets.push(this.npyCodes(file, m[1] as Split, m[2]!));
       } else if ((m = NPY_TEXTS.exec(name))) {
-        const a = readNpyFile(file);
-        if (a.kind !== 'unicode' || a.shape.length !== 2) {
-          throw new InputError(file, `sample texts must be a 2-D unicode (<U) array, found ${a.header.descr} (${a.shape.join(', ')})`);
+        // Only the header now: the texts themselves are streamed when the index stores them.
+        const h = readNpyHeader(file);
+        if (h.kind !== 'U' || h.shape.length !== 2) {
+          throw new InputError(file, `sample texts must be a 2-D unicode (<U) array, found ${h.descr} (${h.shape.join(', ')})`);
         }
-        texts.set(`${m[1]}/${textsSetName(m[2]!)}`, { file, shape: a.shape, data: a.data });
+        texts.set(`${m[1]}/${textsSetName(m[2]!)}`, { file, header: h });
       } else if (name === 'train_perplexities.npy') {
         perplexity = this.gatherTrain(expectNumeric(readNpyFile(file), file, 1, 'train_perplexities').data, file);
       } else if (name === 'train_num_tokens.npy') {
@@ -173,10 +174,12 @@ export class RunReader {
       if (!t) return s;
       texts.delete(`${s.split}/${s.name}`);
       const expected = s.split === 'train' ? this.trainQuestions : this.testQuestions;
-      if (t.shape[0] !== expected || t.shape[1] !== s.samplesPerQuestion) {
-        throw new InputError(t.file, `texts have shape (${t.shape.join(', ')}) but ${basename(s.source)} has (${expected}, ${s.samplesPerQuestion})`);
+      const shape = t.header.shape;
+      if (shape[0] !== expected || shape[1] !== s.samplesPerQuestion) {
+        throw new InputError(t.file, `texts have shape (${shape.join(', ')}) but ${basename(s.source)} has (${expected}, ${s.samplesPerQuestion})`);
       }
-      return { ...s, texts: s.split === 'train' ? this.gatherRows(t.data, s.samplesPerQuestion) : t.data };
+      const positionOf = s.split === 'train' ? this.trainIndex.positionOf : null;
+      return { ...s, texts: { rows: () => npyTextRows(t.file, t.header, positionOf) } };
     });
     const orphan = [...texts.values()][0];
     if (orphan) throw new InputError(orphan.file, 'sample texts without a matching answer-types file');
@@ -207,13 +210,6 @@ export class RunReader {
     return out;
   }
 
-  private gatherRows(rows: readonly string[], n: number): string[] {
-    const order = this.trainIndex.order;
-    const out = new Array<string>(order.length * n);
-    for (let p = 0; p < order.length; p++) for (let k = 0; k < n; k++) out[p * n + k] = rows[order[p]! * n + k]!;
-    return out;
-  }
-
   private npyCodes(file: string, split: Split, name: string): SampleSetData {
     const a = expectNumeric(readNpyFile(file), file, 2, 'an answer-types array');
     const [rows, n] = a.shape as [number, number];
@@ -239,34 +235,36 @@ export class RunReader {
   private jsonlSamples(file: string, split: Split, name: string): SampleSetData {
     const index = split === 'train' ? this.trainIndex : this.testIndex;
     if (!index) throw new Error('unreachable: test questions are known whenever a checkpoint has test samples');
-    const entries = readJsonl(file);
+    const order = index.order;
+    const positionOf = index.positionOf!;
     let n = -1;
-    const rows = new Map<number, { correct: boolean[]; samples: string[] | null }>();
-    for (const e of entries) {
+    let codes = new Uint8Array(0);
+    const seen = new Set<number>();
+    let hasTexts = false;
+    // First pass: codes and validation, keeping no texts (they are streamed again when stored).
+    for (const e of jsonlLines(file)) {
       const f = new Fields(file, e);
       const idx = f.index('index');
       const correct = f.booleans('correct');
       const samples = f.has('samples') ? f.strings('samples') : null;
-      if (n === -1) n = correct.length;
+      if (n === -1) {
+        n = correct.length;
+        codes = new Uint8Array(order.length * n);
+      }
       if (correct.length !== n) throw new InputError(file, `has ${correct.length} samples where earlier lines have ${n}`, e.line);
       if (n === 0) throw new InputError(file, '"correct" is empty: a sample set needs at least one sample', e.line);
       if (samples && samples.length !== n) throw new InputError(file, `"samples" has ${samples.length} texts but "correct" has ${n}`, e.line);
-      if (rows.has(idx)) throw new InputError(file, `example ${idx} appears twice`, e.line);
-      rows.set(idx, { correct, samples });
+      if (seen.has(idx)) throw new InputError(file, `example ${idx} appears twice`, e.line);
+      seen.add(idx);
+      if (samples) hasTexts = true;
+      const p = positionOf.get(idx);
+      if (p !== undefined) for (let k = 0; k < n; k++) codes[p * n + k] = correct[k] ? 0 : 1;
     }
     if (n === -1) throw new InputError(file, 'is empty');
-    const order = index.order;
-    const codes = new Uint8Array(order.length * n);
-    const hasTexts = [...rows.values()].some((r) => r.samples !== null);
-    const texts = hasTexts ? new Array<string>(order.length * n).fill('') : null;
-    for (let p = 0; p < order.length; p++) {
-      const row = rows.get(order[p]!);
-      if (!row) throw new InputError(file, `has no line for example ${order[p]} (every checkpoint must cover the same examples)`);
-      for (let k = 0; k < n; k++) {
-        codes[p * n + k] = row.correct[k] ? 0 : 1;
-        if (texts && row.samples) texts[p * n + k] = row.samples[k]!;
-      }
+    for (const idx of order) {
+      if (!seen.has(idx)) throw new InputError(file, `has no line for example ${idx} (every checkpoint must cover the same examples)`);
     }
+    const texts = hasTexts ? { rows: () => jsonlTextRows(file, positionOf, n) } : null;
     return { split, name, samplesPerQuestion: n, questions: order.length, codes, texts, source: file };
   }
 
@@ -275,7 +273,7 @@ export class RunReader {
     const perplexity = new Float64Array(order.length).fill(NaN);
     const numTokens = new Float64Array(order.length).fill(NaN);
     const seen = new Uint8Array(order.length);
-    for (const e of readJsonl(file)) {
+    for (const e of jsonlLines(file)) {
       const f = new Fields(file, e);
       const pos = this.trainIndex.positionOf!.get(f.index('index'));
       if (pos === undefined) continue;
@@ -317,4 +315,59 @@ function readTrainerState(file: string): { epoch: number | null; trainLoss: numb
     }
   }
   return { epoch, trainLoss };
+}
+
+/** A JSONL sample file's texts, streamed again line by line; lines without texts give empty ones. */
+function* jsonlTextRows(file: string, positionOf: ReadonlyMap<number, number>, n: number): Generator<TextRow> {
+  for (const e of jsonlLines(file)) {
+    const f = new Fields(file, e);
+    const position = positionOf.get(f.index('index'));
+    if (position === undefined) continue;
+    const texts = f.has('samples') ? f.strings('samples') : new Array<string>(n).fill('');
+    // The file may have changed since the first pass: refuse rather than store a misaligned row.
+    if (texts.length !== n) throw new InputError(file, `"samples" has ${texts.length} texts where the set has ${n}`, e.line);
+    yield { position, texts };
+  }
+}
+
+const NPY_ROWS_PER_READ = 256;
+
+/**
+ * A `<U` texts array's rows, read a few hundred at a time (C order; a Fortran-ordered array
+ * is read whole, as it stores a question's texts apart). For train, rows go to their analysis
+ * position and rows the run does not analyse are skipped.
+ */
+function* npyTextRows(file: string, header: NpyHeader, positionOf: ReadonlyMap<number, number> | null): Generator<TextRow> {
+  const [rows, n] = header.shape as [number, number];
+  const place = (r: number) => (positionOf ? positionOf.get(r) : r);
+  if (header.fortranOrder) {
+    const a = readNpyFile(file);
+    const data = (a as { data: string[] }).data;
+    for (let r = 0; r < rows; r++) {
+      const position = place(r);
+      if (position !== undefined) yield { position, texts: data.slice(r * n, (r + 1) * n) };
+    }
+    return;
+  }
+  const rowBytes = n * header.itemSize;
+  const chars = header.itemSize / 4;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(1, rowBytes * NPY_ROWS_PER_READ));
+    for (let r0 = 0; r0 < rows; r0 += NPY_ROWS_PER_READ) {
+      const count = Math.min(NPY_ROWS_PER_READ, rows - r0);
+      const got = readSync(fd, buf, 0, count * rowBytes, header.dataOffset + r0 * rowBytes);
+      if (got < count * rowBytes) throw new InputError(file, `truncated: row ${r0 + Math.floor(got / Math.max(1, rowBytes))} of ${rows} is cut short`);
+      const view = new DataView(buf.buffer, buf.byteOffset, count * rowBytes);
+      for (let i = 0; i < count; i++) {
+        const position = place(r0 + i);
+        if (position === undefined) continue;
+        const texts = new Array<string>(n);
+        for (let k = 0; k < n; k++) texts[k] = decodeUnicodeItem(view, i * rowBytes + k * header.itemSize, chars, header.littleEndian, file);
+        yield { position, texts };
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

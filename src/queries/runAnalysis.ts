@@ -116,7 +116,11 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
  */
 export function atThreshold(a: RunAnalysis, threshold: MemorizationThreshold): RunAnalysis {
   const metrics = computeRunMetrics(a.input, threshold);
-  const summaries = summarizeCheckpoints(a.input, metrics);
+  const summaries = summarizeCheckpoints(
+    a.input,
+    metrics,
+    a.checkpoints.map((c) => c.summary.trainAccuracy),
+  );
   return { ...a, metrics, criteriaAgreement: null, checkpoints: a.checkpoints.map((c, j) => ({ ...c, summary: summaries[j]! })) };
 }
 

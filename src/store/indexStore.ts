@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from '../ingest/runData';
+import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
 import { Database, type SqlValue } from './db';
@@ -311,15 +311,16 @@ export class IndexStore {
   }
 
   /** `copyRates` holds, per training sample set, each sample's copy rate (see the indexer). */
-  async insertCheckpoint(runId: number, c: CheckpointData, copyRates: ReadonlyMap<string, Float64Array> = new Map()): Promise<void> {
+  /** The checkpoint's own row (perplexities, token counts); its sample sets follow. Returns its id. */
+  async insertCheckpoint(runId: number, c: CheckpointData): Promise<number> {
     const { lastID } = await this.db.run(
       'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [runId, c.step, c.dir, c.fingerprint, c.epoch, c.trainLoss, float64Blob(c.perplexity), c.numTokens ? float64Blob(c.numTokens) : null],
     );
-    for (const s of c.sampleSets) await this.insertSampleSet(lastID, s, s.split === 'train' ? copyRates.get(s.name) : undefined);
+    return lastID;
   }
 
-  private async insertSampleSet(checkpointId: number, s: SampleSetData, copyRates: Float64Array | undefined): Promise<void> {
+  async insertSampleSet(checkpointId: number, s: SampleSetData, copyRates: Float64Array | undefined): Promise<void> {
     const counts = correctCounts(s);
     let total = 0;
     for (const c of counts) total += c;
@@ -328,17 +329,16 @@ export class IndexStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, copyRates ? float64Blob(copyRates) : null, s.source],
     );
-    if (!s.texts) return;
-    const n = s.samplesPerQuestion;
-    for (let start = 0; start < s.questions; start += BATCH_ROWS) {
-      const end = Math.min(s.questions, start + BATCH_ROWS);
+  }
+
+  /** Up to BATCH_ROWS questions' texts in one statement, each deflated on its own (read one at a time). */
+  async insertSampleTexts(checkpointId: number, s: Pick<SampleSetData, 'split' | 'name'>, rows: readonly TextRow[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += BATCH_ROWS) {
+      const batch = rows.slice(start, start + BATCH_ROWS);
       const params: SqlValue[] = [];
-      for (let q = start; q < end; q++) {
-        const texts = s.texts.slice(q * n, (q + 1) * n);
-        params.push(checkpointId, s.split, s.name, q, deflateRawSync(Buffer.from(JSON.stringify(texts), 'utf8')));
-      }
+      for (const r of batch) params.push(checkpointId, s.split, s.name, r.position, deflateRawSync(Buffer.from(JSON.stringify(r.texts), 'utf8')));
       await this.db.run(
-        `INSERT INTO sample_texts(checkpoint_id, split, name, position, texts) VALUES ${Array.from({ length: end - start }, () => '(?, ?, ?, ?, ?)').join(', ')}`,
+        `INSERT INTO sample_texts(checkpoint_id, split, name, position, texts) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
         params,
       );
     }

@@ -1,6 +1,6 @@
 import { RunReader } from '../ingest/runReader';
 import { alignSolutions } from '../core/steps';
-import type { CheckpointData, RunHeader } from '../ingest/runData';
+import type { RunHeader, TextRow } from '../ingest/runData';
 import { discoverRuns, type CheckpointRef, type RunLayout } from '../ingest/runLayout';
 import type { IndexStore } from './indexStore';
 
@@ -25,28 +25,38 @@ export interface IndexOptions {
   readonly isCancelled?: () => boolean;
 }
 
-/**
- * How much of its reference each training sample copies, per sample set with texts: the
- * input of the text memorization criterion, computed once here rather than on every query.
- */
-function copyRates(c: CheckpointData, header: RunHeader): Map<string, Float64Array> {
-  const out = new Map<string, Float64Array>();
-  const references = header.examples.map((e) => e.answer);
-  if (references.some((r) => r === null)) return out;
-  for (const s of c.sampleSets) {
-    if (s.split !== 'train' || !s.texts) continue;
-    const n = s.samplesPerQuestion;
-    const rates = new Float64Array(s.questions * n);
-    for (let k = 0; k < rates.length; k++) rates[k] = alignSolutions(s.texts[k]!, references[Math.floor(k / n)]!).copyRate;
-    out.set(s.name, rates);
-  }
-  return out;
-}
+/** Questions whose texts go to the index per statement while a set is streamed. */
+const TEXT_BATCH = 400;
 
-/** Reads one checkpoint and stores it with its derived copy rates. */
+/**
+ * Reads one checkpoint and stores it. Sample texts are streamed from their file a batch of
+ * questions at a time, and each training sample's copy rate (the share of its reference's
+ * steps it reproduces: the input of the text memorization criterion) is computed on the way,
+ * so memory holds one batch of texts, not the checkpoint's.
+ */
 async function addCheckpoint(store: IndexStore, runId: number, reader: RunReader, ref: CheckpointRef, header: RunHeader): Promise<void> {
   const c = reader.readCheckpoint(ref);
-  await store.insertCheckpoint(runId, c, copyRates(c, header));
+  const checkpointId = await store.insertCheckpoint(runId, c);
+  const references = header.examples.map((e) => e.answer);
+  const canAlign = references.every((r) => r !== null);
+  for (const s of c.sampleSets) {
+    let rates: Float64Array | undefined;
+    if (s.texts) {
+      const n = s.samplesPerQuestion;
+      if (s.split === 'train' && canAlign) rates = new Float64Array(s.questions * n);
+      let batch: TextRow[] = [];
+      for (const row of s.texts.rows()) {
+        if (rates) for (let k = 0; k < n; k++) rates[row.position * n + k] = alignSolutions(row.texts[k]!, references[row.position]!).copyRate;
+        batch.push(row);
+        if (batch.length === TEXT_BATCH) {
+          await store.insertSampleTexts(checkpointId, s, batch);
+          batch = [];
+        }
+      }
+      if (batch.length) await store.insertSampleTexts(checkpointId, s, batch);
+    }
+    await store.insertSampleSet(checkpointId, s, rates);
+  }
 }
 
 export class IndexCancelled extends Error {

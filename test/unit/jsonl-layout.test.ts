@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { InputError } from '../../src/ingest/errors';
+import { jsonlLines } from '../../src/ingest/jsonl';
 import { discoverRuns } from '../../src/ingest/runLayout';
 import { RunReader } from '../../src/ingest/runReader';
 import { analyseRun } from '../../src/queries/runAnalysis';
@@ -83,7 +84,7 @@ describe('native JSONL layout', () => {
     ['ragged sample counts', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_samples.jsonl'), jsonl([{ index: 0, correct: [true] }, { index: 1, correct: [true, false] }, { index: 2, correct: [true] }])), /train_samples\.jsonl:2: has 2 samples where earlier lines have 1/],
     ['references without a value', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), jsonl([{ index: 0 }])), /train_references\.jsonl:1: each line needs "perplexity" or "token_logprobs"/],
     ['a bad dataset record', (r) => writeFileSync(join(r, '..', 'train.jsonl'), jsonl([{ question: 'q', answer: 3 }])), /train\.jsonl:1: "answer" must be a string/],
-    ['invalid UTF-8', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])), /train_references\.jsonl: not valid UTF-8/],
+    ['invalid UTF-8', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])), /train_references\.jsonl:1: not valid UTF-8/],
   ];
   for (const [name, mutate, pattern] of cases) {
     test(`refuses ${name}, naming the file and line`, () => {
@@ -124,6 +125,39 @@ describe('the bundled example sweep', () => {
     } finally {
       a.cleanup();
       b.cleanup();
+    }
+  });
+});
+
+describe('the streaming JSONL reader', () => {
+  test('reads lines across its 1 MiB chunks, multi-byte characters cut at a chunk edge included', () => {
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'big.jsonl');
+      // Lines of varying length with 2-, 3- and 4-byte characters, ~3 MiB: many chunk edges.
+      const lines = Array.from({ length: 9000 }, (_, i) => JSON.stringify({ i, text: `ü€😀 ${'x'.repeat(i % 700)} ${i}` }));
+      writeFileSync(file, lines.join('\n') + '\n');
+      const read = [...jsonlLines(file)];
+      assert.equal(read.length, lines.length);
+      read.forEach((l, i) => {
+        assert.equal(l.line, i + 1);
+        assert.equal(l.raw, lines[i]);
+      });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('names the exact line of invalid UTF-8 deep in a large file', () => {
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'bad.jsonl');
+      const lines = Array.from({ length: 6000 }, (_, i) => Buffer.from(JSON.stringify({ i, pad: 'y'.repeat(400) }) + '\n'));
+      lines[4321] = Buffer.concat([Buffer.from('{"i": 4321, "bad": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
+      writeFileSync(file, Buffer.concat(lines));
+      assert.throws(() => [...jsonlLines(file)], /bad\.jsonl:4322: not valid UTF-8/);
+    } finally {
+      t.cleanup();
     }
   });
 });
