@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { LinearFit } from '../core/fit';
 import type { MemorizationThreshold } from '../core/threshold';
@@ -148,8 +149,12 @@ export class PremIndex implements vscode.Disposable {
     return (await this.store.sampleTexts(c.id, 'train', c.trainSet, example.position))?.[sample] ?? null;
   }
 
-  runsUsingDataset(file: string): Promise<StoredRun[]> {
-    return this.store.runsUsingDataset(file);
+  /** Runs whose dataset is this file, also when one of the two paths goes through a symlink. */
+  async runsUsingDataset(file: string): Promise<StoredRun[]> {
+    const direct = await this.store.runsUsingDataset(file);
+    if (direct.length > 0) return direct;
+    const real = realpathOrSelf(file);
+    return (await this.runs()).filter((r) => r.trainDatasetFile !== null && realpathOrSelf(r.trainDatasetFile) === real);
   }
 
   // ---- selection ----------------------------------------------------------------------------
@@ -241,5 +246,13 @@ export class PremIndex implements vscode.Disposable {
     this.selectionChanged.dispose();
     this.flagsChanged.dispose();
     void this.store.close();
+  }
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
   }
 }
