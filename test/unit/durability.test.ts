@@ -20,38 +20,41 @@ function smallRun(dir: string): string {
   return writeNpyRun(join(dir, 'r'), [{ step: 1, train: [[0], [1], [0]], ppl: [2, 1.01, 1.5] }]);
 }
 
+/** A fresh folder with an index path in it, removed afterwards whatever happens. */
+async function withIndexFile(body: (file: string, dir: string) => Promise<void>): Promise<void> {
+  const tmp = tempDir();
+  try {
+    await body(join(tmp.dir, 'index.sqlite'), tmp.dir);
+  } finally {
+    tmp.cleanup();
+  }
+}
+
 test('flags live in their own file beside the index', () => {
   assert.equal(flagsFileFor('/a/index.sqlite'), '/a/index.flags.sqlite');
   assert.equal(flagsFileFor('/a/premem.db'), '/a/premem.flags.sqlite');
   assert.equal(flagsFileFor('/a/cache'), '/a/cache.flags.sqlite');
 });
 
-test('deleting the index file loses no flag', async () => {
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'index.sqlite');
-  try {
-    const run = smallRun(tmp.dir);
+test('deleting the index file loses no flag', () =>
+  withIndexFile(async (file, dir) => {
+    const run = smallRun(dir);
     let store = await IndexStore.open(file);
     await indexPaths(store, [run]);
     await store.setFlag(run, 2, 'copied');
     await store.close();
-    for (const f of readdirSync(tmp.dir)) if (f.startsWith('index.sqlite')) rmSync(join(tmp.dir, f));
+    for (const f of readdirSync(dir)) if (f.startsWith('index.sqlite')) rmSync(join(dir, f));
     store = await IndexStore.open(file);
     assert.deepEqual(await store.runs(), []);
     assert.deepEqual(await noted(store), [[2, 'copied']]);
     await indexPaths(store, [run]);
     assert.equal((await store.runs()).length, 1);
     await store.close();
-  } finally {
-    tmp.cleanup();
-  }
-});
+  }));
 
-test('a corrupt index is set aside and rebuilt; the flags are untouched', async () => {
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'index.sqlite');
-  try {
-    const run = smallRun(tmp.dir);
+test('a corrupt index is set aside and rebuilt; the flags are untouched', () =>
+  withIndexFile(async (file, dir) => {
+    const run = smallRun(dir);
     let store = await IndexStore.open(file);
     await indexPaths(store, [run]);
     await store.setFlag(run, 0, 'never solved');
@@ -71,15 +74,10 @@ test('a corrupt index is set aside and rebuilt; the flags are untouched', async 
       await store.close();
     }
     assert.deepEqual(readFileSync(flagsFileFor(file)).subarray(0, 100), flagsBefore.subarray(0, 100));
-  } finally {
-    tmp.cleanup();
-  }
-});
+  }));
 
-test('a damaged flags file stops the open with its name, and nothing is moved', async () => {
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'index.sqlite');
-  try {
+test('a damaged flags file stops the open with its name, and nothing is moved', () =>
+  withIndexFile(async (file, dir) => {
     const store = await IndexStore.open(file);
     await store.close();
     const flags = flagsFileFor(file);
@@ -87,16 +85,11 @@ test('a damaged flags file stops the open with its name, and nothing is moved', 
     writeFileSync(flags, 'garbage '.repeat(600));
     await assert.rejects(IndexStore.open(file), (e: Error & { code?: string }) => e.code === 'SQLITE_NOTADB' && e.message.startsWith(`flags database ${flags}: `));
     assert.equal(readFileSync(flags, 'utf8'), 'garbage '.repeat(600), 'the flags file is left as it was');
-    assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.includes('corrupt')), [], 'the index was not set aside either');
-  } finally {
-    tmp.cleanup();
-  }
-});
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('corrupt')), [], 'the index was not set aside either');
+  }));
 
-test('upgrading from schema 3, which kept flags inside the index, moves them out', async () => {
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'index.sqlite');
-  try {
+test('upgrading from schema 3, which kept flags inside the index, moves them out', () =>
+  withIndexFile(async (file) => {
     // An index as version 3 wrote it: meta, derived tables and the flags table, no flags file.
     const old = await Database.open(file);
     await old.exec(`
@@ -127,7 +120,4 @@ test('upgrading from schema 3, which kept flags inside the index, moves them out
     const flagsDb = await Database.open(flagsFileFor(file), { readonly: true });
     assert.equal((await flagsDb.get<{ n: number }>('SELECT count(*) AS n FROM flags'))!.n, 2);
     await flagsDb.close();
-  } finally {
-    tmp.cleanup();
-  }
-});
+  }));
