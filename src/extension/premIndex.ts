@@ -1,10 +1,9 @@
 import { realpathSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { LinearFit } from '../core/fit';
 import type { MemorizationThreshold } from '../core/threshold';
 import type { CheckpointSamples, ExampleDetail } from '../protocol/examplePanel';
 import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
-import { fitsBySweep } from '../queries/runSummary';
+import { sweepModels, type SweepModel } from '../queries/runSummary';
 import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis } from '../queries/runAnalysis';
 import { indexInWorker, type RunFailure } from '../store/indexInWorker';
 import { IndexStore, type Flag, type StoredExample, type StoredRun } from '../store/indexStore';
@@ -105,10 +104,10 @@ export class PremIndex implements vscode.Disposable {
     );
   }
 
-  /** One straight-line fit per sweep; pass the views when the caller already has them. */
-  async sweepFits(views?: readonly IndexedRunView[]): Promise<Map<string, LinearFit>> {
+  /** One straight-line model per sweep; pass the views when the caller already has them. */
+  async sweepModels(views?: readonly IndexedRunView[]): Promise<Map<string, SweepModel>> {
     views ??= await this.runViews();
-    return fitsBySweep(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
+    return sweepModels(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
   }
 
   examples(run: StoredRun): Promise<StoredExample[]> {

@@ -2,16 +2,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LinearFit } from '../core/fit';
 import { describeThreshold } from '../core/threshold';
-import { summarizeRun } from '../queries/runSummary';
+import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { AnalysedCheckpoint } from '../queries/runAnalysis';
 import type { RunFailure } from '../store/indexInWorker';
-import { num, pct } from './markdown';
+import { num, pct, plusMinus } from './markdown';
 import type { IndexedRunView, PremIndex } from './premIndex';
 
 type Node =
-  | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly IndexedRunView[]; readonly fit: LinearFit | undefined }
-  | { readonly kind: 'run'; readonly view: IndexedRunView; readonly fit: LinearFit | undefined }
-  | { readonly kind: 'checkpoint'; readonly view: IndexedRunView; readonly checkpoint: AnalysedCheckpoint }
+  | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly IndexedRunView[]; readonly model: SweepModel | undefined }
+  | { readonly kind: 'run'; readonly view: IndexedRunView; readonly model: SweepModel | undefined }
+  | { readonly kind: 'checkpoint'; readonly view: IndexedRunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
   | { readonly kind: 'failure'; readonly failure: RunFailure };
 
 /** Sweeps -> runs -> checkpoints, with each level's figures in its description and tooltip. */
@@ -27,28 +27,28 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
       const views = await this.index.runViews();
-      const fits = await this.index.sweepFits(views);
+      const models = await this.index.sweepModels(views);
       const sweeps = new Map<string, IndexedRunView[]>();
       for (const v of views) sweeps.set(v.run.sweepPath, [...(sweeps.get(v.run.sweepPath) ?? []), v]);
       const failures: Node[] = this.index.runFailures().map((failure) => ({ kind: 'failure', failure }));
       // Sweeps by name (where their folders sit is not what users scan for); failures last:
       // they appear when indexing ends, and must not shift the rows above.
       const ordered = [...sweeps].sort(([a], [b]) => path.basename(a).localeCompare(path.basename(b)) || a.localeCompare(b));
-      return [...ordered.map(([sweep, runs]): Node => ({ kind: 'sweep', sweep, runs, fit: fits.get(sweep) })), ...failures];
+      return [...ordered.map(([sweep, runs]): Node => ({ kind: 'sweep', sweep, runs, model: models.get(sweep) })), ...failures];
     }
-    if (node.kind === 'sweep') return node.runs.map((view) => ({ kind: 'run', view, fit: node.fit }));
-    if (node.kind === 'run') return (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint }));
+    if (node.kind === 'sweep') return node.runs.map((view) => ({ kind: 'run', view, model: node.model }));
+    if (node.kind === 'run') return (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint, model: node.model }));
     return [];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'sweep':
-        return this.sweepItem(node.sweep, node.runs, node.fit);
+        return this.sweepItem(node.sweep, node.runs, node.model?.fit);
       case 'run':
-        return this.runItem(node.view, node.fit);
+        return this.runItem(node.view, node.model);
       case 'checkpoint':
-        return this.checkpointItem(node.view, node.checkpoint);
+        return this.checkpointItem(node.view, node.checkpoint, node.model);
       case 'failure': {
         const item = new vscode.TreeItem(path.basename(node.failure.path));
         item.id = `failure:${node.failure.path}`;
@@ -78,7 +78,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return item;
   }
 
-  private runItem(view: IndexedRunView, fit: LinearFit | undefined): vscode.TreeItem {
+  private runItem(view: IndexedRunView, model: SweepModel | undefined): vscode.TreeItem {
     const { run, analysis } = view;
     const selected = run.path === this.index.selectedRunPath;
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
@@ -92,9 +92,9 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       item.tooltip = view.error ?? '';
       return item;
     }
-    const s = summarizeRun(analysis, fit);
+    const s = summarizeRun(analysis, model);
     const measured = s.finalTestAccuracy !== null ? ` · test ${num(s.finalTestAccuracy)}` : '';
-    const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}` : '';
+    const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}${plusMinus(s.predictedInterval)}` : '';
     item.description = `premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
     item.iconPath = new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
     const md = new vscode.MarkdownString();
@@ -104,7 +104,8 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     md.appendMarkdown(
       `| | |\n|---|---:|\n| examples | ${analysis.metrics.examples} |\n| checkpoints | ${analysis.checkpoints.length} |\n` +
         `| final pre-memorization accuracy | ${num(s.finalPreMemorization)} |\n| final train accuracy | ${num(s.finalTrainAccuracy)} |\n` +
-        `| final test accuracy | ${num(s.finalTestAccuracy)} |\n| predicted test accuracy (sweep fit) | ${num(s.predictedTestAccuracy)} |\n`,
+        `| final test accuracy | ${num(s.finalTestAccuracy)} |\n| predicted test accuracy (sweep fit) | ${num(s.predictedTestAccuracy)} |\n` +
+        (s.predictedInterval ? `| 95% prediction interval | ${num(s.predictedInterval.low)} – ${num(s.predictedInterval.high)} |\n` : ''),
     );
     const t = describeThreshold(this.index.analysisOptions.threshold);
     md.appendMarkdown(`\nMemorized: ln ln ppl < ${num(t.loglog, 3)} (ppl < ${num(t.perplexity)})`);
@@ -112,17 +113,20 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return item;
   }
 
-  private checkpointItem(view: IndexedRunView, c: AnalysedCheckpoint): vscode.TreeItem {
+  private checkpointItem(view: IndexedRunView, c: AnalysedCheckpoint, model: SweepModel | undefined): vscode.TreeItem {
     const item = new vscode.TreeItem(`step ${c.step}`);
     item.id = `checkpoint:${view.run.path}:${c.step}`;
     item.iconPath = new vscode.ThemeIcon('milestone');
     const s = c.summary;
-    item.description = `train ${num(s.trainAccuracy)} · premem ${num(s.preMemorizationAccuracy)} · test ${num(c.testAccuracy)} · memorized ${pct(s.memorizedFraction)}`;
+    // No test evaluation at this checkpoint: say what the sweep's line predicts, marked as such.
+    const p = c.testAccuracy === null ? predictTest(model, s.preMemorizationAccuracy) : null;
+    const test = c.testAccuracy !== null ? `test ${num(c.testAccuracy)}` : p?.value != null ? `test ≈ ${num(p.value)}${plusMinus(p.interval)} (predicted)` : 'test –';
+    item.description = `train ${num(s.trainAccuracy)} · premem ${num(s.preMemorizationAccuracy)} · ${test} · memorized ${pct(s.memorizedFraction)}`;
     const md = new vscode.MarkdownString();
     md.appendMarkdown(
       `**step ${c.step}**${c.epoch !== null ? ` · epoch ${num(c.epoch, 2)}` : ''}\n\n| | |\n|---|---:|\n` +
         `| train accuracy | ${num(s.trainAccuracy)} |\n| pre-memorization accuracy | ${num(s.preMemorizationAccuracy)} |\n` +
-        `| test accuracy | ${num(c.testAccuracy)} |\n| memorized fraction | ${num(s.memorizedFraction)} |\n` +
+        `| test accuracy | ${c.testAccuracy !== null ? num(c.testAccuracy) : p?.value != null ? `${num(p.value)} predicted${p.interval ? ` (95%: ${num(p.interval.low)} – ${num(p.interval.high)})` : ''}` : '–'} |\n| memorized fraction | ${num(s.memorizedFraction)} |\n` +
         (c.trainLoss !== null ? `| training loss | ${num(c.trainLoss)} |\n` : ''),
     );
     md.appendMarkdown('\nSample sets: ');

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { summarizeRun } from '../queries/runSummary';
-import { num } from './markdown';
+import { num, plusMinus } from './markdown';
 import type { PremIndex } from './premIndex';
 
 /** The selected run at a glance: final pre-memorization accuracy and (predicted) test accuracy. */
@@ -23,13 +23,15 @@ export class RunStatusBar implements vscode.Disposable {
     }
     try {
       const analysis = await this.index.analysis(run);
-      const s = summarizeRun(analysis, (await this.index.sweepFits()).get(run.sweepPath));
-      const predicted = s.predictedTestAccuracy === null ? '' : ` · test ≈${num(s.predictedTestAccuracy, 2)}`;
+      const s = summarizeRun(analysis, (await this.index.sweepModels()).get(run.sweepPath));
+      const predicted = s.predictedTestAccuracy === null ? '' : ` · test ≈${num(s.predictedTestAccuracy, 2)}${plusMinus(s.predictedInterval, 2)}`;
       this.item.text = `$(beaker) premem ${num(s.finalPreMemorization, 2)}${predicted}`;
       const md = new vscode.MarkdownString();
       md.appendText(run.name);
       md.appendMarkdown(
-        `\n\nFinal pre-memorization accuracy: **${num(s.finalPreMemorization)}**  \nPredicted test accuracy (sweep fit): **${num(s.predictedTestAccuracy)}**  \n` +
+        `\n\nFinal pre-memorization accuracy: **${num(s.finalPreMemorization)}**  \nPredicted test accuracy (sweep fit): **${num(s.predictedTestAccuracy)}**` +
+          (s.predictedInterval ? ` (95% prediction interval ${num(s.predictedInterval.low)} – ${num(s.predictedInterval.high)})` : '') +
+          `  \n` +
           `Measured test accuracy: ${num(s.finalTestAccuracy)}\n\nClick to open the Premem views.`,
       );
       this.item.tooltip = md;

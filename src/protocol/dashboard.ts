@@ -23,6 +23,18 @@ export interface DashboardCheckpoint {
   readonly testAccuracy: number | null;
   /** From the sweep's fit, where the fit exists. */
   readonly predictedTestAccuracy: number | null;
+  /** Its 95% prediction interval (for one new checkpoint), when the sweep has three or more points. */
+  readonly predictedInterval: { readonly low: number; readonly high: number } | null;
+}
+
+/** Leave-one-run-out choice of the ln-ln threshold for one sweep. */
+export interface CalibrationView {
+  readonly sweepPath: string;
+  readonly runs: number;
+  readonly scores: readonly { readonly threshold: number; readonly heldOutRmse: number | null; readonly r2: number | null }[];
+  readonly best: { readonly threshold: number; readonly heldOutRmse: number } | null;
+  readonly handPicked: { readonly threshold: number; readonly heldOutRmse: number | null };
+  readonly computeMs: number;
 }
 
 export interface DashboardRun {
@@ -74,6 +86,8 @@ export interface DashboardMethods {
   /** Selects a run (and checkpoint) in the whole extension; returns its least-learned examples. */
   readonly select: { readonly params: { readonly runPath: string; readonly step: number | null }; readonly result: readonly LowExample[] };
   readonly showExample: { readonly params: { readonly runPath: string; readonly index: number }; readonly result: null };
+  /** Cross-validates the memorization threshold over one of the sweeps shown. */
+  readonly calibrate: { readonly params: { readonly sweepPath: string }; readonly result: CalibrationView };
   /** Saves a chart through the save dialog; the path written, or null when cancelled. */
   readonly saveChart: { readonly params: { readonly name: string; readonly format: 'svg' | 'png'; readonly data: string }; readonly result: string | null };
 }
@@ -96,6 +110,7 @@ export const DASHBOARD_PARAMS: ParamValidators<DashboardMethods> = {
   resetThreshold: empty,
   select: object({ runPath: text(4096), step: nullableStep }),
   showExample: object({ runPath: text(4096), index: integer(0, Number.MAX_SAFE_INTEGER) }),
+  calibrate: object({ sweepPath: text(4096) }),
   // 32 MB of base64 is a very large PNG; anything beyond is refused rather than written.
   saveChart: object({ name: text(200), format: oneOf('svg', 'png'), data: text(32 * 1024 * 1024) }),
 };

@@ -1,4 +1,4 @@
-import { bestThreshold, predictWithInterval, scoreThreshold, type CalibrationPoint, type Prediction, type ThresholdScore } from '../core/calibration';
+import { bestThreshold, predictWithInterval, scoreThreshold, thresholdGrid, type CalibrationPoint, type Prediction, type ThresholdScore } from '../core/calibration';
 import { computeRunMetrics, summarizeCheckpoints } from '../core/metrics';
 import type { MemorizationThreshold } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
@@ -38,10 +38,21 @@ export async function calibrate(
   runs: readonly StoredRun[],
   samplePreference: readonly string[] | null,
   grid: readonly number[],
-  handPicked = -2.3,
+  handPicked = DEFAULT_HAND_PICKED,
 ): Promise<CalibrationReport> {
   const analyses: RunAnalysis[] = [];
   for (const run of runs) analyses.push(await analyseRun(store, run, { threshold: { kind: 'loglog', value: handPicked }, samplePreference }));
+  return calibrateAnalyses(analyses, grid, handPicked);
+}
+
+/** The paper's GSM8K choice, in ln-ln form. */
+export const DEFAULT_HAND_PICKED = -2.3;
+
+/** The default candidates: ln-ln thresholds from -4 to -0.5 in steps of 0.1. */
+export const DEFAULT_GRID = thresholdGrid(-4, -0.5, 0.1);
+
+/** The same, on runs already loaded (the dashboard's): only the metric is recomputed per candidate. */
+export function calibrateAnalyses(analyses: readonly RunAnalysis[], grid: readonly number[], handPicked = DEFAULT_HAND_PICKED): CalibrationReport {
   const score = (t: number) => scoreThreshold(t, pointsAt(analyses, { kind: 'loglog', value: t }).points);
   const scores = grid.map(score);
   const best = bestThreshold(scores);

@@ -1,10 +1,12 @@
 import { basename } from 'node:path';
-import { predict, type LinearFit } from '../core/fit';
-import type { DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
+import type { LinearFit } from '../core/fit';
+import type { CalibrationView, DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
 import type { StoredExample, StoredRun } from '../store/indexStore';
 import { listExamples } from './examples';
 import { finiteOrNull, sweepFit } from './report';
+import { calibrateAnalyses, DEFAULT_GRID, DEFAULT_HAND_PICKED } from './calibrate';
 import type { RunAnalysis } from './runAnalysis';
+import { predictTest, sweepModels } from './runSummary';
 
 export interface RunOrError {
   readonly run: StoredRun;
@@ -19,27 +21,32 @@ export interface RunOrError {
 export function dashboardFigures(views: readonly RunOrError[]): { runs: DashboardRun[]; sweeps: DashboardSweep[] } {
   const bySweep = new Map<string, RunAnalysis[]>();
   for (const v of views) if (v.analysis) bySweep.set(v.run.sweepPath, [...(bySweep.get(v.run.sweepPath) ?? []), v.analysis]);
+  const models = sweepModels(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
   const fits = new Map<string, { fit: LinearFit; trainFit: LinearFit }>(
-    [...bySweep].map(([sweep, analyses]) => [sweep, { fit: sweepFit(analyses), trainFit: sweepFit(analyses, 'train') }]),
+    [...bySweep].map(([sweep, analyses]) => [sweep, { fit: models.get(sweep)!.fit, trainFit: sweepFit(analyses, 'train') }]),
   );
   const runs = views.map((v): DashboardRun => {
-    const fit = fits.get(v.run.sweepPath)?.fit;
+    const model = models.get(v.run.sweepPath);
     return {
       path: v.run.path,
       name: v.run.name,
       sweepPath: v.run.sweepPath,
       error: v.error,
       criteriaAgreement: v.analysis?.criteriaAgreement ?? null,
-      checkpoints: (v.analysis?.checkpoints ?? []).map((c) => ({
-        step: c.step,
-        epoch: finiteOrNull(c.epoch),
-        trainLoss: finiteOrNull(c.trainLoss),
-        trainAccuracy: finiteOrNull(c.summary.trainAccuracy),
-        preMemorizationAccuracy: finiteOrNull(c.summary.preMemorizationAccuracy),
-        memorizedFraction: finiteOrNull(c.summary.memorizedFraction),
-        testAccuracy: c.testAccuracy,
-        predictedTestAccuracy: fit && Number.isFinite(c.summary.preMemorizationAccuracy) ? finiteOrNull(predict(fit, c.summary.preMemorizationAccuracy)) : null,
-      })),
+      checkpoints: (v.analysis?.checkpoints ?? []).map((c) => {
+        const p = predictTest(model, c.summary.preMemorizationAccuracy);
+        return {
+          step: c.step,
+          epoch: finiteOrNull(c.epoch),
+          trainLoss: finiteOrNull(c.trainLoss),
+          trainAccuracy: finiteOrNull(c.summary.trainAccuracy),
+          preMemorizationAccuracy: finiteOrNull(c.summary.preMemorizationAccuracy),
+          memorizedFraction: finiteOrNull(c.summary.memorizedFraction),
+          testAccuracy: c.testAccuracy,
+          predictedTestAccuracy: finiteOrNull(p.value),
+          predictedInterval: p.interval ? { low: p.interval.low, high: p.interval.high } : null,
+        };
+      }),
     };
   });
   const sweeps = [...fits].map(([path, f]): DashboardSweep => ({ path, name: basename(path), fit: f.fit, trainFit: f.trainFit }));
@@ -56,4 +63,16 @@ export function lowestExamples(a: RunAnalysis, examples: readonly StoredExample[
     preMemorizationAccuracy: finiteOrNull(f.preMemorizationAccuracy.at(-1) ?? null),
     memorizationStep: f.memorizationStep,
   }));
+}
+
+/** Leave-one-run-out calibration of one sweep's threshold, shaped for the dashboard. */
+export function calibrationView(sweepPath: string, analyses: readonly RunAnalysis[]): Omit<CalibrationView, 'computeMs'> {
+  const report = calibrateAnalyses(analyses, DEFAULT_GRID, DEFAULT_HAND_PICKED);
+  return {
+    sweepPath,
+    runs: analyses.length,
+    scores: report.scores.map((s) => ({ threshold: s.threshold, heldOutRmse: s.heldOutRmse, r2: s.fit.r2 })),
+    best: report.best && report.best.heldOutRmse !== null ? { threshold: report.best.threshold, heldOutRmse: report.best.heldOutRmse } : null,
+    handPicked: { threshold: report.reference.threshold, heldOutRmse: report.reference.heldOutRmse },
+  };
 }

@@ -341,7 +341,23 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await fileDialog(page, pngOut);
     await waitFor('the PNG file', async () => existsSync(pngOut) && readFileSync(pngOut).length > 1000);
     assert.deepEqual([...readFileSync(pngOut).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
-    timings.push(`dashboard, 13-run GSM8K sweep: open ${openMs} ms; threshold change -> new figure ${recomputeMs} ms (host compute ${hostMs} ms)`);
+    // Calibration: leave-one-run-out over the threshold grid, as `premem calibrate` does.
+    const cal = JSON.parse(cli('calibrate', KANG_SWEEP, '--json')) as { best: { threshold: number; heldOutRmse: number }; reference: { threshold: number; heldOutRmse: number } };
+    const t2 = Date.now();
+    await frame.locator('#calibrate').click();
+    const verdict = await waitFor('the calibration verdict', async () => ((await frame.locator('#calibration-verdict').count()) > 0 ? text(frame, '#calibration-verdict') : undefined), 60_000, 20);
+    const calibrateMs = Date.now() - t2;
+    const pct2 = (x: number) => `${(100 * x).toFixed(2)}%`;
+    assert.ok(verdict.startsWith(`Cross-validated choice: ln ln ${cal.best.threshold} (held-out RMSE ${pct2(cal.best.heldOutRmse)}); the paper’s hand-picked ${cal.reference.threshold}: ${pct2(cal.reference.heldOutRmse)}.`), verdict);
+    await frame.locator('[data-chart="calibration"] svg').waitFor();
+    await frame.locator('#calibration').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-dashboard-calibration-dark');
+    await frame.locator('#try-best').click();
+    await waitFor('the fit at the calibrated threshold', async () => (await premFit()).startsWith(`R² ${at25.fit.r2.toFixed(4)}`));
+    await frame.locator('#reset-threshold').click();
+    await waitFor('the fit back at -2.3 again', async () => (await premFit()).startsWith(`R² ${expected.fit.r2.toFixed(4)}`));
+    timings.push(`dashboard, 13-run GSM8K sweep: open ${openMs} ms; threshold change -> new figure ${recomputeMs} ms (host compute ${hostMs} ms); calibration over 36 thresholds ${calibrateMs} ms`);
   });
 
   test('from the dashboard to an example: 50 samples without texts, flag with a note, next in order', { skip: !hasKang && 'shared GSM8K runs not found' }, async () => {
@@ -425,6 +441,14 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.equal(await page.locator('.tab', { hasText: 'Premem Dashboard' }).count(), 1);
     await page.waitForTimeout(500);
     await shot(page, 'panel-dashboard-light');
+    // High contrast: the charts redraw from the theme's own colours.
+    const lightChart = await dash.locator('[data-chart="run-curves"] svg').first().innerHTML();
+    writeWorkspaceSettings({ 'workbench.colorTheme': 'Default High Contrast' });
+    await waitFor('the high-contrast theme', async () => (await page.locator('.monaco-workbench.hc-black').count()) > 0);
+    await waitFor('charts redrawn in its colours', async () => (await dash.locator('[data-chart="run-curves"] svg').first().innerHTML()) !== lightChart);
+    await page.waitForTimeout(500);
+    await shot(page, 'panel-dashboard-high-contrast');
+    writeWorkspaceSettings({});
     assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violation was reported');
   });
 });

@@ -12,7 +12,9 @@ import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { DASHBOARD_PARAMS } from '../../src/protocol/dashboard';
 import { EXAMPLE_PARAMS, parseExampleState } from '../../src/protocol/examplePanel';
 import { parseRequest, ProtocolError } from '../../src/protocol/rpc';
-import { dashboardFigures, lowestExamples } from '../../src/queries/dashboard';
+import { predictWithInterval } from '../../src/core/calibration';
+import { calibrate, DEFAULT_GRID } from '../../src/queries/calibrate';
+import { calibrationView, dashboardFigures, lowestExamples } from '../../src/queries/dashboard';
 import { checkpointSamples, exampleDetail } from '../../src/queries/exampleDetail';
 import { buildReport, sweepFit } from '../../src/queries/report';
 import { analyseRun, atThreshold, exampleFigures, type AnalysisOptions } from '../../src/queries/runAnalysis';
@@ -109,7 +111,13 @@ describe('panel data from the index', () => {
         r.checkpoints.map((c) => [c.step, c.trainAccuracy, c.preMemorizationAccuracy, c.memorizedFraction, c.testAccuracy]),
         expected.checkpoints.map((c) => [c.step, c.train_accuracy, c.pre_memorization_accuracy, c.memorized_fraction, c.test_accuracy]),
       );
-      for (const c of r.checkpoints) assert.equal(c.predictedTestAccuracy, report.json.fit.slope! * c.preMemorizationAccuracy! + report.json.fit.intercept!);
+      const points = report.json.runs.flatMap((x) => x.checkpoints.filter((c) => c.test_accuracy !== null).map((c) => [c.pre_memorization_accuracy!, c.test_accuracy!] as const));
+      for (const c of r.checkpoints) {
+        assert.equal(c.predictedTestAccuracy, report.json.fit.slope! * c.preMemorizationAccuracy! + report.json.fit.intercept!);
+        const p = predictWithInterval(points.map((x) => x[0]), points.map((x) => x[1]), c.preMemorizationAccuracy!)!;
+        assert.deepEqual(c.predictedInterval, { low: p.low, high: p.high });
+        assert.ok(p.low < c.predictedTestAccuracy! && c.predictedTestAccuracy! < p.high);
+      }
     }
     // A run whose figures failed still shows, with its reason.
     const failed = dashboardFigures([{ run: runs[0]!, analysis: null, error: 'no sample set' }]);
@@ -156,6 +164,13 @@ describe('panel data from the index', () => {
       const at25 = dashboardFigures(views({ kind: 'loglog', value: -2.5 })).sweeps[0]!;
       const report25 = await buildReport(own, kangRuns, { ...OPTIONS, threshold: { kind: 'loglog', value: -2.5 } });
       assert.deepEqual(at25.fit, report25.json.fit);
+      // The dashboard's calibration is the CLI's: the same scores, the same choice (−2.5 over −2.3).
+      const view = calibrationView(KANG_SWEEP, analyses);
+      const cli = await calibrate(own, kangRuns, null, DEFAULT_GRID);
+      assert.deepEqual(view.scores, cli.scores.map((x) => ({ threshold: x.threshold, heldOutRmse: x.heldOutRmse, r2: x.fit.r2 })));
+      assert.equal(view.best!.threshold, -2.5);
+      assert.equal(view.handPicked.threshold, -2.3);
+      assert.ok(view.best!.heldOutRmse < view.handPicked.heldOutRmse!);
     } finally {
       await own.close();
     }

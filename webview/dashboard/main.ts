@@ -1,4 +1,4 @@
-import type { DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, Fit, LowExample } from '../../src/protocol/dashboard';
+import type { CalibrationView, DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, Fit, LowExample } from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
 import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
@@ -22,6 +22,8 @@ let runPath: string | null = client.getState()?.runPath ?? null;
 let step: number | null = null;
 let lowest: readonly LowExample[] = [];
 let lowestFor: string | null = null;
+/** The last calibration, kept across re-renders of the same sweep. */
+let calibration: CalibrationView | null = null;
 /** Charts currently shown, by name, for export. */
 const charts = new Map<string, SVGSVGElement>();
 
@@ -195,7 +197,71 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
       chart('train-vs-test', 'Plain train accuracy, for contrast', sweep.trainFit, 'trainAccuracy', 'train accuracy'),
     ]),
     legend(runs.map((r, i) => ({ color: groups[i]!.color, label: r.name, glyph: glyph(i) }))),
+    calibrationBlock(d, sweep, theme, width),
   ]);
+}
+
+/** Leave-one-run-out choice of the threshold: the button, and once run, its curve and verdict. */
+function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme, width: number): HTMLElement {
+  const disabled = d.criterion.kind === 'text';
+  const block = el('div', { className: 'calibration', attrs: { id: 'calibration' } }, [
+    el('div', { className: 'calibration-head' }, [
+      button('Calibrate Threshold', () => void calibrate(sweep.path), {
+        id: 'calibrate',
+        disabled,
+        title: 'For each ln ln threshold from −4 to −0.5: fit the line on all runs but one, predict the held-out run at every checkpoint; keep the threshold with the lowest held-out error',
+      }),
+      el('span', { className: 'muted', text: disabled ? 'needs the perplexity criterion' : 'which threshold predicts held-out runs best? (leave one run out)' }),
+    ]),
+  ]);
+  const c = calibration?.sweepPath === sweep.path ? calibration : null;
+  if (!c) return block;
+  const pct2 = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(2)}%`);
+  const verdict = c.best
+    ? `Cross-validated choice: ln ln ${c.best.threshold} (held-out RMSE ${pct2(c.best.heldOutRmse)}); the paper’s hand-picked ${c.handPicked.threshold}: ${pct2(c.handPicked.heldOutRmse)}. ${c.runs} runs, computed in ${c.computeMs.toFixed(0)} ms.`
+    : `No threshold could be scored: it needs three or more runs with test evaluations (${c.runs} here).`;
+  block.append(el('p', { className: 'verdict', text: verdict, attrs: { id: 'calibration-verdict' } }));
+  if (c.best) {
+    const best = c.best.threshold;
+    block.append(button(`Try ${best} Here`, () => void setThreshold('loglog', String(best)), { id: 'try-best', appearance: 'primary' }));
+  }
+  const points: LinePoint[] = c.scores.flatMap((s) => (s.heldOutRmse === null ? [] : [{ x: s.threshold, series: 'rmse', y: 100 * s.heldOutRmse }]));
+  if (points.length > 1) {
+    const svg = lineChart({
+      theme,
+      width,
+      height: 200,
+      series: [{ key: 'rmse', label: 'held-out RMSE (%)', color: theme.series.blue }],
+      points,
+      xLabel: 'ln ln threshold',
+      yLabel: 'held-out RMSE of test accuracy (%)',
+      xTickFormat: (x) => String(Number(x.toFixed(2))),
+      rules: [
+        ...(c.best ? [{ x: c.best.threshold, color: theme.series.green, label: `best ${c.best.threshold}` }] : []),
+        { x: c.handPicked.threshold, color: theme.series.orange, label: `paper ${c.handPicked.threshold}` },
+      ],
+      ariaLabel: 'Held-out error against the memorization threshold',
+    });
+    charts.set('calibration', svg);
+    const fig = el('figure', { className: 'chart', attrs: { 'data-chart': 'calibration' } }, [
+      el('figcaption', {}, [el('strong', { text: 'Held-out error by threshold' }), exportButtons('calibration', theme)]),
+      svg,
+    ]);
+    fig.style.width = `${width}px`;
+    block.append(fig);
+  }
+  return block;
+}
+
+async function calibrate(sweepPath: string): Promise<void> {
+  const b = document.getElementById('calibrate');
+  if (b) setDisabled(b, true);
+  try {
+    calibration = await client.request('calibrate', { sweepPath });
+  } catch (e) {
+    showError((e as Error).message);
+  }
+  if (data) render(data);
 }
 
 function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement {
@@ -231,7 +297,7 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
   });
   charts.set('run-curves', svg);
   const hasLoss = run.checkpoints.some((c) => c.trainLoss !== null);
-  const head = ['step', 'epoch', ...(hasLoss ? ['train loss'] : []), 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'predicted test'];
+  const head = ['step', 'epoch', ...(hasLoss ? ['train loss'] : []), 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'predicted test (95%)'];
   const table = el('table', { className: 'numbers', attrs: { id: 'run-table' } }, [
     el('thead', {}, [el('tr', {}, head.map((h) => el('th', { text: h })))]),
     el(
@@ -246,7 +312,10 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
           el('td', { text: num(c.preMemorizationAccuracy) }),
           el('td', { text: num(c.memorizedFraction) }),
           el('td', { text: num(c.testAccuracy) }),
-          el('td', { text: num(c.predictedTestAccuracy) }),
+          el('td', {
+            text: `${num(c.predictedTestAccuracy)}${c.predictedInterval ? ` ± ${num((c.predictedInterval.high - c.predictedInterval.low) / 2)}` : ''}`,
+            title: c.predictedInterval ? `95% prediction interval ${num(c.predictedInterval.low)} – ${num(c.predictedInterval.high)}` : undefined,
+          }),
         ]),
       ),
     ),

@@ -51,6 +51,8 @@ export interface LineChartOptions {
   readonly rules?: readonly { readonly x: number; readonly color: string; readonly label: string }[];
   readonly onPick?: (x: number) => void;
   readonly ariaLabel: string;
+  /** Tick labels on x; default: whole numbers only (training steps). */
+  readonly xTickFormat?: (x: number) => string;
 }
 
 export function lineChart(o: LineChartOptions): SVGSVGElement {
@@ -60,7 +62,8 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
   const marks: Plot.Markish[] = [
     Plot.ruleY(o.yLog ? [] : [0], { stroke: o.theme.grid }),
     ...(o.rules ?? []).map((r) => Plot.ruleX([r.x], { stroke: r.color, strokeDasharray: '4,3', strokeWidth: 1.5 })),
-    ...(o.rules ?? []).map((r) => Plot.text([r.x], { x: (d: number) => d, frameAnchor: 'top', dy: -2, text: () => r.label, fill: r.color, textAnchor: 'start', dx: 3 })),
+    // Labels of neighbouring rules would overlap: each further rule's label sits a line lower.
+    ...(o.rules ?? []).map((r, i) => Plot.text([r.x], { x: (d: number) => d, frameAnchor: 'top', dy: -2 + 12 * i, text: () => r.label, fill: r.color, textAnchor: 'start', dx: 3 })),
     Plot.line(
       o.points.filter((p) => !dashed.has(p.series)),
       { x: 'x', y: 'y', z: 'series', stroke: 'series', strokeWidth: 2 },
@@ -79,7 +82,7 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     ...baseOptions(o.theme, o.width, o.height),
     ariaLabel: o.ariaLabel,
     // Steps are whole numbers: no "1.000000" ticks when a run has a single checkpoint.
-    x: { label: o.xLabel, grid: true, tickFormat: (d: number) => (Number.isInteger(d) ? String(d) : '') },
+    x: { label: o.xLabel, grid: true, tickFormat: o.xTickFormat ?? ((d: number) => (Number.isInteger(d) ? String(d) : '')) },
     y: { label: o.yLabel, grid: true, ...(o.yLog ? { type: 'log' as const } : { domain: o.yDomain ? [...o.yDomain] : undefined }) },
     color: { domain: keys, range: colors },
     marks,

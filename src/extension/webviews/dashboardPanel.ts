@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { describeThreshold, type MemorizationThreshold } from '../../core/threshold';
 import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type DashboardData, type DashboardMethods, type DashboardNotifications } from '../../protocol/dashboard';
-import { dashboardFigures, lowestExamples } from '../../queries/dashboard';
+import { calibrationView, dashboardFigures, lowestExamples } from '../../queries/dashboard';
 import type { PremIndex } from '../premIndex';
 import { panelHtml, webviewOptions } from './html';
 import { revealRestoredTab } from './restoredTabs';
@@ -86,6 +86,15 @@ export class DashboardPanel implements vscode.Disposable {
         requireKnown(runPath);
         await vscode.commands.executeCommand('premem.showExample', { runPath, index });
         return null;
+      },
+      calibrate: async ({ sweepPath }) => {
+        const t0 = performance.now();
+        if (this.index.analysisOptions.memorization?.kind === 'text') {
+          throw new Error('calibration chooses a perplexity threshold; set premem.memorization.criterion to "perplexity" first');
+        }
+        const analyses = (await this.index.runViews()).flatMap((v) => (v.analysis && v.run.sweepPath === sweepPath && state.known.has(v.run.path) ? [v.analysis] : []));
+        if (analyses.length === 0) throw new Error(`the dashboard does not show ${sweepPath}`);
+        return { ...calibrationView(sweepPath, analyses), computeMs: performance.now() - t0 };
       },
       saveChart: async ({ name, format, data }) => {
         const safe = name.replace(/[^\w.-]+/g, '-').slice(0, 80) || 'chart';
