@@ -9,7 +9,9 @@ import { InputError } from '../ingest/errors';
 import { discoverRuns } from '../ingest/runLayout';
 import { curate, EXAMPLE_SORTS, exampleJson, exportLine, listExamples, type ExampleSort } from '../queries/examples';
 import { calibrate } from '../queries/calibrate';
-import { buildReport, type ReportJson } from '../queries/report';
+import { sliceFields, sliceRun, STEPS_SLICE } from '../queries/slices';
+import type { Slice } from '../core/slices';
+import { buildReport, finiteOrNull, type ReportJson } from '../queries/report';
 import { analyseRun, type AnalysisOptions } from '../queries/runAnalysis';
 import { indexRun, type IndexOutcome } from '../store/indexer';
 import { IndexStore, type StoredRun } from '../store/indexStore';
@@ -21,7 +23,7 @@ const USAGE = `premem: pre-memorization train accuracy for LLM fine-tuning runs 
 usage:
   premem index <dir>... [--db FILE]
   premem report <dir>... [--db FILE] [--ppl-threshold P | --loglog-threshold T] [--sample-set A,B,...]
-                [--memorization perplexity|text [--copy-rate R]] [--json]
+                [--memorization perplexity|text [--copy-rate R]] [--by FIELD|steps] [--json]
   premem examples <run> [same options] [--sort dataset|premem|memorization|accuracy] [--limit N] [--json]
   premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
   premem calibrate <dir>... [--db FILE] [--sample-set A,B,...] [--from -4 --to -0.5 --step 0.1] [--json]
@@ -35,7 +37,9 @@ Flags and notes live beside it in <index>.flags.sqlite (e.g. .premem/index.flags
 re-index, upgrade or deletion of the index touches.
 Memorized means ln(ln(perplexity)) < T (default T = -2.3, the authors' GSM8K choice) or perplexity < P;
 with --memorization text, that most of an example's samples copy at least R (default 0.5) of its
-reference steps verbatim (runs with sample texts and a dataset file).`;
+reference steps verbatim (runs with sample texts and a dataset file).
+--by breaks the last checkpoint's figures down by a field of the dataset records (e.g. MATH's
+level or type) or by the number of reference steps (--by steps).`;
 
 const OPTIONS = {
   db: { type: 'string' },
@@ -44,6 +48,7 @@ const OPTIONS = {
   'sample-set': { type: 'string' },
   memorization: { type: 'string' },
   'copy-rate': { type: 'string' },
+  by: { type: 'string' },
   json: { type: 'boolean' },
   sort: { type: 'string' },
   limit: { type: 'string' },
@@ -226,8 +231,38 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       case 'report': {
         if (rest.length === 0) throw new UsageError('report needs at least one run or sweep folder');
         const options = analysisOptions(v);
-        const report = await withStore(v, async (store) => buildReport(store, await ensureIndexed(store, rest, io, false), options), io);
-        io.out(v.json ? JSON.stringify(report.json) : formatReport(report.json, new Map(report.analyses.map((a) => [a.run.path, a.criteriaAgreement]))));
+        const by = v.by;
+        const { report, slices } = await withStore(
+          v,
+          async (store) => {
+            const built = await buildReport(store, await ensureIndexed(store, rest, io, false), options);
+            if (by === undefined) return { report: built, slices: null };
+            const perRun: { path: string; name: string; slices: Slice[] }[] = [];
+            for (const a of built.analyses) {
+              const examples = await store.examples(a.run.id);
+              const fields = sliceFields(examples);
+              if (!fields.includes(by)) throw new UsageError(`${a.run.name} cannot be sliced by "${by}"; it offers: ${fields.length ? fields.join(', ') : 'nothing (no dataset file)'}`);
+              perRun.push({ path: a.run.path, name: a.run.name, slices: sliceRun(a, examples, by) });
+            }
+            return { report: built, slices: perRun };
+          },
+          io,
+        );
+        if (v.json) {
+          io.out(JSON.stringify(slices ? { ...report.json, slices: { by, runs: slices.map((r) => ({ path: r.path, slices: r.slices.map(sliceJson) })) } } : report.json));
+          return 0;
+        }
+        io.out(formatReport(report.json, new Map(report.analyses.map((a) => [a.run.path, a.criteriaAgreement]))));
+        for (const r of slices ?? []) {
+          io.out(`\n${r.name} by ${by === STEPS_SLICE ? 'number of reference steps' : by} (at the last checkpoint)`);
+          io.out(
+            table(
+              [by!, 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'],
+              r.slices.map((x) => [x.label, String(x.examples), fmt(x.preMemorizationAccuracy), fmt(x.trainAccuracy), String(x.neverMemorized), x.medianMemorizationStep === null ? '-' : `step ${x.medianMemorizationStep}`]),
+              new Set([0]),
+            ),
+          );
+        }
         return 0;
       }
       case 'examples': {
@@ -383,4 +418,16 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     if (process.env['PREMEM_DEBUG']) io.err(err.stack ?? '');
     return 1;
   }
+}
+
+/** One slice in `report --json --by`: snake_case like the rest of the contract, unknowns as null. */
+function sliceJson(x: Slice): Record<string, unknown> {
+  return {
+    label: x.label,
+    examples: x.examples,
+    pre_memorization_accuracy: finiteOrNull(x.preMemorizationAccuracy),
+    train_accuracy: finiteOrNull(x.trainAccuracy),
+    never_memorized: x.neverMemorized,
+    median_memorization_step: x.medianMemorizationStep,
+  };
 }

@@ -27,6 +27,21 @@ export interface DashboardCheckpoint {
   readonly predictedInterval: { readonly low: number; readonly high: number } | null;
 }
 
+export interface SlicesView {
+  readonly runPath: string;
+  /** What the run can be sliced by: `steps` (reference length) and its records' scalar fields. */
+  readonly fields: readonly string[];
+  readonly by: string | null;
+  readonly slices: readonly {
+    readonly label: string;
+    readonly examples: number;
+    readonly preMemorizationAccuracy: number | null;
+    readonly trainAccuracy: number | null;
+    readonly neverMemorized: number;
+    readonly medianMemorizationStep: number | null;
+  }[];
+}
+
 /** Leave-one-run-out choice of the ln-ln threshold for one sweep. */
 export interface CalibrationView {
   readonly sweepPath: string;
@@ -86,6 +101,8 @@ export interface DashboardMethods {
   /** Selects a run (and checkpoint) in the whole extension; returns its least-learned examples. */
   readonly select: { readonly params: { readonly runPath: string; readonly step: number | null }; readonly result: readonly LowExample[] };
   readonly showExample: { readonly params: { readonly runPath: string; readonly index: number }; readonly result: null };
+  /** A run's last checkpoint broken down by a field of its records (or `steps`); null `by`: the first field offered. */
+  readonly slices: { readonly params: { readonly runPath: string; readonly by: string | null }; readonly result: SlicesView };
   /** Cross-validates the memorization threshold over one of the sweeps shown. */
   readonly calibrate: { readonly params: { readonly sweepPath: string }; readonly result: CalibrationView };
   /** Saves a chart through the save dialog; the path written, or null when cancelled. */
@@ -99,6 +116,7 @@ export interface DashboardNotifications {
 
 export interface DashboardState {
   readonly runPath: string | null;
+  readonly sliceBy?: string | null;
 }
 
 const MAX_STEP = 2 ** 40;
@@ -111,6 +129,7 @@ export const DASHBOARD_PARAMS: ParamValidators<DashboardMethods> = {
   select: object({ runPath: text(4096), step: nullableStep }),
   showExample: object({ runPath: text(4096), index: integer(0, Number.MAX_SAFE_INTEGER) }),
   calibrate: object({ sweepPath: text(4096) }),
+  slices: object({ runPath: text(4096), by: (v, where) => (v === null ? null : text(100)(v, where)) }),
   // 32 MB of base64 is a very large PNG; anything beyond is refused rather than written.
   saveChart: object({ name: text(200), format: oneOf('svg', 'png'), data: text(32 * 1024 * 1024) }),
 };

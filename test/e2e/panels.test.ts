@@ -439,6 +439,19 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await dash.locator('[data-chart="premem-vs-test"] svg, [data-chart="run-curves"] svg').first().waitFor();
     // The dashboard restored by the reload is the one shown: no second tab.
     assert.equal(await page.locator('.tab', { hasText: 'Premem Dashboard' }).count(), 1);
+    if (hasTiny) {
+      // Slices of the tinygsm run by reference length: the CLI's `report --by steps`, row for row.
+      const bySteps = (JSON.parse(cli('report', TINYGSM, '--by', 'steps', '--json')) as { slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] } }).slices.runs[0]!.slices;
+      const rows = await waitFor('the slices table', async () => {
+        const r = await dash.locator('#slices tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+        return r.length > 0 ? r : undefined;
+      });
+      assert.deepEqual(
+        rows.map((r) => [r[0], r[1], r[2]]),
+        bySteps.map((x) => [x.label, String(x.examples), x.pre_memorization_accuracy.toFixed(4)]),
+      );
+      await dash.locator('#slices').scrollIntoViewIfNeeded();
+    }
     await page.waitForTimeout(500);
     await shot(page, 'panel-dashboard-light');
     // High contrast: the charts redraw from the theme's own colours.

@@ -1,4 +1,4 @@
-import type { CalibrationView, DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, Fit, LowExample } from '../../src/protocol/dashboard';
+import type { CalibrationView, SlicesView, DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, Fit, LowExample } from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
 import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
@@ -22,6 +22,9 @@ let runPath: string | null = client.getState()?.runPath ?? null;
 let step: number | null = null;
 let lowest: readonly LowExample[] = [];
 let lowestFor: string | null = null;
+/** The run's slices as last asked for, kept across re-renders of the same run. */
+let slicesView: SlicesView | null = null;
+let sliceBy: string | null = client.getState()?.sliceBy ?? null;
 /** The last calibration, kept across re-renders of the same sweep. */
 let calibration: CalibrationView | null = null;
 /** Charts currently shown, by name, for export. */
@@ -46,7 +49,7 @@ function show(d: DashboardData): void {
     step = d.selected.step;
   }
   if (!d.runs.some((r) => r.path === runPath)) runPath = d.runs.find((r) => r.checkpoints.length > 0)?.path ?? d.runs[0]?.path ?? null;
-  client.setState({ runPath });
+  client.setState({ runPath, sliceBy });
   render(d);
   if (runPath && lowestFor !== runPath) void select(runPath, step);
 }
@@ -54,7 +57,7 @@ function show(d: DashboardData): void {
 async function select(path: string, atStep: number | null): Promise<void> {
   runPath = path;
   step = atStep;
-  client.setState({ runPath });
+  client.setState({ runPath, sliceBy });
   try {
     lowest = await client.request('select', { runPath: path, step: atStep });
     lowestFor = path;
@@ -80,7 +83,7 @@ function render(d: DashboardData): void {
   }
   const width = Math.max(300, Math.min(620, Math.floor((app.clientWidth - 32) / 2)));
   if (sweep) app.append(sweepSection(d, sweep, theme, width));
-  if (run) app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))), lowestSection(run));
+  if (run) app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))), slicesSection(run), lowestSection(run));
   const failed = d.runs.filter((r) => r.error !== null);
   if (failed.length) app.append(section('Runs without figures', [el('ul', {}, failed.map((r) => el('li', {}, [el('strong', { text: r.name }), ': ', r.error!])))]));
   document.getElementById('render-time')!.textContent = `computed in ${d.computeMs.toFixed(0)} ms, drawn in ${(performance.now() - t0).toFixed(0)} ms`;
@@ -336,6 +339,53 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
     ]),
     table,
   ]);
+}
+
+/** The run's last checkpoint by slice: a field of its records (MATH's level, type) or reference length. */
+function slicesSection(run: DashboardRun): HTMLElement {
+  const view = slicesView?.runPath === run.path ? slicesView : null;
+  if (!view) {
+    void loadSlices(run.path, sliceBy);
+    return section('By slice', [el('p', { className: 'muted', text: 'Loading…' })]);
+  }
+  if (view.fields.length === 0) return section('By slice', [el('p', { className: 'muted', text: 'No slices: the run has no dataset file.' })]);
+  const picker = dropdown(
+    view.fields.map((f) => ({ value: f, label: f === 'steps' ? 'number of reference steps' : f })),
+    view.by ?? '',
+    (v) => void loadSlices(run.path, v),
+    { id: 'slice-by', label: 'Slice by' },
+  );
+  const rows = view.slices.map((x) => {
+    const bar = el('span', { className: 'bar' });
+    bar.style.width = `${Math.max(0, Math.min(1, x.preMemorizationAccuracy ?? 0)) * 100}%`;
+    return el('tr', {}, [
+      el('td', { text: x.label }),
+      el('td', { text: String(x.examples) }),
+      el('td', { className: 'bar-cell' }, [bar, el('span', { text: num(x.preMemorizationAccuracy) })]),
+      el('td', { text: num(x.trainAccuracy) }),
+      el('td', { text: String(x.neverMemorized) }),
+      el('td', { text: x.medianMemorizationStep === null ? '–' : `step ${x.medianMemorizationStep}` }),
+    ]);
+  });
+  return section('By slice, at the last checkpoint', [
+    el('div', { className: 'controls' }, [el('label', { text: 'Slice by' }), picker.element]),
+    el('table', { className: 'numbers slices', attrs: { id: 'slices' } }, [
+      el('thead', {}, [el('tr', {}, ['slice', 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'].map((h) => el('th', { text: h })))]),
+      el('tbody', {}, rows),
+    ]),
+  ]);
+}
+
+async function loadSlices(runPath: string, by: string | null): Promise<void> {
+  try {
+    slicesView = await client.request('slices', { runPath, by });
+    sliceBy = slicesView.by;
+    client.setState({ runPath, sliceBy });
+  } catch (e) {
+    showError((e as Error).message);
+    return;
+  }
+  if (data) render(data);
 }
 
 function lowestSection(run: DashboardRun): HTMLElement {

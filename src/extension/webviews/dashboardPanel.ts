@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { describeThreshold, type MemorizationThreshold } from '../../core/threshold';
 import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type DashboardData, type DashboardMethods, type DashboardNotifications } from '../../protocol/dashboard';
 import { calibrationView, dashboardFigures, lowestExamples } from '../../queries/dashboard';
+import { finiteOrNull } from '../../queries/report';
+import { sliceFields, sliceRun } from '../../queries/slices';
 import type { PremIndex } from '../premIndex';
 import { panelHtml, webviewOptions } from './html';
 import { revealRestoredTab } from './restoredTabs';
@@ -86,6 +88,21 @@ export class DashboardPanel implements vscode.Disposable {
         requireKnown(runPath);
         await vscode.commands.executeCommand('premem.showExample', { runPath, index });
         return null;
+      },
+      slices: async ({ runPath, by }) => {
+        requireKnown(runPath);
+        const run = await this.index.runByPath(runPath);
+        if (!run) throw new Error(`${runPath} is not indexed`);
+        const [analysis, examples] = await Promise.all([this.index.analysis(run), this.index.examples(run)]);
+        const fields = sliceFields(examples);
+        const chosen = by !== null && fields.includes(by) ? by : (fields[0] ?? null);
+        const slices = chosen === null ? [] : sliceRun(analysis, examples, chosen);
+        return {
+          runPath,
+          fields,
+          by: chosen,
+          slices: slices.map((x) => ({ ...x, preMemorizationAccuracy: finiteOrNull(x.preMemorizationAccuracy), trainAccuracy: finiteOrNull(x.trainAccuracy) })),
+        };
       },
       calibrate: async ({ sweepPath }) => {
         const t0 = performance.now();
