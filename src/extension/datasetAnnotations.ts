@@ -4,6 +4,9 @@ import type { StoredRun } from '../store/indexStore';
 import { appendExampleTable, CATEGORY_LABEL, commandLink, num } from './markdown';
 import type { PremIndex } from './premIndex';
 
+/** How long edits must pause before the marks of a dataset file are recomputed. */
+const EDIT_PAUSE_MS = 250;
+
 /**
  * Record index of every line of a GSM8K-form JSONL document, -1 for blank lines: the same rule
  * as the reader, which skips blank lines, so line and record always agree.
@@ -50,7 +53,9 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     this.subscriptions.push(
       this.decoration,
       vscode.window.onDidChangeVisibleTextEditors(refresh),
-      vscode.workspace.onDidChangeTextDocument((e) => vscode.window.visibleTextEditors.some((ed) => ed.document === e.document) && refresh()),
+      // Typing in a 20,000-line dataset: redraw the marks once the edits pause, not per keystroke.
+      vscode.workspace.onDidChangeTextDocument((e) => vscode.window.visibleTextEditors.some((ed) => ed.document === e.document) && this.refreshSoon()),
+      { dispose: () => clearTimeout(this.pending) },
       index.onDidChange(refresh),
       index.onDidChangeSelection(refresh),
     );
@@ -106,6 +111,13 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     );
     if (ctx.others.length > 0) md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
     return new vscode.Hover(md, doc.lineAt(pos.line).range);
+  }
+
+  private pending: ReturnType<typeof setTimeout> | undefined;
+
+  private refreshSoon(): void {
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.decorateVisible(), EDIT_PAUSE_MS);
   }
 
   private async decorateVisible(): Promise<void> {
