@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
@@ -17,6 +17,7 @@ import { indexRun, type IndexOutcome } from '../store/indexer';
 import { IndexStore, type StoredRun } from '../store/indexStore';
 import { fmt, snippet, table } from './format';
 import { runExample } from './exampleCommand';
+import { watchRuns } from './watch';
 
 const USAGE = `premem: pre-memorization train accuracy for LLM fine-tuning runs (Kang et al. 2024)
 
@@ -27,6 +28,7 @@ usage:
   premem examples <run> [same options] [--sort dataset|premem|memorization|accuracy] [--limit N] [--json]
   premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
   premem calibrate <dir>... [--db FILE] [--sample-set A,B,...] [--from -4 --to -0.5 --step 0.1] [--json]
+  premem watch <dir>... [--db FILE] [same options]   follow runs while they train; Ctrl-C stops
   premem flag <run> <index>... [--db FILE] [--note TEXT] [--remove]
   premem flags [--db FILE] [--json]
   premem example [--out DIR] [--db FILE]     generate the bundled example sweep, index it and report on it
@@ -394,6 +396,23 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           io.out(JSON.stringify(flags.map((f) => ({ run: f.runPath, index: f.index, note: f.note, created_at: f.createdAt, updated_at: f.updatedAt }))));
         } else {
           io.out(flags.length === 0 ? 'no flags' : table(['run', 'index', 'note'], flags.map((f) => [f.runPath, String(f.index), f.note]), new Set([0, 2])));
+        }
+        return 0;
+      }
+      case 'watch': {
+        if (rest.length === 0) throw new UsageError('watch needs at least one run or sweep folder');
+        const options = analysisOptions(v);
+        const folders = rest.map((d) => resolve(d));
+        for (const f of folders) if (!existsSync(f)) throw new InputError(f, 'no such folder');
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          await withStore(v, (store) => watchRuns(store, folders, options, io, stop.signal), io);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
         return 0;
       }

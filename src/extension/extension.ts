@@ -7,6 +7,7 @@ import { FlaggedView } from './flaggedView';
 import { PremIndex } from './premIndex';
 import { RunsView } from './runsView';
 import { ANALYSIS_SETTINGS, readSettings } from './settings';
+import { RunFollower } from './runFollower';
 import { RunStatusBar } from './statusBar';
 import { DashboardPanel } from './webviews/dashboardPanel';
 import { ExamplePanel } from './webviews/examplePanel';
@@ -66,10 +67,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.languages.registerHoverProvider({ scheme: 'file', pattern: '**/*.jsonl' }, annotations),
   );
 
+  const follower = new RunFollower(index, log);
+  context.subscriptions.push(follower);
   const known = () => [...new Set([...settings.runs, ...context.workspaceState.get<string[]>(OPENED_KEY, [])])];
-  const reindexAll = async () => index.index([...new Set([...known(), ...(await workspaceRuns())])]);
+  const reindexAll = async () => {
+    const folders = [...new Set([...known(), ...(await workspaceRuns())])];
+    // Runs keep training while they are open: follow every folder from now on.
+    follower.follow(folders);
+    await index.index(folders);
+  };
   const openFolder = async (folder: string) => {
     await context.workspaceState.update(OPENED_KEY, [...new Set([...context.workspaceState.get<string[]>(OPENED_KEY, []), folder])]);
+    follower.follow([folder]);
     await index.index([folder], `Premem: indexing ${path.basename(folder)}`);
     const runs = (await index.runs()).filter((r) => r.path === folder || r.sweepPath === folder);
     if (runs.length > 0 && !index.selectedRunPath) await index.select(runs[0]!.path);
@@ -92,7 +101,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (ANALYSIS_SETTINGS.some((s) => e.affectsConfiguration(s))) index.setAnalysisOptions(settings.analysis);
       if (e.affectsConfiguration('premem.lowPreMemorizationThreshold') || e.affectsConfiguration('premem.decorations')) annotations.configure(settings);
       const added = settings.runs.filter((r) => !before.runs.includes(r));
-      if (added.length) void index.index(added).catch((err: Error) => log.appendLine(`error: ${err.message}`));
+      if (added.length) {
+        follower.follow(added);
+        void index.index(added).catch((err: Error) => log.appendLine(`error: ${err.message}`));
+      }
       if (e.affectsConfiguration('premem.databasePath')) {
         void vscode.window.showInformationMessage('Premem: the index location changes after a window reload.', 'Reload Window').then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
       }

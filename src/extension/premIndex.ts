@@ -194,15 +194,21 @@ export class PremIndex implements vscode.Disposable {
    * Indexes folders (runs or sweeps) in the worker, behind a cancellable progress notification.
    * Calls queue: two indexings never write at once from this window.
    */
-  index(folders: readonly string[], title = 'Premem: indexing'): Promise<void> {
-    const next = this.indexing.then(() => this.indexNow(folders, title));
+  index(folders: readonly string[], title = 'Premem: indexing', quiet = false): Promise<void> {
+    const next = this.indexing.then(() => this.indexNow(folders, title, quiet));
     this.indexing = next.catch(() => undefined);
     return next;
   }
 
-  private async indexNow(folders: readonly string[], title: string): Promise<void> {
+  /**
+   * `quiet` (following a run while it trains): progress in the status bar instead of a
+   * notification, and no error pop-up for files still being written; failures still show in
+   * the Runs view and the output channel.
+   */
+  private async indexNow(folders: readonly string[], title: string, quiet: boolean): Promise<void> {
     if (folders.length === 0) return;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const location = quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
+    await vscode.window.withProgress({ location, title, cancellable: !quiet }, async (progress, token) => {
       const controller = new AbortController();
       const sub = token.onCancellationRequested(() => controller.abort());
       const t0 = Date.now();
@@ -225,7 +231,7 @@ export class PremIndex implements vscode.Disposable {
           this.log.appendLine(`error: ${f.message}`);
         }
         this.log.appendLine(`indexed ${result.outcomes.length} runs in ${((Date.now() - t0) / 1000).toFixed(2)} s${result.cancelled ? ' (cancelled)' : ''}`);
-        if (result.failures.length > 0) {
+        if (result.failures.length > 0 && !quiet) {
           const first = result.failures[0]!;
           void vscode.window
             .showErrorMessage(`Premem could not index ${result.failures.length === 1 ? first.path : `${result.failures.length} folders`}: ${first.message}`, 'Show Output')

@@ -1,0 +1,108 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { describeNewCheckpoint, type NewCheckpoint } from '../queries/follow';
+import { predictTest } from '../queries/runSummary';
+import type { PremIndex } from './premIndex';
+
+/** Writing must pause this long before a changed folder is indexed. */
+const QUIET_MS = 1500;
+/** A folder that still fails to read (a file being written) is retried after attempt × this. */
+const RETRY_MS = 3000;
+const MAX_ATTEMPTS = 6;
+
+/**
+ * Follows the open run and sweep folders while training writes them: VS Code's file watcher
+ * reports changes to checkpoint folders (nothing polls), and once writing pauses the changed
+ * folders are indexed in the worker, quietly. Each new checkpoint is announced with its
+ * pre-memorization accuracy and its test accuracy, measured or predicted.
+ */
+export class RunFollower implements vscode.Disposable {
+  private readonly watchers = new Map<string, vscode.FileSystemWatcher>();
+  private readonly dirty = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private attempts = 0;
+
+  constructor(
+    private readonly index: PremIndex,
+    private readonly log: vscode.OutputChannel,
+  ) {}
+
+  /** Starts following these folders (runs or sweeps); folders already followed are kept. */
+  follow(folders: readonly string[]): void {
+    for (const folder of folders) {
+      if (this.watchers.has(folder)) continue;
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/checkpoint-*/**'));
+      const changed = () => this.changed(folder);
+      w.onDidCreate(changed);
+      w.onDidChange(changed);
+      w.onDidDelete(changed);
+      this.watchers.set(folder, w);
+    }
+  }
+
+  private changed(folder: string): void {
+    this.dirty.add(folder);
+    // Files are being written again: the retry budget starts over.
+    this.attempts = 0;
+    this.schedule(QUIET_MS);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(), ms);
+  }
+
+  private async pass(): Promise<void> {
+    const folders = [...this.dirty];
+    this.dirty.clear();
+    if (folders.length === 0) return;
+    try {
+      const before = await this.stepsByRun(folders);
+      await this.index.index(folders, 'Premem: following new checkpoints', true);
+      const pending = folders.filter((f) => this.index.runFailures().some((x) => x.path === f || x.path.startsWith(f + path.sep)));
+      for (const c of await this.newCheckpoints(folders, before)) {
+        const line = describeNewCheckpoint(c);
+        this.log.appendLine(line);
+        void vscode.window.showInformationMessage(`Premem: ${line}`);
+      }
+      if (pending.length > 0 && ++this.attempts < MAX_ATTEMPTS) {
+        for (const f of pending) this.dirty.add(f);
+        this.schedule(RETRY_MS * this.attempts);
+      }
+    } catch (e) {
+      this.log.appendLine(`error while following runs: ${(e as Error).message}`);
+    }
+  }
+
+  private async stepsByRun(folders: readonly string[]): Promise<Map<string, Set<number>>> {
+    const out = new Map<string, Set<number>>();
+    for (const v of await this.index.runViews()) {
+      if (!folders.some((f) => v.run.path === f || v.run.sweepPath === f || v.run.path.startsWith(f + path.sep))) continue;
+      out.set(v.run.path, new Set((v.analysis?.checkpoints ?? []).map((c) => c.step)));
+    }
+    return out;
+  }
+
+  private async newCheckpoints(folders: readonly string[], before: Map<string, Set<number>>): Promise<NewCheckpoint[]> {
+    const views = await this.index.runViews();
+    const models = await this.index.sweepModels(views);
+    const out: NewCheckpoint[] = [];
+    for (const v of views) {
+      if (!v.analysis || !folders.some((f) => v.run.path === f || v.run.sweepPath === f || v.run.path.startsWith(f + path.sep))) continue;
+      const known = before.get(v.run.path);
+      // A run seen for the first time is announced by the indexing itself, not per checkpoint.
+      if (!known) continue;
+      for (const c of v.analysis.checkpoints) {
+        if (known.has(c.step)) continue;
+        const x = c.summary.preMemorizationAccuracy;
+        out.push({ run: v.run.name, runPath: v.run.path, step: c.step, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy, predictedTestAccuracy: predictTest(models.get(v.run.sweepPath), x).value });
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const w of this.watchers.values()) w.dispose();
+  }
+}

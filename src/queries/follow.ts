@@ -1,0 +1,69 @@
+import { InputError } from '../ingest/errors';
+import { discoverRuns } from '../ingest/runLayout';
+import { predictTest, sweepModels } from './runSummary';
+import { analyseRun, type AnalysisOptions } from './runAnalysis';
+import { indexRun } from '../store/indexer';
+import type { IndexStore } from '../store/indexStore';
+
+/** A checkpoint that became part of the index while a run was followed. */
+export interface NewCheckpoint {
+  readonly run: string;
+  readonly runPath: string;
+  readonly step: number;
+  readonly preMemorizationAccuracy: number;
+  readonly testAccuracy: number | null;
+  readonly predictedTestAccuracy: number | null;
+}
+
+export interface FollowResult {
+  readonly added: readonly NewCheckpoint[];
+  /** Files that could not be read yet (most often: still being written); retry after a pause. */
+  readonly pending: readonly InputError[];
+}
+
+/** "checkpoint-174 indexed: pre-memorization 0.50, predicted test 0.50" (measured test when there is one). */
+export function describeNewCheckpoint(c: NewCheckpoint): string {
+  const test = c.testAccuracy !== null ? `test ${c.testAccuracy.toFixed(2)}` : c.predictedTestAccuracy !== null ? `predicted test ${c.predictedTestAccuracy.toFixed(2)}` : 'no test accuracy';
+  return `${c.run}: checkpoint-${c.step} indexed: pre-memorization ${c.preMemorizationAccuracy.toFixed(2)}, ${test}`;
+}
+
+/**
+ * One pass over followed folders: brings every run up to date (incrementally, one transaction
+ * per run) and says which checkpoints are new. A run whose files cannot be read yet — a `.npy`
+ * shorter than its header says, a JSONL line cut short, a checkpoint missing a file — keeps its
+ * previous index and is reported as pending; the caller tries again once writing pauses. Nothing
+ * half-written is ever indexed, because a read error rolls the run's transaction back.
+ */
+export async function followOnce(store: IndexStore, folders: readonly string[], options: AnalysisOptions): Promise<FollowResult> {
+  const added: NewCheckpoint[] = [];
+  const pending: InputError[] = [];
+  const touched: string[] = [];
+  for (const layout of folders.flatMap((f) => discoverRuns(f))) {
+    const before = await store.runByPath(layout.path);
+    const known = new Set(before ? (await store.checkpoints(before.id)).map((c) => c.step) : []);
+    try {
+      const outcome = await indexRun(store, layout);
+      if (outcome.action !== 'unchanged') touched.push(layout.path);
+    } catch (e) {
+      if (e instanceof InputError) pending.push(e);
+      else throw e;
+      continue;
+    }
+    const run = (await store.runByPath(layout.path))!;
+    let steps = (await store.checkpoints(run.id)).map((c) => c.step).filter((s) => !known.has(s));
+    // A run seen for the first time is announced by its latest checkpoint, not all of them.
+    if (!before) steps = steps.slice(-1);
+    if (steps.length === 0) continue;
+    // Predicted test accuracy from the run's sweep, as the runs view shows it.
+    const sweepRuns = (await store.runs()).filter((r) => r.sweepPath === run.sweepPath);
+    const analyses = await Promise.all(sweepRuns.map((r) => analyseRun(store, r, options)));
+    const a = analyses.find((x) => x.run.path === run.path)!;
+    const model = sweepModels(analyses).get(run.sweepPath);
+    for (const c of a.checkpoints) {
+      if (!steps.includes(c.step)) continue;
+      const x = c.summary.preMemorizationAccuracy;
+      added.push({ run: run.name, runPath: run.path, step: c.step, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy, predictedTestAccuracy: predictTest(model, x).value });
+    }
+  }
+  return { added, pending };
+}

@@ -1,0 +1,78 @@
+/**
+ * Following a run while it trains, in the real VS Code: a checkpoint folder appears in an open
+ * run (copied in, as a trainer's save would write it) and the views update, with an
+ * announcement, without a reload. Expected figures come from the CLI on the same index.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
+import { REPO } from '../helpers/paths';
+import { CODE_SERVER, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
+
+const BIN = join(REPO, 'bin', 'premem.js');
+const SOURCE_RUN = 'example_3epochs_lr2e-04';
+const LIVE_RUN = 'live_3epochs_run';
+const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
+
+describe('Premem Lens follows a training run in a real VS Code', { skip: missing }, () => {
+  let root: string;
+  let db: string;
+  let source: string;
+  let live: string;
+  let host: Host;
+  let browser: Browser;
+  let page: Page;
+
+  const cli = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8' });
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'premem-live-'));
+    db = join(root, 'index.sqlite');
+    source = writeExampleSweep(join(root, 'source'));
+    const ws = join(root, 'workspace');
+    const sweep = join(ws, 'live-sweep');
+    live = join(sweep, LIVE_RUN);
+    mkdirSync(live, { recursive: true });
+    for (const f of ['train.jsonl', 'test.jsonl']) cpSync(join(source, f), join(sweep, f));
+    cpSync(join(source, SOURCE_RUN, 'run.json'), join(live, 'run.json'));
+    // The run so far: five of the six checkpoints the source run has.
+    for (const step of [6, 12, 18, 24, 30]) cpSync(join(source, SOURCE_RUN, `checkpoint-${step}`), join(live, `checkpoint-${step}`), { recursive: true });
+    mkdirSync(join(ws, '.vscode'));
+    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.databasePath': db }));
+    ({ host, browser, page } = await startWorkbench(root, ws, 'Default Dark Modern', () => undefined));
+    await showPremem(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await host?.stop();
+    if (process.env['PREMEM_E2E_KEEP'] !== '1') rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a new checkpoint written into an open run is indexed and shown without a reload', async () => {
+    const runs = viewPane(page, 'Runs');
+    const row = runs.locator('.monaco-list-row', { hasText: LIVE_RUN }).first();
+    await row.waitFor({ timeout: 60_000 });
+    const before = (JSON.parse(cli('report', live, '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    assert.deepEqual(before.map((c) => c.step), [6, 12, 18, 24, 30]);
+    await waitFor('the run as it is', async () => (await row.innerText()).includes(`premem ${before.at(-1)!.pre_memorization_accuracy.toFixed(4)}`));
+
+    const t0 = Date.now();
+    cpSync(join(source, SOURCE_RUN, 'checkpoint-36'), join(live, 'checkpoint-36'), { recursive: true });
+    // The expected figure: the same checkpoint as the complete source run has it.
+    const expected = (JSON.parse(cli('report', join(source, SOURCE_RUN), '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number; test_accuracy: number }[] }[] }).runs[0]!.checkpoints.at(-1)!;
+    assert.equal(expected.step, 36);
+    const toast = page.locator('.notifications-toasts', { hasText: `${LIVE_RUN}: checkpoint-36 indexed` }).first();
+    await toast.waitFor({ timeout: 60_000 });
+    const shownMs = Date.now() - t0;
+    assert.match(await toast.innerText(), new RegExp(`pre-memorization ${expected.pre_memorization_accuracy.toFixed(2)}, test ${expected.test_accuracy.toFixed(2)}`));
+    await waitFor('the run row with the new checkpoint', async () => (await row.innerText()).includes(`premem ${expected.pre_memorization_accuracy.toFixed(4)}`));
+    await shot(page, 'live-new-checkpoint');
+    console.log(`# e2e timing (live run): checkpoint folder copied -> announced and shown ${shownMs} ms (includes the 1.5 s quiet period)`);
+  });
+});
