@@ -121,7 +121,8 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     // No test evaluation at this checkpoint: say what the sweep's line predicts, marked as such.
     const p = c.testAccuracy === null ? predictTest(model, s.preMemorizationAccuracy) : null;
     const test = c.testAccuracy !== null ? `test ${num(c.testAccuracy)}` : p?.value != null ? `test ≈ ${num(p.value)}${plusMinus(p.interval)} (predicted)` : 'test –';
-    item.description = `train ${num(s.trainAccuracy)} · premem ${num(s.preMemorizationAccuracy)} · ${test} · memorized ${pct(s.memorizedFraction)}`;
+    item.description = `${c.deletedOnDisk ? 'deleted on disk · ' : ''}train ${num(s.trainAccuracy)} · premem ${num(s.preMemorizationAccuracy)} · ${test} · memorized ${pct(s.memorizedFraction)}`;
+    if (c.deletedOnDisk) item.iconPath = new vscode.ThemeIcon('trash');
     const md = new vscode.MarkdownString();
     md.appendMarkdown(
       `**step ${c.step}**${c.epoch !== null ? ` · epoch ${num(c.epoch, 2)}` : ''}\n\n| | |\n|---|---:|\n` +

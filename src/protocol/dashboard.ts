@@ -15,6 +15,8 @@ export interface Fit {
 
 export interface DashboardCheckpoint {
   readonly step: number;
+  /** Its folder is gone from disk; the figures are the ones indexed before. */
+  readonly deletedOnDisk: boolean;
   readonly epoch: number | null;
   readonly trainLoss: number | null;
   readonly trainAccuracy: number | null;

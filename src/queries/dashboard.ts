@@ -37,6 +37,7 @@ export function dashboardFigures(views: readonly RunOrError[]): { runs: Dashboar
         const p = predictTest(model, c.summary.preMemorizationAccuracy);
         return {
           step: c.step,
+          deletedOnDisk: c.deletedOnDisk,
           epoch: finiteOrNull(c.epoch),
           trainLoss: finiteOrNull(c.trainLoss),
           trainAccuracy: finiteOrNull(c.summary.trainAccuracy),

@@ -21,6 +21,8 @@ export interface AnalysedCheckpoint {
   readonly step: number;
   readonly epoch: number | null;
   readonly trainLoss: number | null;
+  /** The checkpoint's folder is gone from disk; its figures are the ones indexed before. */
+  readonly deletedOnDisk: boolean;
   readonly trainSet: string;
   readonly trainSamplesPerQuestion: number;
   readonly testSet: string | null;
@@ -100,6 +102,7 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
       step: c.step,
       epoch: epochOf(c, run, lastStep),
       trainLoss: c.trainLoss,
+      deletedOnDisk: c.deletedOnDisk,
       trainSet: train,
       trainSamplesPerQuestion: trainSet.samplesPerQuestion,
       testSet: test,

@@ -38,6 +38,8 @@ export interface StoredCheckpoint {
   readonly fingerprint: string;
   readonly epoch: number | null;
   readonly trainLoss: number | null;
+  /** Its folder is gone from disk; the figures indexed before are kept. */
+  readonly deletedOnDisk: boolean;
   readonly sampleSets: readonly StoredSampleSet[];
 }
 
@@ -161,7 +163,7 @@ export class IndexStore {
   }
 
   async checkpoints(runId: number): Promise<StoredCheckpoint[]> {
-    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
+    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
     const sets = await this.db.all(
       `SELECT s.checkpoint_id, s.split, s.name, s.samples_per_question, s.questions, s.correct_total, s.has_texts
          FROM sample_sets s JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.run_id = ? ORDER BY s.name`,
@@ -174,6 +176,7 @@ export class IndexStore {
       fingerprint: r['fingerprint'] as string,
       epoch: r['epoch'] as number | null,
       trainLoss: r['train_loss'] as number | null,
+      deletedOnDisk: r['deleted_on_disk'] === 1,
       sampleSets: sets
         .filter((s) => s['checkpoint_id'] === r['id'])
         .map((s) => ({
@@ -310,7 +313,11 @@ export class IndexStore {
     await this.db.run('DELETE FROM checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
   }
 
-  /** `copyRates` holds, per training sample set, each sample's copy rate (see the indexer). */
+  /** A checkpoint whose folder went away (or came back): its figures stay either way. */
+  async markDeletedOnDisk(runId: number, step: number, deleted: boolean): Promise<void> {
+    await this.db.run('UPDATE checkpoints SET deleted_on_disk = ? WHERE run_id = ? AND step = ?', [deleted ? 1 : 0, runId, step]);
+  }
+
   /** The checkpoint's own row (perplexities, token counts); its sample sets follow. Returns its id. */
   async insertCheckpoint(runId: number, c: CheckpointData): Promise<number> {
     const { lastID } = await this.db.run(

@@ -94,20 +94,26 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     const stored = await store.checkpoints(existing.id);
     const onDisk = new Map(layout.checkpoints.map((c) => [c.step, c.fingerprint]));
     const storedFp = new Map(stored.map((c) => [c.step, c.fingerprint]));
-    const remove = stored.filter((c) => onDisk.get(c.step) !== c.fingerprint).map((c) => c.step);
+    // Changed on disk: read again. Gone from disk (a Trainer's save_total_limit deletes old
+    // checkpoints while it trains): keep the figures, mark the checkpoint. Back again: unmark.
+    const changed = stored.filter((c) => onDisk.has(c.step) && onDisk.get(c.step) !== c.fingerprint).map((c) => c.step);
+    const gone = stored.filter((c) => !onDisk.has(c.step) && !c.deletedOnDisk).map((c) => c.step);
+    const back = stored.filter((c) => c.deletedOnDisk && onDisk.get(c.step) === c.fingerprint).map((c) => c.step);
     const add = layout.checkpoints.filter((c) => storedFp.get(c.step) !== c.fingerprint);
-    if (remove.length === 0 && add.length === 0) return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
+    if (changed.length === 0 && gone.length === 0 && back.length === 0 && add.length === 0) return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
     return store.db.transaction(async () => {
       const header = reader.open();
       // The run's shape is read from its first checkpoint: if that changed, read it all again.
       if (header.trainQuestions !== existing.trainQuestions || header.testQuestions !== existing.testQuestions) return readWhole();
-      for (const step of remove) await store.deleteCheckpoint(existing.id, step);
+      for (const step of changed) await store.deleteCheckpoint(existing.id, step);
+      for (const step of gone) await store.markDeletedOnDisk(existing.id, step, true);
+      for (const step of back) await store.markDeletedOnDisk(existing.id, step, false);
       for (let i = 0; i < add.length; i++) {
         progress(i, add.length);
         await addCheckpoint(store, existing.id, reader, add[i]!, header);
       }
       await store.touchRun(existing.id, layout.fingerprint);
-      return { ...base, action: 'updated', checkpointsRead: add.length, checkpointsRemoved: remove.filter((s) => !onDisk.has(s)).length };
+      return { ...base, action: 'updated', checkpointsRead: add.length, checkpointsRemoved: gone.length };
     });
   }
   return store.db.transaction(readWhole);

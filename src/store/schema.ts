@@ -8,7 +8,7 @@ import type { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 1;
@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   fingerprint TEXT NOT NULL,
   epoch       REAL,            -- as trainer_state.json says; else derived from runs.epochs
   train_loss  REAL,
+  deleted_on_disk INTEGER NOT NULL DEFAULT 0,  -- its folder is gone (e.g. save_total_limit): figures kept
   perplexity  BLOB NOT NULL,   -- float64 LE, one per example in position order
   num_tokens  BLOB,            -- float64 LE
   UNIQUE (run_id, step)

@@ -100,12 +100,22 @@ describe('indexing', () => {
     assert.deepEqual((await store.flags(run)).map((x) => x.index), [2]);
   });
 
-  test('a removed checkpoint leaves the index', async () => {
+  test('a checkpoint deleted on disk keeps its figures, marked; when it comes back it is read again', async () => {
+    // What a Trainer's save_total_limit does while it trains.
+    const before = (await report(store, run)).runs[0]!.checkpoints;
     rmSync(join(run, 'checkpoint-30'), { recursive: true });
     const [o] = await indexPaths(store, [run]);
     assert.equal(o!.action, 'updated');
     assert.equal(o!.checkpointsRemoved, 1);
-    assert.deepEqual((await report(store, run)).runs[0]!.checkpoints.map((c) => c.step), [10, 20]);
+    assert.deepEqual((await report(store, run)).runs[0]!.checkpoints, before, 'every figure is kept');
+    const stored = await store.checkpoints((await store.runByPath(run))!.id);
+    assert.deepEqual(stored.map((c) => [c.step, c.deletedOnDisk]), [[10, false], [20, false], [30, true]]);
+    assert.equal((await indexPaths(store, [run]))[0]!.action, 'unchanged', 'a deleted checkpoint is not re-marked on every pass');
+    writeNpyCheckpoint(run, checkpoint(30, 0.9, 1.05));
+    const [again] = await indexPaths(store, [run]);
+    assert.equal(again!.checkpointsRead, 1);
+    const back = await store.checkpoints((await store.runByPath(run))!.id);
+    assert.deepEqual(back.map((c) => [c.step, c.deletedOnDisk]), [[10, false], [20, false], [30, false]]);
   });
 
   test('cancelling rolls the run back', async () => {

@@ -308,7 +308,7 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
       {},
       run.checkpoints.map((c) =>
         el('tr', { className: c.step === step ? 'selected' : '' }, [
-          el('td', { text: String(c.step) }),
+          el('td', { text: c.deletedOnDisk ? `${c.step} (deleted on disk)` : String(c.step) }),
           el('td', { text: num(c.epoch, 2) }),
           ...(hasLoss ? [el('td', { text: num(c.trainLoss) })] : []),
           el('td', { text: num(c.trainAccuracy) }),
