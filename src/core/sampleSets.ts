@@ -20,5 +20,7 @@ export function chooseSampleSet(available: readonly string[], preference: readon
   const order = preference ?? AUTHORS_SAMPLE_PREFERENCE;
   for (const name of order) if (available.includes(name)) return name;
   if (preference !== null) return null;
-  return [...available].sort()[0] ?? null;
+  // lm-eval logs give one set per filter: the strict one is the default, as the harness reports it.
+  const strict = available.filter((n) => n.endsWith(':strict-match')).sort()[0];
+  return strict ?? [...available].sort()[0] ?? null;
 }

@@ -16,7 +16,7 @@ import { EXAMPLE_TEXT_SCHEME, ExampleTextProvider } from './webviews/exampleText
 const OPENED_KEY = 'premem.openedFolders';
 const SELECTED_KEY = 'premem.selectedRun';
 /** Files whose presence marks a checkpoint folder, in either layout. */
-const CHECKPOINT_MARKERS = '**/checkpoint-*/{train_perplexities.npy,train_references.jsonl}';
+const CHECKPOINT_MARKERS = '**/checkpoint-*/{train_perplexities.npy,train_references.jsonl,train_samples*.jsonl,samples_*.json,samples_*.jsonl}';
 
 /** Run folders inside the workspace: the parents of checkpoint folders. */
 async function workspaceRuns(): Promise<string[]> {

@@ -15,7 +15,7 @@ export const INGEST_VERSION = 1;
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
 /** Every file a checkpoint reader consumes; anything else (model weights, logs) is ignored. */
 const CHECKPOINT_FILE =
-  /^(?:(?:train|test)_answer_types.+\.npy|(?:train|test)_answers\d+.*\.npy|train_perplexities\.npy|train_num_tokens\.npy|(?:train|test)_samples(?:_.+)?\.jsonl|train_references\.jsonl|trainer_state\.json)$/;
+  /^(?:(?:train|test)_answer_types.+\.npy|(?:train|test)_answers\d+.*\.npy|train_perplexities\.npy|train_num_tokens\.npy|(?:train|test)_samples(?:_.+)?\.jsonl|train_references\.jsonl|trainer_state\.json|samples_.+\.jsonl?)$/;
 
 export interface CheckpointRef {
   readonly step: number;

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
 import { InputError } from './errors';
 import { Fields, jsonlLines } from './jsonl';
+import { LM_EVAL_SAMPLES, lmEvalRecords, lmEvalSplit } from './lmEval';
 import { decodeUnicodeItem, expectNumeric, readNpyFile, readNpyHeader, type NpyHeader } from './npy';
 import { numpySum } from '../core/numpySum';
 import type { CheckpointRef, RunLayout } from './runLayout';
@@ -37,16 +38,17 @@ export class RunReader {
   open(): RunHeader {
     const layout = this.layout;
     if (layout.checkpoints.length === 0) throw new InputError(layout.path, 'no checkpoints');
-    const dataset = layout.trainDatasetFile ? readDataset(layout.trainDatasetFile) : null;
-    const testDataset = layout.testDatasetFile ? readDataset(layout.testDatasetFile) : null;
     const first = layout.checkpoints[0]!;
+    // Without a dataset file, lm-eval logs carry the documents themselves.
+    const dataset = layout.trainDatasetFile ? readDataset(layout.trainDatasetFile) : lmEvalDataset(first, 'train');
+    const testDataset = layout.testDatasetFile ? readDataset(layout.testDatasetFile) : lmEvalDataset(layout.checkpoints.find((c) => c.files.some((f) => splitOfLog(f) === 'test')) ?? first, 'test');
     const trainQuestions = this.peekQuestions(first, 'train', dataset);
     if (trainQuestions === null) {
       throw new InputError(first.dir, 'no training samples: expected train_answer_types*.npy or train_samples*.jsonl');
     }
     this.trainQuestions = trainQuestions;
     // Pipelines often evaluate the test split at some checkpoints only.
-    const firstWithTest = layout.checkpoints.find((c) => c.files.some((f) => /^test_(answer_types|samples)/.test(basename(f))));
+    const firstWithTest = layout.checkpoints.find((c) => c.files.some((f) => /^test_(answer_types|samples)/.test(basename(f)) || splitOfLog(f) === 'test'));
     this.testQuestions = firstWithTest ? this.peekQuestions(firstWithTest, 'test', testDataset) : null;
     if (dataset && this.trainQuestions > dataset.length) {
       throw new InputError(layout.trainDatasetFile!, `has ${dataset.length} records but the checkpoints hold ${this.trainQuestions} training questions`);
@@ -113,8 +115,10 @@ export class RunReader {
     return dataset ? dataset.length : needed;
   }
 
-  /** The example indices a JSONL samples file lists, sorted; null when the split is not JSONL. */
+  /** The example indices a JSONL samples file (or an lm-eval log) lists, sorted; null when the split has neither. */
   private jsonlIndices(ref: CheckpointRef, split: Split): number[] | null {
+    const log = ref.files.find((f) => splitOfLog(f) === split);
+    if (log) return [...new Set([...lmEvalRecords(log)].map((r) => r.docId))].sort((a, b) => a - b);
     const file = ref.files.find((f) => JSONL_SAMPLES.exec(basename(f))?.[1] === split);
     if (!file) return null;
     const seen = new Set<number>();
@@ -162,6 +166,8 @@ export class RunReader {
         numTokens = this.gatherTrain(expectNumeric(readNpyFile(file), file, 1, 'train_num_tokens').data, file);
       } else if ((m = JSONL_SAMPLES.exec(name))) {
         sets.push(this.jsonlSamples(file, m[1] as Split, m[2] ?? 'samples'));
+      } else if ((m = LM_EVAL_SAMPLES.exec(name))) {
+        sets.push(...this.lmEvalSets(file, m[1]!));
       } else if (name === 'train_references.jsonl') {
         ({ perplexity, numTokens } = this.jsonlReferences(file));
       } else if (name === 'trainer_state.json') {
@@ -186,6 +192,11 @@ export class RunReader {
 
     if (!withTexts.some((s) => s.split === 'train')) {
       throw new InputError(ref.dir, 'no training samples: expected train_answer_types*.npy or train_samples*.jsonl');
+    }
+    if (!perplexity && withTexts.some((s) => LM_EVAL_SAMPLES.test(basename(s.source)))) {
+      // lm-eval logs carry no reference perplexities: memorization then comes from the texts
+      // (the text criterion); under the perplexity criterion nothing counts as memorized.
+      perplexity = new Float64Array(this.trainIndex.order.length).fill(NaN);
     }
     if (!perplexity) {
       throw new InputError(ref.dir, 'no reference perplexities: expected train_perplexities.npy or train_references.jsonl');
@@ -266,6 +277,31 @@ export class RunReader {
     }
     const texts = hasTexts ? { rows: () => jsonlTextRows(file, positionOf, n) } : null;
     return { split, name, samplesPerQuestion: n, questions: order.length, codes, texts, source: file };
+  }
+
+  /** One sample set per filter of an lm-eval log: one sample per document, correct by the harness's metric. */
+  private lmEvalSets(file: string, task: string): SampleSetData[] {
+    const split = lmEvalSplit(task);
+    const index = split === 'train' ? this.trainIndex : this.testIndex;
+    if (!index) throw new Error('unreachable: test questions are known whenever a checkpoint has test samples');
+    const order = index.order;
+    const positionOf = index.positionOf!;
+    const byFilter = new Map<string, { codes: Uint8Array; seen: Set<number>; hasTexts: boolean }>();
+    for (const r of lmEvalRecords(file)) {
+      let f = byFilter.get(r.filter);
+      if (!f) byFilter.set(r.filter, (f = { codes: new Uint8Array(order.length).fill(1), seen: new Set(), hasTexts: false }));
+      if (f.seen.has(r.docId)) throw new InputError(file, `document ${r.docId} appears twice for filter "${r.filter}"`, r.line);
+      f.seen.add(r.docId);
+      if (r.text !== null) f.hasTexts = true;
+      const p = positionOf.get(r.docId);
+      if (p !== undefined) f.codes[p] = r.correct ? 0 : 1;
+    }
+    if (byFilter.size === 0) throw new InputError(file, 'is empty');
+    return [...byFilter].map(([filter, f]) => {
+      for (const idx of order) if (!f.seen.has(idx)) throw new InputError(file, `has no record for document ${idx} with filter "${filter}" (every checkpoint must cover the same documents)`);
+      const texts = f.hasTexts ? { rows: () => lmEvalTextRows(file, filter, positionOf) } : null;
+      return { split, name: `${task}:${filter}`, samplesPerQuestion: 1, questions: order.length, codes: f.codes, texts, source: file };
+    });
   }
 
   private jsonlReferences(file: string): { perplexity: Float64Array; numTokens: Float64Array } {
@@ -369,5 +405,32 @@ function* npyTextRows(file: string, header: NpyHeader, positionOf: ReadonlyMap<n
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The split of an lm-eval samples log, from its task name; null for any other file. */
+function splitOfLog(file: string): Split | null {
+  const m = LM_EVAL_SAMPLES.exec(basename(file));
+  return m ? lmEvalSplit(m[1]!) : null;
+}
+
+/** The documents of a checkpoint's lm-eval log for a split, by doc_id, as dataset records. */
+function lmEvalDataset(ref: CheckpointRef, split: Split): DatasetRecord[] | null {
+  const log = ref.files.find((f) => splitOfLog(f) === split);
+  if (!log) return null;
+  const out: DatasetRecord[] = [];
+  for (const r of lmEvalRecords(log)) {
+    if (out[r.docId]) continue;
+    out[r.docId] = { question: r.question ?? '', answer: r.reference ?? '', raw: JSON.stringify(r.doc) };
+  }
+  return out;
+}
+
+/** One filter's responses in an lm-eval log, streamed again, as one-sample text rows. */
+function* lmEvalTextRows(file: string, filter: string, positionOf: ReadonlyMap<number, number>): Generator<TextRow> {
+  for (const r of lmEvalRecords(file)) {
+    if (r.filter !== filter) continue;
+    const position = positionOf.get(r.docId);
+    if (position !== undefined) yield { position, texts: [r.text ?? ''] };
   }
 }
