@@ -112,6 +112,50 @@ describe('lm-evaluation-harness logs', () => {
     }
   });
 
+  test('a MATH-style log: problem and solution documents, one filter, LaTeX answers, slices by level', async () => {
+    const t = tempDir();
+    try {
+      const docs = [
+        { problem: 'What is $2+3$?', solution: 'We add: $2+3=5$. The answer is $\\boxed{5}$.', level: 'Level 1', type: 'Prealgebra' },
+        { problem: 'Solve $x^2=9$ for $x>0$.', solution: 'Taking roots, $x=3$. So $x=\\boxed{3}$.', level: 'Level 2', type: 'Algebra' },
+        { problem: 'What is $10/2$?', solution: 'Divide: $10/2=5$. Hence $\\boxed{5}$.', level: 'Level 1', type: 'Prealgebra' },
+      ];
+      const run = join(t.dir, 'math_sweep', 'math_lm_eval_run');
+      for (const [step, right] of [[50, [true, false, false]], [100, [true, true, true]]] as const) {
+        const dir = join(run, `checkpoint-${step}`);
+        mkdirSync(dir, { recursive: true });
+        const rows = docs.map((doc, i) => ({
+          doc_id: i,
+          doc,
+          target: doc.solution,
+          resps: [[step === 100 ? doc.solution : 'I am not sure.']],
+          filtered_resps: [right[i] ? 'ok' : 'no'],
+          filter: 'none',
+          metrics: ['exact_match'],
+          exact_match: right[i] ? 1 : 0,
+        }));
+        writeFileSync(join(dir, `samples_minerva_math_train_2024-07-01T00-00-00.jsonl`), jsonl(rows));
+      }
+      const db = join(t.dir, 'i.sqlite');
+      const r = await runCli('report', run, '--db', db, '--json', '--memorization', 'text', '--by', 'level');
+      assert.equal(r.code, 0, r.err);
+      const json = JSON.parse(r.out) as Report & { slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] } };
+      const cps = json.runs[0]!.checkpoints;
+      assert.deepEqual(cps.map((c) => [c.step, c.sample_sets.train, c.train_accuracy, c.memorized_fraction]), [
+        [50, 'minerva_math_train:none', 1 / 3, 0],
+        [100, 'minerva_math_train:none', 1, 1],
+      ]);
+      assert.deepEqual(json.slices.runs[0]!.slices.map((x) => [x.label, x.examples, x.pre_memorization_accuracy]), [
+        ['Level 1', 2, 0.5],
+        ['Level 2', 1, 0],
+      ]);
+      const ex = await runCli('examples', run, '--db', db, '--sort', 'dataset', '--limit', '1');
+      assert.match(ex.out, /What is \$2\+3\$\?/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test('a malformed record or a log cut short names the file and the record', async () => {
     const t = tempDir();
     try {
