@@ -5,7 +5,6 @@
  * numbers, not numbers of its own. Screenshots of each step go to test-results/screenshots.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import {
   CODE_SERVER,
   openFile,
   pick,
+  premem,
   rowTexts,
   runCommand,
   shot,
@@ -32,7 +32,6 @@ import {
   type Host,
 } from './harness';
 
-const BIN = join(REPO, 'bin', 'premem.js');
 const FAST_RUN = 'example_3epochs_lr2e-04';
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
 const hasKang = existsSync(KANG_SWEEP);
@@ -65,7 +64,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
   let page: Page;
   const serverLog: string[] = [];
 
-  const cli = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const cli = (...args: string[]) => premem(db, ...args);
   const report = (dir: string, ...extra: string[]) => (JSON.parse(cli('report', dir, '--json', ...extra)) as { runs: ReportRun[] }).runs;
   const examples = (run: string, ...extra: string[]) =>
     cli('examples', run, '--json', ...extra)

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -22,6 +22,16 @@ export function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+const BIN = join(REPO, 'bin', 'premem.js');
+
+/**
+ * The `premem` CLI on a suite's index, for the figures a test expects: the views must show
+ * what the engine computes, so expectations never come from the test's own arithmetic.
+ */
+export function premem(db: string, ...args: string[]): string {
+  return execFileSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 30 });
 }
 
 export interface Host {

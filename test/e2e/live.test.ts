@@ -7,14 +7,11 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { REPO } from '../helpers/paths';
-import { CODE_SERVER, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
+import { CODE_SERVER, shot, showPremem, startWorkbench, viewPane, VSIX, premem, waitFor, type Host } from './harness';
 
-const BIN = join(REPO, 'bin', 'premem.js');
 const SOURCE_RUN = 'example_3epochs_lr2e-04';
 const LIVE_RUN = 'live_3epochs_run';
 const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
@@ -28,7 +25,7 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
   let browser: Browser;
   let page: Page;
 
-  const cli = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8' });
+  const cli = (...args: string[]) => premem(db, ...args);
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'premem-live-'));

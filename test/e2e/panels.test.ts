@@ -6,14 +6,13 @@
  * the dark and the light theme go to test-results/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { KANG_SWEEP, REPO, TINYGSM } from '../helpers/paths';
+import { KANG_SWEEP, TINYGSM } from '../helpers/paths';
 import {
   answer,
   CODE_SERVER,
@@ -25,6 +24,7 @@ import {
   showPremem,
   viewPane,
   VSIX,
+  premem,
   waitFor,
   webviewFrame,
   type Host,
@@ -38,7 +38,6 @@ declare const document: any;
 declare function getComputedStyle(element: unknown): { display: string };
 type HTMLElement = any;
 
-const BIN = join(REPO, 'bin', 'premem.js');
 const FAST_RUN = 'example_3epochs_lr2e-04';
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
 const TINY_RUN = 'tinygsm_8epochs_full_lr0.001_bs8';
@@ -113,7 +112,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   const cspViolations: string[] = [];
   const timings: string[] = [];
 
-  const cli = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const cli = (...args: string[]) => premem(db, ...args);
   const exampleLine = (run: string, index: number, ...extra: string[]) =>
     cli('examples', run, '--json', ...extra)
       .trim()

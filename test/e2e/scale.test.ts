@@ -13,9 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { REPO } from '../helpers/paths';
 import { writeNumbersRun, writeTextsRun } from '../bench/scale-runs';
-import { CODE_SERVER, openFile, pick, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
+import { CODE_SERVER, openFile, pick, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, premem, waitFor, type Host } from './harness';
 
-const BIN = join(REPO, 'bin', 'premem.js');
 const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
 
 interface ExampleLine {
@@ -34,7 +33,7 @@ describe('Premem Lens on large runs in a real VS Code', { skip: missing }, () =>
   let page: Page;
   const timings: string[] = [];
 
-  const cli = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const cli = (...args: string[]) => premem(db, ...args);
   const firstExample = (run: string, sort: string) => JSON.parse(cli('examples', run, '--json', '--sort', sort, '--limit', '1').trim()) as ExampleLine;
   const examplesPane = () => viewPane(page, 'Examples');
   const firstRow = async () => (await rowTexts(examplesPane()))[0];
