@@ -21,6 +21,7 @@ export class RunFollower implements vscode.Disposable {
   private readonly dirty = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private attempts = 0;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly index: PremIndex,
@@ -49,7 +50,9 @@ export class RunFollower implements vscode.Disposable {
 
   private schedule(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.pass(), ms);
+    // One pass at a time: a pass that started before another finished would take the other's
+    // new checkpoints for its own and announce them twice.
+    this.timer = setTimeout(() => (this.running = this.running.then(() => this.pass())), ms);
   }
 
   private async pass(): Promise<void> {
