@@ -118,7 +118,11 @@ export class RunReader {
   /** The example indices a JSONL samples file (or an lm-eval log) lists, sorted; null when the split has neither. */
   private jsonlIndices(ref: CheckpointRef, split: Split): number[] | null {
     const log = ref.files.find((f) => splitOfLog(f) === split);
-    if (log) return [...new Set([...lmEvalRecords(log)].map((r) => r.docId))].sort((a, b) => a - b);
+    if (log) {
+      const ids = new Set<number>();
+      for (const r of lmEvalRecords(log)) ids.add(r.docId);
+      return [...ids].sort((a, b) => a - b);
+    }
     const file = ref.files.find((f) => JSONL_SAMPLES.exec(basename(f))?.[1] === split);
     if (!file) return null;
     const seen = new Set<number>();
