@@ -18,6 +18,8 @@ import { IndexStore, type StoredRun } from '../store/indexStore';
 import { fmt, snippet, table } from './format';
 import { runExample } from './exampleCommand';
 import { watchRuns } from './watch';
+import { AUTHORS_TEMPLATES } from '../score/referenceScorer';
+import { scoreRun } from '../score/scoreRun';
 
 const USAGE = `premem: pre-memorization train accuracy for LLM fine-tuning runs (Kang et al. 2024)
 
@@ -29,6 +31,9 @@ usage:
   premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
   premem calibrate <dir>... [--db FILE] [--sample-set A,B,...] [--from -4 --to -0.5 --step 0.1] [--json]
   premem watch <dir>... [--db FILE] [same options]   follow runs while they train; Ctrl-C stops
+  premem score <run> [--db FILE] [--batch N] [--threads N] [--checkpoints S1,S2]
+               [--prompt-template "{question}\nAnswer:"] [--target-template " {answer}\nDone."]
+               reference perplexities from each checkpoint's ONNX model
   premem flag <run> <index>... [--db FILE] [--note TEXT] [--remove]
   premem flags [--db FILE] [--json]
   premem example [--out DIR] [--db FILE]     generate the bundled example sweep, index it and report on it
@@ -51,6 +56,11 @@ const OPTIONS = {
   memorization: { type: 'string' },
   'copy-rate': { type: 'string' },
   by: { type: 'string' },
+  batch: { type: 'string' },
+  threads: { type: 'string' },
+  checkpoints: { type: 'string' },
+  'prompt-template': { type: 'string' },
+  'target-template': { type: 'string' },
   json: { type: 'boolean' },
   sort: { type: 'string' },
   limit: { type: 'string' },
@@ -397,6 +407,33 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
         } else {
           io.out(flags.length === 0 ? 'no flags' : table(['run', 'index', 'note'], flags.map((f) => [f.runPath, String(f.index), f.note]), new Set([0, 2])));
         }
+        return 0;
+      }
+      case 'score': {
+        const dir = oneRun(rest, 'score');
+        const batch = wholeNumber(v.batch, '--batch') ?? 8;
+        const threads = wholeNumber(v.threads, '--threads');
+        if (batch < 1) throw new UsageError('--batch must be at least 1');
+        const steps = v.checkpoints === undefined ? undefined : v.checkpoints.split(',').map((x) => {
+          const n = Number(x);
+          if (!Number.isInteger(n) || n < 0) throw new UsageError(`--checkpoints takes steps such as 50,400; got "${x}"`);
+          return n;
+        });
+        // Templates are typed in a shell: \n in them means a newline.
+        const unescape = (t: string | undefined) => t?.replace(/\\n/g, '\n');
+        const templates = { prompt: unescape(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: unescape(v['target-template']) ?? AUTHORS_TEMPLATES.target };
+        if (!templates.prompt.includes('{question}') || !templates.target.includes('{answer}')) throw new UsageError('--prompt-template needs {question} and --target-template needs {answer}');
+        const done = await withStore(
+          v,
+          async (store) => {
+            const run = await singleRun(store, dir, io);
+            return scoreRun(store, run, { templates, batch, threads, steps }, (c) =>
+              io.err(`checkpoint-${c.step}: scored ${c.examples} references (${c.tokens} tokens) in ${c.seconds.toFixed(2)} s, ${Math.round(c.tokens / c.seconds)} tokens/s`),
+            );
+          },
+          io,
+        );
+        if (done.length === 0) throw new InputError(resolve(dir), 'no checkpoint has an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx, with tokenizer.json)');
         return 0;
       }
       case 'watch': {

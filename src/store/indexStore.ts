@@ -40,6 +40,8 @@ export interface StoredCheckpoint {
   readonly trainLoss: number | null;
   /** Its folder is gone from disk; the figures indexed before are kept. */
   readonly deletedOnDisk: boolean;
+  /** How its perplexities were scored locally (JSON), or null when they come from the run's files. */
+  readonly scored: string | null;
   readonly sampleSets: readonly StoredSampleSet[];
 }
 
@@ -163,7 +165,7 @@ export class IndexStore {
   }
 
   async checkpoints(runId: number): Promise<StoredCheckpoint[]> {
-    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
+    const rows = await this.db.all("SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk, scored FROM checkpoints WHERE run_id = ? ORDER BY step", [runId]);
     const sets = await this.db.all(
       `SELECT s.checkpoint_id, s.split, s.name, s.samples_per_question, s.questions, s.correct_total, s.has_texts
          FROM sample_sets s JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.run_id = ? ORDER BY s.name`,
@@ -177,6 +179,7 @@ export class IndexStore {
       epoch: r['epoch'] as number | null,
       trainLoss: r['train_loss'] as number | null,
       deletedOnDisk: r['deleted_on_disk'] === 1,
+      scored: r['scored'] as string | null,
       sampleSets: sets
         .filter((s) => s['checkpoint_id'] === r['id'])
         .map((s) => ({
@@ -311,6 +314,15 @@ export class IndexStore {
 
   async deleteCheckpoint(runId: number, step: number): Promise<void> {
     await this.db.run('DELETE FROM checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
+  }
+
+  /**
+   * Reference perplexities scored locally (`premem score`) replace the checkpoint's: they are
+   * its memorization evidence from now on, marked with how they were computed. Reading the
+   * checkpoint again from disk (its files changed) replaces them in turn.
+   */
+  async updateReferenceScores(checkpointId: number, perplexity: Float64Array, numTokens: Float64Array, scored: string): Promise<void> {
+    await this.db.run('UPDATE checkpoints SET perplexity = ?, num_tokens = ?, scored = ? WHERE id = ?', [float64Blob(perplexity), float64Blob(numTokens), scored, checkpointId]);
   }
 
   /** A checkpoint whose folder went away (or came back): its figures stay either way. */

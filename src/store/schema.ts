@@ -8,7 +8,7 @@ import type { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 1;
@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   epoch       REAL,            -- as trainer_state.json says; else derived from runs.epochs
   train_loss  REAL,
   deleted_on_disk INTEGER NOT NULL DEFAULT 0,  -- its folder is gone (e.g. save_total_limit): figures kept
+  scored      TEXT,            -- JSON {model, tokenizer, templates} when perplexities were scored locally (premem score)
   perplexity  BLOB NOT NULL,   -- float64 LE, one per example in position order
   num_tokens  BLOB,            -- float64 LE
   UNIQUE (run_id, step)

@@ -1,0 +1,105 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { perplexityOf, targetLogprobs } from '../core/logprobs';
+import { InputError } from '../ingest/errors';
+
+/** How a training example becomes the scored text: the authors' format by default. */
+export interface ScoreTemplates {
+  /** `{question}` is replaced by the question. */
+  readonly prompt: string;
+  /** `{answer}` is replaced by the reference solution. */
+  readonly target: string;
+}
+
+export const AUTHORS_TEMPLATES: ScoreTemplates = { prompt: '{question}\nAnswer:', target: ' {answer}\nDone.' };
+
+export function fillTemplates(t: ScoreTemplates, question: string, answer: string): { prompt: string; target: string } {
+  return { prompt: t.prompt.split('{question}').join(question), target: t.target.split('{answer}').join(answer) };
+}
+
+export interface ReferenceScore {
+  readonly inputIds: readonly number[];
+  /** Tokens of the prompt: the target's tokens are the ones after these. */
+  readonly promptTokens: number;
+  /** log p of each target token given everything before it. */
+  readonly logprobs: Float64Array;
+  readonly perplexity: number;
+}
+
+/**
+ * A causal LM exported to ONNX, with its `tokenizer.json`, scoring reference solutions: prompt
+ * and target are tokenized together (with the tokenizer's special tokens) and only the target
+ * tokens are scored, each from the position before it. Batches are right-padded: in a causal
+ * model a token never sees the padding after it, and an `attention_mask` input, when the model
+ * has one, marks the padding as well.
+ */
+export class ReferenceScorer {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: Tokenizer,
+    private readonly modelFile: string,
+    private readonly padId: number,
+  ) {}
+
+  static async load(modelFile: string, tokenizerFile: string, options: { threads?: number } = {}): Promise<ReferenceScorer> {
+    let tokenizerJson: unknown;
+    try {
+      tokenizerJson = JSON.parse(readFileSync(tokenizerFile, 'utf8'));
+    } catch (e) {
+      throw new InputError(tokenizerFile, `cannot read the tokenizer: ${(e as Error).message}`);
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelFile, options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {});
+    } catch (e) {
+      throw new InputError(modelFile, `cannot load the ONNX model: ${(e as Error).message}`);
+    }
+    if (!session.inputNames.includes('input_ids')) throw new InputError(modelFile, `the model has no "input_ids" input (inputs: ${session.inputNames.join(', ')})`);
+    const unsupported = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'position_ids'].includes(n));
+    if (unsupported.length) throw new InputError(modelFile, `inputs ${unsupported.join(', ')} are not supported yet (Optimum exports with past_key_values: export without the cache)`);
+    if (!session.outputNames.includes('logits')) throw new InputError(modelFile, `the model has no "logits" output (outputs: ${session.outputNames.join(', ')})`);
+    const tokenizer = new Tokenizer(tokenizerJson as ConstructorParameters<typeof Tokenizer>[0], {});
+    const pad = (tokenizerJson as { padding?: { pad_id?: unknown } | null }).padding?.pad_id;
+    return new ReferenceScorer(session, tokenizer, modelFile, typeof pad === 'number' ? pad : 0);
+  }
+
+  encode(prompt: string, target: string): { ids: number[]; promptTokens: number } {
+    const ids = this.tokenizer.encode(prompt + target, { add_special_tokens: true }).ids;
+    const promptTokens = this.tokenizer.encode(prompt, { add_special_tokens: true }).ids.length;
+    return { ids, promptTokens };
+  }
+
+  /** Scores a batch in one forward pass. */
+  async score(items: readonly { readonly prompt: string; readonly target: string }[]): Promise<ReferenceScore[]> {
+    const encoded = items.map((x) => this.encode(x.prompt, x.target));
+    const L = Math.max(...encoded.map((e) => e.ids.length));
+    const B = encoded.length;
+    const ids = new BigInt64Array(B * L).fill(BigInt(this.padId));
+    const mask = new BigInt64Array(B * L);
+    encoded.forEach((e, b) => {
+      for (let t = 0; t < e.ids.length; t++) {
+        ids[b * L + t] = BigInt(e.ids[t]!);
+        mask[b * L + t] = 1n;
+      }
+    });
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, L]) };
+    if (this.session.inputNames.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', mask, [B, L]);
+    if (this.session.inputNames.includes('position_ids')) feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: B * L }, (_, i) => BigInt(i % L)), [B, L]);
+    const out = await this.session.run(feeds);
+    const logits = out['logits']!;
+    const dims = logits.dims;
+    if (dims.length !== 3 || dims[0] !== B || dims[1] !== L) throw new InputError(this.modelFile, `logits have shape (${dims.join(', ')}), expected (${B}, ${L}, vocab)`);
+    const V = dims[2]!;
+    const data = logits.data as Float32Array;
+    return encoded.map((e, b) => {
+      if (e.promptTokens < 1 || e.promptTokens >= e.ids.length) throw new RangeError('the target has no tokens to score');
+      const lps = targetLogprobs(data, V, b * L * V, e.ids, e.promptTokens, e.ids.length);
+      return { inputIds: e.ids, promptTokens: e.promptTokens, logprobs: lps, perplexity: perplexityOf(lps) };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

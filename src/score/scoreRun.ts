@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { firstExisting } from '../ingest/dataset';
+import { InputError } from '../ingest/errors';
+import type { IndexStore, StoredRun } from '../store/indexStore';
+import { fillTemplates, ReferenceScorer, type ScoreTemplates } from './referenceScorer';
+
+export interface ScoreOptions {
+  readonly templates: ScoreTemplates;
+  /** Sequences per forward pass; sorted by length first, so a batch pads little. */
+  readonly batch: number;
+  readonly threads?: number;
+  /** Only these checkpoint steps; all with a model when absent. */
+  readonly steps?: readonly number[];
+}
+
+export interface CheckpointScored {
+  readonly step: number;
+  readonly examples: number;
+  readonly tokens: number;
+  readonly seconds: number;
+}
+
+/** `checkpoint-<step>/model.onnx` or `checkpoint-<step>/onnx/model.onnx`, with `tokenizer.json` beside it or at the run root. */
+export function checkpointModel(runPath: string, checkpointDir: string): { model: string; tokenizer: string } | null {
+  const model = firstExisting([join(checkpointDir, 'model.onnx'), join(checkpointDir, 'onnx', 'model.onnx')]);
+  const tokenizer = firstExisting([join(checkpointDir, 'tokenizer.json'), join(checkpointDir, 'onnx', 'tokenizer.json'), join(runPath, 'tokenizer.json')]);
+  return model && tokenizer ? { model, tokenizer } : null;
+}
+
+/**
+ * Scores every training example's reference at each checkpoint that has an ONNX model, and
+ * stores the perplexities and token counts as that checkpoint's memorization evidence.
+ */
+export async function scoreRun(store: IndexStore, run: StoredRun, options: ScoreOptions, onCheckpoint: (c: CheckpointScored) => void): Promise<CheckpointScored[]> {
+  const examples = await store.examples(run.id);
+  const missing = examples.find((e) => e.question === null || e.answer === null);
+  if (missing) throw new InputError(run.path, `scoring needs each example's question and reference; example ${missing.index} has none (no dataset file?)`);
+  const texts = examples.map((e) => fillTemplates(options.templates, e.question!, e.answer!));
+  // Longest first: each batch holds sequences of similar length, and padding stays small.
+  const order = examples.map((e) => e.position).sort((a, b) => texts[b]!.prompt.length + texts[b]!.target.length - (texts[a]!.prompt.length + texts[a]!.target.length));
+  const done: CheckpointScored[] = [];
+  for (const c of await store.checkpoints(run.id)) {
+    if (options.steps && !options.steps.includes(c.step)) continue;
+    const files = checkpointModel(run.path, c.dir);
+    if (!files) continue;
+    const t0 = performance.now();
+    const scorer = await ReferenceScorer.load(files.model, files.tokenizer, { threads: options.threads });
+    try {
+      const perplexity = new Float64Array(examples.length).fill(NaN);
+      const numTokens = new Float64Array(examples.length).fill(NaN);
+      let tokens = 0;
+      for (let start = 0; start < order.length; start += options.batch) {
+        const positions = order.slice(start, start + options.batch);
+        const scores = await scorer.score(positions.map((p) => texts[p]!));
+        scores.forEach((s, k) => {
+          perplexity[positions[k]!] = s.perplexity;
+          numTokens[positions[k]!] = s.logprobs.length;
+          tokens += s.inputIds.length;
+        });
+      }
+      await store.updateReferenceScores(c.id, perplexity, numTokens, JSON.stringify({ model: files.model, tokenizer: files.tokenizer, templates: options.templates }));
+      const scored = { step: c.step, examples: examples.length, tokens, seconds: (performance.now() - t0) / 1000 };
+      done.push(scored);
+      onCheckpoint(scored);
+    } finally {
+      await scorer.close();
+    }
+  }
+  return done;
+}

@@ -1,0 +1,101 @@
+/**
+ * Reference scoring with onnxruntime-node on the tinygsm model, a genuinely trained model
+ * exported to ONNX at every checkpoint: `premem score` must reproduce PyTorch's per-token
+ * log-probabilities (reference_scores.jsonl) and the run's own train_perplexities.npy.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { perplexityOf, targetLogprobs } from '../../src/core/logprobs';
+import { expectNumeric, readNpyFile } from '../../src/ingest/npy';
+import { AUTHORS_TEMPLATES, fillTemplates, ReferenceScorer } from '../../src/score/referenceScorer';
+import { IndexStore } from '../../src/store/indexStore';
+import { runCli } from '../helpers/fixtures';
+import { skipUnless, tempDir, TINYGSM } from '../helpers/paths';
+
+const RUN = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+interface ReferenceScoreLine {
+  index: number;
+  prompt: string;
+  target: string;
+  input_ids: number[];
+  prompt_num_tokens: number;
+  target_logprobs: number[];
+  num_tokens: number;
+  perplexity: number;
+}
+
+test('log-softmax of the logits, and perplexity as exp(mean NLL)', () => {
+  // Two rows of a three-token vocabulary; row t-1 predicts token t.
+  const logits = Float32Array.from([0, Math.log(3), 0, /**/ 5, 5, 5]);
+  const lps = targetLogprobs(logits, 3, 0, [0, 1, 2], 1, 3);
+  assert.ok(Math.abs(lps[0]! - Math.log(3 / 5)) < 1e-7);
+  assert.ok(Math.abs(lps[1]! - Math.log(1 / 3)) < 1e-7);
+  assert.ok(Math.abs(perplexityOf(lps) - Math.exp(-(lps[0]! + lps[1]!) / 2)) < 1e-12);
+  // Large logits stay finite: the row maximum is subtracted first.
+  assert.ok(Number.isFinite(targetLogprobs(Float32Array.from([1e4, 0, 0, 1e4, 0, 0]), 3, 0, [0, 0, 0], 1, 3)[0]!));
+  assert.throws(() => targetLogprobs(logits, 3, 0, [0, 7, 0], 1, 2), /outside the vocabulary/);
+});
+
+test('the tinygsm ONNX checkpoints reproduce PyTorch, token by token, batched or not', { skip: skipUnless(TINYGSM), timeout: 120_000 }, async () => {
+  for (const step of [50, 400]) {
+    const dir = join(RUN, `checkpoint-${step}`);
+    const lines = readFileSync(join(dir, 'reference_scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ReferenceScoreLine);
+    const scorer = await ReferenceScorer.load(join(dir, 'model.onnx'), join(dir, 'tokenizer.json'));
+    try {
+      const one: Awaited<ReturnType<ReferenceScorer['score']>> = [];
+      for (const l of lines) one.push(...(await scorer.score([{ prompt: l.prompt, target: l.target }])));
+      const batched = await scorer.score(lines.map((l) => ({ prompt: l.prompt, target: l.target })));
+      lines.forEach((l, i) => {
+        const s = one[i]!;
+        assert.deepEqual(s.inputIds, l.input_ids, `input ids of example ${l.index}`);
+        assert.equal(s.promptTokens, l.prompt_num_tokens);
+        assert.equal(s.logprobs.length, l.num_tokens);
+        assert.ok(relative(s.perplexity, l.perplexity) <= 1e-5, `step ${step} example ${l.index}: ${s.perplexity} vs ${l.perplexity}`);
+        // float32 logits: log-probabilities agree to ~1e-6 absolute (relative error grows only where they are ~0).
+        s.logprobs.forEach((lp, t) => assert.ok(Math.abs(lp - l.target_logprobs[t]!) <= 2e-5, `step ${step} example ${l.index} token ${t}: ${lp} vs ${l.target_logprobs[t]}`));
+        // Right-padding a batch changes nothing: a causal model never looks at later tokens.
+        assert.ok(relative(batched[i]!.perplexity, s.perplexity) <= 1e-6);
+      });
+    } finally {
+      await scorer.close();
+    }
+  }
+});
+
+test('premem score stores the run’s train_perplexities.npy, and the report uses it', { skip: skipUnless(TINYGSM), timeout: 120_000 }, async () => {
+  const tmp = tempDir();
+  try {
+    const db = join(tmp.dir, 'i.sqlite');
+    const before = await runCli('report', RUN, '--db', db, '--json', '--loglog-threshold', '-3');
+    const r = await runCli('score', RUN, '--db', db, '--checkpoints', '50,400', '--batch', '16');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /checkpoint-50: scored 400 references \(\d+ tokens\) in [\d.]+ s, \d+ tokens\/s/);
+    const store = await IndexStore.open(db);
+    try {
+      const [run] = await store.runs();
+      const cps = await store.checkpoints(run!.id);
+      const examples = await store.examples(run!.id);
+      for (const c of cps.filter((x) => [50, 400].includes(x.step))) {
+        const expected = expectNumeric(readNpyFile(join(c.dir, 'train_perplexities.npy')), c.dir, 1, 'ppl').data;
+        const got = (await store.perplexities([c.id])).get(c.id)!;
+        // The stored array is in analysis order; the .npy in dataset order.
+        examples.forEach((e) => assert.ok(relative(got[e.position]!, expected[e.index]!) <= 1e-5, `step ${c.step} example ${e.index}: ${got[e.position]} vs ${expected[e.index]}`));
+        assert.deepEqual(JSON.parse(c.scored!).templates, AUTHORS_TEMPLATES);
+      }
+      assert.equal(cps.find((x) => x.step === 100)!.scored, null, 'checkpoints not asked for keep their files’ figures');
+    } finally {
+      await store.close();
+    }
+    // Same evidence, so the same figures (to the last digit the report prints).
+    const after = await runCli('report', RUN, '--db', db, '--json', '--loglog-threshold', '-3');
+    const figures = (o: string) => (JSON.parse(o) as { runs: { checkpoints: { pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints.map((c) => c.pre_memorization_accuracy.toFixed(4));
+    assert.deepEqual(figures(after.out), figures(before.out));
+    assert.equal(fillTemplates(AUTHORS_TEMPLATES, 'Q', 'A').prompt, 'Q\nAnswer:');
+  } finally {
+    tmp.cleanup();
+  }
+});
