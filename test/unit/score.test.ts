@@ -4,14 +4,16 @@
  * log-probabilities (reference_scores.jsonl) and the run's own train_perplexities.npy.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { seededRandom } from '../../src/core/curation';
 import { perplexityOf, targetLogprobs } from '../../src/core/logprobs';
 import { expectNumeric, readNpyFile } from '../../src/ingest/npy';
 import { AUTHORS_TEMPLATES, fillTemplates, ReferenceScorer } from '../../src/score/referenceScorer';
 import { IndexStore } from '../../src/store/indexStore';
 import { runCli } from '../helpers/fixtures';
+import { characterTokenizer, lookupLanguageModel, writeModel } from '../helpers/onnxModels';
 import { skipUnless, tempDir, TINYGSM } from '../helpers/paths';
 
 const RUN = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
@@ -38,6 +40,69 @@ test('log-softmax of the logits, and perplexity as exp(mean NLL)', () => {
   // Large logits stay finite: the row maximum is subtracted first.
   assert.ok(Number.isFinite(targetLogprobs(Float32Array.from([1e4, 0, 0, 1e4, 0, 0]), 3, 0, [0, 0, 0], 1, 3)[0]!));
   assert.throws(() => targetLogprobs(logits, 3, 0, [0, 7, 0], 1, 2), /outside the vocabulary/);
+});
+
+describe('scoring with models the tests build (closed-form log-probabilities)', () => {
+  // Characters a..e plus the template's own; the table's row for each previous token is known.
+  const chars = [...new Set('abcde?\nAnswer: Done.'.split(''))];
+  const V = chars.length + 2;
+  const rand = seededRandom(5);
+  const table = Array.from({ length: V }, () => Array.from({ length: V }, () => Math.fround(4 * rand() - 2)));
+  const tokenizer = characterTokenizer(chars);
+  const idOf = (c: string) => chars.indexOf(c) + 2;
+  /** log-softmax(table[prev])[next], summed in float64 from the float32 table, as the model computes. */
+  const expectedLogprob = (prev: number, next: number) => {
+    const row = table[prev]!;
+    const max = Math.max(...row);
+    return row[next]! - max - Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+  };
+  const examples = [
+    { question: 'abc?', answer: 'dde' },
+    { question: 'a?', answer: 'bcdeabcde' },
+    { question: 'eeee?', answer: 'a' },
+  ];
+
+  for (const attentionMask of [false, true]) {
+    test(`exact perplexities${attentionMask ? ' with an attention_mask input' : ''}, one by one or in padded batches`, async () => {
+      const tmp = tempDir();
+      try {
+        writeModel(join(tmp.dir, 'model.onnx'), lookupLanguageModel(table, { attentionMask }));
+        writeFileSync(join(tmp.dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+        const scorer = await ReferenceScorer.load(join(tmp.dir, 'model.onnx'), join(tmp.dir, 'tokenizer.json'));
+        try {
+          const items = examples.map((e) => fillTemplates(AUTHORS_TEMPLATES, e.question, e.answer));
+          const batched = await scorer.score(items);
+          for (const [i, item] of items.entries()) {
+            const [single] = await scorer.score([item]);
+            const text = item.prompt + item.target;
+            const ids = [...text].map(idOf);
+            assert.deepEqual(single!.inputIds, ids);
+            assert.equal(single!.promptTokens, [...item.prompt].length);
+            const lps = ids.slice(single!.promptTokens).map((id, k) => expectedLogprob(ids[single!.promptTokens + k - 1]!, id));
+            single!.logprobs.forEach((lp, k) => assert.ok(Math.abs(lp - lps[k]!) <= 1e-5 * Math.max(1, Math.abs(lps[k]!)), `token ${k}: ${lp} vs ${lps[k]}`));
+            const expected = Math.exp(-lps.reduce((a, b) => a + b, 0) / lps.length);
+            assert.ok(relative(single!.perplexity, expected) <= 1e-5, `example ${i}: ${single!.perplexity} vs ${expected}`);
+            assert.ok(relative(batched[i]!.perplexity, single!.perplexity) <= 1e-9, 'padding changes nothing');
+          }
+        } finally {
+          await scorer.close();
+        }
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+
+  test('a file that is not an ONNX model is refused, named', async () => {
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+      writeFileSync(join(tmp.dir, 'broken.onnx'), 'not a model');
+      await assert.rejects(ReferenceScorer.load(join(tmp.dir, 'broken.onnx'), join(tmp.dir, 'tokenizer.json')), /broken\.onnx: cannot load the ONNX model/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
 
 test('the tinygsm ONNX checkpoints reproduce PyTorch, token by token, batched or not', { skip: skipUnless(TINYGSM), timeout: 120_000 }, async () => {

@@ -1,0 +1,67 @@
+/**
+ * Small ONNX models built by the tests themselves (no model can be downloaded here), written
+ * with onnx-proto, and a character tokenizer.json for them. Their outputs are known in closed
+ * form, so the scorer is checked against arithmetic, not against itself.
+ */
+import { writeFileSync } from 'node:fs';
+import { onnx } from 'onnx-proto';
+
+const INT64 = onnx.TensorProto.DataType.INT64;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+function valueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  };
+}
+
+/**
+ * A causal LM whose logits at each position are row `input_ids[t]` of `table`: the next token's
+ * log-probability is log-softmax(table[previous token]) — known exactly. With `attentionMask`,
+ * it also takes an `attention_mask` input (multiplied in, so padded positions get zero logits).
+ */
+export function lookupLanguageModel(table: readonly (readonly number[])[], options: { attentionMask?: boolean } = {}): Uint8Array {
+  const V = table.length;
+  const nodes: onnx.INodeProto[] = [{ opType: 'Gather', input: ['table', 'input_ids'], output: [options.attentionMask ? 'raw' : 'logits'], attribute: [{ name: 'axis', i: 0, type: onnx.AttributeProto.AttributeType.INT }] }];
+  const inputs = [valueInfo('input_ids', INT64, ['batch', 'sequence'])];
+  const initializers: onnx.ITensorProto[] = [{ name: 'table', dataType: FLOAT, dims: [V, V], floatData: table.flat() }];
+  if (options.attentionMask) {
+    inputs.push(valueInfo('attention_mask', INT64, ['batch', 'sequence']));
+    initializers.push({ name: 'last_axis', dataType: INT64, dims: [1], int64Data: [-1] });
+    nodes.push(
+      { opType: 'Cast', input: ['attention_mask'], output: ['mask_f'], attribute: [{ name: 'to', i: FLOAT, type: onnx.AttributeProto.AttributeType.INT }] },
+      { opType: 'Unsqueeze', input: ['mask_f', 'last_axis'], output: ['mask_3d'] },
+      { opType: 'Mul', input: ['raw', 'mask_3d'], output: ['logits'] },
+    );
+  }
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    producerName: 'premem-tests',
+    graph: { name: 'lookup_lm', node: nodes, initializer: initializers, input: inputs, output: [valueInfo('logits', FLOAT, ['batch', 'sequence', V])] },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/** A character-level tokenizer.json (WordLevel, every character its own token): `<pad>` 0, `<unk>` 1, then `chars`. */
+export function characterTokenizer(chars: readonly string[]): object {
+  const vocab: Record<string, number> = { '<pad>': 0, '<unk>': 1 };
+  chars.forEach((c, i) => (vocab[c] = i + 2));
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(0, '<pad>'), special(1, '<unk>')],
+    normalizer: null,
+    pre_tokenizer: { type: 'Split', pattern: { Regex: '[\\s\\S]' }, behavior: 'Isolated', invert: false },
+    post_processor: null,
+    decoder: { type: 'Fuse' },
+    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+  };
+}
+
+export function writeModel(file: string, bytes: Uint8Array): void {
+  writeFileSync(file, bytes);
+}
