@@ -12,6 +12,9 @@ export interface ScoreTemplates {
   readonly target: string;
 }
 
+/** Inputs a causal LM export may have: the scorer feeds each of them. */
+const KNOWN_INPUT = /^(input_ids|attention_mask|position_ids|use_cache_branch|past_key_values\.\d+\.(key|value))$/;
+
 export const AUTHORS_TEMPLATES: ScoreTemplates = { prompt: '{question}\nAnswer:', target: ' {answer}\nDone.' };
 
 export function fillTemplates(t: ScoreTemplates, question: string, answer: string): { prompt: string; target: string } {
@@ -56,8 +59,15 @@ export class ReferenceScorer {
       throw new InputError(modelFile, `cannot load the ONNX model: ${(e as Error).message}`);
     }
     if (!session.inputNames.includes('input_ids')) throw new InputError(modelFile, `the model has no "input_ids" input (inputs: ${session.inputNames.join(', ')})`);
-    const unsupported = session.inputNames.filter((n) => !['input_ids', 'attention_mask', 'position_ids'].includes(n));
-    if (unsupported.length) throw new InputError(modelFile, `inputs ${unsupported.join(', ')} are not supported yet (Optimum exports with past_key_values: export without the cache)`);
+    const unsupported = session.inputNames.filter((n) => !KNOWN_INPUT.test(n));
+    if (unsupported.length) throw new InputError(modelFile, `inputs ${unsupported.join(', ')} are not ones a causal LM export has (input_ids, attention_mask, position_ids, past_key_values.*, use_cache_branch)`);
+    for (const m of session.inputMetadata) {
+      if (!m.name.startsWith('past_key_values.')) continue;
+      // [batch, heads, past length, head size]: heads and head size must be fixed to feed an empty cache.
+      if (!m.isTensor || m.shape.length !== 4 || typeof m.shape[1] !== 'number' || typeof m.shape[3] !== 'number') {
+        throw new InputError(modelFile, `cannot feed an empty cache to ${m.name}: its shape is (${m.isTensor ? m.shape.join(', ') : 'not a tensor'})`);
+      }
+    }
     if (!session.outputNames.includes('logits')) throw new InputError(modelFile, `the model has no "logits" output (outputs: ${session.outputNames.join(', ')})`);
     const tokenizer = new Tokenizer(tokenizerJson as ConstructorParameters<typeof Tokenizer>[0], {});
     const pad = (tokenizerJson as { padding?: { pad_id?: unknown } | null }).padding?.pad_id;
@@ -86,6 +96,13 @@ export class ReferenceScorer {
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, L]) };
     if (this.session.inputNames.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', mask, [B, L]);
     if (this.session.inputNames.includes('position_ids')) feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: B * L }, (_, i) => BigInt(i % L)), [B, L]);
+    // Optimum decoder exports: the whole sequence in one pass, with an empty key/value cache.
+    if (this.session.inputNames.includes('use_cache_branch')) feeds['use_cache_branch'] = new ort.Tensor('bool', [false], [1]);
+    for (const m of this.session.inputMetadata) {
+      if (!m.name.startsWith('past_key_values.') || !m.isTensor) continue;
+      const dims = [B, m.shape[1] as number, 0, m.shape[3] as number];
+      feeds[m.name] = m.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    }
     const out = await this.session.run(feeds);
     const logits = out['logits']!;
     const dims = logits.dims;

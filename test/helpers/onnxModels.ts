@@ -19,9 +19,11 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]): o
 /**
  * A causal LM whose logits at each position are row `input_ids[t]` of `table`: the next token's
  * log-probability is log-softmax(table[previous token]) — known exactly. With `attentionMask`,
- * it also takes an `attention_mask` input (multiplied in, so padded positions get zero logits).
+ * it also takes an `attention_mask` input (multiplied in, so padded positions get zero logits);
+ * with `optimumCache`, Optimum's decoder signature as well (position_ids, past_key_values.0.*).
  */
-export function lookupLanguageModel(table: readonly (readonly number[])[], options: { attentionMask?: boolean } = {}): Uint8Array {
+export function lookupLanguageModel(table: readonly (readonly number[])[], options: { attentionMask?: boolean; optimumCache?: boolean } = {}): Uint8Array {
+  if (options.optimumCache) options = { ...options, attentionMask: true };
   const V = table.length;
   const nodes: onnx.INodeProto[] = [{ opType: 'Gather', input: ['table', 'input_ids'], output: [options.attentionMask ? 'raw' : 'logits'], attribute: [{ name: 'axis', i: 0, type: onnx.AttributeProto.AttributeType.INT }] }];
   const inputs = [valueInfo('input_ids', INT64, ['batch', 'sequence'])];
@@ -35,11 +37,29 @@ export function lookupLanguageModel(table: readonly (readonly number[])[], optio
       { opType: 'Mul', input: ['raw', 'mask_3d'], output: ['logits'] },
     );
   }
+  if (options.optimumCache) {
+    // Optimum's decoder signature: position_ids and a key/value cache in, present key/values out.
+    inputs.push(valueInfo('position_ids', INT64, ['batch', 'sequence']));
+    initializers.push({ name: 'zero', dataType: FLOAT, dims: [], floatData: [0] });
+    nodes[nodes.length - 1]!.output = ['masked'];
+    nodes.push(
+      { opType: 'Cast', input: ['position_ids'], output: ['pos_f'], attribute: [{ name: 'to', i: FLOAT, type: onnx.AttributeProto.AttributeType.INT }] },
+      { opType: 'Unsqueeze', input: ['pos_f', 'last_axis'], output: ['pos_3d'] },
+      { opType: 'Mul', input: ['pos_3d', 'zero'], output: ['pos_zero'] },
+      { opType: 'Add', input: ['masked', 'pos_zero'], output: ['logits'] },
+    );
+    for (const kind of ['key', 'value']) {
+      inputs.push(valueInfo(`past_key_values.0.${kind}`, FLOAT, ['batch', 2, 'past_sequence', 4]));
+      nodes.push({ opType: 'Identity', input: [`past_key_values.0.${kind}`], output: [`present.0.${kind}`] });
+    }
+  }
+  const outputs = [valueInfo('logits', FLOAT, ['batch', 'sequence', V])];
+  if (options.optimumCache) for (const kind of ['key', 'value']) outputs.push(valueInfo(`present.0.${kind}`, FLOAT, ['batch', 2, 'total_sequence', 4]));
   const model: onnx.IModelProto = {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
     producerName: 'premem-tests',
-    graph: { name: 'lookup_lm', node: nodes, initializer: initializers, input: inputs, output: [valueInfo('logits', FLOAT, ['batch', 'sequence', V])] },
+    graph: { name: 'lookup_lm', node: nodes, initializer: initializers, input: inputs, output: outputs },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }

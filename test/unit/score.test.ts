@@ -62,11 +62,15 @@ describe('scoring with models the tests build (closed-form log-probabilities)', 
     { question: 'eeee?', answer: 'a' },
   ];
 
-  for (const attentionMask of [false, true]) {
-    test(`exact perplexities${attentionMask ? ' with an attention_mask input' : ''}, one by one or in padded batches`, async () => {
+  for (const [label, options] of [
+    ['input_ids only', {}],
+    ['with an attention_mask input', { attentionMask: true }],
+    ['with Optimum’s decoder signature and an empty key/value cache', { optimumCache: true }],
+  ] as const) {
+    test(`exact perplexities, ${label}, one by one or in padded batches`, async () => {
       const tmp = tempDir();
       try {
-        writeModel(join(tmp.dir, 'model.onnx'), lookupLanguageModel(table, { attentionMask }));
+        writeModel(join(tmp.dir, 'model.onnx'), lookupLanguageModel(table, options));
         writeFileSync(join(tmp.dir, 'tokenizer.json'), JSON.stringify(tokenizer));
         const scorer = await ReferenceScorer.load(join(tmp.dir, 'model.onnx'), join(tmp.dir, 'tokenizer.json'));
         try {
