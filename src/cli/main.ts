@@ -20,6 +20,7 @@ import { runExample } from './exampleCommand';
 import { watchRuns } from './watch';
 import { AUTHORS_TEMPLATES } from '../score/referenceScorer';
 import { scoreRun } from '../score/scoreRun';
+import { findSimilar } from '../score/similar';
 
 const USAGE = `premem: pre-memorization train accuracy for LLM fine-tuning runs (Kang et al. 2024)
 
@@ -34,6 +35,8 @@ usage:
   premem score <run> [--db FILE] [--batch N] [--threads N] [--checkpoints S1,S2]
                [--prompt-template "{question}\nAnswer:"] [--target-template " {answer}\nDone."]
                reference perplexities from each checkpoint's ONNX model
+  premem similar <run> --encoder M.onnx --tokenizer tokenizer.json --pool candidates.jsonl --out FILE
+               [--from lowest-premem|flagged] [--seeds N] [--count K]   more data like what the model copied
   premem flag <run> <index>... [--db FILE] [--note TEXT] [--remove]
   premem flags [--db FILE] [--json]
   premem example [--out DIR] [--db FILE]     generate the bundled example sweep, index it and report on it
@@ -57,6 +60,10 @@ const OPTIONS = {
   'copy-rate': { type: 'string' },
   by: { type: 'string' },
   batch: { type: 'string' },
+  encoder: { type: 'string' },
+  tokenizer: { type: 'string' },
+  pool: { type: 'string' },
+  seeds: { type: 'string' },
   threads: { type: 'string' },
   checkpoints: { type: 'string' },
   'prompt-template': { type: 'string' },
@@ -434,6 +441,36 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           io,
         );
         if (done.length === 0) throw new InputError(resolve(dir), 'no checkpoint has an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx, with tokenizer.json)');
+        return 0;
+      }
+      case 'similar': {
+        const dir = oneRun(rest, 'similar');
+        for (const [flag, value] of [['--encoder', v.encoder], ['--tokenizer', v.tokenizer], ['--pool', v.pool], ['--out', v.out]] as const) {
+          if (value === undefined) throw new UsageError(`similar needs ${flag}`);
+        }
+        const from = v.from ?? 'lowest-premem';
+        if (from !== 'flagged' && from !== 'lowest-premem') throw new UsageError('--from must be flagged or lowest-premem');
+        const count = wholeNumber(v.count, '--count', 1) ?? 100;
+        const seedCount = wholeNumber(v.seeds, '--seeds', 1) ?? 20;
+        const options = analysisOptions(v);
+        const written = await withStore(
+          v,
+          async (store) => {
+            const run = await singleRun(store, dir, io);
+            const examples = await store.examples(run.id);
+            const seeds =
+              from === 'flagged'
+                ? (await store.flags(run.path)).map((f) => f.index)
+                : listExamples(await analyseRun(store, run, options), examples, 'premem', seedCount).map((f) => f.index);
+            const byIndex = new Map(examples.map((e) => [e.index, e]));
+            const seedTexts = seeds.map((i) => byIndex.get(i)?.question ?? null);
+            if (seeds.length === 0) throw new UsageError(from === 'flagged' ? `${run.name} has no flagged examples` : `${run.name} has no examples`);
+            if (seedTexts.some((t) => t === null)) throw new InputError(run.path, 'finding similar questions needs the run’s questions (no dataset file?)');
+            return findSimilar({ encoder: v.encoder!, tokenizer: v.tokenizer!, pool: v.pool!, out: v.out!, count }, seeds, seedTexts as string[]);
+          },
+          io,
+        );
+        io.err(`wrote the ${written.count} candidates nearest to ${written.seeds} ${from} examples (of ${written.pool}) to ${v.out}`);
         return 0;
       }
       case 'watch': {

@@ -64,6 +64,33 @@ export function lookupLanguageModel(table: readonly (readonly number[])[], optio
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
+/** A sentence encoder whose last hidden state is row `input_ids[t]` of `embeddings` (masked): mean pooling is then arithmetic. */
+export function lookupEncoder(embeddings: readonly (readonly number[])[]): Uint8Array {
+  const V = embeddings.length;
+  const H = embeddings[0]!.length;
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    producerName: 'premem-tests',
+    graph: {
+      name: 'lookup_encoder',
+      node: [
+        { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['raw'], attribute: [{ name: 'axis', i: 0, type: onnx.AttributeProto.AttributeType.INT }] },
+        { opType: 'Cast', input: ['attention_mask'], output: ['mask_f'], attribute: [{ name: 'to', i: FLOAT, type: onnx.AttributeProto.AttributeType.INT }] },
+        { opType: 'Unsqueeze', input: ['mask_f', 'last_axis'], output: ['mask_3d'] },
+        { opType: 'Mul', input: ['raw', 'mask_3d'], output: ['last_hidden_state'] },
+      ],
+      initializer: [
+        { name: 'embeddings', dataType: FLOAT, dims: [V, H], floatData: embeddings.flat() },
+        { name: 'last_axis', dataType: INT64, dims: [1], int64Data: [-1] },
+      ],
+      input: [valueInfo('input_ids', INT64, ['batch', 'sequence']), valueInfo('attention_mask', INT64, ['batch', 'sequence'])],
+      output: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', H])],
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
 /** A character-level tokenizer.json (WordLevel, every character its own token): `<pad>` 0, `<unk>` 1, then `chars`. */
 export function characterTokenizer(chars: readonly string[]): object {
   const vocab: Record<string, number> = { '<pad>': 0, '<unk>': 1 };
