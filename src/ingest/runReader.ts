@@ -1,5 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
 import { InputError } from './errors';
 import { Fields, jsonlLines } from './jsonl';
@@ -197,9 +197,11 @@ export class RunReader {
     if (!withTexts.some((s) => s.split === 'train')) {
       throw new InputError(ref.dir, 'no training samples: expected train_answer_types*.npy or train_samples*.jsonl');
     }
-    if (!perplexity && withTexts.some((s) => LM_EVAL_SAMPLES.test(basename(s.source)))) {
-      // lm-eval logs carry no reference perplexities: memorization then comes from the texts
-      // (the text criterion); under the perplexity criterion nothing counts as memorized.
+    const hasModel = existsSync(join(ref.dir, 'model.onnx')) || existsSync(join(ref.dir, 'onnx', 'model.onnx'));
+    if (!perplexity && (hasModel || withTexts.some((s) => LM_EVAL_SAMPLES.test(basename(s.source))))) {
+      // No reference perplexities yet: a checkpoint with an ONNX model gets them from
+      // `premem score`; lm-eval logs carry none, and memorization then comes from the texts.
+      // Until then nothing counts as memorized under the perplexity criterion (unknown is not low).
       perplexity = new Float64Array(this.trainIndex.order.length).fill(NaN);
     }
     if (!perplexity) {

@@ -23,8 +23,10 @@ export interface CheckpointScored {
 /** `checkpoint-<step>/model.onnx` or `checkpoint-<step>/onnx/model.onnx`, with `tokenizer.json` beside it or at the run root. */
 export function checkpointModel(runPath: string, checkpointDir: string): { model: string; tokenizer: string } | null {
   const model = firstExisting([join(checkpointDir, 'model.onnx'), join(checkpointDir, 'onnx', 'model.onnx')]);
+  if (!model) return null;
   const tokenizer = firstExisting([join(checkpointDir, 'tokenizer.json'), join(checkpointDir, 'onnx', 'tokenizer.json'), join(runPath, 'tokenizer.json')]);
-  return model && tokenizer ? { model, tokenizer } : null;
+  if (!tokenizer) throw new InputError(model, 'no tokenizer.json beside the model, in onnx/, or at the run root');
+  return { model, tokenizer };
 }
 
 /**
@@ -39,10 +41,15 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
   // Longest first: each batch holds sequences of similar length, and padding stays small.
   const order = examples.map((e) => e.position).sort((a, b) => texts[b]!.prompt.length + texts[b]!.target.length - (texts[a]!.prompt.length + texts[a]!.target.length));
   const done: CheckpointScored[] = [];
-  for (const c of await store.checkpoints(run.id)) {
-    if (options.steps && !options.steps.includes(c.step)) continue;
-    const files = checkpointModel(run.path, c.dir);
-    if (!files) continue;
+  const results: { id: number; perplexity: Float64Array; numTokens: Float64Array; scored: string }[] = [];
+  // Every model and tokenizer is found before any work starts: a missing one stops the run here.
+  const targets = (await store.checkpoints(run.id))
+    .filter((c) => !options.steps || options.steps.includes(c.step))
+    .flatMap((c) => {
+      const files = checkpointModel(run.path, c.dir);
+      return files ? [{ c, files }] : [];
+    });
+  for (const { c, files } of targets) {
     const t0 = performance.now();
     const scorer = await ReferenceScorer.load(files.model, files.tokenizer, { threads: options.threads });
     try {
@@ -58,7 +65,7 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
           tokens += s.inputIds.length;
         });
       }
-      await store.updateReferenceScores(c.id, perplexity, numTokens, JSON.stringify({ model: files.model, tokenizer: files.tokenizer, templates: options.templates }));
+      results.push({ id: c.id, perplexity, numTokens, scored: JSON.stringify({ model: files.model, tokenizer: files.tokenizer, templates: options.templates }) });
       const scored = { step: c.step, examples: examples.length, tokens, seconds: (performance.now() - t0) / 1000 };
       done.push(scored);
       onCheckpoint(scored);
@@ -66,5 +73,9 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
       await scorer.close();
     }
   }
+  // All or nothing: a failure at any checkpoint leaves the index as it was.
+  await store.db.transaction(async () => {
+    for (const r of results) await store.updateReferenceScores(r.id, r.perplexity, r.numTokens, r.scored);
+  });
   return done;
 }

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../../src/core/curation';
 import { perplexityOf, targetLogprobs } from '../../src/core/logprobs';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { expectNumeric, readNpyFile } from '../../src/ingest/npy';
 import { AUTHORS_TEMPLATES, fillTemplates, ReferenceScorer } from '../../src/score/referenceScorer';
 import { IndexStore } from '../../src/store/indexStore';
@@ -164,6 +165,60 @@ test('premem score stores the run’s train_perplexities.npy, and the report use
     const figures = (o: string) => (JSON.parse(o) as { runs: { checkpoints: { pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints.map((c) => c.pre_memorization_accuracy.toFixed(4));
     assert.deepEqual(figures(after.out), figures(before.out));
     assert.equal(fillTemplates(AUTHORS_TEMPLATES, 'Q', 'A').prompt, 'Q\nAnswer:');
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a run without perplexities gets them from its ONNX checkpoints, and the metric then works end to end', { skip: skipUnless(TINYGSM), timeout: 120_000 }, async () => {
+  const tmp = tempDir();
+  try {
+    // Two copies of checkpoints 50 and 400 of the tinygsm run: as it is, and as a pipeline
+    // without perplexities would leave it (samples and models, no train_perplexities.npy).
+    const copy = (name: string, keepPerplexities: boolean) => {
+      const sweep = join(tmp.dir, name);
+      const run = join(sweep, 'tiny_8epochs_run');
+      for (const f of ['train.jsonl', 'test.jsonl']) cpSync(join(TINYGSM, f), join(sweep, f));
+      for (const f of ['run.json', 'subsample_idxs.npy']) if (existsSync(join(RUN, f))) cpSync(join(RUN, f), join(run, f));
+      for (const step of [50, 400]) {
+        cpSync(join(RUN, `checkpoint-${step}`), join(run, `checkpoint-${step}`), { recursive: true, filter: (src) => keepPerplexities || !/train_(perplexities|num_tokens)\.npy$/.test(src) });
+      }
+      return run;
+    };
+    const run = copy('without', false);
+    const withPerplexities = copy('with', true);
+    const db = join(tmp.dir, 'i.sqlite');
+    const report = async () => (JSON.parse((await runCli('report', run, '--db', db, '--json', '--loglog-threshold', '-3')).out) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    assert.deepEqual((await report()).map((c) => c.memorized_fraction), [0, 0], 'no evidence, nothing memorized');
+    const r = await runCli('score', run, '--db', db);
+    assert.equal(r.code, 0, r.err);
+    const original = (JSON.parse((await runCli('report', withPerplexities, '--db', join(tmp.dir, 'o.sqlite'), '--json', '--loglog-threshold', '-3')).out) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    const scored = await report();
+    assert.deepEqual(scored.map((c) => c.memorized_fraction), original.map((c) => c.memorized_fraction));
+    assert.deepEqual(scored.map((c) => c.pre_memorization_accuracy.toFixed(6)), original.map((c) => c.pre_memorization_accuracy.toFixed(6)));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a tokenizer for another model, or none, stops scoring before any work and writes nothing', async () => {
+  const tmp = tempDir();
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const run = join(sweep, 'example_3epochs_lr1e-05');
+    const db = join(tmp.dir, 'i.sqlite');
+    const before = (await runCli('report', run, '--db', db, '--json')).out;
+    // A model for a 3-token vocabulary, a character tokenizer with far more tokens.
+    writeModel(join(run, 'checkpoint-6', 'model.onnx'), lookupLanguageModel([[0, 1, 2], [1, 2, 0], [2, 0, 1]]));
+    writeFileSync(join(run, 'tokenizer.json'), JSON.stringify(characterTokenizer([...'abcdefghij'])));
+    let r = await runCli('score', run, '--db', db);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /tokenizer\.json: has token ids up to 11 but .*model\.onnx predicts 3 tokens: not this model's tokenizer/);
+    rmSync(join(run, 'tokenizer.json'));
+    r = await runCli('score', run, '--db', db);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /checkpoint-6\/model\.onnx: no tokenizer\.json beside the model/);
+    assert.equal((await runCli('report', run, '--db', db, '--json')).out, before, 'the index is as it was');
   } finally {
     tmp.cleanup();
   }
