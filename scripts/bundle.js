@@ -30,6 +30,8 @@ const browser = {
 Promise.all([
   esbuild.build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...node, entryPoints: ['src/store/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
+  // onnxruntime-node is a native addon too: shipped as-is (its linux-x64 binaries), not bundled.
+  esbuild.build({ ...node, entryPoints: ['src/score/scoreWorker.ts'], outfile: 'dist/scoreWorker.js', external: [...node.external, 'onnxruntime-node'] }),
   esbuild.build({
     ...browser,
     entryPoints: {

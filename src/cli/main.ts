@@ -434,9 +434,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           v,
           async (store) => {
             const run = await singleRun(store, dir, io);
-            return scoreRun(store, run, { templates, batch, threads, steps }, (c) =>
-              io.err(`checkpoint-${c.step}: scored ${c.examples} references (${c.tokens} tokens) in ${c.seconds.toFixed(2)} s, ${Math.round(c.tokens / c.seconds)} tokens/s`),
-            );
+            return scoreRun(store, run, { templates, batch, threads, steps }, {
+              onCheckpoint: (c) => io.err(`checkpoint-${c.step}: scored ${c.examples} references (${c.tokens} tokens) in ${c.seconds.toFixed(2)} s, ${Math.round(c.tokens / c.seconds)} tokens/s`),
+            });
           },
           io,
         );

@@ -5,6 +5,8 @@ import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
 import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../queries/examples';
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
+import { AUTHORS_TEMPLATES } from '../score/templates';
+import { scoreInWorker } from '../score/scoreInWorker';
 import type { ExamplesView } from './examplesView';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
@@ -38,6 +40,8 @@ export interface CommandContext {
   readonly openFolder: (folder: string) => Promise<void>;
   readonly reindexAll: () => Promise<void>;
   readonly examplePanel: ExamplePanel;
+  /** The built scoring worker (dist/scoreWorker.js). */
+  readonly scoreWorkerFile: string;
   readonly dashboard: DashboardPanel;
 }
 
@@ -176,6 +180,46 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       },
     ],
     ['premem.showDashboard', () => ctx.dashboard.show()],
+    [
+      'premem.scoreReferences',
+      async () => {
+        const run = await pickRun('Score the references of which run?');
+        if (!run) return;
+        const t0 = Date.now();
+        const scored = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Premem: scoring ${run.name}`, cancellable: true },
+          async (progress, token) => {
+            const controller = new AbortController();
+            const sub = token.onCancellationRequested(() => controller.abort());
+            let last = 0;
+            try {
+              return await scoreInWorker(
+                ctx.scoreWorkerFile,
+                { db: index.dbFile, runPath: run.path, batch: 8, templates: AUTHORS_TEMPLATES },
+                {
+                  signal: controller.signal,
+                  onProgress: (p) => {
+                    const share = (100 * p.done) / p.total;
+                    progress.report({ message: `checkpoint-${p.step}: ${p.done} of ${p.total} examples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`, increment: Math.max(0, share - last) });
+                    last = share >= 100 ? 0 : share;
+                  },
+                  // Stored as each checkpoint finishes: the views show its figures at once.
+                  onCheckpoint: (c) => {
+                    ctx.log.appendLine(`scored ${run.name} checkpoint-${c.step}: ${c.examples} references, ${c.tokens} tokens in ${c.seconds.toFixed(2)} s`);
+                    index.invalidate();
+                  },
+                },
+              );
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        if (scored === -1) void vscode.window.showInformationMessage(`Premem: scoring of ${run.name} cancelled; the checkpoints already scored keep their new perplexities.`);
+        else if (scored === 0) void vscode.window.showWarningMessage(`Premem: ${run.name} has no checkpoint with an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx).`);
+        else void vscode.window.showInformationMessage(`Premem: scored the references of ${scored} checkpoints of ${run.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+      },
+    ],
     [
       'premem.revealExample',
       async (arg?: unknown) => {

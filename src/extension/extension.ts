@@ -16,7 +16,7 @@ import { EXAMPLE_TEXT_SCHEME, ExampleTextProvider } from './webviews/exampleText
 const OPENED_KEY = 'premem.openedFolders';
 const SELECTED_KEY = 'premem.selectedRun';
 /** Files whose presence marks a checkpoint folder, in either layout. */
-const CHECKPOINT_MARKERS = '**/checkpoint-*/{train_perplexities.npy,train_references.jsonl,train_samples*.jsonl,samples_*.json,samples_*.jsonl}';
+const CHECKPOINT_MARKERS = '**/checkpoint-*/{train_perplexities.npy,train_answer_types*.npy,train_references.jsonl,train_samples*.jsonl,samples_*.json,samples_*.jsonl}';
 
 /** Run folders inside the workspace: the parents of checkpoint folders. */
 async function workspaceRuns(): Promise<string[]> {
@@ -89,7 +89,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     examplePanel,
     dashboard,
     vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)),
-    ...registerCommands({ index, examples: examplesView, log, openFolder, reindexAll, examplePanel, dashboard }),
+    ...registerCommands({
+      index,
+      examples: examplesView,
+      log,
+      openFolder,
+      reindexAll,
+      examplePanel,
+      dashboard,
+      scoreWorkerFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoreWorker.js').fsPath,
+    }),
   );
 
   context.subscriptions.push(

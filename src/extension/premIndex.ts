@@ -246,6 +246,12 @@ export class PremIndex implements vscode.Disposable {
     });
   }
 
+  /** The index was written by someone else (the scoring worker): recompute every figure. */
+  invalidate(): void {
+    this.analyses.clear();
+    this.changed.fire();
+  }
+
   dispose(): void {
     this.changed.dispose();
     this.selectionChanged.dispose();

@@ -4,22 +4,10 @@ import * as ort from 'onnxruntime-node';
 import { perplexityOf, targetLogprobs } from '../core/logprobs';
 import { InputError } from '../ingest/errors';
 
-/** How a training example becomes the scored text: the authors' format by default. */
-export interface ScoreTemplates {
-  /** `{question}` is replaced by the question. */
-  readonly prompt: string;
-  /** `{answer}` is replaced by the reference solution. */
-  readonly target: string;
-}
+export { AUTHORS_TEMPLATES, fillTemplates, type ScoreTemplates } from './templates';
 
 /** Inputs a causal LM export may have: the scorer feeds each of them. */
 const KNOWN_INPUT = /^(input_ids|attention_mask|position_ids|use_cache_branch|past_key_values\.\d+\.(key|value))$/;
-
-export const AUTHORS_TEMPLATES: ScoreTemplates = { prompt: '{question}\nAnswer:', target: ' {answer}\nDone.' };
-
-export function fillTemplates(t: ScoreTemplates, question: string, answer: string): { prompt: string; target: string } {
-  return { prompt: t.prompt.split('{question}').join(question), target: t.target.split('{answer}').join(answer) };
-}
 
 export interface ReferenceScore {
   readonly inputIds: readonly number[];

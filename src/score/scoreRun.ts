@@ -13,6 +13,27 @@ export interface ScoreOptions {
   readonly steps?: readonly number[];
 }
 
+export interface ScoreProgress {
+  readonly step: number;
+  readonly done: number;
+  readonly total: number;
+  readonly tokensPerSecond: number;
+}
+
+export interface ScoreHooks {
+  readonly onCheckpoint?: (c: CheckpointScored) => void;
+  readonly onBatch?: (p: ScoreProgress) => void;
+  /** Checked between batches; checkpoints already stored stay stored. */
+  readonly isCancelled?: () => boolean;
+}
+
+export class ScoreCancelled extends Error {
+  constructor() {
+    super('scoring cancelled');
+    this.name = 'ScoreCancelled';
+  }
+}
+
 export interface CheckpointScored {
   readonly step: number;
   readonly examples: number;
@@ -33,7 +54,7 @@ export function checkpointModel(runPath: string, checkpointDir: string): { model
  * Scores every training example's reference at each checkpoint that has an ONNX model, and
  * stores the perplexities and token counts as that checkpoint's memorization evidence.
  */
-export async function scoreRun(store: IndexStore, run: StoredRun, options: ScoreOptions, onCheckpoint: (c: CheckpointScored) => void): Promise<CheckpointScored[]> {
+export async function scoreRun(store: IndexStore, run: StoredRun, options: ScoreOptions, hooks: ScoreHooks = {}): Promise<CheckpointScored[]> {
   const examples = await store.examples(run.id);
   const missing = examples.find((e) => e.question === null || e.answer === null);
   if (missing) throw new InputError(run.path, `scoring needs each example's question and reference; example ${missing.index} has none (no dataset file?)`);
@@ -41,14 +62,15 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
   // Longest first: each batch holds sequences of similar length, and padding stays small.
   const order = examples.map((e) => e.position).sort((a, b) => texts[b]!.prompt.length + texts[b]!.target.length - (texts[a]!.prompt.length + texts[a]!.target.length));
   const done: CheckpointScored[] = [];
-  const results: { id: number; perplexity: Float64Array; numTokens: Float64Array; scored: string }[] = [];
-  // Every model and tokenizer is found before any work starts: a missing one stops the run here.
+  // Every model and tokenizer is found and checked against each other before any work starts:
+  // a missing or mismatched one stops the run with nothing written.
   const targets = (await store.checkpoints(run.id))
     .filter((c) => !options.steps || options.steps.includes(c.step))
     .flatMap((c) => {
       const files = checkpointModel(run.path, c.dir);
       return files ? [{ c, files }] : [];
     });
+  for (const { files } of targets) await (await ReferenceScorer.load(files.model, files.tokenizer)).close();
   for (const { c, files } of targets) {
     const t0 = performance.now();
     const scorer = await ReferenceScorer.load(files.model, files.tokenizer, { threads: options.threads });
@@ -57,6 +79,7 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
       const numTokens = new Float64Array(examples.length).fill(NaN);
       let tokens = 0;
       for (let start = 0; start < order.length; start += options.batch) {
+        if (hooks.isCancelled?.()) throw new ScoreCancelled();
         const positions = order.slice(start, start + options.batch);
         const scores = await scorer.score(positions.map((p) => texts[p]!));
         scores.forEach((s, k) => {
@@ -64,18 +87,16 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
           numTokens[positions[k]!] = s.logprobs.length;
           tokens += s.inputIds.length;
         });
+        hooks.onBatch?.({ step: c.step, done: Math.min(order.length, start + options.batch), total: order.length, tokensPerSecond: tokens / ((performance.now() - t0) / 1000) });
       }
-      results.push({ id: c.id, perplexity, numTokens, scored: JSON.stringify({ model: files.model, tokenizer: files.tokenizer, templates: options.templates }) });
+      // Each checkpoint is stored whole as soon as it is done, so views can show it at once.
+      await store.updateReferenceScores(c.id, perplexity, numTokens, JSON.stringify({ model: files.model, tokenizer: files.tokenizer, templates: options.templates }));
       const scored = { step: c.step, examples: examples.length, tokens, seconds: (performance.now() - t0) / 1000 };
       done.push(scored);
-      onCheckpoint(scored);
+      hooks.onCheckpoint?.(scored);
     } finally {
       await scorer.close();
     }
   }
-  // All or nothing: a failure at any checkpoint leaves the index as it was.
-  await store.db.transaction(async () => {
-    for (const r of results) await store.updateReferenceScores(r.id, r.perplexity, r.numTokens, r.scored);
-  });
   return done;
 }

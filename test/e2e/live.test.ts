@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { CODE_SERVER, shot, showPremem, startWorkbench, viewPane, VSIX, premem, waitFor, type Host } from './harness';
+import { TINYGSM } from '../helpers/paths';
+import { CODE_SERVER, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
 
 const SOURCE_RUN = 'example_3epochs_lr2e-04';
 const LIVE_RUN = 'live_3epochs_run';
+const TINY_RUN = 'tiny_scored_run';
+const TINY_SOURCE = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
+const hasTiny = existsSync(TINY_SOURCE);
 const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
 
 describe('Premem Lens follows a training run in a real VS Code', { skip: missing }, () => {
@@ -39,6 +43,18 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     cpSync(join(source, SOURCE_RUN, 'run.json'), join(live, 'run.json'));
     // The run so far: five of the six checkpoints the source run has.
     for (const step of [6, 12, 18, 24, 30]) cpSync(join(source, SOURCE_RUN, `checkpoint-${step}`), join(live, `checkpoint-${step}`), { recursive: true });
+    if (hasTiny) {
+      // A run as a pipeline without perplexities leaves it: samples and ONNX models only.
+      const tinySweep = join(ws, 'tiny-sweep');
+      for (const f of ['train.jsonl', 'test.jsonl']) cpSync(join(TINYGSM, f), join(tinySweep, f));
+      for (const step of [50, 400]) {
+        cpSync(join(TINY_SOURCE, `checkpoint-${step}`), join(tinySweep, TINY_RUN, `checkpoint-${step}`), {
+          recursive: true,
+          filter: (src) => !/train_(perplexities|num_tokens)\.npy$/.test(src),
+        });
+      }
+      if (existsSync(join(TINY_SOURCE, 'subsample_idxs.npy'))) cpSync(join(TINY_SOURCE, 'subsample_idxs.npy'), join(tinySweep, TINY_RUN, 'subsample_idxs.npy'));
+    }
     mkdirSync(join(ws, '.vscode'));
     writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.databasePath': db }));
     ({ host, browser, page } = await startWorkbench(root, ws, 'Default Dark Modern', () => undefined));
@@ -71,5 +87,27 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     await waitFor('the run row with the new checkpoint', async () => (await row.innerText()).includes(`premem ${expected.pre_memorization_accuracy.toFixed(4)}`));
     await shot(page, 'live-new-checkpoint');
     console.log(`# e2e timing (live run): checkpoint folder copied -> announced and shown ${shownMs} ms (includes the 1.5 s quiet period)`);
+  });
+
+  test('scoring a run without perplexities from its ONNX checkpoints, in the editor, fills in its figures', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
+    const runs = viewPane(page, 'Runs');
+    const row = runs.locator('.monaco-list-row', { hasText: TINY_RUN }).first();
+    await row.waitFor({ timeout: 60_000 });
+    await runCommand(page, 'Premem: Select Run…');
+    await page.locator('.quick-input-widget input').fill(TINY_RUN);
+    await pick(page, TINY_RUN);
+    const t0 = Date.now();
+    await runCommand(page, 'Premem: Score References with ONNX Checkpoints…');
+    await page.locator('.notifications-toasts', { hasText: 'scored the references of 2 checkpoints' }).first().waitFor({ timeout: 120_000 });
+    const scoredMs = Date.now() - t0;
+    // The CLI on the same index now sees the scored perplexities; the view shows the same figure.
+    const runPath = join(root, 'workspace', 'tiny-sweep', TINY_RUN);
+    const expected = (JSON.parse(cli('report', runPath, '--json')) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    assert.ok(expected.at(-1)!.memorized_fraction > 0, 'the scored perplexities mark memorized examples');
+    await waitFor('the run row with the scored figures', async () => (await row.innerText()).includes(`premem ${expected.at(-1)!.pre_memorization_accuracy.toFixed(4)}`));
+    await page.waitForTimeout(1500);
+    assert.equal(await page.getByText('terminated unexpectedly').count(), 0, 'the extension host is still running');
+    await shot(page, 'live-scored-in-editor');
+    console.log(`# e2e timing (scoring in the editor): 2 checkpoints x 400 references scored in a child process and shown ${scoredMs} ms after the command`);
   });
 });
