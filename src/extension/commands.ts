@@ -6,7 +6,7 @@ import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../que
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
-import { scoreInWorker } from '../score/scoreInWorker';
+import { scoreInWorker, similarInProcess } from '../score/scoreInWorker';
 import type { ExamplesView } from './examplesView';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
@@ -181,6 +181,42 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ],
     ['premem.showDashboard', () => ctx.dashboard.show()],
     [
+      'premem.findSimilar',
+      async () => {
+        const run = await pickRun('Find questions similar to the flagged examples of which run?');
+        if (!run) return;
+        const flags = await index.flags(run.path);
+        if (flags.length === 0) {
+          void vscode.window.showInformationMessage(`Premem: ${run.name} has no flagged examples to look for more of. Flag some first (or use premem similar --from lowest-premem).`);
+          return;
+        }
+        const open = async (title: string, filters: Record<string, string[]>) =>
+          (await vscode.window.showOpenDialog({ title, canSelectMany: false, filters, openLabel: 'Choose' }))?.[0]?.fsPath;
+        const pool = await open('Candidate questions (JSONL with a "question" field)', { 'JSON Lines': ['jsonl'] });
+        if (!pool) return;
+        const encoder = await open('Sentence encoder (ONNX)', { ONNX: ['onnx'] });
+        if (!encoder) return;
+        const tokenizer = await open('The encoder’s tokenizer.json', { JSON: ['json'] });
+        if (!tokenizer) return;
+        const out = await vscode.window.showSaveDialog({ title: 'Write the nearest candidates to', defaultUri: vscode.Uri.file(path.join(path.dirname(pool), `${run.name}.similar.jsonl`)), filters: { 'JSON Lines': ['jsonl'] } });
+        if (!out) return;
+        const examples = await index.examples(run);
+        const byIndex = new Map(examples.map((e) => [e.index, e]));
+        const seeds = flags.filter((f) => byIndex.get(f.index)?.question != null);
+        if (seeds.length === 0) throw new Error(`${run.name} has no question texts (no dataset file)`);
+        const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Premem: finding questions like ${seeds.length} flagged examples` }, () =>
+          similarInProcess(ctx.scoreWorkerFile, {
+            kind: 'similar',
+            options: { encoder, tokenizer, pool, out: out.fsPath, count: 100 },
+            seedIndices: seeds.map((f) => f.index),
+            seedQuestions: seeds.map((f) => byIndex.get(f.index)!.question!),
+          }),
+        );
+        ctx.log.appendLine(`wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples of ${run.path} (of ${result.pool}) to ${out.fsPath}`);
+        void vscode.window.showInformationMessage(`Premem: wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples (of ${result.pool}) to ${path.basename(out.fsPath)}.`);
+      },
+    ],
+    [
       'premem.scoreReferences',
       async () => {
         const run = await pickRun('Score the references of which run?');
@@ -195,7 +231,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             try {
               return await scoreInWorker(
                 ctx.scoreWorkerFile,
-                { db: index.dbFile, runPath: run.path, batch: 8, templates: AUTHORS_TEMPLATES },
+                { kind: 'score', db: index.dbFile, runPath: run.path, batch: 8, templates: AUTHORS_TEMPLATES },
                 {
                   signal: controller.signal,
                   onProgress: (p) => {

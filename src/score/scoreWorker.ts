@@ -6,7 +6,8 @@
  * Messages are those of `scoreProtocol.ts`, over the IPC channel.
  */
 import { IndexStore } from '../store/indexStore';
-import type { ScoreMessage, ScoreRequest } from './scoreProtocol';
+import type { ScoreMessage, ScoreRequest, SimilarRequest } from './scoreProtocol';
+import { findSimilar } from './similar';
 import { ScoreCancelled, scoreRun } from './scoreRun';
 
 let cancelled = false;
@@ -34,7 +35,18 @@ async function run(request: ScoreRequest): Promise<void> {
   }
 }
 
+async function similar(request: SimilarRequest): Promise<void> {
+  try {
+    await post({ type: 'similar', ...(await findSimilar(request.options, request.seedIndices, request.seedQuestions)) });
+  } catch (e) {
+    await post({ type: 'failed', message: (e as Error).message });
+  }
+}
+
 process.on('message', (m: unknown) => {
   if (m === 'cancel') cancelled = true;
-  else if (typeof m === 'object' && m !== null) void run(m as ScoreRequest).finally(() => process.exit(0));
+  else if (typeof m === 'object' && m !== null) {
+    const request = m as ScoreRequest | SimilarRequest;
+    void (request.kind === 'similar' ? similar(request) : run(request)).finally(() => process.exit(0));
+  }
 });

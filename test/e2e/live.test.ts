@@ -4,14 +4,15 @@
  * announcement, without a reload. Expected figures come from the CLI on the same index.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { TINYGSM } from '../helpers/paths';
-import { CODE_SERVER, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
+import { characterTokenizer, lookupEncoder, writeModel } from '../helpers/onnxModels';
+import { CODE_SERVER, fileDialog, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
 
 const SOURCE_RUN = 'example_3epochs_lr2e-04';
 const LIVE_RUN = 'live_3epochs_run';
@@ -109,5 +110,30 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     assert.equal(await page.getByText('terminated unexpectedly').count(), 0, 'the extension host is still running');
     await shot(page, 'live-scored-in-editor');
     console.log(`# e2e timing (scoring in the editor): 2 checkpoints x 400 references scored in a child process and shown ${scoredMs} ms after the command`);
+  });
+
+  test('from the flagged examples, find similar questions in a candidate file', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
+    // The run selected by the previous test; two of its examples flagged through the CLI.
+    const runPath = join(root, 'workspace', 'tiny-sweep', TINY_RUN);
+    const questions = readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { question: string }).question);
+    cli('flag', runPath, '3', '7', '--note', 'copied');
+    const files = join(root, 'similar');
+    mkdirSync(files);
+    const chars = [...new Set(questions.join(''))];
+    writeModel(join(files, 'encoder.onnx'), lookupEncoder(Array.from({ length: chars.length + 2 }, (_, i) => Array.from({ length: 6 }, (_, k) => Math.fround(Math.sin(i * 7 + k * 3))))));
+    writeFileSync(join(files, 'tokenizer.json'), JSON.stringify(characterTokenizer(chars)));
+    const pool = join(files, 'pool.jsonl');
+    writeFileSync(pool, [{ id: 'other', question: 'zzz' }, { id: 'like-3', question: questions[3] }, { id: 'like-7', question: questions[7] }].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const out = join(files, 'more.jsonl');
+    await runCommand(page, 'Premem: Find Similar in a Candidate File…');
+    await fileDialog(page, pool, 'Choose');
+    await fileDialog(page, join(files, 'encoder.onnx'), 'Choose');
+    await fileDialog(page, join(files, 'tokenizer.json'), 'Choose');
+    await fileDialog(page, out);
+    await page.locator('.notifications-toasts', { hasText: 'candidates nearest to 2 flagged examples' }).first().waitFor({ timeout: 60_000 });
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; distance: number; nearest_seed: number });
+    assert.deepEqual(lines.slice(0, 2).map((l) => [l.id, l.nearest_seed]).sort(), [['like-3', 3], ['like-7', 7]]);
+    assert.ok(lines[0]!.distance < 1e-6 && lines[1]!.distance < 1e-6);
+    await shot(page, 'live-find-similar');
   });
 });
