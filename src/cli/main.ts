@@ -32,7 +32,7 @@ usage:
   premem export <run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [same options]
   premem calibrate <dir>... [--db FILE] [--sample-set A,B,...] [--from -4 --to -0.5 --step 0.1] [--json]
   premem watch <dir>... [--db FILE] [same options]   follow runs while they train; Ctrl-C stops
-  premem score <run> [--db FILE] [--batch N] [--threads N] [--checkpoints S1,S2]
+  premem score <run> [--db FILE] [--model PATTERN] [--tokenizer FILE] [--batch N] [--threads N] [--checkpoints S1,S2]
                [--prompt-template "{question}\nAnswer:"] [--target-template " {answer}\nDone."]
                reference perplexities from each checkpoint's ONNX model
   premem similar <run> --encoder M.onnx --tokenizer tokenizer.json --pool candidates.jsonl --out FILE
@@ -61,6 +61,7 @@ const OPTIONS = {
   by: { type: 'string' },
   batch: { type: 'string' },
   encoder: { type: 'string' },
+  model: { type: 'string' },
   tokenizer: { type: 'string' },
   pool: { type: 'string' },
   seeds: { type: 'string' },
@@ -434,7 +435,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
           v,
           async (store) => {
             const run = await singleRun(store, dir, io);
-            return scoreRun(store, run, { templates, batch, threads, steps }, {
+            return scoreRun(store, run, { templates, batch, threads, steps, modelPattern: v.model, tokenizer: v.tokenizer === undefined ? undefined : resolve(v.tokenizer) }, {
               onCheckpoint: (c) => io.err(`checkpoint-${c.step}: scored ${c.examples} references (${c.tokens} tokens) in ${c.seconds.toFixed(2)} s, ${Math.round(c.tokens / c.seconds)} tokens/s`),
             });
           },

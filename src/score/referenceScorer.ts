@@ -31,6 +31,7 @@ export class ReferenceScorer {
     private readonly tokenizer: Tokenizer,
     private readonly modelFile: string,
     private readonly padId: number,
+    private readonly tokenizerFile: string,
   ) {}
 
   static async load(modelFile: string, tokenizerFile: string, options: { threads?: number } = {}): Promise<ReferenceScorer> {
@@ -66,11 +67,13 @@ export class ReferenceScorer {
       throw new InputError(tokenizerFile, `has token ids up to ${largest} but ${modelFile} predicts ${vocab} tokens: not this model's tokenizer`);
     }
     const pad = (tokenizerJson as { padding?: { pad_id?: unknown } | null }).padding?.pad_id;
-    return new ReferenceScorer(session, tokenizer, modelFile, typeof pad === 'number' ? pad : 0);
+    return new ReferenceScorer(session, tokenizer, modelFile, typeof pad === 'number' ? pad : 0, tokenizerFile);
   }
 
   encode(prompt: string, target: string): { ids: number[]; promptTokens: number } {
     const ids = this.tokenizer.encode(prompt + target, { add_special_tokens: true }).ids;
+    const bad = ids.findIndex((id) => !Number.isInteger(id));
+    if (bad !== -1) throw new InputError(this.tokenizerFile, `maps part of "${(prompt + target).slice(0, 60)}…" to no token id (a vocabulary without an unknown token?)`);
     const promptTokens = this.tokenizer.encode(prompt, { add_special_tokens: true }).ids.length;
     return { ids, promptTokens };
   }

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { firstExisting } from '../ingest/dataset';
 import { InputError } from '../ingest/errors';
 import type { IndexStore, StoredRun } from '../store/indexStore';
@@ -11,6 +12,10 @@ export interface ScoreOptions {
   readonly threads?: number;
   /** Only these checkpoint steps; all with a model when absent. */
   readonly steps?: readonly number[];
+  /** Where each checkpoint's model is, relative to the run, `{step}` replaced; default: see checkpointModel. */
+  readonly modelPattern?: string;
+  /** One tokenizer for every checkpoint; default: beside each model or at the run root. */
+  readonly tokenizer?: string;
 }
 
 export interface ScoreProgress {
@@ -42,10 +47,13 @@ export interface CheckpointScored {
 }
 
 /** `checkpoint-<step>/model.onnx` or `checkpoint-<step>/onnx/model.onnx`, with `tokenizer.json` beside it or at the run root. */
-export function checkpointModel(runPath: string, checkpointDir: string): { model: string; tokenizer: string } | null {
-  const model = firstExisting([join(checkpointDir, 'model.onnx'), join(checkpointDir, 'onnx', 'model.onnx')]);
+export function checkpointModel(runPath: string, checkpointDir: string, step: number, overrides: { modelPattern?: string; tokenizer?: string } = {}): { model: string; tokenizer: string } | null {
+  const model = overrides.modelPattern
+    ? firstExisting([resolve(runPath, overrides.modelPattern.split('{step}').join(String(step)))])
+    : firstExisting([join(checkpointDir, 'model.onnx'), join(checkpointDir, 'onnx', 'model.onnx')]);
   if (!model) return null;
-  const tokenizer = firstExisting([join(checkpointDir, 'tokenizer.json'), join(checkpointDir, 'onnx', 'tokenizer.json'), join(runPath, 'tokenizer.json')]);
+  if (overrides.tokenizer && !existsSync(overrides.tokenizer)) throw new InputError(overrides.tokenizer, 'no such tokenizer file');
+  const tokenizer = overrides.tokenizer ?? firstExisting([join(checkpointDir, 'tokenizer.json'), join(checkpointDir, 'onnx', 'tokenizer.json'), join(runPath, 'tokenizer.json')]);
   if (!tokenizer) throw new InputError(model, 'no tokenizer.json beside the model, in onnx/, or at the run root');
   return { model, tokenizer };
 }
@@ -67,7 +75,7 @@ export async function scoreRun(store: IndexStore, run: StoredRun, options: Score
   const targets = (await store.checkpoints(run.id))
     .filter((c) => !options.steps || options.steps.includes(c.step))
     .flatMap((c) => {
-      const files = checkpointModel(run.path, c.dir);
+      const files = checkpointModel(run.path, c.dir, c.step, options);
       return files ? [{ c, files }] : [];
     });
   for (const { files } of targets) await (await ReferenceScorer.load(files.model, files.tokenizer)).close();

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../../src/core/curation';
 import { perplexityOf, targetLogprobs } from '../../src/core/logprobs';
@@ -219,6 +219,23 @@ test('a tokenizer for another model, or none, stops scoring before any work and 
     assert.equal(r.code, 1);
     assert.match(r.err, /checkpoint-6\/model\.onnx: no tokenizer\.json beside the model/);
     assert.equal((await runCli('report', run, '--db', db, '--json')).out, before, 'the index is as it was');
+    // A tokenizer that cannot map the text to ids at all: named, not a crash.
+    const partial = join(tmp.dir, 'partial-tokenizer.json');
+    writeFileSync(partial, JSON.stringify(characterTokenizer(['a'])));
+    r = await runCli('score', run, '--db', db, '--tokenizer', partial);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /partial-tokenizer\.json: maps part of .* to no token id/);
+    // Other file names: a model pattern relative to the run, and one tokenizer for all.
+    mkdirSync(join(run, 'checkpoint-6', 'onnx'));
+    rmSync(join(run, 'checkpoint-6', 'model.onnx'));
+    const chars = [...new Set(readFileSync(join(sweep, 'train.jsonl'), 'utf8') + 'Answer:Done.\n ')];
+    const shared = join(tmp.dir, 'shared-tokenizer.json');
+    writeFileSync(shared, JSON.stringify(characterTokenizer(chars)));
+    writeModel(join(run, 'checkpoint-6', 'onnx', 'decoder.onnx'), lookupLanguageModel(Array.from({ length: chars.length + 2 }, () => new Array<number>(chars.length + 2).fill(0))));
+    r = await runCli('score', run, '--db', db, '--model', 'checkpoint-{step}/onnx/decoder.onnx', '--tokenizer', shared);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^checkpoint-6: scored 48 references/m);
+    assert.doesNotMatch(r.err, /checkpoint-12/);
   } finally {
     tmp.cleanup();
   }
