@@ -190,13 +190,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
           void vscode.window.showInformationMessage(`Premem: ${run.name} has no flagged examples to look for more of. Flag some first (or use premem similar --from lowest-premem).`);
           return;
         }
-        const open = async (title: string, filters: Record<string, string[]>) =>
-          (await vscode.window.showOpenDialog({ title, canSelectMany: false, filters, openLabel: 'Choose' }))?.[0]?.fsPath;
-        const pool = await open('Candidate questions (JSONL with a "question" field)', { 'JSON Lines': ['jsonl'] });
+        // Each dialog says what it asks for, down to its button: three "Choose" in a row are easy to mix up.
+        const open = async (title: string, openLabel: string, filters: Record<string, string[]>) =>
+          (await vscode.window.showOpenDialog({ title, canSelectMany: false, filters, openLabel }))?.[0]?.fsPath;
+        const pool = await open('Candidate questions (JSONL with a "question" field)', 'Use as Candidates', { 'JSON Lines': ['jsonl'] });
         if (!pool) return;
-        const encoder = await open('Sentence encoder (ONNX)', { ONNX: ['onnx'] });
+        const encoder = await open('Sentence encoder (ONNX)', 'Use as Encoder', { ONNX: ['onnx'] });
         if (!encoder) return;
-        const tokenizer = await open('The encoder’s tokenizer.json', { JSON: ['json'] });
+        const tokenizer = await open('The encoder’s tokenizer.json', 'Use as Tokenizer', { JSON: ['json'] });
         if (!tokenizer) return;
         const out = await vscode.window.showSaveDialog({ title: 'Write the nearest candidates to', defaultUri: vscode.Uri.file(path.join(path.dirname(pool), `${run.name}.similar.jsonl`)), filters: { 'JSON Lines': ['jsonl'] } });
         if (!out) return;

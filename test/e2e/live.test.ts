@@ -126,11 +126,16 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     writeFileSync(pool, [{ id: 'other', question: 'zzz' }, { id: 'like-3', question: questions[3] }, { id: 'like-7', question: questions[7] }].map((r) => JSON.stringify(r)).join('\n') + '\n');
     const out = join(files, 'more.jsonl');
     await runCommand(page, 'Premem: Find Similar in a Candidate File…');
-    await fileDialog(page, pool, 'Choose');
-    await fileDialog(page, join(files, 'encoder.onnx'), 'Choose');
-    await fileDialog(page, join(files, 'tokenizer.json'), 'Choose');
+    await fileDialog(page, pool, 'Use as Candidates');
+    await fileDialog(page, join(files, 'encoder.onnx'), 'Use as Encoder');
+    await fileDialog(page, join(files, 'tokenizer.json'), 'Use as Tokenizer');
     await fileDialog(page, out);
-    await page.locator('.notifications-toasts', { hasText: 'candidates nearest to 2 flagged examples' }).first().waitFor({ timeout: 60_000 });
+    // On a timeout, say what the notifications said instead (an error the command reported).
+    await page
+      .locator('.notifications-toasts', { hasText: 'candidates nearest to 2 flagged examples' })
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: Error) => assert.fail(`${e.message}\nnotifications: ${await page.locator('.notifications-toasts').innerText().catch(() => '?')}`));
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; distance: number; nearest_seed: number });
     assert.deepEqual(lines.slice(0, 2).map((l) => [l.id, l.nearest_seed]).sort(), [['like-3', 3], ['like-7', 7]]);
     assert.ok(lines[0]!.distance < 1e-6 && lines[1]!.distance < 1e-6);
