@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeNewCheckpoint, type NewCheckpoint } from '../queries/follow';
-import { predictTest } from '../queries/runSummary';
+import { announce, describeNewCheckpoint, type NewCheckpoint } from '../queries/follow';
 import type { PremIndex } from './premIndex';
 
 /** Writing must pause this long before a changed folder is indexed. */
@@ -62,7 +61,7 @@ export class RunFollower implements vscode.Disposable {
     try {
       const before = await this.stepsByRun(folders);
       await this.index.index(folders, 'Premem: following new checkpoints', true);
-      const pending = folders.filter((f) => this.index.runFailures().some((x) => x.path === f || x.path.startsWith(f + path.sep)));
+      const pending = folders.filter((f) => this.index.runFailures().some((x) => within(x.path, f)));
       for (const c of await this.newCheckpoints(folders, before)) {
         const line = describeNewCheckpoint(c);
         this.log.appendLine(line);
@@ -80,7 +79,7 @@ export class RunFollower implements vscode.Disposable {
   private async stepsByRun(folders: readonly string[]): Promise<Map<string, Set<number>>> {
     const out = new Map<string, Set<number>>();
     for (const v of await this.index.runViews()) {
-      if (!folders.some((f) => v.run.path === f || v.run.sweepPath === f || v.run.path.startsWith(f + path.sep))) continue;
+      if (!underAny(folders, v.run)) continue;
       out.set(v.run.path, new Set((v.analysis?.checkpoints ?? []).map((c) => c.step)));
     }
     return out;
@@ -89,23 +88,26 @@ export class RunFollower implements vscode.Disposable {
   private async newCheckpoints(folders: readonly string[], before: Map<string, Set<number>>): Promise<NewCheckpoint[]> {
     const views = await this.index.runViews();
     const models = await this.index.sweepModels(views);
-    const out: NewCheckpoint[] = [];
-    for (const v of views) {
-      if (!v.analysis || !folders.some((f) => v.run.path === f || v.run.sweepPath === f || v.run.path.startsWith(f + path.sep))) continue;
+    return views.flatMap((v) => {
       const known = before.get(v.run.path);
       // A run seen for the first time is announced by the indexing itself, not per checkpoint.
-      if (!known) continue;
-      for (const c of v.analysis.checkpoints) {
-        if (known.has(c.step)) continue;
-        const x = c.summary.preMemorizationAccuracy;
-        out.push({ run: v.run.name, runPath: v.run.path, step: c.step, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy, predictedTestAccuracy: predictTest(models.get(v.run.sweepPath), x).value });
-      }
-    }
-    return out;
+      if (!v.analysis || !known || !underAny(folders, v.run)) return [];
+      return announce(v.analysis, models.get(v.run.sweepPath), (step) => !known.has(step));
+    });
   }
 
   dispose(): void {
     clearTimeout(this.timer);
     for (const w of this.watchers.values()) w.dispose();
   }
+}
+
+/** Whether `file` is `folder` or inside it. */
+function within(file: string, folder: string): boolean {
+  return file === folder || file.startsWith(folder + path.sep);
+}
+
+/** Whether a run is one of the followed folders, in one (a sweep), or below one. */
+function underAny(folders: readonly string[], run: { readonly path: string; readonly sweepPath: string }): boolean {
+  return folders.some((f) => within(run.path, f) || run.sweepPath === f);
 }

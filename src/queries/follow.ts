@@ -1,7 +1,7 @@
 import { InputError } from '../ingest/errors';
 import { discoverRuns } from '../ingest/runLayout';
-import { predictTest, sweepModels } from './runSummary';
-import { analyseRun, type AnalysisOptions } from './runAnalysis';
+import { predictTest, sweepModels, type SweepModel } from './runSummary';
+import { analyseRun, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 import { indexRun } from '../store/indexer';
 import type { IndexStore } from '../store/indexStore';
 
@@ -37,13 +37,11 @@ export function describeNewCheckpoint(c: NewCheckpoint): string {
 export async function followOnce(store: IndexStore, folders: readonly string[], options: AnalysisOptions): Promise<FollowResult> {
   const added: NewCheckpoint[] = [];
   const pending: InputError[] = [];
-  const touched: string[] = [];
   for (const layout of folders.flatMap((f) => discoverRuns(f))) {
     const before = await store.runByPath(layout.path);
     const known = new Set(before ? (await store.checkpoints(before.id)).map((c) => c.step) : []);
     try {
-      const outcome = await indexRun(store, layout);
-      if (outcome.action !== 'unchanged') touched.push(layout.path);
+      await indexRun(store, layout);
     } catch (e) {
       if (e instanceof InputError) pending.push(e);
       else throw e;
@@ -58,12 +56,17 @@ export async function followOnce(store: IndexStore, folders: readonly string[], 
     const sweepRuns = (await store.runs()).filter((r) => r.sweepPath === run.sweepPath);
     const analyses = await Promise.all(sweepRuns.map((r) => analyseRun(store, r, options)));
     const a = analyses.find((x) => x.run.path === run.path)!;
-    const model = sweepModels(analyses).get(run.sweepPath);
-    for (const c of a.checkpoints) {
-      if (!steps.includes(c.step)) continue;
-      const x = c.summary.preMemorizationAccuracy;
-      added.push({ run: run.name, runPath: run.path, step: c.step, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy, predictedTestAccuracy: predictTest(model, x).value });
-    }
+    added.push(...announce(a, sweepModels(analyses).get(run.sweepPath), (step) => steps.includes(step)));
   }
   return { added, pending };
+}
+
+/** What is said of a run's new checkpoints: pre-memorization accuracy, and test accuracy measured or predicted. */
+export function announce(a: RunAnalysis, model: SweepModel | undefined, isNew: (step: number) => boolean): NewCheckpoint[] {
+  return a.checkpoints
+    .filter((c) => isNew(c.step))
+    .map((c) => {
+      const x = c.summary.preMemorizationAccuracy;
+      return { run: a.run.name, runPath: a.run.path, step: c.step, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy, predictedTestAccuracy: predictTest(model, x).value };
+    });
 }
