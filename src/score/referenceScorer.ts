@@ -1,8 +1,8 @@
-import { Tokenizer } from '@huggingface/tokenizers';
-import { readFileSync } from 'node:fs';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { perplexityOf, targetLogprobs } from '../core/logprobs';
 import { InputError } from '../ingest/errors';
+import { openOnnx } from './onnxFiles';
 
 export { AUTHORS_TEMPLATES, fillTemplates, type ScoreTemplates } from './templates';
 
@@ -35,19 +35,7 @@ export class ReferenceScorer {
   ) {}
 
   static async load(modelFile: string, tokenizerFile: string, options: { threads?: number } = {}): Promise<ReferenceScorer> {
-    let tokenizerJson: unknown;
-    try {
-      tokenizerJson = JSON.parse(readFileSync(tokenizerFile, 'utf8'));
-    } catch (e) {
-      throw new InputError(tokenizerFile, `cannot read the tokenizer: ${(e as Error).message}`);
-    }
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelFile, options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {});
-    } catch (e) {
-      throw new InputError(modelFile, `cannot load the ONNX model: ${(e as Error).message}`);
-    }
-    if (!session.inputNames.includes('input_ids')) throw new InputError(modelFile, `the model has no "input_ids" input (inputs: ${session.inputNames.join(', ')})`);
+    const { session, tokenizer, tokenizerJson } = await openOnnx(modelFile, tokenizerFile, 'the model', options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {});
     const unsupported = session.inputNames.filter((n) => !KNOWN_INPUT.test(n));
     if (unsupported.length) throw new InputError(modelFile, `inputs ${unsupported.join(', ')} are not ones a causal LM export has (input_ids, attention_mask, position_ids, past_key_values.*, use_cache_branch)`);
     for (const m of session.inputMetadata) {
@@ -58,7 +46,6 @@ export class ReferenceScorer {
       }
     }
     if (!session.outputNames.includes('logits')) throw new InputError(modelFile, `the model has no "logits" output (outputs: ${session.outputNames.join(', ')})`);
-    const tokenizer = new Tokenizer(tokenizerJson as ConstructorParameters<typeof Tokenizer>[0], {});
     // A tokenizer made for another model would index past the logits: say so before any work.
     const logitsMeta = session.outputMetadata.find((m) => m.name === 'logits');
     const vocab = logitsMeta?.isTensor && typeof logitsMeta.shape[2] === 'number' ? logitsMeta.shape[2] : null;

@@ -1,8 +1,7 @@
-import { Tokenizer } from '@huggingface/tokenizers';
-import { readFileSync } from 'node:fs';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { meanPoolNormalized } from '../core/embedding';
-import { InputError } from '../ingest/errors';
+import { openOnnx } from './onnxFiles';
 
 /**
  * An ONNX sentence encoder (a BERT-style export: `input_ids`, optional `attention_mask` and
@@ -17,21 +16,9 @@ export class SentenceEncoder {
   ) {}
 
   static async load(modelFile: string, tokenizerFile: string): Promise<SentenceEncoder> {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(tokenizerFile, 'utf8'));
-    } catch (e) {
-      throw new InputError(tokenizerFile, `cannot read the tokenizer: ${(e as Error).message}`);
-    }
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelFile);
-    } catch (e) {
-      throw new InputError(modelFile, `cannot load the ONNX model: ${(e as Error).message}`);
-    }
-    if (!session.inputNames.includes('input_ids')) throw new InputError(modelFile, `the encoder has no "input_ids" input (inputs: ${session.inputNames.join(', ')})`);
+    const { session, tokenizer } = await openOnnx(modelFile, tokenizerFile, 'the encoder');
     const output = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0]!;
-    return new SentenceEncoder(session, new Tokenizer(json as ConstructorParameters<typeof Tokenizer>[0], {}), output);
+    return new SentenceEncoder(session, tokenizer, output);
   }
 
   async embed(texts: readonly string[], batch = 16): Promise<Float64Array[]> {
