@@ -10,7 +10,7 @@ import { scoreInWorker, similarInProcess } from '../score/scoreInWorker';
 import type { ExamplesView } from './examplesView';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
-import { CATEGORY_LABEL, num } from './markdown';
+import { CATEGORY_LABEL, num } from '../present/format';
 import type { PremIndex } from './premIndex';
 
 /** An example as commands receive it: from a tree item, a hover link, or nothing (palette). */

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
-import { appendExampleTable, CATEGORY_LABEL, commandLink, num } from './markdown';
+import { CATEGORY_LABEL, num } from '../present/format';
+import { appendExampleTable, commandLink } from './markdown';
 import type { PremIndex } from './premIndex';
 
 /** How long edits must pause before the marks of a dataset file are recomputed. */

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
-import { snippet } from '../cli/format';
 import { describeFilter, filterExamples, orderExamples, type ExampleFilter, type ExampleSort } from '../queries/examples';
 import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
 import type { StoredExample, StoredRun } from '../store/indexStore';
-import { CATEGORY_LABEL, num } from './markdown';
+import { CATEGORY_LABEL, num, snippet } from '../present/format';
 import type { PremIndex } from './premIndex';
 
 const PAGE_SIZE = 200;

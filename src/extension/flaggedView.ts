@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { snippet } from '../cli/format';
+import { snippet } from '../present/format';
 import type { Flag } from '../store/indexStore';
 import type { PremIndex } from './premIndex';
 

@@ -1,21 +1,6 @@
 import * as vscode from 'vscode';
-import { fmt } from '../cli/format';
-import type { ExampleFigures } from '../queries/runAnalysis';
-import type { AnalysedCheckpoint } from '../queries/runAnalysis';
-
-/** Figures in hovers and tooltips: four decimals, "–" when unknown, like the CLI. */
-export const num = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : fmt(x, digits));
-export const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
-
-/** " ± h", half the width of a prediction interval, or nothing when there is none. */
-export const plusMinus = (p: { readonly low: number; readonly high: number } | null | undefined, digits = 4): string =>
-  p ? ` ± ${num((p.high - p.low) / 2, digits)}` : '';
-
-export const CATEGORY_LABEL: Record<ExampleFigures['category'], string> = {
-  'solved-before-memorized': 'solved before memorized',
-  'memorized-before-solved': 'memorized before ever solved',
-  'never-memorized': 'never memorized',
-};
+import { num } from '../present/format';
+import type { AnalysedCheckpoint, ExampleFigures } from '../queries/runAnalysis';
 
 /**
  * The per-checkpoint table for one example. Only numbers and step counts go into the

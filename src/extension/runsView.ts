@@ -5,7 +5,7 @@ import { describeThreshold } from '../core/threshold';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { AnalysedCheckpoint } from '../queries/runAnalysis';
 import type { RunFailure } from '../store/indexInWorker';
-import { num, pct, plusMinus } from './markdown';
+import { num, pct, plusMinus } from '../present/format';
 import type { IndexedRunView, PremIndex } from './premIndex';
 
 type Node =

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { summarizeRun } from '../queries/runSummary';
-import { num, plusMinus } from './markdown';
+import { num, plusMinus } from '../present/format';
 import type { PremIndex } from './premIndex';
 
 /** The selected run at a glance: final pre-memorization accuracy and (predicted) test accuracy. */

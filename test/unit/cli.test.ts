@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { bindOptionValues } from '../../src/cli/main';
+import { reportCommand } from '../../src/cli/commands/report';
+import { bindOptionValues } from '../../src/cli/options';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { runCli, writeNpyRun } from '../helpers/fixtures';
 import { REPO, tempDir } from '../helpers/paths';
@@ -111,7 +112,7 @@ describe('premem CLI', () => {
   });
 
   test('negative option values are taken as values', () => {
-    assert.deepEqual(bindOptionValues(['report', 'd', '--loglog-threshold', '-2.5', '--json']), ['report', 'd', '--loglog-threshold=-2.5', '--json']);
+    assert.deepEqual(bindOptionValues(['d', '--loglog-threshold', '-2.5', '--json'], reportCommand.options), ['d', '--loglog-threshold=-2.5', '--json']);
   });
 
   describe('bad input: one line naming the file, exit 1, index untouched', () => {
@@ -160,6 +161,60 @@ describe('premem CLI', () => {
         assert.equal(await snapshot(), before);
       });
     }
+  });
+
+  test('an option a command does not take is a usage error that names it', async () => {
+    const r = await cli('flags', '--seed', '3', '--strategy', 'bogus', '--db', db);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /premem flags does not take --seed/);
+    const help = await cli('report', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.out, /usage: premem report <dir>/);
+    assert.match(help.out, /--loglog-threshold/);
+    assert.doesNotMatch(help.out, /--strategy/, 'report lists only its own options');
+  });
+
+  test('text from users\' files reaches the terminal with its control characters shown, not obeyed', async () => {
+    // Clear-screen, a window title and an OSC 52 clipboard write, in a run name, a question and a note.
+    const evil = '\x1b[2J\x1b]0;pwned\x07\x1b]52;c;SGVsbG8=\x07\u202e';
+    const copy = join(tmp.dir, 'evil-sweep');
+    cpSync(sweep, copy, { recursive: true });
+    const evilRun = join(copy, `run${evil}`);
+    renameSync(join(copy, 'example_3epochs_lr2e-04'), evilRun);
+    const train = readFileSync(join(copy, 'train.jsonl'), 'utf8').split('\n');
+    train[0] = JSON.stringify({ ...(JSON.parse(train[0]!) as object), question: `Q${evil}` });
+    writeFileSync(join(copy, 'train.jsonl'), train.join('\n'));
+    const outputs = [
+      await cli('report', evilRun, '--db', db),
+      await cli('examples', evilRun, '--db', db, '--limit', '3'),
+      await cli('flag', evilRun, '0', '--note', `note${evil}`, '--db', db),
+      await cli('flags', '--db', db),
+    ];
+    for (const r of outputs) {
+      assert.equal(r.code, 0, r.err);
+      assert.doesNotMatch(r.out + r.err, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, 'no raw control character');
+    }
+    assert.match(outputs[1]!.out, /Q␛\[2J␛\]0;pwned␇/, 'shown as control pictures');
+    assert.match(outputs[3]!.out, /note␛\[2J.*<U\+202E>/);
+    // JSON keeps the exact text (escaped by JSON itself).
+    const json = JSON.parse((await cli('flags', '--db', db, '--json')).out) as { note: string }[];
+    assert.ok(json.some((f) => f.note === `note${evil}`));
+    await cli('flag', evilRun, '0', '--remove', '--db', db);
+  });
+
+  test('commands that do not score never load onnxruntime', () => {
+    const probe = `
+      const { main } = require(${JSON.stringify(join(REPO, 'out', 'src', 'cli', 'main.js'))});
+      const io = { out() {}, err() {} };
+      (async () => {
+        await main(['--help'], io);
+        await main(['report', ${JSON.stringify(sweep)}, '--db', ${JSON.stringify(db)}], io);
+        await main(['flags', '--db', ${JSON.stringify(db)}], io);
+        await main(['score', '--help'], io);
+        process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((k) => /onnxruntime|tokenizers/.test(k))));
+      })();`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as string[];
+    assert.deepEqual(loaded, []);
   });
 
   test('the installed bin runs and exits non-zero on bad input', () => {

@@ -2,7 +2,7 @@ import type { CalibrationView, SlicesView, DashboardData, DashboardMethods, Dash
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
 import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
-import { num, stepLabel } from '../shared/format';
+import { num, stepLabel } from '../../src/present/format';
 import { createClient } from '../shared/rpc';
 import { chartTheme, onThemeChange, type ChartTheme } from '../shared/theme';
 

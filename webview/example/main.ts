@@ -2,7 +2,7 @@ import type { AlignedRow, CheckpointSamples, ExampleDetail, ExampleMethods, Exam
 import { badge, button, dropdown, progressRing, textField } from '../components/controls';
 import { legend, lineChart, type LinePoint } from '../shared/charts';
 import { clear, el, section, visible } from '../shared/dom';
-import { num, stepLabel } from '../shared/format';
+import { num, stepLabel } from '../../src/present/format';
 import { createClient } from '../shared/rpc';
 import { chartTheme, onThemeChange } from '../shared/theme';
 

@@ -2,16 +2,18 @@ import { resolve } from 'node:path';
 import { DEFAULT_THRESHOLD } from '../core/threshold';
 import { writeExampleSweep } from '../example/exampleSweep';
 import { listExamples } from '../queries/examples';
-import { buildReport, type ReportJson } from '../queries/report';
+import { buildReport } from '../queries/report';
 import { indexPaths } from '../store/indexer';
 import { IndexStore } from '../store/indexStore';
-import { fmt, snippet, table } from './format';
+import { num, snippet, stepLabel } from '../present/format';
+import type { CommandIo } from './command';
+import { formatReport } from './reportText';
+import { table } from './table';
 
 /** `premem example`: the newcomer's first run, from generated files to a report, in one go. */
 export async function runExample(
   opts: { outDir: string | undefined; db: string | undefined },
-  io: { out(t: string): void; err(t: string): void },
-  formatReport: (r: ReportJson) => string,
+  io: CommandIo,
 ): Promise<void> {
   const dir = writeExampleSweep(resolve(opts.outDir ?? '.premem/example-sweep'));
   const store = await IndexStore.open(resolve(opts.db ?? '.premem/index.sqlite'));
@@ -33,9 +35,9 @@ export async function runExample(
         ['index', 'pre-mem acc', 'train acc', 'memorized at', 'question'],
         listExamples(fast, examples, 'premem', 5).map((r) => [
           String(r.index),
-          fmt(r.preMemorizationAccuracy.at(-1)),
-          fmt(r.trainAccuracy.at(-1)),
-          r.memorizationStep === null ? 'never' : `step ${r.memorizationStep}`,
+          num(r.preMemorizationAccuracy.at(-1)),
+          num(r.trainAccuracy.at(-1)),
+          stepLabel(r.memorizationStep),
           snippet(question.get(r.index) ?? null, 70),
         ]),
         new Set([4]),

@@ -1,0 +1,27 @@
+import type { Command } from './command';
+import { calibrateCommand } from './commands/calibrate';
+import { exampleCommand } from './commands/example';
+import { examplesCommand } from './commands/examples';
+import { exportCommand } from './commands/export';
+import { flagCommand } from './commands/flag';
+import { flagsCommand } from './commands/flags';
+import { indexCommand } from './commands/index';
+import { reportCommand } from './commands/report';
+import { scoreCommand } from './commands/score';
+import { similarCommand } from './commands/similar';
+import { watchCommand } from './commands/watch';
+
+/** Every `premem` command, in the order `premem --help` lists them. Adding one: a module in commands/, a line here. */
+export const COMMANDS: readonly Command[] = [
+  indexCommand,
+  reportCommand,
+  examplesCommand,
+  exportCommand,
+  calibrateCommand,
+  watchCommand,
+  scoreCommand,
+  similarCommand,
+  flagCommand,
+  flagsCommand,
+  exampleCommand,
+];

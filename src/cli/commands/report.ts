@@ -1,0 +1,66 @@
+import type { Slice } from '../../core/slices';
+import { num } from '../../present/format';
+import { buildReport, finiteOrNull } from '../../queries/report';
+import { sliceFields, sliceRun, STEPS_SLICE } from '../../queries/slices';
+import { defineCommand, UsageError } from '../command';
+import { ANALYSIS_OPTIONS, analysisOptions, DB_OPTION, JSON_OPTION } from '../options';
+import { formatReport } from '../reportText';
+import { ensureIndexed, someFolders, withStore } from '../session';
+import { table } from '../table';
+
+/** One slice in `report --json --by`: snake_case like the rest of the contract, unknowns as null. */
+function sliceJson(x: Slice): Record<string, unknown> {
+  return {
+    label: x.label,
+    examples: x.examples,
+    pre_memorization_accuracy: finiteOrNull(x.preMemorizationAccuracy),
+    train_accuracy: finiteOrNull(x.trainAccuracy),
+    never_memorized: x.neverMemorized,
+    median_memorization_step: x.medianMemorizationStep,
+  };
+}
+
+export const reportCommand = defineCommand({
+  name: 'report',
+  usage: '<dir>... [--db FILE] [--ppl-threshold P | --loglog-threshold T] [--sample-set A,B,...] [--memorization perplexity|text [--copy-rate R]] [--by FIELD|steps] [--json]',
+  summary: 'per-checkpoint train, pre-memorization and test accuracy, and the sweep fit',
+  options: {
+    ...DB_OPTION,
+    ...ANALYSIS_OPTIONS,
+    by: { type: 'string', help: 'FIELD|steps  break the last checkpoint down by a dataset field (MATH’s level) or the number of reference steps' },
+    ...JSON_OPTION,
+  },
+  async run({ values: v, positionals, io }) {
+    const dirs = someFolders(positionals, 'report');
+    const options = analysisOptions(v);
+    const by = v.by;
+    const { report, slices } = await withStore(v.db, io, async (store) => {
+      const built = await buildReport(store, await ensureIndexed(store, dirs, io, false), options);
+      if (by === undefined) return { report: built, slices: null };
+      const perRun: { path: string; name: string; slices: Slice[] }[] = [];
+      for (const a of built.analyses) {
+        const examples = await store.examples(a.run.id);
+        const fields = sliceFields(examples);
+        if (!fields.includes(by)) throw new UsageError(`${a.run.name} cannot be sliced by "${by}"; it offers: ${fields.length ? fields.join(', ') : 'nothing (no dataset file)'}`);
+        perRun.push({ path: a.run.path, name: a.run.name, slices: sliceRun(a, examples, by) });
+      }
+      return { report: built, slices: perRun };
+    });
+    if (v.json) {
+      io.json(slices ? { ...report.json, slices: { by, runs: slices.map((r) => ({ path: r.path, slices: r.slices.map(sliceJson) })) } } : report.json);
+      return 0;
+    }
+    io.out(formatReport(report.json, new Map(report.analyses.map((a) => [a.run.path, a.criteriaAgreement]))));
+    for (const r of slices ?? []) {
+      io.out(`\n${r.name} by ${by === STEPS_SLICE ? 'number of reference steps' : by} (at the last checkpoint)`);
+      io.out(
+        table(
+          [by!, 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'],
+          r.slices.map((x) => [x.label, String(x.examples), num(x.preMemorizationAccuracy), num(x.trainAccuracy), String(x.neverMemorized), x.medianMemorizationStep === null ? '–' : `step ${x.medianMemorizationStep}`]),
+          new Set([0]),
+        ),
+      );
+    }
+    return 0;
+  },
+});

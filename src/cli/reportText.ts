@@ -1,0 +1,43 @@
+import { num, pct } from '../present/format';
+import type { ReportJson } from '../queries/report';
+import { table } from './table';
+
+/** `premem report` for people: the criterion, a table per run, then the sweep's fit. */
+export function formatReport(report: ReportJson, agreements: ReadonlyMap<string, { agree: number; total: number } | null> = new Map()): string {
+  const parts: string[] = [];
+  const t = report.threshold;
+  parts.push(
+    t.memorization === 'text'
+      ? `memorized: most samples copy at least ${num(t.copy_rate, 2)} of the reference steps (text criterion)`
+      : `memorized: ln(ln(ppl)) < ${num(t.loglog, 3)}  (perplexity < ${num(t.perplexity, 4)})`,
+  );
+  for (const run of report.runs) {
+    parts.push('');
+    parts.push(`${run.name}  ${run.checkpoints[0]?.examples ?? 0} examples  ${run.path}`);
+    const agreed = agreements.get(run.path);
+    if (agreed) parts.push(`text and perplexity (ln ln < ${num(t.loglog, 3)}) memorization agree on ${pct(agreed.agree / agreed.total)} of example-checkpoints`);
+    parts.push(
+      table(
+        ['step', 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'train set', 'test set'],
+        run.checkpoints.map((c) => [
+          String(c.step),
+          num(c.train_accuracy),
+          num(c.pre_memorization_accuracy),
+          num(c.memorized_fraction),
+          num(c.test_accuracy),
+          c.sample_sets.train,
+          c.sample_sets.test ?? '–',
+        ]),
+        new Set([5, 6]),
+      ),
+    );
+  }
+  parts.push('');
+  const f = report.fit;
+  parts.push(
+    f.slope === null || f.intercept === null
+      ? `fit: needs at least two checkpoints with test accuracy and some spread (have ${f.points})`
+      : `fit over ${f.points} checkpoints: test accuracy = ${num(f.slope)} x pre-memorization accuracy ${f.intercept < 0 ? '-' : '+'} ${num(Math.abs(f.intercept))}   R^2 = ${num(f.r2)}`,
+  );
+  return parts.join('\n');
+}

@@ -1,0 +1,73 @@
+/**
+ * How figures and untrusted texts are written for people, in the terminal, the editor's views
+ * and hovers, and the panels alike: one module, so the same number reads the same everywhere
+ * and an unknown value is always shown one way. Pure: no `vscode`, no Node, no DOM.
+ */
+import type { ExampleCategory } from '../core/metrics';
+
+/** What an unknown figure (no evaluation, no perplexity, not computable) is shown as. */
+export const UNKNOWN = '–';
+
+const known = (x: number | null | undefined): x is number => x !== null && x !== undefined && Number.isFinite(x);
+
+/** A figure with fixed decimals (four by default, as the paper's tables), or UNKNOWN. */
+export function num(x: number | null | undefined, digits = 4): string {
+  return known(x) ? x.toFixed(digits) : UNKNOWN;
+}
+
+/** A fraction as a percentage, "63.2%", or UNKNOWN. */
+export function pct(x: number | null | undefined, digits = 1): string {
+  return known(x) ? `${(100 * x).toFixed(digits)}%` : UNKNOWN;
+}
+
+/** " ± h", half the width of a prediction interval, or nothing when there is none. */
+export function plusMinus(p: { readonly low: number; readonly high: number } | null | undefined, digits = 4): string {
+  return p ? ` ± ${num((p.high - p.low) / 2, digits)}` : '';
+}
+
+/** A memorization step as the views and the CLI name it. */
+export function stepLabel(step: number | null): string {
+  return step === null ? 'never' : `step ${step}`;
+}
+
+/** The three per-example categories, in words. */
+export const CATEGORY_LABEL: Readonly<Record<ExampleCategory, string>> = {
+  'solved-before-memorized': 'solved before memorized',
+  'memorized-before-solved': 'memorized before ever solved',
+  'never-memorized': 'never memorized',
+};
+
+/** The first line of a text, whitespace collapsed, cut to `width` characters with "…". */
+export function snippet(text: string | null, width = 60): string {
+  if (text === null) return '';
+  const first = (text.split('\n')[0] ?? '').replace(/\s+/g, ' ').trim();
+  return first.length > width ? `${first.slice(0, width - 1)}…` : first;
+}
+
+// C0 controls but line feed, DEL, the C1 controls, and the characters that reorder text (bidi
+// embeddings, overrides and isolates, the marks): what a terminal or a view would act on
+// instead of showing. Escape sequences (ESC, CSI), OSC 52 clipboard writes and a U+202E that
+// reverses a line all start with one of these.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A control character made visible: C0 as its Unicode control picture (␛), others as <U+XXXX>. */
+function visible(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code < 0x20) return String.fromCharCode(0x2400 + code);
+  if (code === 0x7f) return '\u2421';
+  return `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+}
+
+/**
+ * Text from users' files made safe to print to a terminal: every control character but the
+ * line feed is shown, not obeyed. Everything the CLI prints for people goes through this.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL, visible);
+}
+
+/** Text for one table cell or one-line label: as terminalSafe, and line feeds shown too. */
+export function oneLine(text: string): string {
+  return terminalSafe(text).replace(/\n/g, '\u240a');
+}
