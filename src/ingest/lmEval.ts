@@ -80,10 +80,3 @@ export function* lmEvalRecords(file: string): Generator<LmEvalRecord> {
   // "Line" here is the record's place in the array, 1-based.
   for (let i = 0; i < parsed.length; i++) yield parseRecord(file, parsed[i], i + 1);
 }
-
-/** The filters a log holds, in the order they first appear. */
-export function lmEvalFilters(file: string): string[] {
-  const seen: string[] = [];
-  for (const r of lmEvalRecords(file)) if (!seen.includes(r.filter)) seen.push(r.filter);
-  return seen;
-}

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { firstExisting } from './dataset';
 import { InputError } from './errors';
+import { isCheckpointFile } from './layouts/registry';
 
 /**
  * Finding runs on disk and deciding which files belong to them, without reading any data:
@@ -13,10 +14,6 @@ import { InputError } from './errors';
 export const INGEST_VERSION = 1;
 
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
-/** Every file a checkpoint reader consumes; anything else (model weights, logs) is ignored. */
-const CHECKPOINT_FILE =
-  /^(?:(?:train|test)_answer_types.+\.npy|(?:train|test)_answers\d+.*\.npy|train_perplexities\.npy|train_num_tokens\.npy|(?:train|test)_samples(?:_.+)?\.jsonl|train_references\.jsonl|trainer_state\.json|samples_.+\.jsonl?)$/;
-
 export interface CheckpointRef {
   readonly step: number;
   readonly dir: string;
@@ -97,7 +94,7 @@ export function describeRun(runDir: string): RunLayout {
   if (dirs.length === 0) throw new InputError(path, 'no checkpoint-<step> folders: not a run');
   const checkpoints = dirs.map(({ step, dir }) => {
     const files = listDir(dir)
-      .filter((f) => CHECKPOINT_FILE.test(f))
+      .filter(isCheckpointFile)
       .sort()
       .map((f) => join(dir, f));
     return { step, dir, files, fingerprint: statFingerprint(files) };
