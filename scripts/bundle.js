@@ -31,7 +31,7 @@ Promise.all([
   esbuild.build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...node, entryPoints: ['src/store/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
   // onnxruntime-node is a native addon too: shipped as-is (its linux-x64 binaries), not bundled.
-  esbuild.build({ ...node, entryPoints: ['src/score/scoreWorker.ts'], outfile: 'dist/scoreWorker.js', external: [...node.external, 'onnxruntime-node'] }),
+  esbuild.build({ ...node, entryPoints: ['src/score/scoringChild.ts'], outfile: 'dist/scoringChild.js', external: [...node.external, 'onnxruntime-node'] }),
   esbuild.build({
     ...browser,
     entryPoints: {

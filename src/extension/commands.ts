@@ -6,24 +6,14 @@ import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../que
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
-import { scoreInWorker, similarInProcess } from '../score/scoreInWorker';
-import type { ExamplesView } from './examplesView';
+import { scoreInProcess, similarInProcess } from '../score/scoringProcess';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
 import { CATEGORY_LABEL, num } from '../present/format';
-import type { PremIndex } from './premIndex';
+import { COMMAND_IDS, type CommandId } from './commandIds';
+import { asTarget, type ExampleTarget } from './exampleTarget';
+import type { IndexService } from './indexService';
 
-/** An example as commands receive it: from a tree item, a hover link, or nothing (palette). */
-interface ExampleTarget {
-  readonly runPath: string;
-  readonly index: number;
-}
-
-function asTarget(arg: unknown): ExampleTarget | undefined {
-  const a = arg as { runPath?: unknown; index?: unknown; flag?: { runPath?: unknown; index?: unknown } } | undefined;
-  const src = a?.flag ?? a;
-  return typeof src?.runPath === 'string' && typeof src.index === 'number' && Number.isInteger(src.index) ? { runPath: src.runPath, index: src.index } : undefined;
-}
 
 const STRATEGY_LABEL: Record<CurationStrategy, string> = {
   'lowest-premem': 'Lowest pre-memorization accuracy (the paper’s choice)',
@@ -32,21 +22,26 @@ const STRATEGY_LABEL: Record<CurationStrategy, string> = {
   flagged: 'Flagged examples',
 };
 
+/** What the commands act on: the services activation starts. */
 export interface CommandContext {
-  readonly index: PremIndex;
-  readonly examples: ExamplesView;
+  readonly index: IndexService;
   readonly log: vscode.OutputChannel;
   /** Indexes a folder the user picked and remembers it for this workspace. */
   readonly openFolder: (folder: string) => Promise<void>;
   readonly reindexAll: () => Promise<void>;
   readonly examplePanel: ExamplePanel;
-  /** The built scoring worker (dist/scoreWorker.js). */
-  readonly scoreWorkerFile: string;
+  /** The built scoring process entry (dist/scoringChild.js). */
+  readonly scoringChildFile: string;
   readonly dashboard: DashboardPanel;
+  /** Pages the Examples view. */
+  readonly showMoreExamples: () => void;
 }
 
-export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const { index, examples } = ctx;
+type Handler = (...args: unknown[]) => unknown;
+
+/** Every command's handler, typed by COMMAND_IDS: a command without a handler does not compile. */
+function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
+  const { index } = ctx;
 
   const pickRun = async (placeHolder: string): Promise<StoredRun | undefined> => {
     const selected = await index.selectedRun();
@@ -80,7 +75,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     return run && (await askExample(run));
   };
 
-  const sort = (by: ExampleSort) => () => examples.setSort(by);
+  const sort = (by: ExampleSort) => () => index.setExampleOrder({ ...index.exampleOrder, sort: by });
+  const setFilter = (filter: ExampleFilter) => {
+    index.setExampleOrder({ ...index.exampleOrder, filter });
+    void vscode.commands.executeCommand('setContext', 'premem.examplesFiltered', filter.kind !== 'all');
+  };
 
   const exportTo = async (run: StoredRun, strategy: CurationStrategy, count: number): Promise<void> => {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(run.path));
@@ -97,7 +96,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     void vscode.window.showInformationMessage(`Premem: wrote ${chosen.length} examples (${kind}) to ${path.basename(target.fsPath)}.`);
   };
 
-  const commands: [string, (...args: unknown[]) => unknown][] = [
+  const commands: [CommandId, Handler][] = [
     [
       'premem.openRun',
       async () => {
@@ -134,14 +133,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         if (!pick) return;
         if (pick.search) {
           const query = await vscode.window.showInputBox({ prompt: 'Show examples whose question contains', placeHolder: 'text (case-insensitive)' });
-          if (query) examples.setFilter({ kind: 'text', query });
+          if (query) setFilter({ kind: 'text', query });
         } else if (pick.filter) {
-          examples.setFilter(pick.filter);
+          setFilter(pick.filter);
         }
       },
     ],
-    ['premem.clearExampleFilter', () => examples.setFilter({ kind: 'all' })],
-    ['premem.showMoreExamples', () => examples.showMore()],
+    ['premem.clearExampleFilter', () => setFilter({ kind: 'all' })],
+    ['premem.showMoreExamples', () => ctx.showMoreExamples()],
     [
       'premem.flagExample',
       async (arg?: unknown) => {
@@ -205,14 +204,31 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         const byIndex = new Map(examples.map((e) => [e.index, e]));
         const seeds = flags.filter((f) => byIndex.get(f.index)?.question != null);
         if (seeds.length === 0) throw new Error(`${run.name} has no question texts (no dataset file)`);
-        const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Premem: finding questions like ${seeds.length} flagged examples` }, () =>
-          similarInProcess(ctx.scoreWorkerFile, {
-            kind: 'similar',
-            options: { encoder, tokenizer, pool, out: out.fsPath, count: 100 },
-            seedIndices: seeds.map((f) => f.index),
-            seedQuestions: seeds.map((f) => byIndex.get(f.index)!.question!),
-          }),
+        const result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Premem: finding questions like ${seeds.length} flagged examples`, cancellable: true },
+          async (_progress, token) => {
+            const controller = new AbortController();
+            const sub = token.onCancellationRequested(() => controller.abort());
+            try {
+              return await similarInProcess(
+                ctx.scoringChildFile,
+                {
+                  kind: 'similar',
+                  options: { encoder, tokenizer, pool, out: out.fsPath, count: 100 },
+                  seedIndices: seeds.map((f) => f.index),
+                  seedQuestions: seeds.map((f) => byIndex.get(f.index)!.question!),
+                },
+                controller.signal,
+              );
+            } finally {
+              sub.dispose();
+            }
+          },
         );
+        if (result === null) {
+          void vscode.window.showInformationMessage('Premem: the search for similar questions was cancelled.');
+          return;
+        }
         ctx.log.appendLine(`wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples of ${run.path} (of ${result.pool}) to ${out.fsPath}`);
         void vscode.window.showInformationMessage(`Premem: wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples (of ${result.pool}) to ${path.basename(out.fsPath)}.`);
       },
@@ -230,8 +246,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             const sub = token.onCancellationRequested(() => controller.abort());
             let last = 0;
             try {
-              return await scoreInWorker(
-                ctx.scoreWorkerFile,
+              return await scoreInProcess(
+                ctx.scoringChildFile,
                 { kind: 'score', db: index.dbFile, runPath: run.path, batch: 8, templates: AUTHORS_TEMPLATES },
                 {
                   signal: controller.signal,
@@ -323,26 +339,70 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         await exportTo(run, strategy.strategy, Number(countText));
       },
     ],
-    [
-      'premem.toggleDecorations',
-      async () => {
-        const c = vscode.workspace.getConfiguration('premem');
-        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-        await c.update('decorations.enabled', !c.get<boolean>('decorations.enabled', true), target);
-      },
-    ],
+    ['premem.toggleDecorations', toggleDecorations],
   ];
 
-  return commands.map(([id, handler]) =>
+  return Object.fromEntries(commands) as Record<CommandId, Handler>;
+}
+
+/** Why the commands cannot run: activation could not open the index. */
+export class StartupFailure extends Error {
+  constructor(
+    readonly dbFile: string,
+    readonly reason: string,
+  ) {
+    super(`Premem could not open its index at ${dbFile}: ${reason}`);
+  }
+}
+
+/**
+ * Registers every command at once, before anything else starts, so that no entry of the palette,
+ * a menu or the welcome view can ever answer "command not found". Until the services are up a
+ * command waits for them; if they could not start (the index cannot be opened), it says why and
+ * offers the fix, as vscode-eslint's stand-in commands do.
+ */
+export function registerCommands(services: Promise<CommandContext>, log: vscode.OutputChannel): vscode.Disposable[] {
+  // The few commands that need no index keep working without one.
+  const standalone: Partial<Record<CommandId, Handler>> = { 'premem.showOutput': () => log.show(true), 'premem.toggleDecorations': toggleDecorations };
+  let handlers: Promise<Record<CommandId, Handler>> | undefined;
+  const ready = () => (handlers ??= services.then(commandHandlers));
+  return COMMAND_IDS.map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      let table: Record<CommandId, Handler>;
       try {
-        return await handler(...args);
+        table = await ready();
+      } catch (e) {
+        const alone = standalone[id];
+        return alone ? alone(...args) : explainStartupFailure(e, log);
+      }
+      try {
+        return await table[id](...args);
       } catch (e) {
         // A failing command reports and logs; it never takes the extension host down.
-        ctx.log.appendLine(`error in ${id}: ${(e as Error).stack ?? String(e)}`);
-        void vscode.window.showErrorMessage(`Premem: ${(e as Error).message}`, 'Show Output').then((c) => c && ctx.log.show(true));
+        log.appendLine(`error in ${id}: ${(e as Error).stack ?? String(e)}`);
+        void vscode.window.showErrorMessage(`Premem: ${(e as Error).message}`, 'Show Output').then((c) => c && log.show(true));
         return undefined;
       }
     }),
   );
+}
+
+async function toggleDecorations(): Promise<void> {
+  const c = vscode.workspace.getConfiguration('premem');
+  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await c.update('decorations.enabled', !c.get<boolean>('decorations.enabled', true), target);
+}
+
+/** What a command says when the index could not be opened, with the ways out. */
+export async function explainStartupFailure(e: unknown, log: vscode.OutputChannel): Promise<void> {
+  const message = e instanceof StartupFailure ? e.message : `Premem could not start: ${(e as Error).message}`;
+  const choice = await vscode.window.showErrorMessage(
+    `${message}. Set "premem.databasePath" to a file in a writable folder (or clear it to use this workspace's storage), then reload the window.`,
+    'Open Setting',
+    'Reload Window',
+    'Show Output',
+  );
+  if (choice === 'Open Setting') await vscode.commands.executeCommand('workbench.action.openSettings', 'premem.databasePath');
+  else if (choice === 'Reload Window') await vscode.commands.executeCommand('workbench.action.reloadWindow');
+  else if (choice === 'Show Output') log.show(true);
 }

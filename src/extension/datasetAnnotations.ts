@@ -3,7 +3,7 @@ import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../querie
 import type { StoredRun } from '../store/indexStore';
 import { CATEGORY_LABEL, num } from '../present/format';
 import { appendExampleTable, commandLink } from './markdown';
-import type { PremIndex } from './premIndex';
+import type { IndexService } from './indexService';
 
 /** How long edits must pause before the marks of a dataset file are recomputed. */
 const EDIT_PAUSE_MS = 250;
@@ -38,7 +38,7 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
   private lowThreshold: number;
 
   constructor(
-    private readonly index: PremIndex,
+    private readonly index: IndexService,
     extensionUri: vscode.Uri,
     settings: { decorations: boolean; lowPreMemorizationThreshold: number },
   ) {

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { describeFilter, filterExamples, orderExamples, type ExampleFilter, type ExampleSort } from '../queries/examples';
+import { describeFilter } from '../queries/examples';
 import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
-import type { StoredExample, StoredRun } from '../store/indexStore';
+import type { StoredRun } from '../store/indexStore';
 import { CATEGORY_LABEL, num, snippet } from '../present/format';
-import type { PremIndex } from './premIndex';
+import type { IndexService } from './indexService';
 
 const PAGE_SIZE = 200;
 
@@ -19,13 +19,6 @@ export interface ExampleNode {
 }
 type Node = ExampleNode | { readonly kind: 'more'; readonly remaining: number };
 
-const SORT_LABEL: Record<ExampleSort, string> = {
-  premem: 'lowest pre-memorization first',
-  memorization: 'earliest memorized first',
-  accuracy: 'lowest train accuracy first',
-  dataset: 'dataset order',
-};
-
 const CATEGORY_ICON: Record<ExampleFigures['category'], vscode.ThemeIcon> = {
   'solved-before-memorized': new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green')),
   'memorized-before-solved': new vscode.ThemeIcon('copy', new vscode.ThemeColor('charts.orange')),
@@ -33,23 +26,19 @@ const CATEGORY_ICON: Record<ExampleFigures['category'], vscode.ThemeIcon> = {
 };
 
 /**
- * The selected run's examples in the chosen order and filter. Children are paged (PAGE_SIZE
+ * The selected run's examples in the index service's order and filter. Children are paged (PAGE_SIZE
  * at a time) so a 7,473-example run renders as fast as a small one.
  */
 export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[];
-  private sortOrder: ExampleSort = 'premem';
-  private filterBy: ExampleFilter = { kind: 'all' };
   private shown = PAGE_SIZE;
   private last: { run: StoredRun; total: number } | undefined;
-  /** Sorted orders per analysis (a new analysis, after a re-index or a setting change, starts afresh). */
-  private readonly orders = new WeakMap<RunAnalysis, Map<ExampleSort, StoredExample[]>>();
   /** Set by the host so the view can show which run, order and filter it lists. */
   treeView: vscode.TreeView<Node> | undefined;
 
-  constructor(private readonly index: PremIndex) {
+  constructor(private readonly index: IndexService) {
     this.subscriptions = [
       index.onDidChange(() => this.refresh()),
       index.onDidChangeFlags(() => this.refresh()),
@@ -57,20 +46,11 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         this.shown = PAGE_SIZE;
         this.refresh();
       }),
+      index.onDidChangeOrder(() => {
+        this.shown = PAGE_SIZE;
+        this.refresh();
+      }),
     ];
-  }
-
-  setSort(sort: ExampleSort): void {
-    this.sortOrder = sort;
-    this.shown = PAGE_SIZE;
-    this.refresh();
-  }
-
-  setFilter(filter: ExampleFilter): void {
-    this.filterBy = filter;
-    this.shown = PAGE_SIZE;
-    void vscode.commands.executeCommand('setContext', 'premem.examplesFiltered', filter.kind !== 'all');
-    this.refresh();
   }
 
   showMore(): void {
@@ -80,27 +60,6 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   refresh(): void {
     this.emitter.fire(undefined);
-  }
-
-  /** The order and filter in words, e.g. "lowest pre-memorization first · flagged". */
-  describeOrder(): string {
-    return `${SORT_LABEL[this.sortOrder]}${this.filterBy.kind === 'all' ? '' : ` · ${describeFilter(this.filterBy)}`}`;
-  }
-
-  /**
-   * The examples of a run in this view's order and filter. The sorted order is kept per
-   * analysis and sort (a 150,000-example run sorts once, then pages and the example panel's
-   * previous/next read it); figures are built only for the rows shown.
-   */
-  async ordered(run: StoredRun, analysis: RunAnalysis): Promise<{ rows: StoredExample[]; notes: Map<number, string> }> {
-    const flags = await this.index.flags(run.path);
-    const notes = new Map(flags.map((f) => [f.index, f.note]));
-    let bySort = this.orders.get(analysis);
-    if (!bySort) this.orders.set(analysis, (bySort = new Map()));
-    let order = bySort.get(this.sortOrder);
-    if (!order) bySort.set(this.sortOrder, (order = orderExamples(analysis, await this.index.examples(run), this.sortOrder)));
-    const rows = this.filterBy.kind === 'all' ? order : filterExamples(order, this.filterBy, { analysis, flagged: new Set(notes.keys()) });
-    return { rows, notes };
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -118,12 +77,10 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.setMessage(`${run.name}: ${(e as Error).message}`);
       return [];
     }
-    const { rows, notes } = await this.ordered(run, analysis);
+    const { rows, notes } = await this.index.orderedExamples(run, analysis);
     this.last = { run, total: rows.length };
-    this.setMessage(rows.length === 0 ? `No examples match: ${describeFilter(this.filterBy)}.` : undefined);
-    if (this.treeView) {
-      this.treeView.description = `${run.name} · ${SORT_LABEL[this.sortOrder]}${this.filterBy.kind === 'all' ? '' : ` · ${describeFilter(this.filterBy)}`} · ${rows.length}`;
-    }
+    this.setMessage(rows.length === 0 ? `No examples match: ${describeFilter(this.index.exampleOrder.filter)}.` : undefined);
+    if (this.treeView) this.treeView.description = `${run.name} · ${this.index.describeExampleOrder()} · ${rows.length}`;
     const page: Node[] = rows.slice(0, this.shown).map((e) => ({
       kind: 'example',
       runPath: run.path,

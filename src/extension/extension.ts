@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
+import { explainStartupFailure, registerCommands, StartupFailure, type CommandContext } from './commands';
+import { stopScoringProcesses } from '../score/scoringProcess';
 import { DatasetAnnotations } from './datasetAnnotations';
 import { ExamplesView } from './examplesView';
 import { FlaggedView } from './flaggedView';
-import { PremIndex } from './premIndex';
+import { IndexService } from './indexService';
 import { RunsView } from './runsView';
 import { ANALYSIS_SETTINGS, readSettings } from './settings';
 import { RunFollower } from './runFollower';
@@ -24,23 +25,44 @@ async function workspaceRuns(): Promise<string[]> {
   return [...new Set(files.map((f) => path.dirname(path.dirname(f.fsPath))))].sort();
 }
 
+/** Set by `activate` once the services are up: what `deactivate` must stop and close. */
+let stopServices: (() => Promise<void>) | undefined;
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('Premem');
   context.subscriptions.push(log);
+  // Commands first: whatever happens below, no menu, palette entry or welcome link can answer
+  // "command not found". They wait for the services, or explain why there are none.
+  let started!: (c: CommandContext) => void;
+  let failed!: (e: Error) => void;
+  const services = new Promise<CommandContext>((resolve, reject) => {
+    started = resolve;
+    failed = reject;
+  });
+  services.catch(() => undefined); // reported by each command that needs them
+  context.subscriptions.push(...registerCommands(services, log));
+
   let settings = readSettings();
   const storage = context.storageUri ?? context.globalStorageUri;
   const dbFile = settings.databasePath ?? path.join(storage.fsPath, 'index.sqlite');
   log.appendLine(`index: ${dbFile}`);
 
-  let index: PremIndex;
+  let index: IndexService;
   try {
-    index = await PremIndex.open(dbFile, vscode.Uri.joinPath(context.extensionUri, 'dist', 'indexWorker.js').fsPath, log, settings.analysis);
+    index = await IndexService.open(dbFile, vscode.Uri.joinPath(context.extensionUri, 'dist', 'indexWorker.js').fsPath, log, settings.analysis);
   } catch (e) {
-    log.appendLine(`error: cannot open the index ${dbFile}: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Premem cannot open its index (${dbFile}): ${(e as Error).message}`, 'Show Output').then((c) => c && log.show(true));
+    const failure = new StartupFailure(dbFile, (e as Error).message);
+    log.appendLine(`error: ${failure.message}`);
+    failed(failure);
+    void vscode.commands.executeCommand('setContext', 'premem.indexUnavailable', true);
+    void explainStartupFailure(failure, log);
     return;
   }
   context.subscriptions.push(index);
+  stopServices = async () => {
+    stopScoringProcesses();
+    await index.close();
+  };
   log.appendLine(`flags: ${index.flagsFile}`);
   if (index.setAside) {
     log.appendLine(`warning: the index could not be read; it was moved to ${index.setAside} and is rebuilt from the run folders. Flags are kept in ${index.flagsFile}.`);
@@ -74,32 +96,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const folders = [...new Set([...known(), ...(await workspaceRuns())])];
     // Runs keep training while they are open: follow every folder from now on.
     follower.follow(folders);
-    await index.index(folders);
+    await index.indexFolders(folders);
   };
   const openFolder = async (folder: string) => {
     await context.workspaceState.update(OPENED_KEY, [...new Set([...context.workspaceState.get<string[]>(OPENED_KEY, []), folder])]);
     follower.follow([folder]);
-    await index.index([folder], `Premem: indexing ${path.basename(folder)}`);
+    await index.indexFolders([folder], `Premem: indexing ${path.basename(folder)}`);
     const runs = (await index.runs()).filter((r) => r.path === folder || r.sweepPath === folder);
     if (runs.length > 0 && !index.selectedRunPath) await index.select(runs[0]!.path);
   };
-  const examplePanel = new ExamplePanel(index, examplesView, context.extensionUri, log);
+  const examplePanel = new ExamplePanel(index, context.extensionUri, log);
   const dashboard = new DashboardPanel(index, context.extensionUri, log);
-  context.subscriptions.push(
+  context.subscriptions.push(examplePanel, dashboard, vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)));
+  started({
+    index,
+    log,
+    openFolder,
+    reindexAll,
     examplePanel,
     dashboard,
-    vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)),
-    ...registerCommands({
-      index,
-      examples: examplesView,
-      log,
-      openFolder,
-      reindexAll,
-      examplePanel,
-      dashboard,
-      scoreWorkerFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoreWorker.js').fsPath,
-    }),
-  );
+    showMoreExamples: () => examplesView.showMore(),
+    scoringChildFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoringChild.js').fsPath,
+  });
 
   context.subscriptions.push(
     index.onDidChangeSelection((run) => void context.workspaceState.update(SELECTED_KEY, run?.path)),
@@ -112,7 +130,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const added = settings.runs.filter((r) => !before.runs.includes(r));
       if (added.length) {
         follower.follow(added);
-        void index.index(added).catch((err: Error) => log.appendLine(`error: ${err.message}`));
+        void index.indexFolders(added).catch((err: Error) => log.appendLine(`error: ${err.message}`));
       }
       if (e.affectsConfiguration('premem.databasePath')) {
         void vscode.window.showInformationMessage('Premem: the index location changes after a window reload.', 'Reload Window').then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
@@ -133,6 +151,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     .catch((e: Error) => log.appendLine(`error: ${e.stack ?? e.message}`));
 }
 
-export function deactivate(): void {
-  // Everything is in context.subscriptions, disposed by VS Code.
+/** Stops scoring processes and closes the index; VS Code waits for the promise. */
+export async function deactivate(): Promise<void> {
+  await stopServices?.();
+  stopServices = undefined;
 }

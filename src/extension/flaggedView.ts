@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { snippet } from '../present/format';
 import type { Flag } from '../store/indexStore';
-import type { PremIndex } from './premIndex';
+import type { IndexService } from './indexService';
 
 export interface FlagNode {
   readonly kind: 'flag';
@@ -18,7 +18,7 @@ export class FlaggedView implements vscode.TreeDataProvider<FlagNode>, vscode.Di
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly index: PremIndex) {
+  constructor(private readonly index: IndexService) {
     this.subscriptions = [index.onDidChangeFlags(() => this.emitter.fire(undefined)), index.onDidChange(() => this.emitter.fire(undefined))];
   }
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { announce, describeNewCheckpoint, type NewCheckpoint } from '../queries/follow';
-import type { PremIndex } from './premIndex';
+import type { IndexService } from './indexService';
 
 /** Writing must pause this long before a changed folder is indexed. */
 const QUIET_MS = 1500;
@@ -23,7 +23,7 @@ export class RunFollower implements vscode.Disposable {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly index: PremIndex,
+    private readonly index: IndexService,
     private readonly log: vscode.OutputChannel,
   ) {}
 
@@ -60,7 +60,7 @@ export class RunFollower implements vscode.Disposable {
     if (folders.length === 0) return;
     try {
       const before = await this.stepsByRun(folders);
-      await this.index.index(folders, 'Premem: following new checkpoints', true);
+      await this.index.indexFolders(folders, 'Premem: following new checkpoints', true);
       const pending = folders.filter((f) => this.index.runFailures().some((x) => within(x.path, f)));
       for (const c of await this.newCheckpoints(folders, before)) {
         const line = describeNewCheckpoint(c);

@@ -3,15 +3,15 @@ import * as vscode from 'vscode';
 import type { LinearFit } from '../core/fit';
 import { describeThreshold } from '../core/threshold';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
-import type { AnalysedCheckpoint } from '../queries/runAnalysis';
 import type { RunFailure } from '../store/indexInWorker';
 import { num, pct, plusMinus } from '../present/format';
-import type { IndexedRunView, PremIndex } from './premIndex';
+import type { AnalysedCheckpoint, RunView } from '../queries/runAnalysis';
+import type { IndexService } from './indexService';
 
 type Node =
-  | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly IndexedRunView[]; readonly model: SweepModel | undefined }
-  | { readonly kind: 'run'; readonly view: IndexedRunView; readonly model: SweepModel | undefined }
-  | { readonly kind: 'checkpoint'; readonly view: IndexedRunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
+  | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly RunView[]; readonly model: SweepModel | undefined }
+  | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined }
+  | { readonly kind: 'checkpoint'; readonly view: RunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
   | { readonly kind: 'failure'; readonly failure: RunFailure };
 
 /** Sweeps -> runs -> checkpoints, with each level's figures in its description and tooltip. */
@@ -20,7 +20,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly index: PremIndex) {
+  constructor(private readonly index: IndexService) {
     this.subscriptions = [index.onDidChange(() => this.emitter.fire(undefined)), index.onDidChangeSelection(() => this.emitter.fire(undefined))];
   }
 
@@ -28,7 +28,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     if (!node) {
       const views = await this.index.runViews();
       const models = await this.index.sweepModels(views);
-      const sweeps = new Map<string, IndexedRunView[]>();
+      const sweeps = new Map<string, RunView[]>();
       for (const v of views) sweeps.set(v.run.sweepPath, [...(sweeps.get(v.run.sweepPath) ?? []), v]);
       const failures: Node[] = this.index.runFailures().map((failure) => ({ kind: 'failure', failure }));
       // Sweeps by name (where their folders sit is not what users scan for); failures last:
@@ -61,7 +61,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     }
   }
 
-  private sweepItem(sweep: string, runs: readonly IndexedRunView[], fit: LinearFit | undefined): vscode.TreeItem {
+  private sweepItem(sweep: string, runs: readonly RunView[], fit: LinearFit | undefined): vscode.TreeItem {
     const item = new vscode.TreeItem(path.basename(sweep), vscode.TreeItemCollapsibleState.Expanded);
     item.id = `sweep:${sweep}`;
     item.iconPath = new vscode.ThemeIcon('folder-library');
@@ -78,7 +78,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return item;
   }
 
-  private runItem(view: IndexedRunView, model: SweepModel | undefined): vscode.TreeItem {
+  private runItem(view: RunView, model: SweepModel | undefined): vscode.TreeItem {
     const { run, analysis } = view;
     const selected = run.path === this.index.selectedRunPath;
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
@@ -113,7 +113,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return item;
   }
 
-  private checkpointItem(view: IndexedRunView, c: AnalysedCheckpoint, model: SweepModel | undefined): vscode.TreeItem {
+  private checkpointItem(view: RunView, c: AnalysedCheckpoint, model: SweepModel | undefined): vscode.TreeItem {
     const item = new vscode.TreeItem(`step ${c.step}`);
     item.id = `checkpoint:${view.run.path}:${c.step}`;
     item.iconPath = new vscode.ThemeIcon('milestone');

@@ -1,14 +1,14 @@
 import * as vscode from 'vscode';
 import { summarizeRun } from '../queries/runSummary';
 import { num, plusMinus } from '../present/format';
-import type { PremIndex } from './premIndex';
+import type { IndexService } from './indexService';
 
 /** The selected run at a glance: final pre-memorization accuracy and (predicted) test accuracy. */
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('premem.selectedRun', vscode.StatusBarAlignment.Left, 50);
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly index: PremIndex) {
+  constructor(private readonly index: IndexService) {
     this.item.name = 'Premem: selected run';
     this.item.command = 'workbench.view.extension.premem';
     this.subscriptions = [index.onDidChange(() => void this.update()), index.onDidChangeSelection(() => void this.update())];

@@ -55,7 +55,8 @@ export interface ExampleRecord {
   readonly raw: string | null;
 }
 
-export interface RunHeader {
+/** What is known of a run before and after indexing: read from its folder, stored as is. */
+export interface RunFacts {
   readonly path: string;
   readonly name: string;
   readonly sweepPath: string;
@@ -67,6 +68,10 @@ export interface RunHeader {
   readonly trainQuestions: number;
   readonly testQuestions: number | null;
   readonly trainDatasetFile: string | null;
+}
+
+/** A run as the reader opens it: its facts and its examples' dataset records. */
+export interface RunHeader extends RunFacts {
   /** In analysis order. */
   readonly examples: readonly ExampleRecord[];
   readonly testRecords: readonly ExampleRecord[] | null;

@@ -2,16 +2,12 @@
  * Messages of the dashboard panel. The webview may name only runs the host sent it in the
  * current data; the host checks every path against that list.
  */
+import type { LinearFit } from '../core/fit';
 import { empty, finite, integer, object, oneOf, text, type ParamValidators } from './rpc';
 
-export const DASHBOARD_VIEW_TYPE = 'premem.dashboard';
+export type { LinearFit };
 
-export interface Fit {
-  readonly points: number;
-  readonly slope: number | null;
-  readonly intercept: number | null;
-  readonly r2: number | null;
-}
+export const DASHBOARD_VIEW_TYPE = 'premem.dashboard';
 
 export interface DashboardCheckpoint {
   readonly step: number;
@@ -69,9 +65,9 @@ export interface DashboardSweep {
   readonly path: string;
   readonly name: string;
   /** Pre-memorization train accuracy against test accuracy: the paper's figure. */
-  readonly fit: Fit;
+  readonly fit: LinearFit;
   /** Plain train accuracy against test accuracy, for contrast. */
-  readonly trainFit: Fit;
+  readonly trainFit: LinearFit;
 }
 
 export type ThresholdForm = 'loglog' | 'perplexity';

@@ -37,7 +37,8 @@ export const object =
   <T>(fields: { [K in keyof T]: Validator<T[K]> }): Validator<T> =>
   (v, where) => {
     if (!isRecord(v)) throw new ProtocolError(`${where}: expected an object`);
-    const extra = Object.keys(v).filter((k) => !(k in fields));
+    // Own keys only: `in` would let __proto__, constructor or toString through.
+    const extra = Object.keys(v).filter((k) => !Object.prototype.hasOwnProperty.call(fields, k));
     if (extra.length) throw new ProtocolError(`${where}: unexpected field ${extra[0]}`);
     const out = {} as T;
     for (const k of Object.keys(fields) as (keyof T & string)[]) out[k] = fields[k](v[k], `${where}.${k}`);

@@ -1,24 +1,18 @@
 import { basename } from 'node:path';
 import type { LinearFit } from '../core/fit';
 import type { CalibrationView, DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
-import type { StoredExample, StoredRun } from '../store/indexStore';
+import type { StoredExample } from '../store/indexStore';
 import { listExamples } from './examples';
 import { finiteOrNull, sweepFit } from './report';
 import { calibrateAnalyses, DEFAULT_GRID, DEFAULT_HAND_PICKED } from './calibrate';
-import type { RunAnalysis } from './runAnalysis';
+import type { RunAnalysis, RunView } from './runAnalysis';
 import { predictTest, sweepModels } from './runSummary';
-
-export interface RunOrError {
-  readonly run: StoredRun;
-  readonly analysis: RunAnalysis | null;
-  readonly error: string | null;
-}
 
 /**
  * The dashboard's figures: per run, its curves over checkpoints; per sweep, the fit of test
  * accuracy on pre-memorization accuracy (the paper's figure) and on plain train accuracy.
  */
-export function dashboardFigures(views: readonly RunOrError[]): { runs: DashboardRun[]; sweeps: DashboardSweep[] } {
+export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRun[]; sweeps: DashboardSweep[] } {
   const bySweep = new Map<string, RunAnalysis[]>();
   for (const v of views) if (v.analysis) bySweep.set(v.run.sweepPath, [...(bySweep.get(v.run.sweepPath) ?? []), v.analysis]);
   const models = sweepModels(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));

@@ -150,3 +150,35 @@ export function filterExamples(
     }
   }
 }
+
+/** How the Examples view (and the example panel's previous/next) orders and filters a run's examples. */
+export interface ExampleOrder {
+  readonly sort: ExampleSort;
+  readonly filter: ExampleFilter;
+}
+
+const SORT_LABEL: Record<ExampleSort, string> = {
+  premem: 'lowest pre-memorization first',
+  memorization: 'earliest memorized first',
+  accuracy: 'lowest train accuracy first',
+  dataset: 'dataset order',
+};
+
+/** The order and filter in words, e.g. "lowest pre-memorization first · flagged". */
+export function describeOrder(o: ExampleOrder): string {
+  return `${SORT_LABEL[o.sort]}${o.filter.kind === 'all' ? '' : ` · ${describeFilter(o.filter)}`}`;
+}
+
+/**
+ * A run's examples in an order and filter: the one query behind the Examples view's rows and
+ * the example panel's rank and previous/next. `sorted` is the run's examples already in
+ * `order.sort` (callers cache it per analysis: a 150,000-example run sorts once).
+ */
+export function orderedExamples(
+  analysis: RunAnalysis,
+  sorted: readonly StoredExample[],
+  order: ExampleOrder,
+  flagged: ReadonlySet<number>,
+): readonly StoredExample[] {
+  return order.filter.kind === 'all' ? sorted : filterExamples(sorted, order.filter, { analysis, flagged });
+}

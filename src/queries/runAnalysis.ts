@@ -127,6 +127,14 @@ export function atThreshold(a: RunAnalysis, threshold: MemorizationThreshold): R
   return { ...a, metrics, criteriaAgreement: null, checkpoints: a.checkpoints.map((c, j) => ({ ...c, summary: summaries[j]! })) };
 }
 
+/** A run with its analysis, or the reason it has none: one bad run never hides the rest. */
+export interface RunView {
+  readonly run: StoredRun;
+  readonly analysis: RunAnalysis | null;
+  /** Why the figures could not be computed (e.g. no sample set matches the preference). */
+  readonly error: string | null;
+}
+
 export interface ExampleFigures {
   readonly position: number;
   readonly index: number;

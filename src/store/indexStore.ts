@@ -1,24 +1,16 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
+import type { CheckpointData, ExampleRecord, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
 import { Database, type SqlValue } from './db';
 import { ensureSchema, flagsFileFor } from './schema';
 
-export interface StoredRun {
+/** A run as the index holds it: the reader's facts plus its row id and when it was indexed. */
+export interface StoredRun extends RunFacts {
   readonly id: number;
-  readonly path: string;
-  readonly name: string;
-  readonly sweepPath: string;
-  readonly fingerprint: string;
-  readonly epochs: number | null;
-  readonly epochsSource: string | null;
-  readonly trainQuestions: number;
-  readonly testQuestions: number | null;
   readonly hasDataset: boolean;
-  readonly trainDatasetFile: string | null;
   readonly indexedAt: string;
 }
 

@@ -197,6 +197,9 @@ describe('webview message validation (host side)', () => {
     // A webview cannot name another run or a file: there is no field for it.
     refuse(() => EXAMPLE_PARAMS.checkpoint({ step: 1, runPath: '/etc' }, 'checkpoint'), /unexpected field runPath/);
     refuse(() => EXAMPLE_PARAMS.openDiff({ step: 1, sample: 0, file: '/etc/passwd' }, 'openDiff'), /unexpected field file/);
+    // Keys every object inherits are fields too when a message carries them (JSON.parse makes them own keys).
+    refuse(() => EXAMPLE_PARAMS.checkpoint(JSON.parse('{"step": 1, "__proto__": {"x": 1}}'), 'checkpoint'), /unexpected field __proto__/);
+    refuse(() => EXAMPLE_PARAMS.checkpoint({ step: 1, constructor: 'x' }, 'checkpoint'), /unexpected field constructor/);
     refuse(() => EXAMPLE_PARAMS.navigate({ direction: 'up' }, 'navigate'), /one of previous, next/);
     refuse(() => EXAMPLE_PARAMS.flag({ note: 'x'.repeat(2001) }, 'flag'), /at most 2000/);
     refuse(() => EXAMPLE_PARAMS.ready({ sql: 'DROP TABLE flags' }, 'ready'), /no parameters/);

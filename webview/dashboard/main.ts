@@ -1,9 +1,9 @@
-import type { CalibrationView, SlicesView, DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, Fit, LowExample } from '../../src/protocol/dashboard';
+import type { CalibrationView, SlicesView, DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, LinearFit, LowExample } from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
 import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
-import { createClient } from '../shared/rpc';
+import { createClient, newestOnly } from '../shared/rpc';
 import { chartTheme, onThemeChange, type ChartTheme } from '../shared/theme';
 
 const client = createClient<DashboardMethods, DashboardNotifications, DashboardState>();
@@ -30,13 +30,19 @@ let calibration: CalibrationView | null = null;
 /** Charts currently shown, by name, for export. */
 const charts = new Map<string, SVGSVGElement>();
 
+/** Late answers about a run the user has already left, or figures since replaced, are dropped. */
+const newestSelect = newestOnly();
+const newestSlices = newestOnly();
+const newestData = newestOnly();
+
 client.on('data', (d) => show(d));
 onThemeChange(() => data && render(data));
 window.addEventListener('resize', debounce(() => data && render(data), 150));
 
 async function start(): Promise<void> {
   try {
-    show(await client.request('ready', {}));
+    const d = await newestData(client.request('ready', {}));
+    if (d) show(d);
   } catch (e) {
     app.append(el('p', { className: 'error', text: (e as Error).message }));
   }
@@ -59,7 +65,9 @@ async function select(path: string, atStep: number | null): Promise<void> {
   step = atStep;
   client.setState({ runPath, sliceBy });
   try {
-    lowest = await client.request('select', { runPath: path, step: atStep });
+    const answer = await newestSelect(client.request('select', { runPath: path, step: atStep }));
+    if (answer === undefined) return;
+    lowest = answer;
     lowestFor = path;
   } catch (e) {
     lowest = [];
@@ -145,7 +153,8 @@ async function setThreshold(form: 'loglog' | 'perplexity', text: string): Promis
 
 async function act(request: () => Promise<DashboardData>): Promise<void> {
   try {
-    show(await request());
+    const d = await newestData(request());
+    if (d) show(d);
   } catch (e) {
     showError((e as Error).message);
   }
@@ -156,7 +165,7 @@ function showError(message: string): void {
   app.prepend(el('p', { className: 'error', text: message, attrs: { id: 'error', role: 'alert' } }));
 }
 
-function fitText(f: Fit): string {
+function fitText(f: LinearFit): string {
   if (f.r2 === null || f.slope === null || f.intercept === null) return `no fit (${f.points} checkpoints with a test accuracy)`;
   return `R² ${f.r2.toFixed(4)} · ${f.points} checkpoints · test ≈ ${f.slope.toFixed(3)} x ${f.intercept < 0 ? '−' : '+'} ${Math.abs(f.intercept).toFixed(3)}`;
 }
@@ -172,7 +181,7 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
       ),
     );
   const pick = (p: ScatterPoint) => void select(p.group, p.step);
-  const chart = (name: string, title: string, fit: Fit, x: 'preMemorizationAccuracy' | 'trainAccuracy', xLabel: string) => {
+  const chart = (name: string, title: string, fit: LinearFit, x: 'preMemorizationAccuracy' | 'trainAccuracy', xLabel: string) => {
     const svg = scatterChart({
       theme,
       width,
@@ -378,7 +387,9 @@ function slicesSection(run: DashboardRun): HTMLElement {
 
 async function loadSlices(runPath: string, by: string | null): Promise<void> {
   try {
-    slicesView = await client.request('slices', { runPath, by });
+    const answer = await newestSlices(client.request('slices', { runPath, by }));
+    if (answer === undefined) return;
+    slicesView = answer;
     sliceBy = slicesView.by;
     client.setState({ runPath, sliceBy });
   } catch (e) {

@@ -46,3 +46,16 @@ export function createClient<T extends MethodTable<T>, N, S>(): Client<T, N, S> 
     setState: (state) => api.setState(state),
   };
 }
+
+/**
+ * Keeps only the newest answer of a kind of request: when a user switches runs quickly, an
+ * answer about the previous run that arrives late resolves to `undefined` instead of being drawn.
+ */
+export function newestOnly(): <R>(request: Promise<R>) => Promise<R | undefined> {
+  let generation = 0;
+  return async <R>(request: Promise<R>) => {
+    const mine = ++generation;
+    const value = await request;
+    return mine === generation ? value : undefined;
+  };
+}

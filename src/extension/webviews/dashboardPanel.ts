@@ -5,16 +5,13 @@ import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type DashboardData, type Dashboa
 import { calibrationView, dashboardFigures, lowestExamples } from '../../queries/dashboard';
 import { finiteOrNull } from '../../queries/report';
 import { sliceFields, sliceRun } from '../../queries/slices';
-import type { PremIndex } from '../premIndex';
-import { panelHtml, webviewOptions } from './html';
-import { revealRestoredTab } from './restoredTabs';
-import { RpcHost, type Handlers } from './rpcHost';
+import type { IndexService } from '../indexService';
+import { PanelHost, type HostedPanel } from './panelHost';
+import type { Handlers } from './rpcHost';
 
 const LOWEST_COUNT = 12;
 
-interface OpenPanel {
-  readonly panel: vscode.WebviewPanel;
-  readonly rpc: RpcHost<DashboardMethods, DashboardNotifications>;
+interface DashboardState {
   /** A threshold tried in the panel; undefined follows the settings. */
   threshold: MemorizationThreshold | undefined;
   /** The checkpoint picked in the panel, and the run it belongs to. */
@@ -23,62 +20,64 @@ interface OpenPanel {
   known: Set<string>;
 }
 
+type Panel = HostedPanel<DashboardState, DashboardMethods, DashboardNotifications>;
+
+const fresh = (): DashboardState => ({ threshold: undefined, selectedStep: null, known: new Set() });
+
 /**
  * The run dashboard: curves per run, the sweep scatter with its fit, and a threshold control
  * that recomputes every figure from the arrays already loaded from the index.
  */
 export class DashboardPanel implements vscode.Disposable {
-  /** Open dashboards (a window reload can restore more than one), the most recently active last. */
-  private panels: OpenPanel[] = [];
+  private readonly host: PanelHost<DashboardState, DashboardMethods, DashboardNotifications>;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
-    private readonly index: PremIndex,
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.OutputChannel,
+    private readonly index: IndexService,
+    extensionUri: vscode.Uri,
+    log: vscode.OutputChannel,
   ) {
-    const refresh = () => void this.refresh();
-    this.subscriptions = [
-      index.onDidChange(refresh),
-      index.onDidChangeSelection(refresh),
-      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => this.attach(panel),
-      }),
-    ];
+    this.host = new PanelHost<DashboardState, DashboardMethods, DashboardNotifications>(
+      {
+        viewType: DASHBOARD_VIEW_TYPE,
+        entry: 'dashboard',
+        title: 'Premem Dashboard',
+        column: vscode.ViewColumn.Active,
+        validators: DASHBOARD_PARAMS,
+        supersedes: ['ready', 'setThreshold', 'resetThreshold'],
+        restore: () => fresh(),
+        handlers: (p) => this.handlers(p),
+        update: async (p) => ({ method: 'data', params: await this.data(p.state) }),
+      },
+      extensionUri,
+      log,
+    );
+    const refresh = () => void this.host.refresh();
+    this.subscriptions = [index.onDidChange(refresh), index.onDidChangeSelection(refresh)];
   }
 
-  async show(): Promise<void> {
-    const open = this.panels.at(-1);
-    if (open) {
-      open.panel.reveal();
-      return;
-    }
-    if (await revealRestoredTab(DASHBOARD_VIEW_TYPE)) return;
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Premem Dashboard', vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
-    this.attach(panel);
+  show(): Promise<void> {
+    return this.host.reveal(fresh);
   }
 
-  private attach(panel: vscode.WebviewPanel): void {
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'premem.svg');
-    let state: OpenPanel;
+  private handlers(p: Panel): Handlers<DashboardMethods> {
     const requireKnown = (runPath: string) => {
-      if (!state.known.has(runPath)) throw new Error(`the dashboard does not show ${runPath}`);
+      if (!p.state.known.has(runPath)) throw new Error(`the dashboard does not show ${runPath}`);
     };
-    const handlers: Handlers<DashboardMethods> = {
-      ready: () => this.data(state),
+    return {
+      ready: () => this.data(p.state),
       setThreshold: async ({ form, value }) => {
         if (form === 'perplexity' && value <= 1) throw new RangeError('a perplexity threshold must be above 1');
-        state.threshold = { kind: form, value };
-        return this.data(state);
+        p.state.threshold = { kind: form, value };
+        return this.data(p.state);
       },
       resetThreshold: async () => {
-        state.threshold = undefined;
-        return this.data(state);
+        p.state.threshold = undefined;
+        return this.data(p.state);
       },
       select: async ({ runPath, step }) => {
         requireKnown(runPath);
-        state.selectedStep = step === null ? null : { runPath, step };
+        p.state.selectedStep = step === null ? null : { runPath, step };
         await this.index.select(runPath);
         const run = await this.index.runByPath(runPath);
         if (!run) return [];
@@ -109,7 +108,7 @@ export class DashboardPanel implements vscode.Disposable {
         if (this.index.analysisOptions.memorization?.kind === 'text') {
           throw new Error('calibration chooses a perplexity threshold; set premem.memorization.criterion to "perplexity" first');
         }
-        const analyses = (await this.index.runViews()).flatMap((v) => (v.analysis && v.run.sweepPath === sweepPath && state.known.has(v.run.path) ? [v.analysis] : []));
+        const analyses = (await this.index.runViews()).flatMap((v) => (v.analysis && v.run.sweepPath === sweepPath && p.state.known.has(v.run.path) ? [v.analysis] : []));
         if (analyses.length === 0) throw new Error(`the dashboard does not show ${sweepPath}`);
         return { ...calibrationView(sweepPath, analyses), computeMs: performance.now() - t0 };
       },
@@ -129,20 +128,9 @@ export class DashboardPanel implements vscode.Disposable {
         return target.fsPath;
       },
     };
-    const rpc = new RpcHost<DashboardMethods, DashboardNotifications>(panel.webview, DASHBOARD_PARAMS, handlers, this.log);
-    state = { panel, rpc, threshold: undefined, selectedStep: null, known: new Set() };
-    this.panels.push(state);
-    panel.webview.html = panelHtml(panel.webview, this.extensionUri, 'dashboard', 'Premem Dashboard');
-    panel.onDidChangeViewState(() => {
-      if (panel.active) this.panels = [...this.panels.filter((p) => p !== state), state];
-    });
-    panel.onDidDispose(() => {
-      rpc.dispose();
-      this.panels = this.panels.filter((p) => p !== state);
-    });
   }
 
-  private async data(state: OpenPanel): Promise<DashboardData> {
+  private async data(state: DashboardState): Promise<DashboardData> {
     const t0 = performance.now();
     const options = this.index.analysisOptions;
     const criterion = options.memorization ?? { kind: 'perplexity' as const };
@@ -167,18 +155,8 @@ export class DashboardPanel implements vscode.Disposable {
     };
   }
 
-  private async refresh(): Promise<void> {
-    for (const state of this.panels) {
-      try {
-        await state.rpc.notify('data', await this.data(state));
-      } catch (e) {
-        this.log.appendLine(`dashboard: ${(e as Error).message}`);
-      }
-    }
-  }
-
   dispose(): void {
-    for (const p of this.panels) p.panel.dispose();
+    this.host.dispose();
     for (const s of this.subscriptions) s.dispose();
   }
 }

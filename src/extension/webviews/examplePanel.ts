@@ -1,22 +1,11 @@
 import * as vscode from 'vscode';
 import { EXAMPLE_PARAMS, EXAMPLE_VIEW_TYPE, parseExampleState, type ExampleDetail, type ExampleMethods, type ExampleNotifications } from '../../protocol/examplePanel';
-import type { ExamplesView } from '../examplesView';
-import type { PremIndex } from '../premIndex';
+import type { ExampleTarget } from '../exampleTarget';
+import type { IndexService } from '../indexService';
 import { exampleTextUri } from './exampleTexts';
-import { panelHtml, webviewOptions } from './html';
-import { nextEvent, revealRestoredTab } from './restoredTabs';
-import { RpcHost, type Handlers } from './rpcHost';
+import { PanelHost, type HostedPanel } from './panelHost';
 
-export interface ExampleTarget {
-  readonly runPath: string;
-  readonly index: number;
-}
-
-interface OpenPanel {
-  readonly panel: vscode.WebviewPanel;
-  readonly rpc: RpcHost<ExampleMethods, ExampleNotifications>;
-  target: ExampleTarget;
-}
+type Panel = HostedPanel<ExampleTarget, ExampleMethods, ExampleNotifications>;
 
 /**
  * The example panel, reused like the built-in preview: a new example shows in the panel
@@ -24,81 +13,75 @@ interface OpenPanel {
  * each panel shows; its webview can only ask about that example's checkpoints and samples.
  */
 export class ExamplePanel implements vscode.Disposable {
-  /** Open panels, the most recently active last. */
-  private panels: OpenPanel[] = [];
-  private readonly attached = new vscode.EventEmitter<OpenPanel>();
+  private readonly host: PanelHost<ExampleTarget, ExampleMethods, ExampleNotifications>;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
-    private readonly index: PremIndex,
-    private readonly examples: ExamplesView,
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.OutputChannel,
+    private readonly index: IndexService,
+    extensionUri: vscode.Uri,
+    log: vscode.OutputChannel,
   ) {
-    const refresh = () => void this.refresh();
-    this.subscriptions = [
-      index.onDidChange(refresh),
-      index.onDidChangeFlags(refresh),
-      vscode.window.registerWebviewPanelSerializer(EXAMPLE_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
+    this.host = new PanelHost<ExampleTarget, ExampleMethods, ExampleNotifications>(
+      {
+        viewType: EXAMPLE_VIEW_TYPE,
+        entry: 'example',
+        title: 'Premem Example',
+        column: vscode.ViewColumn.Beside,
+        validators: EXAMPLE_PARAMS,
+        supersedes: ['ready', 'flag', 'unflag', 'navigate'],
+        restore: (saved) => {
           try {
-            const s = parseExampleState(state, 'state');
-            this.attach(panel, { runPath: s.runPath, index: s.index });
+            const s = parseExampleState(saved, 'state');
+            return { runPath: s.runPath, index: s.index };
           } catch {
-            panel.dispose();
+            return undefined;
           }
         },
-      }),
-    ];
+        handlers: (p) => this.handlers(p),
+        update: async (p) => {
+          const d = await this.detail(p.state);
+          return d && { method: 'show', params: d };
+        },
+        titleOf: async (p) => `#${p.state.index} · ${(await index.runByPath(p.state.runPath))?.name ?? 'Premem Example'}`,
+      },
+      extensionUri,
+      log,
+    );
+    const refresh = () => void this.host.refresh();
+    this.subscriptions = [index.onDidChange(refresh), index.onDidChangeFlags(refresh), index.onDidChangeOrder(refresh)];
   }
 
-  async show(target: ExampleTarget): Promise<void> {
-    const open = this.panels.at(-1) ?? (await this.restored());
-    if (open) {
-      open.target = target;
-      open.panel.reveal(undefined, true);
-      await this.refresh(open);
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(EXAMPLE_VIEW_TYPE, 'Premem Example', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, webviewOptions(this.extensionUri));
-    this.attach(panel, target);
+  show(target: ExampleTarget): Promise<void> {
+    return this.host.show(target);
   }
 
-  /** A panel restored by a reload but not shown yet, brought up (see revealRestoredTab). */
-  private async restored(): Promise<OpenPanel | undefined> {
-    const attached = nextEvent(this.attached.event, 3000);
-    return (await revealRestoredTab(EXAMPLE_VIEW_TYPE)) ? attached : undefined;
-  }
-
-  private attach(panel: vscode.WebviewPanel, target: ExampleTarget): void {
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'premem.svg');
-    let state: OpenPanel;
-    const handlers: Handlers<ExampleMethods> = {
-      ready: async () => this.detail(state),
-      checkpoint: async ({ step }) => {
-        const { run, example } = await this.resolve(state);
+  private handlers(p: Panel) {
+    return {
+      ready: async () => this.detail(p.state),
+      checkpoint: async ({ step }: { step: number }) => {
+        const { run, example } = await this.resolve(p.state);
         return this.index.checkpointSamples(run, example, step);
       },
-      flag: async ({ note }) => {
-        await this.index.setFlag(state.target.runPath, state.target.index, note);
-        return this.requireDetail(state);
+      flag: async ({ note }: { note: string }) => {
+        const { run } = await this.resolve(p.state);
+        await this.index.setFlag(run.path, p.state.index, note);
+        return this.requireDetail(p);
       },
       unflag: async () => {
-        await this.index.removeFlag(state.target.runPath, state.target.index);
-        return this.requireDetail(state);
+        await this.index.removeFlag(p.state.runPath, p.state.index);
+        return this.requireDetail(p);
       },
-      navigate: async ({ direction }) => {
-        const { run } = await this.resolve(state);
-        const { rows } = await this.examples.ordered(run, await this.index.analysis(run));
-        const at = rows.findIndex((r) => r.index === state.target.index);
+      navigate: async ({ direction }: { direction: 'next' | 'previous' }) => {
+        const { run } = await this.resolve(p.state);
+        const { rows } = await this.index.orderedExamples(run);
+        const at = rows.findIndex((r) => r.index === p.state.index);
         const next = at === -1 ? undefined : rows[direction === 'next' ? at + 1 : at - 1];
         if (!next) return null;
-        state.target = { runPath: run.path, index: next.index };
-        return this.requireDetail(state);
+        p.state = { runPath: run.path, index: next.index };
+        return this.requireDetail(p);
       },
-      openDiff: async ({ step, sample }) => {
-        const { run, example } = await this.resolve(state);
+      openDiff: async ({ step, sample }: { step: number; sample: number }) => {
+        const { run, example } = await this.resolve(p.state);
         const key = { runPath: run.path, index: example.index };
         await vscode.commands.executeCommand(
           'vscode.diff',
@@ -110,23 +93,10 @@ export class ExamplePanel implements vscode.Disposable {
         return null;
       },
     };
-    const rpc = new RpcHost<ExampleMethods, ExampleNotifications>(panel.webview, EXAMPLE_PARAMS, handlers, this.log);
-    state = { panel, rpc, target };
-    this.panels.push(state);
-    panel.webview.html = panelHtml(panel.webview, this.extensionUri, 'example', 'Premem Example');
-    this.attached.fire(state);
-    panel.onDidChangeViewState(() => {
-      if (panel.active) this.panels = [...this.panels.filter((p) => p !== state), state];
-    });
-    panel.onDidDispose(() => {
-      rpc.dispose();
-      this.panels = this.panels.filter((p) => p !== state);
-    });
-    void this.updateTitle(state);
   }
 
-  private async resolve(state: OpenPanel) {
-    const t = state.target;
+  /** The run and example a panel shows; throws when either is gone from the index. */
+  private async resolve(t: ExampleTarget) {
     const run = await this.index.runByPath(t.runPath);
     if (!run) throw new Error(`${t.runPath} is not indexed in this window`);
     const example = await this.index.example(run, t.index);
@@ -135,54 +105,29 @@ export class ExamplePanel implements vscode.Disposable {
   }
 
   /** What the panel shows, or null when its run is no longer indexed (the webview says so). */
-  private async detail(state: OpenPanel): Promise<ExampleDetail | null> {
-    const t = state.target;
+  private async detail(t: ExampleTarget): Promise<ExampleDetail | null> {
     const run = await this.index.runByPath(t.runPath);
     const example = run && (await this.index.example(run, t.index));
     if (!run || !example) return null;
-    const [base, flags, order] = await Promise.all([
-      this.index.exampleDetail(run, example),
-      this.index.flags(run.path),
-      this.index.analysis(run).then((a) => this.examples.ordered(run, a)),
-    ]);
+    const [base, flags, order] = await Promise.all([this.index.exampleDetail(run, example), this.index.flags(run.path), this.index.orderedExamples(run)]);
     const flag = flags.find((f) => f.index === example.index);
     const rank = order.rows.findIndex((r) => r.index === example.index);
     return {
       ...base,
       flag: flag ? { note: flag.note } : null,
-      order: rank === -1 ? null : { rank: rank + 1, of: order.rows.length, label: this.examples.describeOrder() },
+      order: rank === -1 ? null : { rank: rank + 1, of: order.rows.length, label: this.index.describeExampleOrder() },
     };
   }
 
-  private async requireDetail(state: OpenPanel): Promise<ExampleDetail> {
-    const d = await this.detail(state);
+  private async requireDetail(p: Panel): Promise<ExampleDetail> {
+    const d = await this.detail(p.state);
     if (!d) throw new Error('this example is no longer in the index');
-    await this.updateTitle(state);
+    await this.host.retitle(p);
     return d;
   }
 
-  private async updateTitle(state: OpenPanel): Promise<void> {
-    const t = state.target;
-    const run = await this.index.runByPath(t.runPath);
-    state.panel.title = `#${t.index} · ${run?.name ?? 'Premem Example'}`;
-  }
-
-  /** Sends fresh figures to one panel, or to all (after a re-index, a settings or flag change). */
-  private async refresh(only?: OpenPanel): Promise<void> {
-    for (const state of only ? [only] : this.panels) {
-      try {
-        const d = await this.detail(state);
-        await this.updateTitle(state);
-        if (d) await state.rpc.notify('show', d);
-      } catch (e) {
-        this.log.appendLine(`example panel: ${(e as Error).message}`);
-      }
-    }
-  }
-
   dispose(): void {
-    for (const p of this.panels) p.panel.dispose();
-    this.attached.dispose();
+    this.host.dispose();
     for (const s of this.subscriptions) s.dispose();
   }
 }

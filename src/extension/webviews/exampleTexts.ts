@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { PremIndex } from '../premIndex';
+import type { IndexService } from '../indexService';
 
 export const EXAMPLE_TEXT_SCHEME = 'premem-example';
 
@@ -19,7 +19,7 @@ export function exampleTextUri(runName: string, key: TextKey): vscode.Uri {
 
 /** Serves those documents from the index, never from run files: a virtual document cannot be edited. */
 export class ExampleTextProvider implements vscode.TextDocumentContentProvider {
-  constructor(private readonly index: PremIndex) {}
+  constructor(private readonly index: IndexService) {}
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const key = JSON.parse(uri.query) as TextKey;

@@ -17,7 +17,10 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
  * everything shown is built by the script as DOM text. The toolkit (FAST) reads the nonce
  * for the style elements it creates from the `csp-nonce` meta tag.
  */
-export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: 'example' | 'dashboard', title: string): string {
+/** The bundled front end of a panel kind (dist/webview/<entry>.js and .css). */
+export type PanelEntry = 'example' | 'dashboard';
+
+export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: PanelEntry, title: string): string {
   const nonce = randomBytes(18).toString('base64');
   const asset = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), file)).toString();
   const csp = [

@@ -3,24 +3,19 @@ import * as vscode from 'vscode';
 import type { MemorizationThreshold } from '../core/threshold';
 import type { CheckpointSamples, ExampleDetail } from '../protocol/examplePanel';
 import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
+import { describeOrder, orderedExamples, orderExamples, type ExampleOrder, type ExampleSort } from '../queries/examples';
 import { sweepModels, type SweepModel } from '../queries/runSummary';
-import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis } from '../queries/runAnalysis';
+import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis, type RunView } from '../queries/runAnalysis';
 import { indexInWorker, type RunFailure } from '../store/indexInWorker';
 import { IndexStore, type Flag, type StoredExample, type StoredRun } from '../store/indexStore';
 
-export interface IndexedRunView {
-  readonly run: StoredRun;
-  readonly analysis: RunAnalysis | null;
-  /** Why the figures could not be computed (e.g. no sample set matches the preference). */
-  readonly error: string | null;
-}
 
 /**
  * The editor's single view of the index: one SQLite connection for reads and flags, analyses
  * cached per run until the index or the analysis settings change, the selected run, and
  * indexing delegated to a worker thread. Every view reads through here.
  */
-export class PremIndex implements vscode.Disposable {
+export class IndexService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly selectionChanged = new vscode.EventEmitter<StoredRun | undefined>();
   private readonly flagsChanged = new vscode.EventEmitter<void>();
@@ -28,6 +23,12 @@ export class PremIndex implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   readonly onDidChangeSelection = this.selectionChanged.event;
   readonly onDidChangeFlags = this.flagsChanged.event;
+  private readonly orderChanged = new vscode.EventEmitter<ExampleOrder>();
+  /** Fires when the examples' sort or filter changes (the Examples view and the example panel follow it). */
+  readonly onDidChangeOrder = this.orderChanged.event;
+  private order: ExampleOrder = { sort: 'premem', filter: { kind: 'all' } };
+  /** Sorted examples per analysis and sort: a new analysis (re-index, settings) starts afresh. */
+  private readonly sorted = new WeakMap<RunAnalysis, Map<ExampleSort, StoredExample[]>>();
 
   private analyses = new Map<number, Promise<RunAnalysis>>();
   private examplesCache = new Map<number, Promise<StoredExample[]>>();
@@ -42,8 +43,8 @@ export class PremIndex implements vscode.Disposable {
     private options: AnalysisOptions,
   ) {}
 
-  static async open(dbFile: string, workerFile: string, log: vscode.OutputChannel, options: AnalysisOptions): Promise<PremIndex> {
-    return new PremIndex(await IndexStore.open(dbFile), workerFile, log, options);
+  static async open(dbFile: string, workerFile: string, log: vscode.OutputChannel, options: AnalysisOptions): Promise<IndexService> {
+    return new IndexService(await IndexStore.open(dbFile), workerFile, log, options);
   }
 
   get dbFile(): string {
@@ -91,7 +92,7 @@ export class PremIndex implements vscode.Disposable {
   }
 
   /** Every run with its analysis or the reason it has none: one bad run never hides the rest. */
-  async runViews(): Promise<IndexedRunView[]> {
+  async runViews(): Promise<RunView[]> {
     const runs = await this.runs();
     return Promise.all(
       runs.map(async (run) => {
@@ -105,7 +106,7 @@ export class PremIndex implements vscode.Disposable {
   }
 
   /** One straight-line model per sweep; pass the views when the caller already has them. */
-  async sweepModels(views?: readonly IndexedRunView[]): Promise<Map<string, SweepModel>> {
+  async sweepModels(views?: readonly RunView[]): Promise<Map<string, SweepModel>> {
     views ??= await this.runViews();
     return sweepModels(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
   }
@@ -120,7 +121,7 @@ export class PremIndex implements vscode.Disposable {
   }
 
   /** Every run at another perplexity threshold, from the cached arrays (the dashboard's control). */
-  async runViewsAt(threshold: MemorizationThreshold): Promise<IndexedRunView[]> {
+  async runViewsAt(threshold: MemorizationThreshold): Promise<RunView[]> {
     const views = await this.runViews();
     return views.map((v) => (v.analysis ? { ...v, analysis: atThreshold(v.analysis, threshold) } : v));
   }
@@ -154,6 +155,33 @@ export class PremIndex implements vscode.Disposable {
     if (direct.length > 0) return direct;
     const real = realpathOrSelf(file);
     return (await this.runs()).filter((r) => r.trainDatasetFile !== null && realpathOrSelf(r.trainDatasetFile) === real);
+  }
+
+  // ---- example order -------------------------------------------------------------------
+
+  get exampleOrder(): ExampleOrder {
+    return this.order;
+  }
+
+  setExampleOrder(order: ExampleOrder): void {
+    this.order = order;
+    this.orderChanged.fire(order);
+  }
+
+  describeExampleOrder(): string {
+    return describeOrder(this.order);
+  }
+
+  /** A run's examples in the current order and filter (see queries/examples.orderedExamples). */
+  async orderedExamples(run: StoredRun, analysis?: RunAnalysis): Promise<{ rows: readonly StoredExample[]; notes: Map<number, string> }> {
+    analysis ??= await this.analysis(run);
+    const flags = await this.flags(run.path);
+    const notes = new Map(flags.map((f) => [f.index, f.note]));
+    let bySort = this.sorted.get(analysis);
+    if (!bySort) this.sorted.set(analysis, (bySort = new Map()));
+    let sorted = bySort.get(this.order.sort);
+    if (!sorted) bySort.set(this.order.sort, (sorted = orderExamples(analysis, await this.examples(run), this.order.sort)));
+    return { rows: orderedExamples(analysis, sorted, this.order, new Set(notes.keys())), notes };
   }
 
   // ---- selection ----------------------------------------------------------------------------
@@ -194,7 +222,7 @@ export class PremIndex implements vscode.Disposable {
    * Indexes folders (runs or sweeps) in the worker, behind a cancellable progress notification.
    * Calls queue: two indexings never write at once from this window.
    */
-  index(folders: readonly string[], title = 'Premem: indexing', quiet = false): Promise<void> {
+  indexFolders(folders: readonly string[], title = 'Premem: indexing', quiet = false): Promise<void> {
     const next = this.indexing.then(() => this.indexNow(folders, title, quiet));
     this.indexing = next.catch(() => undefined);
     return next;
@@ -256,7 +284,12 @@ export class PremIndex implements vscode.Disposable {
     this.changed.dispose();
     this.selectionChanged.dispose();
     this.flagsChanged.dispose();
-    void this.store.close();
+    this.orderChanged.dispose();
+  }
+
+  /** Closes the SQLite connection; awaited by the extension's deactivate. */
+  close(): Promise<void> {
+    return this.store.close();
   }
 }
 

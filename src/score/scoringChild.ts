@@ -43,6 +43,10 @@ async function similar(request: SimilarRequest): Promise<void> {
   }
 }
 
+// The editor that started this process is gone (closed, reloaded, crashed): stop at once
+// rather than score on for nobody. Checkpoints already stored stay stored.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (m: unknown) => {
   if (m === 'cancel') cancelled = true;
   else if (typeof m === 'object' && m !== null) {

@@ -1,0 +1,32 @@
+/**
+ * Every command the extension registers, in one list. `package.json` must contribute exactly
+ * these (test/unit/commands.test.ts checks both ways), and `commands.ts` must give each a
+ * handler (its handler table is typed by this list, so a missing or extra one does not compile).
+ * No `vscode` here, so the check runs without an editor.
+ */
+export const COMMAND_IDS = [
+  'premem.openRun',
+  'premem.refresh',
+  'premem.showOutput',
+  'premem.selectRun',
+  'premem.sortExamples.byPreMemorization',
+  'premem.sortExamples.byMemorizationStep',
+  'premem.sortExamples.byTrainAccuracy',
+  'premem.sortExamples.byDatasetOrder',
+  'premem.filterExamples',
+  'premem.clearExampleFilter',
+  'premem.showMoreExamples',
+  'premem.flagExample',
+  'premem.unflagExample',
+  'premem.showExample',
+  'premem.showDashboard',
+  'premem.findSimilar',
+  'premem.scoreReferences',
+  'premem.revealExample',
+  'premem.exportFlagged',
+  'premem.exportCurated',
+  'premem.toggleDecorations',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
+
