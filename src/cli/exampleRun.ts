@@ -11,10 +11,7 @@ import { formatReport } from './reportText';
 import { table } from './table';
 
 /** `premem example`: the newcomer's first run, from generated files to a report, in one go. */
-export async function runExample(
-  opts: { outDir: string | undefined; db: string | undefined },
-  io: CommandIo,
-): Promise<void> {
+export async function runExample(opts: { outDir: string | undefined; db: string | undefined }, io: CommandIo): Promise<void> {
   const dir = writeExampleSweep(resolve(opts.outDir ?? '.premem/example-sweep'));
   const store = await IndexStore.open(resolve(opts.db ?? '.premem/index.sqlite'));
   try {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../ingest/errors';
 import { terminalSafe } from '../present/format';
@@ -10,6 +12,9 @@ export interface Output {
   out(text: string): void;
   err(text: string): void;
 }
+
+/** The package's version, from its package.json (three folders up from out/src/cli). */
+const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 const ABOUT = `premem: pre-memorization train accuracy for LLM fine-tuning runs (Kang et al. 2024)`;
 
@@ -44,7 +49,7 @@ export async function main(argv: readonly string[], raw: Output): Promise<number
   };
   const [name, ...rest] = argv;
   if (name === '--version') {
-    io.out((require('../../package.json') as { version: string }).version);
+    io.out(VERSION);
     return 0;
   }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -37,12 +37,7 @@ function byKeyThenIndex(key: (c: CurationCandidate) => number) {
   };
 }
 
-export function selectExamples(
-  candidates: readonly CurationCandidate[],
-  strategy: CurationStrategy,
-  count: number,
-  seed = 0,
-): CurationCandidate[] {
+export function selectExamples(candidates: readonly CurationCandidate[], strategy: CurationStrategy, count: number, seed = 0): CurationCandidate[] {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a whole number >= 0, got ${count}`);
   switch (strategy) {
     case 'lowest-premem':
@@ -50,7 +45,10 @@ export function selectExamples(
     case 'lowest-accuracy':
       return [...candidates].sort(byKeyThenIndex((c) => c.trainAccuracy)).slice(0, count);
     case 'flagged':
-      return candidates.filter((c) => c.flagged).sort((a, b) => a.index - b.index).slice(0, count);
+      return candidates
+        .filter((c) => c.flagged)
+        .sort((a, b) => a.index - b.index)
+        .slice(0, count);
     case 'random': {
       // Fisher-Yates over a copy in dataset order, so the same seed gives the same set.
       const pool = [...candidates].sort((a, b) => a.index - b.index);

@@ -14,15 +14,15 @@ export function meanPoolNormalized(hidden: Float32Array, tokens: number, size: n
     if (!mask[b * tokens + t]) continue;
     count++;
     const row = (b * tokens + t) * size;
-    for (let k = 0; k < size; k++) out[k] += hidden[row + k]!;
+    for (let k = 0; k < size; k++) out[k] = out[k]! + hidden[row + k]!;
   }
   let norm = 0;
   for (let k = 0; k < size; k++) {
-    out[k] /= Math.max(1, count);
+    out[k] = out[k]! / Math.max(1, count);
     norm += out[k]! * out[k]!;
   }
   norm = Math.sqrt(norm);
-  if (norm > 0) for (let k = 0; k < size; k++) out[k] /= norm;
+  if (norm > 0) for (let k = 0; k < size; k++) out[k] = out[k]! / norm;
   return out;
 }
 

@@ -13,19 +13,29 @@ function pairwiseSum(a: ArrayLike<number>, start: number, n: number): number {
     return res;
   }
   if (n <= PW_BLOCKSIZE) {
-    const r = [a[start]!, a[start + 1]!, a[start + 2]!, a[start + 3]!, a[start + 4]!, a[start + 5]!, a[start + 6]!, a[start + 7]!];
+    // Eight accumulators as numpy keeps them (plain locals: each += is one rounding, as there).
+    let r0 = a[start]!,
+      r1 = a[start + 1]!,
+      r2 = a[start + 2]!,
+      r3 = a[start + 3]!;
+    let r4 = a[start + 4]!,
+      r5 = a[start + 5]!,
+      r6 = a[start + 6]!,
+      r7 = a[start + 7]!;
     let i = 8;
     for (; i < n - (n % 8); i += 8) {
-      r[0] += a[start + i]!;
-      r[1] += a[start + i + 1]!;
-      r[2] += a[start + i + 2]!;
-      r[3] += a[start + i + 3]!;
-      r[4] += a[start + i + 4]!;
-      r[5] += a[start + i + 5]!;
-      r[6] += a[start + i + 6]!;
-      r[7] += a[start + i + 7]!;
+      r0 += a[start + i]!;
+      r1 += a[start + i + 1]!;
+      r2 += a[start + i + 2]!;
+      r3 += a[start + i + 3]!;
+      r4 += a[start + i + 4]!;
+      r5 += a[start + i + 5]!;
+      r6 += a[start + i + 6]!;
+      r7 += a[start + i + 7]!;
     }
-    let res = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
+    // The pairing is numpy's and decides the last bit: keep the parentheses.
+    // prettier-ignore
+    let res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
     for (; i < n; i++) res += a[start + i]!;
     return res;
   }

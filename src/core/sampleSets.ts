@@ -3,13 +3,7 @@
  * split, the first set present in this order; we do the same, then fall back to any other
  * set (alphabetically) so runs with other names still work without configuration.
  */
-export const AUTHORS_SAMPLE_PREFERENCE: readonly string[] = [
-  'types5_seed2_temp0.8',
-  'types50_seed2_temp0.8',
-  'types5_seed2',
-  'types50_seed2',
-  'types10_seed2_temp0.8',
-];
+export const AUTHORS_SAMPLE_PREFERENCE: readonly string[] = ['types5_seed2_temp0.8', 'types50_seed2_temp0.8', 'types5_seed2', 'types50_seed2', 'types10_seed2_temp0.8'];
 
 /**
  * `preference` null: the authors' order, then the rest. An explicit list is strict: a

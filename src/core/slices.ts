@@ -48,7 +48,10 @@ export function sliceBy(input: SliceInput): Slice[] {
   });
   return [...groups.keys()].sort(compareLabels).map((label) => {
     const positions = groups.get(label)!;
-    const steps = positions.map((p) => input.memorizationStep[p]!).filter((s): s is number => s !== null).sort((a, b) => a - b);
+    const steps = positions
+      .map((p) => input.memorizationStep[p]!)
+      .filter((s): s is number => s !== null)
+      .sort((a, b) => a - b);
     return {
       label,
       examples: positions.length,

@@ -3,9 +3,7 @@
  * is below a threshold. Users give it either as a plain perplexity or, as the paper does,
  * in ln(ln(ppl)) form (GSM8K: -2.3, MATH: -1.7).
  */
-export type MemorizationThreshold =
-  | { readonly kind: 'perplexity'; readonly value: number }
-  | { readonly kind: 'loglog'; readonly value: number };
+export type MemorizationThreshold = { readonly kind: 'perplexity'; readonly value: number } | { readonly kind: 'loglog'; readonly value: number };
 
 /** The authors' GSM8K choice; about ppl < 1.1055. */
 export const DEFAULT_THRESHOLD: MemorizationThreshold = { kind: 'loglog', value: -2.3 };

@@ -144,9 +144,7 @@ export function writeExampleSweep(dir: string): string {
         samples.push({ index: i, correct, samples: texts });
         const numTokens = p.answer.length;
         refs.push(
-          spec.tokenLogprobs
-            ? { index: i, token_logprobs: Array.from({ length: numTokens }, () => -Math.log(ppl)) }
-            : { index: i, perplexity: ppl, num_tokens: numTokens },
+          spec.tokenLogprobs ? { index: i, token_logprobs: Array.from({ length: numTokens }, () => -Math.log(ppl)) } : { index: i, perplexity: ppl, num_tokens: numTokens },
         );
       });
       const generalization = skill * (1 - 0.55 * (memorizedCount / TRAIN));

@@ -14,7 +14,6 @@ import { COMMAND_IDS, type CommandId } from './commandIds';
 import { asTarget, type ExampleTarget } from './exampleTarget';
 import type { IndexService } from './indexService';
 
-
 const STRATEGY_LABEL: Record<CurationStrategy, string> = {
   'lowest-premem': 'Lowest pre-memorization accuracy (the paper’s choice)',
   'lowest-accuracy': 'Lowest final train accuracy',
@@ -48,7 +47,9 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     if (selected) return selected;
     const runs = await index.runs();
     if (runs.length === 0) {
-      void vscode.window.showInformationMessage('Premem: no runs are indexed yet. Open a run or sweep first.', 'Open Run or Sweep…').then((c) => c && vscode.commands.executeCommand('premem.openRun'));
+      void vscode.window
+        .showInformationMessage('Premem: no runs are indexed yet. Open a run or sweep first.', 'Open Run or Sweep…')
+        .then((c) => c && vscode.commands.executeCommand('premem.openRun'));
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
@@ -111,7 +112,10 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
       async (runPath?: unknown) => {
         if (typeof runPath === 'string') return index.select(runPath);
         const runs = await index.runs();
-        const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name, description: r.sweepPath, run: r })), { placeHolder: 'Select a run' });
+        const pick = await vscode.window.showQuickPick(
+          runs.map((r) => ({ label: r.name, description: r.sweepPath, run: r })),
+          { placeHolder: 'Select a run' },
+        );
         if (pick) await index.select(pick.run.path);
       },
     ],
@@ -186,7 +190,9 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
         if (!run) return;
         const flags = await index.flags(run.path);
         if (flags.length === 0) {
-          void vscode.window.showInformationMessage(`Premem: ${run.name} has no flagged examples to look for more of. Flag some first (or use premem similar --from lowest-premem).`);
+          void vscode.window.showInformationMessage(
+            `Premem: ${run.name} has no flagged examples to look for more of. Flag some first (or use premem similar --from lowest-premem).`,
+          );
           return;
         }
         // Each dialog says what it asks for, down to its button: three "Choose" in a row are easy to mix up.
@@ -198,7 +204,11 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
         if (!encoder) return;
         const tokenizer = await open('The encoder’s tokenizer.json', 'Use as Tokenizer', { JSON: ['json'] });
         if (!tokenizer) return;
-        const out = await vscode.window.showSaveDialog({ title: 'Write the nearest candidates to', defaultUri: vscode.Uri.file(path.join(path.dirname(pool), `${run.name}.similar.jsonl`)), filters: { 'JSON Lines': ['jsonl'] } });
+        const out = await vscode.window.showSaveDialog({
+          title: 'Write the nearest candidates to',
+          defaultUri: vscode.Uri.file(path.join(path.dirname(pool), `${run.name}.similar.jsonl`)),
+          filters: { 'JSON Lines': ['jsonl'] },
+        });
         if (!out) return;
         const examples = await index.examples(run);
         const byIndex = new Map(examples.map((e) => [e.index, e]));
@@ -230,7 +240,9 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
           return;
         }
         ctx.log.appendLine(`wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples of ${run.path} (of ${result.pool}) to ${out.fsPath}`);
-        void vscode.window.showInformationMessage(`Premem: wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples (of ${result.pool}) to ${path.basename(out.fsPath)}.`);
+        void vscode.window.showInformationMessage(
+          `Premem: wrote the ${result.count} candidates nearest to ${result.seeds} flagged examples (of ${result.pool}) to ${path.basename(out.fsPath)}.`,
+        );
       },
     ],
     [
@@ -253,7 +265,10 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
                   signal: controller.signal,
                   onProgress: (p) => {
                     const share = (100 * p.done) / p.total;
-                    progress.report({ message: `checkpoint-${p.step}: ${p.done} of ${p.total} examples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`, increment: Math.max(0, share - last) });
+                    progress.report({
+                      message: `checkpoint-${p.step}: ${p.done} of ${p.total} examples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`,
+                      increment: Math.max(0, share - last),
+                    });
                     last = share >= 100 ? 0 : share;
                   },
                   // Stored as each checkpoint finishes: the views show its figures at once.

@@ -110,7 +110,8 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     md.appendMarkdown(
       `\n${commandLink('Open example', 'premem.showExample', target)} · ${flagged ? commandLink('Unflag', 'premem.unflagExample', target) : commandLink('Flag', 'premem.flagExample', target)}`,
     );
-    if (ctx.others.length > 0) md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
+    if (ctx.others.length > 0)
+      md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
     return new vscode.Hover(md, doc.lineAt(pos.line).range);
   }
 

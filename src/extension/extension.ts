@@ -66,7 +66,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   log.appendLine(`flags: ${index.flagsFile}`);
   if (index.setAside) {
     log.appendLine(`warning: the index could not be read; it was moved to ${index.setAside} and is rebuilt from the run folders. Flags are kept in ${index.flagsFile}.`);
-    void vscode.window.showWarningMessage('Premem: the index file was damaged and is being rebuilt from your run folders. Your flags are kept.', 'Show Output').then((c) => c && log.show(true));
+    void vscode.window
+      .showWarningMessage('Premem: the index file was damaged and is being rebuilt from your run folders. Your flags are kept.', 'Show Output')
+      .then((c) => c && log.show(true));
   }
 
   const runsView = new RunsView(index);
@@ -133,7 +135,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void index.indexFolders(added).catch((err: Error) => log.appendLine(`error: ${err.message}`));
       }
       if (e.affectsConfiguration('premem.databasePath')) {
-        void vscode.window.showInformationMessage('Premem: the index location changes after a window reload.', 'Reload Window').then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+        void vscode.window
+          .showInformationMessage('Premem: the index location changes after a window reload.', 'Reload Window')
+          .then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
       }
     }),
   );

@@ -9,7 +9,6 @@ import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis, type R
 import { indexInWorker, type RunFailure } from '../store/indexInWorker';
 import { IndexStore, type Flag, type StoredExample, type StoredRun } from '../store/indexStore';
 
-
 /**
  * The editor's single view of the index: one SQLite connection for reads and flags, analyses
  * cached per run until the index or the analysis settings change, the selected run, and
@@ -178,7 +177,7 @@ export class IndexService implements vscode.Disposable {
     const flags = await this.flags(run.path);
     const notes = new Map(flags.map((f) => [f.index, f.note]));
     let bySort = this.sorted.get(analysis);
-    if (!bySort) this.sorted.set(analysis, (bySort = new Map()));
+    if (!bySort) this.sorted.set(analysis, (bySort = new Map<ExampleSort, StoredExample[]>()));
     let sorted = bySort.get(this.order.sort);
     if (!sorted) bySort.set(this.order.sort, (sorted = orderExamples(analysis, await this.examples(run), this.order.sort)));
     return { rows: orderedExamples(analysis, sorted, this.order, new Set(notes.keys())), notes };

@@ -1,4 +1,4 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { num } from '../present/format';
 import type { AnalysedCheckpoint, ExampleFigures } from '../queries/runAnalysis';
 

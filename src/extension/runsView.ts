@@ -69,7 +69,9 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const md = new vscode.MarkdownString();
     md.appendText(sweep);
     if (fit?.slope != null) {
-      md.appendMarkdown(`\n\nTest accuracy ≈ ${num(fit.slope)} × pre-memorization accuracy ${fit.intercept! < 0 ? '−' : '+'} ${num(Math.abs(fit.intercept!))}  \nR² = ${num(fit.r2)} over ${fit.points} checkpoints`);
+      md.appendMarkdown(
+        `\n\nTest accuracy ≈ ${num(fit.slope)} × pre-memorization accuracy ${fit.intercept! < 0 ? '−' : '+'} ${num(Math.abs(fit.intercept!))}  \nR² = ${num(fit.r2)} over ${fit.points} checkpoints`,
+      );
     } else {
       md.appendMarkdown(`\n\nNo fit: it needs two or more checkpoints with test accuracy (have ${fit?.points ?? 0}).`);
     }

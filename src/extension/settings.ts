@@ -33,7 +33,10 @@ export function readSettings(): PremSettings {
       : { kind: 'perplexity' };
   const db = c.get<string>('databasePath', '').trim();
   return {
-    runs: c.get<string[]>('runs', []).filter((s) => typeof s === 'string' && s.trim() !== '').map(resolveVariables),
+    runs: c
+      .get<string[]>('runs', [])
+      .filter((s) => typeof s === 'string' && s.trim() !== '')
+      .map(resolveVariables),
     databasePath: db === '' ? null : resolveVariables(db),
     analysis: { threshold, samplePreference: preference.length ? preference : null, memorization },
     lowPreMemorizationThreshold: c.get<number>('lowPreMemorizationThreshold', 0.25),

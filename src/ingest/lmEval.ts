@@ -41,15 +41,16 @@ function parseRecord(file: string, v: unknown, line: number): LmEvalRecord {
   if (typeof docId !== 'number' || !Number.isSafeInteger(docId) || docId < 0) fail(`"doc_id" must be a whole number >= 0, got ${JSON.stringify(docId)}`);
   const doc = r['doc'];
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) fail('"doc" must be an object (the dataset document)');
-  const filter = r['filter'] === undefined ? 'none' : str(r['filter']) ?? fail('"filter" must be a string');
+  const filter = r['filter'] === undefined ? 'none' : (str(r['filter']) ?? fail('"filter" must be a string'));
   // The metric the harness computed for this document and filter: the first listed in
   // "metrics", else exact_match or acc. 1 (or true) is correct.
   const names = Array.isArray(r['metrics']) ? (r['metrics'] as unknown[]).filter((m): m is string => typeof m === 'string') : [];
   const metric = [...names, 'exact_match', 'acc'].find((m) => typeof r[m] === 'number' || typeof r[m] === 'boolean');
-  if (metric === undefined) fail('no metric value (such as "exact_match") in the record');
-  const value = r[metric!];
+  if (metric === undefined) return fail('no metric value (such as "exact_match") in the record');
+  const value = r[metric];
   const resps = r['resps'];
-  const first = Array.isArray(resps) && Array.isArray(resps[0]) ? (resps[0] as unknown[])[0] : Array.isArray(resps) ? resps[0] : undefined;
+  const responses: readonly unknown[] = Array.isArray(resps) ? resps : [];
+  const first: unknown = Array.isArray(responses[0]) ? (responses[0] as readonly unknown[])[0] : responses[0];
   const d = doc as Record<string, unknown>;
   const target = typeof r['target'] === 'string' || typeof r['target'] === 'number' ? String(r['target']) : null;
   return {

@@ -102,10 +102,7 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, fileSize = bytes
   if (!Number.isSafeInteger(count * itemSize)) throw new InputError(file, `array shape (${shape.join(', ')}) is too large`);
   const needed = dataOffset + count * itemSize;
   if (fileSize < needed) {
-    throw new InputError(
-      file,
-      `truncated: shape (${shape.join(', ')}) of ${descr} needs ${count * itemSize} data bytes, the file has ${Math.max(0, fileSize - dataOffset)}`,
-    );
+    throw new InputError(file, `truncated: shape (${shape.join(', ')}) of ${descr} needs ${count * itemSize} data bytes, the file has ${Math.max(0, fileSize - dataOffset)}`);
   }
   return { version: major, descr, littleEndian, kind, itemSize, fortranOrder: fortranMatch[1] === 'True', shape, dataOffset, count };
 }
@@ -261,12 +258,7 @@ export function expectNumeric(a: NpyArray, file: string, ndim: number, what: str
 }
 
 /** Writes an .npy file's bytes (tests and fixtures); the product itself only reads .npy. */
-export function encodeNpy(
-  descr: string,
-  shape: readonly number[],
-  payload: Uint8Array,
-  options: { version?: 1 | 2 | 3; fortranOrder?: boolean } = {},
-): Buffer {
+export function encodeNpy(descr: string, shape: readonly number[], payload: Uint8Array, options: { version?: 1 | 2 | 3; fortranOrder?: boolean } = {}): Buffer {
   const version = options.version ?? 1;
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, 'shape': ${shapeText}, }`;

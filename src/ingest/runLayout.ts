@@ -102,8 +102,7 @@ export function describeRun(runDir: string): RunLayout {
   const sweepPath = dirname(path);
   const runJsonFile = firstExisting([join(path, 'run.json')]);
   const runJson = readRunJson(runJsonFile) as RunJson | null;
-  const declared = (key: 'train_file' | 'test_file') =>
-    runJson && typeof runJson[key] === 'string' ? [resolve(path, runJson[key] as string)] : [];
+  const declared = (key: 'train_file' | 'test_file') => (runJson && typeof runJson[key] === 'string' ? [resolve(path, runJson[key])] : []);
   const trainDatasetFile = firstExisting([...declared('train_file'), join(path, 'train.jsonl'), join(sweepPath, 'train.jsonl')]);
   const testDatasetFile = firstExisting([...declared('test_file'), join(path, 'test.jsonl'), join(sweepPath, 'test.jsonl')]);
   const subsampleFile = firstExisting([join(path, 'subsample_idxs.npy')]);

@@ -129,7 +129,11 @@ export class RunReader {
     // Sample sets in file-name order whatever layout read them, as the index has always stored them.
     const rank = (s: SampleSetData) => ref.files.indexOf(s.source);
     const sampleSets = parts.flatMap((p) => p.part.sampleSets ?? []).sort((a, b) => rank(a) - rank(b));
-    const last = <K extends keyof CheckpointPart>(key: K): CheckpointPart[K] | undefined => parts.map((p) => p.part[key]).filter((v) => v !== undefined).at(-1);
+    const last = <K extends keyof CheckpointPart>(key: K): CheckpointPart[K] | undefined =>
+      parts
+        .map((p) => p.part[key])
+        .filter((v) => v !== undefined)
+        .at(-1);
     let perplexity = last('perplexity') ?? null;
     const numTokens = last('numTokens') ?? null;
 

@@ -76,14 +76,7 @@ export interface CuratedExample {
   readonly figures: ExampleFigures;
 }
 
-export function curate(
-  a: RunAnalysis,
-  examples: readonly StoredExample[],
-  flags: readonly Flag[],
-  strategy: CurationStrategy,
-  count: number,
-  seed = 0,
-): CuratedExample[] {
+export function curate(a: RunAnalysis, examples: readonly StoredExample[], flags: readonly Flag[], strategy: CurationStrategy, count: number, seed = 0): CuratedExample[] {
   const flagged = new Set(flags.map((f) => f.index));
   const byIndex = new Map(examples.map((e) => [e.index, e]));
   const figures = new Map(examples.map((e) => [e.index, exampleFigures(a, e.position, e.index)]));
@@ -174,11 +167,6 @@ export function describeOrder(o: ExampleOrder): string {
  * the example panel's rank and previous/next. `sorted` is the run's examples already in
  * `order.sort` (callers cache it per analysis: a 150,000-example run sorts once).
  */
-export function orderedExamples(
-  analysis: RunAnalysis,
-  sorted: readonly StoredExample[],
-  order: ExampleOrder,
-  flagged: ReadonlySet<number>,
-): readonly StoredExample[] {
+export function orderedExamples(analysis: RunAnalysis, sorted: readonly StoredExample[], order: ExampleOrder, flagged: ReadonlySet<number>): readonly StoredExample[] {
   return order.filter.kind === 'all' ? sorted : filterExamples(sorted, order.filter, { analysis, flagged });
 }

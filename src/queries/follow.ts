@@ -23,7 +23,8 @@ export interface FollowResult {
 
 /** "checkpoint-174 indexed: pre-memorization 0.50, predicted test 0.50" (measured test when there is one). */
 export function describeNewCheckpoint(c: NewCheckpoint): string {
-  const test = c.testAccuracy !== null ? `test ${c.testAccuracy.toFixed(2)}` : c.predictedTestAccuracy !== null ? `predicted test ${c.predictedTestAccuracy.toFixed(2)}` : 'no test accuracy';
+  const test =
+    c.testAccuracy !== null ? `test ${c.testAccuracy.toFixed(2)}` : c.predictedTestAccuracy !== null ? `predicted test ${c.predictedTestAccuracy.toFixed(2)}` : 'no test accuracy';
   return `${c.run}: checkpoint-${c.step} indexed: pre-memorization ${c.preMemorizationAccuracy.toFixed(2)}, ${test}`;
 }
 

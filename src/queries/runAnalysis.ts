@@ -1,4 +1,13 @@
-import { categorize, computeRunMetrics, computeRunMetricsWith, summarizeCheckpoints, type CheckpointSummary, type ExampleCategory, type MetricInput, type RunMetrics } from '../core/metrics';
+import {
+  categorize,
+  computeRunMetrics,
+  computeRunMetricsWith,
+  summarizeCheckpoints,
+  type CheckpointSummary,
+  type ExampleCategory,
+  type MetricInput,
+  type RunMetrics,
+} from '../core/metrics';
 import { agreement, memorizedByText } from '../core/textMemorization';
 import { chooseSampleSet } from '../core/sampleSets';
 import type { MemorizationThreshold } from '../core/threshold';
@@ -86,7 +95,11 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
     const rates = await store.copyRates(choices.map(({ c, train }) => ({ checkpointId: c.id, name: train })));
     const byText = choices.map(({ c, train }) => {
       const r = rates.get(`${c.id}/${train}`);
-      if (!r) throw new InputError(c.dir, `text memorization needs sample texts and the run's dataset; ${train} here has ${c.sampleSets.find((s) => s.split === 'train' && s.name === train)!.hasTexts ? 'texts but no dataset file' : 'no texts'}`);
+      if (!r)
+        throw new InputError(
+          c.dir,
+          `text memorization needs sample texts and the run's dataset; ${train} here has ${c.sampleSets.find((s) => s.split === 'train' && s.name === train)!.hasTexts ? 'texts but no dataset file' : 'no texts'}`,
+        );
       return memorizedByText(r, c.sampleSets.find((s) => s.split === 'train' && s.name === train)!.samplesPerQuestion, criterion.copyRate);
     });
     metrics = computeRunMetricsWith(accuracy, (j, i) => byText[j]![i] === 1);

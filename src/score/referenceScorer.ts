@@ -35,9 +35,18 @@ export class ReferenceScorer {
   ) {}
 
   static async load(modelFile: string, tokenizerFile: string, options: { threads?: number } = {}): Promise<ReferenceScorer> {
-    const { session, tokenizer, tokenizerJson } = await openOnnx(modelFile, tokenizerFile, 'the model', options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {});
+    const { session, tokenizer, tokenizerJson } = await openOnnx(
+      modelFile,
+      tokenizerFile,
+      'the model',
+      options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {},
+    );
     const unsupported = session.inputNames.filter((n) => !KNOWN_INPUT.test(n));
-    if (unsupported.length) throw new InputError(modelFile, `inputs ${unsupported.join(', ')} are not ones a causal LM export has (input_ids, attention_mask, position_ids, past_key_values.*, use_cache_branch)`);
+    if (unsupported.length)
+      throw new InputError(
+        modelFile,
+        `inputs ${unsupported.join(', ')} are not ones a causal LM export has (input_ids, attention_mask, position_ids, past_key_values.*, use_cache_branch)`,
+      );
     for (const m of session.inputMetadata) {
       if (!m.name.startsWith('past_key_values.')) continue;
       // [batch, heads, past length, head size]: heads and head size must be fixed to feed an empty cache.
@@ -80,7 +89,12 @@ export class ReferenceScorer {
     });
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, L]) };
     if (this.session.inputNames.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', mask, [B, L]);
-    if (this.session.inputNames.includes('position_ids')) feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: B * L }, (_, i) => BigInt(i % L)), [B, L]);
+    if (this.session.inputNames.includes('position_ids'))
+      feeds['position_ids'] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: B * L }, (_, i) => BigInt(i % L)),
+        [B, L],
+      );
     // Optimum decoder exports: the whole sequence in one pass, with an empty key/value cache.
     if (this.session.inputNames.includes('use_cache_branch')) feeds['use_cache_branch'] = new ort.Tensor('bool', [false], [1]);
     for (const m of this.session.inputMetadata) {

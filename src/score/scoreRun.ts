@@ -47,7 +47,12 @@ export interface CheckpointScored {
 }
 
 /** `checkpoint-<step>/model.onnx` or `checkpoint-<step>/onnx/model.onnx`, with `tokenizer.json` beside it or at the run root. */
-export function checkpointModel(runPath: string, checkpointDir: string, step: number, overrides: { modelPattern?: string; tokenizer?: string } = {}): { model: string; tokenizer: string } | null {
+export function checkpointModel(
+  runPath: string,
+  checkpointDir: string,
+  step: number,
+  overrides: { modelPattern?: string; tokenizer?: string } = {},
+): { model: string; tokenizer: string } | null {
   const model = overrides.modelPattern
     ? firstExisting([resolve(runPath, overrides.modelPattern.split('{step}').join(String(step)))])
     : firstExisting([join(checkpointDir, 'model.onnx'), join(checkpointDir, 'onnx', 'model.onnx')]);

@@ -21,11 +21,16 @@ async function run(request: ScoreRequest): Promise<void> {
   try {
     const target = await store.runByPath(request.runPath);
     if (!target) throw new Error(`${request.runPath} is not indexed`);
-    const done = await scoreRun(store, target, { templates: request.templates, batch: request.batch }, {
-      isCancelled: () => cancelled,
-      onBatch: (p) => void post({ type: 'progress', ...p }),
-      onCheckpoint: (c) => void post({ type: 'checkpoint', ...c }),
-    });
+    const done = await scoreRun(
+      store,
+      target,
+      { templates: request.templates, batch: request.batch },
+      {
+        isCancelled: () => cancelled,
+        onBatch: (p) => void post({ type: 'progress', ...p }),
+        onCheckpoint: (c) => void post({ type: 'checkpoint', ...c }),
+      },
+    );
     await post({ type: 'done', checkpoints: done.length, cancelled: false });
   } catch (e) {
     if (e instanceof ScoreCancelled) await post({ type: 'done', checkpoints: -1, cancelled: true });

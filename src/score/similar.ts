@@ -26,10 +26,7 @@ export async function findSimilar(o: SimilarOptions, seedIndices: readonly numbe
     const seeds = await encoder.embed(seedQuestions);
     const candidates = await encoder.embed(questions);
     const nearest = nearestToSeeds(candidates, seeds, o.count);
-    writeFileSync(
-      o.out,
-      nearest.map((n) => JSON.stringify({ ...(lines[n.candidate]!.value as object), distance: n.distance, nearest_seed: seedIndices[n.seed] }) + '\n').join(''),
-    );
+    writeFileSync(o.out, nearest.map((n) => JSON.stringify({ ...(lines[n.candidate]!.value as object), distance: n.distance, nearest_seed: seedIndices[n.seed] }) + '\n').join(''));
     return { count: nearest.length, seeds: seeds.length, pool: questions.length };
   } finally {
     await encoder.close();

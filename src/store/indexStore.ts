@@ -144,11 +144,11 @@ export class IndexStore {
   }
 
   async runs(): Promise<StoredRun[]> {
-    return (await this.db.all('SELECT * FROM runs ORDER BY sweep_path, name')).map(IndexStore.toRun);
+    return (await this.db.all('SELECT * FROM runs ORDER BY sweep_path, name')).map((r) => IndexStore.toRun(r));
   }
 
   async runsUsingDataset(file: string): Promise<StoredRun[]> {
-    return (await this.db.all('SELECT * FROM runs WHERE train_dataset_file = ? ORDER BY sweep_path, name', [file])).map(IndexStore.toRun);
+    return (await this.db.all('SELECT * FROM runs WHERE train_dataset_file = ? ORDER BY sweep_path, name', [file])).map((r) => IndexStore.toRun(r));
   }
 
   async runByPath(path: string): Promise<StoredRun | undefined> {
@@ -157,7 +157,7 @@ export class IndexStore {
   }
 
   async checkpoints(runId: number): Promise<StoredCheckpoint[]> {
-    const rows = await this.db.all("SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk, scored FROM checkpoints WHERE run_id = ? ORDER BY step", [runId]);
+    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk, scored FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
     const sets = await this.db.all(
       `SELECT s.checkpoint_id, s.split, s.name, s.samples_per_question, s.questions, s.correct_total, s.has_texts
          FROM sample_sets s JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.run_id = ? ORDER BY s.name`,
@@ -199,7 +199,7 @@ export class IndexStore {
          JOIN json_each(?) k ON s.checkpoint_id = k.value->>0 AND s.split = k.value->>1 AND s.name = k.value->>2`,
       [JSON.stringify(keys.map((k) => [k.checkpointId, k.split, k.name]))],
     );
-    for (const r of rows) out.set(`${r['checkpoint_id']}/${r['split']}/${r['name']}`, blobUint32(r['correct'] as Buffer));
+    for (const r of rows) out.set(`${Number(r['checkpoint_id'])}/${String(r['split'])}/${String(r['name'])}`, blobUint32(r['correct'] as Buffer));
     return out;
   }
 
@@ -213,7 +213,7 @@ export class IndexStore {
         WHERE s.copy_rates IS NOT NULL`,
       [JSON.stringify(keys.map((k) => [k.checkpointId, k.name]))],
     );
-    for (const r of rows) out.set(`${r['checkpoint_id']}/${r['name']}`, blobFloat64(r['copy_rates'] as Buffer));
+    for (const r of rows) out.set(`${Number(r['checkpoint_id'])}/${String(r['name'])}`, blobFloat64(r['copy_rates'] as Buffer));
     return out;
   }
 
@@ -227,7 +227,7 @@ export class IndexStore {
         WHERE s.copy_rates IS NOT NULL`,
       [position, JSON.stringify(keys.map((k) => [k.checkpointId, k.name]))],
     );
-    for (const r of rows) out.set(`${r['checkpoint_id']}/${r['name']}`, blobFloat64(r['row'] as Buffer));
+    for (const r of rows) out.set(`${Number(r['checkpoint_id'])}/${String(r['name'])}`, blobFloat64(r['row'] as Buffer));
     return out;
   }
 
@@ -241,12 +241,7 @@ export class IndexStore {
   }
 
   async sampleTexts(checkpointId: number, split: Split, name: string, position: number): Promise<string[] | null> {
-    const r = await this.db.get('SELECT texts FROM sample_texts WHERE checkpoint_id = ? AND split = ? AND name = ? AND position = ?', [
-      checkpointId,
-      split,
-      name,
-      position,
-    ]);
+    const r = await this.db.get('SELECT texts FROM sample_texts WHERE checkpoint_id = ? AND split = ? AND name = ? AND position = ?', [checkpointId, split, name, position]);
     return r ? (JSON.parse(inflateRawSync(r['texts'] as Buffer).toString('utf8')) as string[]) : null;
   }
 
@@ -324,10 +319,16 @@ export class IndexStore {
 
   /** The checkpoint's own row (perplexities, token counts); its sample sets follow. Returns its id. */
   async insertCheckpoint(runId: number, c: CheckpointData): Promise<number> {
-    const { lastID } = await this.db.run(
-      'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [runId, c.step, c.dir, c.fingerprint, c.epoch, c.trainLoss, float64Blob(c.perplexity), c.numTokens ? float64Blob(c.numTokens) : null],
-    );
+    const { lastID } = await this.db.run('INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      runId,
+      c.step,
+      c.dir,
+      c.fingerprint,
+      c.epoch,
+      c.trainLoss,
+      float64Blob(c.perplexity),
+      c.numTokens ? float64Blob(c.numTokens) : null,
+    ]);
     return lastID;
   }
 
@@ -338,7 +339,19 @@ export class IndexStore {
     await this.db.run(
       `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, copy_rates, source)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [checkpointId, s.split, s.name, s.samplesPerQuestion, s.questions, uint32Blob(counts), total, uint8Blob(s.codes), s.texts ? 1 : 0, copyRates ? float64Blob(copyRates) : null, s.source],
+      [
+        checkpointId,
+        s.split,
+        s.name,
+        s.samplesPerQuestion,
+        s.questions,
+        uint32Blob(counts),
+        total,
+        uint8Blob(s.codes),
+        s.texts ? 1 : 0,
+        copyRates ? float64Blob(copyRates) : null,
+        s.source,
+      ],
     );
   }
 
@@ -348,10 +361,7 @@ export class IndexStore {
       const batch = rows.slice(start, start + BATCH_ROWS);
       const params: SqlValue[] = [];
       for (const r of batch) params.push(checkpointId, s.split, s.name, r.position, deflateRawSync(Buffer.from(JSON.stringify(r.texts), 'utf8')));
-      await this.db.run(
-        `INSERT INTO sample_texts(checkpoint_id, split, name, position, texts) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-        params,
-      );
+      await this.db.run(`INSERT INTO sample_texts(checkpoint_id, split, name, position, texts) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, params);
     }
   }
 

@@ -35,7 +35,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function row(label: string, ms: Measure[], extra = ''): string {
   const secs = ms.map((m) => m.seconds);
-  return `${label.padEnd(44)} ${median(secs).toFixed(3).padStart(7)} s  (min ${Math.min(...secs).toFixed(3)})  ${median(ms.map((m) => m.peakMb)).toFixed(0).padStart(5)} MB  ${extra}`;
+  return `${label.padEnd(44)} ${median(secs).toFixed(3).padStart(7)} s  (min ${Math.min(...secs).toFixed(3)})  ${median(ms.map((m) => m.peakMb))
+    .toFixed(0)
+    .padStart(5)} MB  ${extra}`;
 }
 
 function main(): void {

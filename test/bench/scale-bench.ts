@@ -61,7 +61,7 @@ async function uiQueries(db: string, label: string): Promise<string[]> {
     const probe = ex[Math.floor(ex.length / 2)]!;
     const last = a.checkpoints.at(-1)!.step;
     let order = orderExamples(a, ex, 'premem');
-    const queries: [string, () => Promise<unknown> | unknown][] = [
+    const queries: [string, () => unknown][] = [
       [
         'examples page (sort + 200 rows)',
         () => {
@@ -76,9 +76,7 @@ async function uiQueries(db: string, label: string): Promise<string[]> {
       ],
       ['dashboard recompute (new threshold)', () => dashboardFigures([{ run: run!, analysis: atThreshold(a, { kind: 'loglog', value: -2.5 }), error: null }])],
     ];
-    const rows = [
-      `${label}: load the run's arrays ${analysis.ms.toFixed(0)} ms, its examples ${examples.ms.toFixed(0)} ms (once per run; cached after)`,
-    ];
+    const rows = [`${label}: load the run's arrays ${analysis.ms.toFixed(0)} ms, its examples ${examples.ms.toFixed(0)} ms (once per run; cached after)`];
     for (const [name, f] of queries) {
       const first = await time(f);
       const warm: number[] = [];

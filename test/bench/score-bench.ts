@@ -17,13 +17,19 @@ async function main(): Promise<void> {
     console.log(`bench:score: skipped, the tinygsm run was not found at ${CHECKPOINT}`);
     return;
   }
-  const records = readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string });
+  const records = readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { question: string; answer: string });
   const items = records.map((r) => fillTemplates(AUTHORS_TEMPLATES, r.question, r.answer));
   const scorer = await ReferenceScorer.load(join(CHECKPOINT, 'model.onnx'), join(CHECKPOINT, 'tokenizer.json'));
   const session = await ort.InferenceSession.create(join(CHECKPOINT, 'model.onnx'));
   // Longest first, as premem score batches them.
   const encoded = items.map((x) => scorer.encode(x.prompt, x.target)).sort((a, b) => b.ids.length - a.ids.length);
-  const order = items.map((x, i) => ({ x, n: scorer.encode(x.prompt, x.target).ids.length, i })).sort((a, b) => b.n - a.n).map((o) => o.x);
+  const order = items
+    .map((x, i) => ({ x, n: scorer.encode(x.prompt, x.target).ids.length, i }))
+    .sort((a, b) => b.n - a.n)
+    .map((o) => o.x);
   const tokens = encoded.reduce((a, e) => a + e.ids.length, 0);
   console.log(`bench:score — tinygsm checkpoint-400, ${items.length} references, ${tokens} tokens, ${ort.env.versions?.common ?? ''}`);
   console.log(`${'batch'.padStart(5)} ${'premem score'.padStart(14)} ${'onnxruntime alone'.padStart(18)} ${'overhead'.padStart(9)}`);
@@ -40,7 +46,9 @@ async function main(): Promise<void> {
       await session.run({ input_ids: new ort.Tensor('int64', ids, [group.length, L]) });
     }
     const alone = (performance.now() - t1) / 1000;
-    console.log(`${String(batch).padStart(5)} ${`${Math.round(tokens / ours)} tok/s`.padStart(14)} ${`${Math.round(tokens / alone)} tok/s`.padStart(18)} ${`${((ours / alone - 1) * 100).toFixed(0)}%`.padStart(9)}`);
+    console.log(
+      `${String(batch).padStart(5)} ${`${Math.round(tokens / ours)} tok/s`.padStart(14)} ${`${Math.round(tokens / alone)} tok/s`.padStart(18)} ${`${((ours / alone - 1) * 100).toFixed(0)}%`.padStart(9)}`,
+    );
   }
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   await scorer.close();

@@ -35,7 +35,11 @@ import {
 const FAST_RUN = 'example_3epochs_lr2e-04';
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
 const hasKang = existsSync(KANG_SWEEP);
-const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
+const missing = !existsSync(CODE_SERVER)
+  ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
+  : !existsSync(VSIX)
+    ? 'no premem-lens.vsix: run npm run package'
+    : false;
 
 interface ExampleLine {
   index: number;
@@ -75,10 +79,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
   const examplesPane = () => viewPane(page, 'Examples');
   const flagged = () => viewPane(page, 'Flagged');
   const writeWorkspaceSettings = (extra: Record<string, unknown>) =>
-    writeFileSync(
-      join(ws, '.vscode', 'settings.json'),
-      JSON.stringify({ 'premem.runs': hasKang ? [KANG_SWEEP] : [], 'premem.databasePath': db, ...extra }, null, 1),
-    );
+    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.runs': hasKang ? [KANG_SWEEP] : [], 'premem.databasePath': db, ...extra }, null, 1));
 
   const openPremem = () => showPremem(page);
 
@@ -99,7 +100,16 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     db = join(root, 'index.sqlite');
     sweep = writeExampleSweep(join(ws, 'example-sweep'));
     // A run whose perplexities are cut short: it must show as an error, not an empty view.
-    const broken = writeNpyRun(join(ws, 'broken-run'), [{ step: 1, train: [[0, 1], [1, 1]], ppl: [1.5, 2] }]);
+    const broken = writeNpyRun(join(ws, 'broken-run'), [
+      {
+        step: 1,
+        train: [
+          [0, 1],
+          [1, 1],
+        ],
+        ppl: [1.5, 2],
+      },
+    ]);
     const ppl = join(broken, 'checkpoint-1', 'train_perplexities.npy');
     writeFileSync(ppl, readFileSync(ppl).subarray(0, 90));
     mkdirSync(join(ws, '.vscode'), { recursive: true });
@@ -141,7 +151,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await row.locator('.monaco-tl-twistie').click();
     const ck = last;
     await waitFor('checkpoint rows', async () =>
-      (await rowTexts(runs())).some((t) => t.includes(`step ${ck.step}`) && t.includes(`train ${f4(ck.train_accuracy)} · premem ${f4(ck.pre_memorization_accuracy)} · test ${f4(ck.test_accuracy!)}`)),
+      (await rowTexts(runs())).some(
+        (t) => t.includes(`step ${ck.step}`) && t.includes(`train ${f4(ck.train_accuracy)} · premem ${f4(ck.pre_memorization_accuracy)} · test ${f4(ck.test_accuracy!)}`),
+      ),
     );
     await shot(page, '01-runs-view');
   });
@@ -209,7 +221,10 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     // Line 5 holds example #4 (line i is record i-1: the dataset has no blank lines).
     const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
     await waitFor('the cursor on line 5', async () => {
-      await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+      await page
+        .locator('.monaco-editor .view-lines')
+        .first()
+        .click({ position: { x: 5, y: 5 } });
       await page.keyboard.press('Control+Home');
       for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
       return /^Ln 5,/.test(await position.innerText());
@@ -246,7 +261,10 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await openPremem();
     await rowOf(flagged(), `#${first.index} `);
     const flags = JSON.parse(cli('flags', '--json')) as { run: string; index: number; note: string }[];
-    assert.deepEqual(flags.map((f) => [f.run, f.index, f.note]), [[join(sweep, FAST_RUN), first.index, 'copies the reference']]);
+    assert.deepEqual(
+      flags.map((f) => [f.run, f.index, f.note]),
+      [[join(sweep, FAST_RUN), first.index, 'copies the reference']],
+    );
     await shot(page, '07-flag-after-reload');
   });
 
@@ -262,7 +280,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await pick(page, 'Lowest pre-memorization accuracy');
     await answer(page, '5');
     await fileDialog(page, out);
-    await waitFor('the exported file', async () => existsSync(out) && readFileSync(out, 'utf8').split('\n').length === 6);
+    await waitFor('the exported file', () => existsSync(out) && readFileSync(out, 'utf8').split('\n').length === 6);
     const cliOut = join(root, 'cli-curated.jsonl');
     cli('export', join(sweep, FAST_RUN), '--strategy', 'lowest-premem', '--count', '5', '--out', cliOut);
     assert.equal(readFileSync(out, 'utf8'), readFileSync(cliOut, 'utf8'));
@@ -272,7 +290,18 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
 
   test('Premem: Open Run or Sweep… indexes a folder from outside the workspace', async () => {
     // tinygsm: a real small run with texts; without ../shared, a generated run in the same layout.
-    const folder = existsSync(TINYGSM) ? TINYGSM : writeNpyRun(join(root, 'outside', 'npy_3epochs_run'), [{ step: 1, train: [[0, 1], [1, 1]], ppl: [1.5, 2] }]);
+    const folder = existsSync(TINYGSM)
+      ? TINYGSM
+      : writeNpyRun(join(root, 'outside', 'npy_3epochs_run'), [
+          {
+            step: 1,
+            train: [
+              [0, 1],
+              [1, 1],
+            ],
+            ppl: [1.5, 2],
+          },
+        ]);
     const expectedRun = existsSync(TINYGSM) ? 'tinygsm_8epochs_full_lr0.001_bs8' : 'npy_3epochs_run';
     await runCommand(page, 'Premem: Open Run or Sweep…');
     await fileDialog(page, folder, 'Open Run or Sweep');
@@ -280,7 +309,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await runs().locator('.pane-header .action-label[aria-label*="Collapse All"]').click();
     await expand(await rowOf(runs(), existsSync(TINYGSM) ? 'tinygsm' : 'outside'));
     const row = await rowOf(runs(), expectedRun);
-    const expected = report(folder).find((r) => r.name === expectedRun)!.checkpoints.at(-1)!;
+    const expected = report(folder)
+      .find((r) => r.name === expectedRun)!
+      .checkpoints.at(-1)!;
     await waitFor('the opened run with its figures', async () => (await row.innerText()).includes(`premem ${f4(expected.pre_memorization_accuracy)}`));
     await shot(page, '09-open-run');
     await expand(await rowOf(runs(), 'example-sweep'));
@@ -288,8 +319,12 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
   });
 
   test('changing the memorization threshold recomputes the views without re-reading files', async () => {
-    const expected = report(sweep, '--loglog-threshold', '-1.5').find((r) => r.name === FAST_RUN)!.checkpoints.at(-1)!;
-    const before = report(sweep).find((r) => r.name === FAST_RUN)!.checkpoints.at(-1)!;
+    const expected = report(sweep, '--loglog-threshold', '-1.5')
+      .find((r) => r.name === FAST_RUN)!
+      .checkpoints.at(-1)!;
+    const before = report(sweep)
+      .find((r) => r.name === FAST_RUN)!
+      .checkpoints.at(-1)!;
     assert.notEqual(expected.pre_memorization_accuracy, before.pre_memorization_accuracy, 'the new threshold changes the figure');
     writeWorkspaceSettings({ 'premem.memorization.logLogThreshold': -1.5 });
     const row = await rowOf(runs(), FAST_RUN);
@@ -306,7 +341,10 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     const lowest = examples(join(KANG_SWEEP, KANG_RUN), '--sort', 'premem', '--limit', '1', '--loglog-threshold', '-2.3')[0]!;
     await waitFor('the first page of 7,473 examples', async () => isRowOf((await rowTexts(examplesPane()))[0], lowest.index));
     const firstPage = Date.now() - t0;
-    const desc = await page.locator('.pane-header', { hasText: /examples/i }).first().innerText();
+    const desc = await page
+      .locator('.pane-header', { hasText: /examples/i })
+      .first()
+      .innerText();
     assert.match(desc, /7473/);
     const t1 = Date.now();
     await runCommand(page, 'Premem: Sort Examples by Memorization Step');
@@ -319,7 +357,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
   });
 
   test('every Premem command is reachable from the palette', async () => {
-    const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { contributes: { commands: { command: string; title: string }[]; menus: { commandPalette: { command: string; when: string }[] } } };
+    const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      contributes: { commands: { command: string; title: string }[]; menus: { commandPalette: { command: string; when: string }[] } };
+    };
     const hidden = new Set(manifest.contributes.menus.commandPalette.filter((m) => m.when === 'false').map((m) => m.command));
     // The palette list is virtualised: look each title up by typing it.
     const input = page.locator('.quick-input-widget input');

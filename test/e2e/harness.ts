@@ -71,7 +71,20 @@ export async function startCodeServer(workspace: string, userDataDir: string, ex
   const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(
     CODE_SERVER,
-    ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace],
+    [
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      workspace,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   child.stdout!.on('data', (d: Buffer) => log(d.toString()));
@@ -91,12 +104,13 @@ export async function startCodeServer(workspace: string, userDataDir: string, ex
   return {
     url,
     userDataDir,
-    stop: async () => {
+    stop: () => {
       try {
         process.kill(-child.pid!, 'SIGTERM');
       } catch {
         /* already gone */
       }
+      return Promise.resolve();
     },
   };
 }
@@ -185,7 +199,10 @@ export async function contextMenu(page: Page, row: Locator, label: string): Prom
   await page.waitForTimeout(300);
   await item.hover();
   await item.click();
-  await page.locator('.context-view .monaco-menu').waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await page
+    .locator('.context-view .monaco-menu')
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
 }
 
 /** Opens a workspace file through Quick Open, waiting for it to be found. */
@@ -233,7 +250,8 @@ export async function rowTexts(pane: Locator): Promise<string[]> {
   );
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, pollMs = 200): Promise<T> {
+/** Polls `probe` (sync or async) until it gives a truthy value. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, pollMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

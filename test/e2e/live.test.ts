@@ -19,7 +19,11 @@ const LIVE_RUN = 'live_3epochs_run';
 const TINY_RUN = 'tiny_scored_run';
 const TINY_SOURCE = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
 const hasTiny = existsSync(TINY_SOURCE);
-const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
+const missing = !existsSync(CODE_SERVER)
+  ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
+  : !existsSync(VSIX)
+    ? 'no premem-lens.vsix: run npm run package'
+    : false;
 
 describe('Premem Lens follows a training run in a real VS Code', { skip: missing }, () => {
   let root: string;
@@ -73,13 +77,18 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     const row = runs.locator('.monaco-list-row', { hasText: LIVE_RUN }).first();
     await row.waitFor({ timeout: 60_000 });
     const before = (JSON.parse(cli('report', live, '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
-    assert.deepEqual(before.map((c) => c.step), [6, 12, 18, 24, 30]);
+    assert.deepEqual(
+      before.map((c) => c.step),
+      [6, 12, 18, 24, 30],
+    );
     await waitFor('the run as it is', async () => (await row.innerText()).includes(`premem ${before.at(-1)!.pre_memorization_accuracy.toFixed(4)}`));
 
     const t0 = Date.now();
     cpSync(join(source, SOURCE_RUN, 'checkpoint-36'), join(live, 'checkpoint-36'), { recursive: true });
     // The expected figure: the same checkpoint as the complete source run has it.
-    const expected = (JSON.parse(cli('report', join(source, SOURCE_RUN), '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number; test_accuracy: number }[] }[] }).runs[0]!.checkpoints.at(-1)!;
+    const expected = (
+      JSON.parse(cli('report', join(source, SOURCE_RUN), '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number; test_accuracy: number }[] }[] }
+    ).runs[0]!.checkpoints.at(-1)!;
     assert.equal(expected.step, 36);
     const toast = page.locator('.notifications-toasts', { hasText: `${LIVE_RUN}: checkpoint-36 indexed` }).first();
     await toast.waitFor({ timeout: 60_000 });
@@ -103,7 +112,8 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     const scoredMs = Date.now() - t0;
     // The CLI on the same index now sees the scored perplexities; the view shows the same figure.
     const runPath = join(root, 'workspace', 'tiny-sweep', TINY_RUN);
-    const expected = (JSON.parse(cli('report', runPath, '--json')) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    const expected = (JSON.parse(cli('report', runPath, '--json')) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!
+      .checkpoints;
     assert.ok(expected.at(-1)!.memorized_fraction > 0, 'the scored perplexities mark memorized examples');
     await waitFor('the run row with the scored figures', async () => (await row.innerText()).includes(`premem ${expected.at(-1)!.pre_memorization_accuracy.toFixed(4)}`));
     await page.waitForTimeout(1500);
@@ -115,15 +125,30 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
   test('from the flagged examples, find similar questions in a candidate file', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
     // The run selected by the previous test; two of its examples flagged through the CLI.
     const runPath = join(root, 'workspace', 'tiny-sweep', TINY_RUN);
-    const questions = readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { question: string }).question);
+    const questions = readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { question: string }).question);
     cli('flag', runPath, '3', '7', '--note', 'copied');
     const files = join(root, 'similar');
     mkdirSync(files);
     const chars = [...new Set(questions.join(''))];
-    writeModel(join(files, 'encoder.onnx'), lookupEncoder(Array.from({ length: chars.length + 2 }, (_, i) => Array.from({ length: 6 }, (_, k) => Math.fround(Math.sin(i * 7 + k * 3))))));
+    writeModel(
+      join(files, 'encoder.onnx'),
+      lookupEncoder(Array.from({ length: chars.length + 2 }, (_, i) => Array.from({ length: 6 }, (_, k) => Math.fround(Math.sin(i * 7 + k * 3))))),
+    );
     writeFileSync(join(files, 'tokenizer.json'), JSON.stringify(characterTokenizer(chars)));
     const pool = join(files, 'pool.jsonl');
-    writeFileSync(pool, [{ id: 'other', question: 'zzz' }, { id: 'like-3', question: questions[3] }, { id: 'like-7', question: questions[7] }].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(
+      pool,
+      [
+        { id: 'other', question: 'zzz' },
+        { id: 'like-3', question: questions[3] },
+        { id: 'like-7', question: questions[7] },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
     const out = join(files, 'more.jsonl');
     await runCommand(page, 'Premem: Find Similar in a Candidate File…');
     await fileDialog(page, pool, 'Use as Candidates');
@@ -135,9 +160,28 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
       .locator('.notifications-toasts', { hasText: 'candidates nearest to 2 flagged examples' })
       .first()
       .waitFor({ timeout: 60_000 })
-      .catch(async (e: Error) => assert.fail(`${e.message}\nnotifications: ${await page.locator('.notifications-toasts').innerText().catch(() => '?')}`));
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; distance: number; nearest_seed: number });
-    assert.deepEqual(lines.slice(0, 2).map((l) => [l.id, l.nearest_seed]).sort(), [['like-3', 3], ['like-7', 7]]);
+      .catch(async (e: Error) =>
+        assert.fail(
+          `${e.message}\nnotifications: ${await page
+            .locator('.notifications-toasts')
+            .innerText()
+            .catch(() => '?')}`,
+        ),
+      );
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; distance: number; nearest_seed: number });
+    assert.deepEqual(
+      lines
+        .slice(0, 2)
+        .map((l) => [l.id, l.nearest_seed])
+        .sort(),
+      [
+        ['like-3', 3],
+        ['like-7', 7],
+      ],
+    );
     assert.ok(lines[0]!.distance < 1e-6 && lines[1]!.distance < 1e-6);
     await shot(page, 'live-find-similar');
   });

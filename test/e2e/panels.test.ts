@@ -13,30 +13,29 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { KANG_SWEEP, TINYGSM } from '../helpers/paths';
-import {
-  answer,
-  CODE_SERVER,
-  fileDialog,
-  pick,
-  runCommand,
-  shot,
-  startWorkbench,
-  showPremem,
-  viewPane,
-  VSIX,
-  premem,
-  waitFor,
-  webviewFrame,
-  type Host,
-} from './harness';
+import { answer, CODE_SERVER, fileDialog, pick, runCommand, shot, startWorkbench, showPremem, viewPane, VSIX, premem, waitFor, webviewFrame, type Host } from './harness';
 
 // Browser globals, for the functions that run inside a panel through frame.evaluate. The
 // test project has no DOM library (so src/ cannot use one by accident); these stay local.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-declare const window: any;
-declare const document: any;
-declare function getComputedStyle(element: unknown): { display: string };
-type HTMLElement = any;
+// Typed as narrowly as they are used, so a typo in a test fails to compile like anything else.
+interface PageNode {
+  readonly textContent: string | null;
+  readonly style: { getPropertyValue(name: string): string };
+  querySelector(selector: string): PageNode | null;
+  querySelectorAll(selector: string): PageNode[];
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { x: number; y: number; width: number; height: number };
+  scrollIntoView(options?: { block?: string }): void;
+}
+declare const document: Pick<PageNode, 'querySelector' | 'querySelectorAll'> & {
+  readonly body: PageNode;
+  readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number };
+  getElementById(id: string): PageNode | null;
+};
+declare const window: { scrollTo(x: number, y: number): void; readonly __pwned?: string };
+declare function getComputedStyle(element: PageNode): { display: string };
+/** The rows Playwright hands evaluateAll, as the DOM nodes they are. */
+const cellTexts = (rows: unknown): string[][] => (rows as PageNode[]).map((r) => [...r.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()));
 
 const FAST_RUN = 'example_3epochs_lr2e-04';
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
@@ -46,7 +45,11 @@ const TINY_EXAMPLE = 20;
 const HOSTILE_RUN = 'hostile_1epochs_run';
 const hasKang = existsSync(KANG_SWEEP);
 const hasTiny = existsSync(TINYGSM);
-const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
+const missing = !existsSync(CODE_SERVER)
+  ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
+  : !existsSync(VSIX)
+    ? 'no premem-lens.vsix: run npm run package'
+    : false;
 
 /** Strings that would run code, load something or break the page if they were ever parsed as HTML. */
 const HOSTILE = {
@@ -120,7 +123,10 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       .map((l) => JSON.parse(l) as ExampleLine)
       .find((e) => e.index === index)!;
   const writeWorkspaceSettings = (extra: Record<string, unknown>) =>
-    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.runs': [...(hasKang ? [KANG_SWEEP] : []), ...(hasTiny ? [TINYGSM] : [])], 'premem.databasePath': db, ...extra }));
+    writeFileSync(
+      join(ws, '.vscode', 'settings.json'),
+      JSON.stringify({ 'premem.runs': [...(hasKang ? [KANG_SWEEP] : []), ...(hasTiny ? [TINYGSM] : [])], 'premem.databasePath': db, ...extra }),
+    );
   const text = async (frame: Frame, selector: string) => (await frame.locator(selector).first().innerText()).trim();
 
   async function selectRun(name: string): Promise<void> {
@@ -136,10 +142,15 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await runCommand(page, 'Premem: Open Example Panel');
     const t0 = Date.now();
     await answer(page, String(index));
-    const frame = await waitFor('the example panel of the asked index', async () => {
-      const f = await webviewFrame(page, 'Premem Example');
-      return (await f.locator('h1 .index').innerText()) === `#${index}` && (await f.locator('#samples[data-step]:not([aria-busy])').count()) > 0 ? f : undefined;
-    }, 60_000, 20);
+    const frame = await waitFor(
+      'the example panel of the asked index',
+      async () => {
+        const f = await webviewFrame(page, 'Premem Example');
+        return (await f.locator('h1 .index').innerText()) === `#${index}` && (await f.locator('#samples[data-step]:not([aria-busy])').count()) > 0 ? f : undefined;
+      },
+      60_000,
+      20,
+    );
     return { frame, ms: Date.now() - t0 };
   }
 
@@ -153,7 +164,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   }
 
   async function timelineRows(frame: Frame): Promise<string[][]> {
-    return frame.locator('#timeline-table tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+    return frame.locator('#timeline-table tbody tr').evaluateAll(cellTexts);
   }
 
   async function checkExampleNumbers(frame: Frame, runPath: string, index: number): Promise<void> {
@@ -204,7 +215,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
 
   test('example panel on the example run: the engine’s numbers, aligned samples, the diff editor', async () => {
     const runPath = join(sweep, FAST_RUN);
-    const index = JSON.parse(cli('examples', runPath, '--json', '--sort', 'premem', '--limit', '1').trim()).index as number;
+    const index = (JSON.parse(cli('examples', runPath, '--json', '--sort', 'premem', '--limit', '1').trim()) as { index: number }).index;
     await selectRun(FAST_RUN);
     const { frame } = await openExample(index);
     await checkExampleNumbers(frame, runPath, index);
@@ -230,14 +241,14 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     const own = async () => frame.locator('.aligned.own').count();
     const earlyMs = await chooseCheckpoint(frame, 50);
     const [copiedEarly, ownEarly] = [await copied(), await own()];
-    await frame.evaluate(() => document.querySelector('.section-title').scrollIntoView({ block: 'start' }));
+    await frame.evaluate(() => document.querySelector('.section-title')?.scrollIntoView({ block: 'start' }));
     await page.waitForTimeout(300);
     await shot(page, 'panel-example-tinygsm-step50-samples-dark');
     await frame.evaluate(() => window.scrollTo(0, 0));
     const lateMs = await chooseCheckpoint(frame, 400);
     const [copiedLate, ownLate] = [await copied(), await own()];
     await shot(page, 'panel-example-tinygsm-step400-dark');
-    await frame.evaluate(() => document.querySelector('.section-title').scrollIntoView({ block: 'start' }));
+    await frame.evaluate(() => document.querySelector('.section-title')?.scrollIntoView({ block: 'start' }));
     await page.waitForTimeout(300);
     await shot(page, 'panel-example-tinygsm-step400-samples-dark');
     assert.ok(copiedLate > copiedEarly, `more copied steps late (${copiedLate}) than early (${copiedEarly})`);
@@ -265,7 +276,12 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.equal(probe.injected, 0, 'no element was created from untrusted text');
     assert.ok(probe.bodyVisible, 'an injected </style> did not restyle the page');
     assert.ok(probe.overflow <= 1, `a 20,000-character line does not widen the page (overflow ${probe.overflow}px)`);
-    for (const literal of ['<script>window.__pwned = "script"</script>', '<img src=x onerror="window.__pwned = \'sample\'">', '</style><style>body{display:none}</style>', '{{constructor.constructor(']) {
+    for (const literal of [
+      '<script>window.__pwned = "script"</script>',
+      '<img src=x onerror="window.__pwned = \'sample\'">',
+      '</style><style>body{display:none}</style>',
+      '{{constructor.constructor(',
+    ]) {
       assert.ok(probe.text.includes(literal), `shown literally: ${literal}`);
     }
     assert.ok(probe.text.includes('Bell \u2407 and escape \u241b[31m'), 'control characters are shown as visible symbols');
@@ -285,7 +301,14 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.match(await premFit(), /^R² 0\.939/, 'the paper’s R² ≈ 0.94 at ln ln −2.3');
     // The contrast chart: plain train accuracy, its R² computed here from the CLI's report.
     const pts = expected.runs.flatMap((r) => r.checkpoints.filter((c) => c.test_accuracy !== null).map((c) => [c.train_accuracy, c.test_accuracy!] as const));
-    assert.ok((await text(frame, '[data-fit="train-vs-test"]')).startsWith(`R² ${r2(pts.map((p) => p[0]), pts.map((p) => p[1])).toFixed(4)}`));
+    assert.ok(
+      (await text(frame, '[data-fit="train-vs-test"]')).startsWith(
+        `R² ${r2(
+          pts.map((p) => p[0]),
+          pts.map((p) => p[1]),
+        ).toFixed(4)}`,
+      ),
+    );
     assert.equal(await frame.locator('[data-chart="premem-vs-test"] g[aria-label="dot"]').first().locator('path, circle').count(), expected.fit.points);
     await page.waitForTimeout(300);
     await shot(page, 'panel-dashboard-gsm8k-dark');
@@ -309,10 +332,10 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       ({ name }) => {
         // Plot draws one path per dot; its title-less position is read back from the transform.
         const svg = document.querySelector('[data-chart="premem-vs-test"] svg')!;
-        const dots: any[] = [...svg.querySelectorAll('g[aria-label="dot"]')[0]!.querySelectorAll('path, circle')];
-        const legendIndex = [...document.querySelectorAll('.legend-item')].findIndex((l: any) => l.textContent?.endsWith(name));
-        const stroke = (document.querySelectorAll('.legend-item .glyph')[legendIndex] as HTMLElement).style.getPropertyValue('--swatch');
-        const dot = dots.find((d: any) => d.getAttribute('stroke') === stroke) ?? dots[0]!;
+        const dots = [...svg.querySelectorAll('g[aria-label="dot"]')[0]!.querySelectorAll('path, circle')];
+        const legendIndex = [...document.querySelectorAll('.legend-item')].findIndex((l) => l.textContent?.endsWith(name));
+        const stroke = document.querySelectorAll('.legend-item .glyph')[legendIndex]!.style.getPropertyValue('--swatch');
+        const dot = dots.find((d) => d.getAttribute('stroke') === stroke) ?? dots[0]!;
         const r = dot.getBoundingClientRect();
         const s = svg.getBoundingClientRect();
         return { x: r.x + r.width / 2 - s.x, y: r.y + r.height / 2 - s.y };
@@ -321,9 +344,14 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     );
     assert.ok(box);
     await chart.click({ position: target });
-    const picked = await waitFor('a selected checkpoint', async () => ((await frame.locator('#run-table tr.selected').count()) === 1 ? text(frame, '#run-table tr.selected td') : undefined));
+    const picked = await waitFor('a selected checkpoint', async () =>
+      (await frame.locator('#run-table tr.selected').count()) === 1 ? text(frame, '#run-table tr.selected td') : undefined,
+    );
     const selectedRun = await waitFor('the selected run', async () => /^Run (.+)$/.exec(await text(frame, 'section:has(#run-table) h2'))?.[1]);
-    assert.ok(expected.runs.find((r) => r.name === selectedRun)!.checkpoints.some((c) => String(c.step) === picked), `step ${picked} is a checkpoint of ${selectedRun}`);
+    assert.ok(
+      expected.runs.find((r) => r.name === selectedRun)!.checkpoints.some((c) => String(c.step) === picked),
+      `step ${picked} is a checkpoint of ${selectedRun}`,
+    );
     await waitFor('the Examples view follows', async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(selectedRun));
     await shot(page, 'panel-dashboard-point-selected-dark');
 
@@ -331,23 +359,33 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     const svgOut = join(root, 'premem-vs-test.svg');
     await frame.locator('[data-chart="premem-vs-test"] vscode-button', { hasText: 'SVG' }).click();
     await fileDialog(page, svgOut);
-    await waitFor('the SVG file', async () => existsSync(svgOut));
+    await waitFor('the SVG file', () => existsSync(svgOut));
     const svg = readFileSync(svgOut, 'utf8');
     assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.ok((svg.match(/<path/g) ?? []).length >= expected.fit.points);
     const pngOut = join(root, 'premem-vs-test.png');
     await frame.locator('[data-chart="premem-vs-test"] vscode-button', { hasText: 'PNG' }).click();
     await fileDialog(page, pngOut);
-    await waitFor('the PNG file', async () => existsSync(pngOut) && readFileSync(pngOut).length > 1000);
+    await waitFor('the PNG file', () => existsSync(pngOut) && readFileSync(pngOut).length > 1000);
     assert.deepEqual([...readFileSync(pngOut).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
     // Calibration: leave-one-run-out over the threshold grid, as `premem calibrate` does.
     const cal = JSON.parse(cli('calibrate', KANG_SWEEP, '--json')) as { best: { threshold: number; heldOutRmse: number }; reference: { threshold: number; heldOutRmse: number } };
     const t2 = Date.now();
     await frame.locator('#calibrate').click();
-    const verdict = await waitFor('the calibration verdict', async () => ((await frame.locator('#calibration-verdict').count()) > 0 ? text(frame, '#calibration-verdict') : undefined), 60_000, 20);
+    const verdict = await waitFor(
+      'the calibration verdict',
+      async () => ((await frame.locator('#calibration-verdict').count()) > 0 ? text(frame, '#calibration-verdict') : undefined),
+      60_000,
+      20,
+    );
     const calibrateMs = Date.now() - t2;
     const pct2 = (x: number) => `${(100 * x).toFixed(2)}%`;
-    assert.ok(verdict.startsWith(`Cross-validated choice: ln ln ${cal.best.threshold} (held-out RMSE ${pct2(cal.best.heldOutRmse)}); the paper’s hand-picked ${cal.reference.threshold}: ${pct2(cal.reference.heldOutRmse)}.`), verdict);
+    assert.ok(
+      verdict.startsWith(
+        `Cross-validated choice: ln ln ${cal.best.threshold} (held-out RMSE ${pct2(cal.best.heldOutRmse)}); the paper’s hand-picked ${cal.reference.threshold}: ${pct2(cal.reference.heldOutRmse)}.`,
+      ),
+      verdict,
+    );
     await frame.locator('[data-chart="calibration"] svg').waitFor();
     await frame.locator('#calibration').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
@@ -356,7 +394,9 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await waitFor('the fit at the calibrated threshold', async () => (await premFit()).startsWith(`R² ${at25.fit.r2.toFixed(4)}`));
     await frame.locator('#reset-threshold').click();
     await waitFor('the fit back at -2.3 again', async () => (await premFit()).startsWith(`R² ${expected.fit.r2.toFixed(4)}`));
-    timings.push(`dashboard, 13-run GSM8K sweep: open ${openMs} ms; threshold change -> new figure ${recomputeMs} ms (host compute ${hostMs} ms); calibration over 36 thresholds ${calibrateMs} ms`);
+    timings.push(
+      `dashboard, 13-run GSM8K sweep: open ${openMs} ms; threshold change -> new figure ${recomputeMs} ms (host compute ${hostMs} ms); calibration over 36 thresholds ${calibrateMs} ms`,
+    );
   });
 
   test('from the dashboard to an example: 50 samples without texts, flag with a note, next in order', { skip: !hasKang && 'shared GSM8K runs not found' }, async () => {
@@ -368,12 +408,20 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       .trim()
       .split('\n')
       .map((l) => (JSON.parse(l) as ExampleLine).index);
-    await dash.locator(`#lowest vscode-button`, { hasText: `#${order[0]}` }).first().click();
+    await dash
+      .locator(`#lowest vscode-button`, { hasText: `#${order[0]}` })
+      .first()
+      .click();
     const t0 = Date.now();
-    const frame = await waitFor('the example panel', async () => {
-      const f = await webviewFrame(page, 'Premem Example');
-      return (await f.locator('h1 .index').innerText()) === `#${order[0]}` && (await f.locator('#samples[data-step]:not([aria-busy])').count()) > 0 ? f : undefined;
-    }, 60_000, 20);
+    const frame = await waitFor(
+      'the example panel',
+      async () => {
+        const f = await webviewFrame(page, 'Premem Example');
+        return (await f.locator('h1 .index').innerText()) === `#${order[0]}` && (await f.locator('#samples[data-step]:not([aria-busy])').count()) > 0 ? f : undefined;
+      },
+      60_000,
+      20,
+    );
     const openMs = Date.now() - t0;
     await checkExampleNumbers(frame, runPath, order[0]!);
     assert.match(await text(frame, '#samples-summary'), /of 50 samples correct/);
@@ -385,14 +433,19 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
 
     await frame.locator('#flag-note input').fill('copies the reference: collect more like it');
     await frame.locator('#flag').click();
-    await waitFor('the flag in the index', async () => cli('flags', '--json').includes('copies the reference: collect more like it'));
+    await waitFor('the flag in the index', () => cli('flags', '--json').includes('copies the reference: collect more like it'));
     await frame.locator('#unflag').waitFor();
     await shot(page, 'panel-example-gsm8k-flagged-dark');
     // → moves to the next example in the Examples view's order (lowest pre-memorization first).
     await frame.locator('h1').click();
     const t1 = Date.now();
     await page.keyboard.press('ArrowRight');
-    await waitFor('the next example', async () => (await frame.locator('h1 .index').innerText()) === `#${order[1]}` && (await frame.locator('#samples[data-step]:not([aria-busy])').count()) > 0, 30_000, 10);
+    await waitFor(
+      'the next example',
+      async () => (await frame.locator('h1 .index').innerText()) === `#${order[1]}` && (await frame.locator('#samples[data-step]:not([aria-busy])').count()) > 0,
+      30_000,
+      10,
+    );
     timings.push(`GSM8K example panel (50 samples): next example in the open panel ${Date.now() - t1} ms`);
   });
 
@@ -411,15 +464,22 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   });
 
   test('panels come back after a window reload, and both render in the light theme', async () => {
-    await page.locator('.tab', { hasText: /#\d+ · / }).first().click();
+    await page
+      .locator('.tab', { hasText: /#\d+ · / })
+      .first()
+      .click();
     const before = await (await webviewFrame(page, 'Premem Example')).locator('h1 .index').innerText();
     await runCommand(page, 'Developer: Reload Window');
     await page.waitForTimeout(2000);
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-    const restored = await waitFor('the restored example panel', async () => {
-      const f = await webviewFrame(page, 'Premem Example', 5_000).catch(() => undefined);
-      return f && (await f.locator('h1 .index').innerText()) === before ? f : undefined;
-    }, 90_000);
+    const restored = await waitFor(
+      'the restored example panel',
+      async () => {
+        const f = await webviewFrame(page, 'Premem Example', 5_000).catch(() => undefined);
+        return f && (await f.locator('h1 .index').innerText()) === before ? f : undefined;
+      },
+      90_000,
+    );
     assert.ok(restored);
     writeWorkspaceSettings({ 'workbench.colorTheme': 'Default Light Modern' });
     await waitFor('the light theme', async () => (await page.locator('.monaco-workbench.vs').count()) > 0);
@@ -440,9 +500,13 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.equal(await page.locator('.tab', { hasText: 'Premem Dashboard' }).count(), 1);
     if (hasTiny) {
       // Slices of the tinygsm run by reference length: the CLI's `report --by steps`, row for row.
-      const bySteps = (JSON.parse(cli('report', TINYGSM, '--by', 'steps', '--json')) as { slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] } }).slices.runs[0]!.slices;
+      const bySteps = (
+        JSON.parse(cli('report', TINYGSM, '--by', 'steps', '--json')) as {
+          slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] };
+        }
+      ).slices.runs[0]!.slices;
       const rows = await waitFor('the slices table', async () => {
-        const r = await dash.locator('#slices tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+        const r = await dash.locator('#slices tbody tr').evaluateAll(cellTexts);
         return r.length > 0 ? r : undefined;
       });
       assert.deepEqual(

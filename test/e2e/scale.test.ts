@@ -15,7 +15,11 @@ import { REPO } from '../helpers/paths';
 import { writeNumbersRun, writeTextsRun } from '../bench/scale-runs';
 import { CODE_SERVER, openFile, pick, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, premem, waitFor, type Host } from './harness';
 
-const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
+const missing = !existsSync(CODE_SERVER)
+  ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
+  : !existsSync(VSIX)
+    ? 'no premem-lens.vsix: run npm run package'
+    : false;
 
 interface ExampleLine {
   index: number;
@@ -80,7 +84,13 @@ describe('Premem Lens on large runs in a real VS Code', { skip: missing }, () =>
     await selectRun(name);
     await waitFor('the first page of 150,000 examples', async () => isRowOf(await firstRow(), lowest.index), 120_000, 20);
     const firstPage = Date.now() - t0;
-    assert.match(await page.locator('.pane-header', { hasText: /examples/i }).first().innerText(), /150000/);
+    assert.match(
+      await page
+        .locator('.pane-header', { hasText: /examples/i })
+        .first()
+        .innerText(),
+      /150000/,
+    );
     await shot(page, 'scale-150k-examples');
     const byMemorization = firstExample(numbersRun, 'memorization');
     const t1 = Date.now();
@@ -95,11 +105,7 @@ describe('Premem Lens on large runs in a real VS Code', { skip: missing }, () =>
     await selectRun(textsRun.split('/').pop()!);
     await openFile(page, 'train.jsonl');
     const line = 15_001; // record 15,000
-    const expected = JSON.parse(
-      cli('examples', textsRun, '--json', '--sort', 'dataset')
-        .trim()
-        .split('\n')[15_000]!,
-    ) as ExampleLine;
+    const expected = JSON.parse(cli('examples', textsRun, '--json', '--sort', 'dataset').trim().split('\n')[15_000]!) as ExampleLine;
     assert.equal(expected.index, 15_000);
     const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
     await runCommand(page, 'Go to Line/Column...');

@@ -11,7 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CODE_SERVER, runCommand, shot, startWorkbench, viewPane, VSIX, type Host } from './harness';
 
-const missing = !existsSync(CODE_SERVER) ? 'code-server is not installed: run test/e2e/setup-code-server.sh' : !existsSync(VSIX) ? 'no premem-lens.vsix: run npm run package' : false;
+const missing = !existsSync(CODE_SERVER)
+  ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
+  : !existsSync(VSIX)
+    ? 'no premem-lens.vsix: run npm run package'
+    : false;
 
 describe('Premem Lens with an index it cannot open', { skip: missing }, () => {
   let root: string;

@@ -25,7 +25,14 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]): o
 export function lookupLanguageModel(table: readonly (readonly number[])[], options: { attentionMask?: boolean; optimumCache?: boolean } = {}): Uint8Array {
   if (options.optimumCache) options = { ...options, attentionMask: true };
   const V = table.length;
-  const nodes: onnx.INodeProto[] = [{ opType: 'Gather', input: ['table', 'input_ids'], output: [options.attentionMask ? 'raw' : 'logits'], attribute: [{ name: 'axis', i: 0, type: onnx.AttributeProto.AttributeType.INT }] }];
+  const nodes: onnx.INodeProto[] = [
+    {
+      opType: 'Gather',
+      input: ['table', 'input_ids'],
+      output: [options.attentionMask ? 'raw' : 'logits'],
+      attribute: [{ name: 'axis', i: 0, type: onnx.AttributeProto.AttributeType.INT }],
+    },
+  ];
   const inputs = [valueInfo('input_ids', INT64, ['batch', 'sequence'])];
   const initializers: onnx.ITensorProto[] = [{ name: 'table', dataType: FLOAT, dims: [V, V], floatData: table.flat() }];
   if (options.attentionMask) {

@@ -58,29 +58,44 @@ describe('premem calibrate', () => {
       // Three runs whose test accuracy follows their accuracy; run c's last checkpoint has no test set.
       const codes = (k: number) => Array.from({ length: 8 }, (_, q) => [q < k ? 0 : 1, q < k - 1 ? 0 : 1]);
       const test = (k: number) => Array.from({ length: 4 }, (_, q) => [q < k / 2 ? 0 : 1, 1]);
-      for (const [run, ks] of [['a', [2, 4]], ['b', [3, 6]], ['c', [4, 8]]] as const) {
-        writeNpyRun(join(sweep, run), ks.map((k, j) => ({ step: 10 * (j + 1), train: codes(k), ppl: Array(8).fill(2), ...(run === 'c' && j === 1 ? {} : { test: test(k) }) })));
+      for (const [run, ks] of [
+        ['a', [2, 4]],
+        ['b', [3, 6]],
+        ['c', [4, 8]],
+      ] as const) {
+        writeNpyRun(
+          join(sweep, run),
+          ks.map((k, j) => ({ step: 10 * (j + 1), train: codes(k), ppl: Array(8).fill(2), ...(run === 'c' && j === 1 ? {} : { test: test(k) }) })),
+        );
       }
       const r = await cli('calibrate', sweep, '--db', join(tmp.dir, 'i.sqlite'), '--from', '-3', '--to', '-2', '--step', '0.5');
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /cross-validated choice: t = -\d\.\d\d, held-out RMSE/);
       assert.match(r.out, /predicted test accuracy, c step 20: 0\.\d{4} \(95% prediction interval -?\d\.\d{4} to \d\.\d{4}\)/);
-      const json = JSON.parse((await cli('calibrate', sweep, '--db', join(tmp.dir, 'i.sqlite'), '--from', '-3', '--to', '-2', '--step', '0.5', '--json')).out) as { scores: unknown[]; predictions: { run: string; step: number }[] };
+      const json = JSON.parse((await cli('calibrate', sweep, '--db', join(tmp.dir, 'i.sqlite'), '--from', '-3', '--to', '-2', '--step', '0.5', '--json')).out) as {
+        scores: unknown[];
+        predictions: { run: string; step: number }[];
+      };
       assert.equal(json.scores.length, 3);
-      assert.deepEqual(json.predictions.map((p) => [p.run, p.step]), [['c', 20]]);
+      assert.deepEqual(
+        json.predictions.map((p) => [p.run, p.step]),
+        [['c', 20]],
+      );
       assert.equal((await cli('calibrate', sweep, '--db', join(tmp.dir, 'i.sqlite'), '--step', '0')).code, 2);
     } finally {
       tmp.cleanup();
     }
   });
 
-  test('on the authors\' sweep: cross-validation picks ln-ln -2.5, beating the hand-picked -2.3', { skip: skipUnless(KANG_SWEEP) }, async () => {
+  test("on the authors' sweep: cross-validation picks ln-ln -2.5, beating the hand-picked -2.3", { skip: skipUnless(KANG_SWEEP) }, async () => {
     const tmp = tempDir();
     try {
       const r = await cli('calibrate', KANG_SWEEP, '--db', join(tmp.dir, 'i.sqlite'), '--sample-set', AUTHORS, '--json');
       assert.equal(r.code, 0, r.err);
       const json = JSON.parse(r.out) as { best: { threshold: number; heldOutRmse: number }; reference: { threshold: number; heldOutRmse: number; fit: { r2: number } } };
-      console.log(`# calibrate gsm8k: best t = ${json.best.threshold} (held-out RMSE ${json.best.heldOutRmse.toFixed(4)}), hand-picked -2.3: ${json.reference.heldOutRmse.toFixed(4)}`);
+      console.log(
+        `# calibrate gsm8k: best t = ${json.best.threshold} (held-out RMSE ${json.best.heldOutRmse.toFixed(4)}), hand-picked -2.3: ${json.reference.heldOutRmse.toFixed(4)}`,
+      );
       assert.equal(json.best.threshold, -2.5);
       assert.equal(json.reference.threshold, -2.3);
       assert.ok(json.best.heldOutRmse < json.reference.heldOutRmse);

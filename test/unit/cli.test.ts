@@ -55,7 +55,10 @@ describe('premem CLI', () => {
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 48);
-    assert.deepEqual(lines.map((l) => l['index']), Array.from({ length: 48 }, (_, i) => i));
+    assert.deepEqual(
+      lines.map((l) => l['index']),
+      Array.from({ length: 48 }, (_, i) => i),
+    );
     assert.deepEqual(Object.keys(lines[0]!), ['index', 'train_accuracy', 'perplexity', 'memorized', 'memorization_step', 'memorization_epoch', 'pre_memorization_accuracy']);
     const memorized = lines.find((l) => l['memorization_step'] !== null)!;
     assert.equal((memorized['train_accuracy'] as number[]).length, 6);
@@ -67,7 +70,10 @@ describe('premem CLI', () => {
     const lines = r.out.split('\n').map((l) => JSON.parse(l) as { pre_memorization_accuracy: number[] });
     assert.equal(lines.length, 5);
     const finals = lines.map((l) => l.pre_memorization_accuracy.at(-1)!);
-    assert.deepEqual(finals, [...finals].sort((a, b) => a - b));
+    assert.deepEqual(
+      finals,
+      [...finals].sort((a, b) => a - b),
+    );
     const table = await cli('examples', run, '--db', db, '--sort', 'memorization', '--limit', '3');
     assert.match(table.out.split('\n')[0]!, /index\s+pre-mem acc\s+train acc\s+memorized at\s+category\s+question/);
   });
@@ -76,11 +82,17 @@ describe('premem CLI', () => {
     assert.equal((await cli('flag', run, '3', '7', '--db', db, '--note', 'copies the reference')).code, 0);
     assert.equal((await cli('flag', run, '7', '--db', db, '--remove')).code, 0);
     const flags = JSON.parse((await cli('flags', '--db', db, '--json')).out) as { run: string; index: number; note: string }[];
-    assert.deepEqual(flags.map((f) => [f.run, f.index, f.note]), [[run, 3, 'copies the reference']]);
+    assert.deepEqual(
+      flags.map((f) => [f.run, f.index, f.note]),
+      [[run, 3, 'copies the reference']],
+    );
     const out = join(tmp.dir, 'flagged.jsonl');
     const r = await cli('export', run, '--strategy', 'flagged', '--count', '10', '--out', out, '--db', db);
     assert.equal(r.code, 0, r.err);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!['index'], 3);
     const dataset = readFileSync(join(sweep, 'train.jsonl'), 'utf8').split('\n');
@@ -92,7 +104,10 @@ describe('premem CLI', () => {
   test('export lowest-premem and random', async () => {
     const out = join(tmp.dir, 'low.jsonl');
     assert.equal((await cli('export', run, '--strategy', 'lowest-premem', '--count', '4', '--out', out, '--db', db)).code, 0);
-    const low = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { index: number }).index);
+    const low = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { index: number }).index);
     const sorted = (await cli('examples', run, '--db', db, '--json', '--sort', 'premem', '--limit', '4')).out.split('\n').map((l) => (JSON.parse(l) as { index: number }).index);
     assert.deepEqual(low, sorted);
     await cli('export', run, '--strategy', 'random', '--count', '5', '--seed', '3', '--out', out, '--db', db);
@@ -174,7 +189,7 @@ describe('premem CLI', () => {
     assert.doesNotMatch(help.out, /--strategy/, 'report lists only its own options');
   });
 
-  test('text from users\' files reaches the terminal with its control characters shown, not obeyed', async () => {
+  test("text from users' files reaches the terminal with its control characters shown, not obeyed", async () => {
     // Clear-screen, a window title and an OSC 52 clipboard write, in a run name, a question and a note.
     const evil = '\x1b[2J\x1b]0;pwned\x07\x1b]52;c;SGVsbG8=\x07\u202e';
     const copy = join(tmp.dir, 'evil-sweep');
@@ -192,6 +207,7 @@ describe('premem CLI', () => {
     ];
     for (const r of outputs) {
       assert.equal(r.code, 0, r.err);
+      // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
       assert.doesNotMatch(r.out + r.err, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, 'no raw control character');
     }
     assert.match(outputs[1]!.out, /Q␛\[2J␛\]0;pwned␇/, 'shown as control pictures');
@@ -200,6 +216,12 @@ describe('premem CLI', () => {
     const json = JSON.parse((await cli('flags', '--db', db, '--json')).out) as { note: string }[];
     assert.ok(json.some((f) => f.note === `note${evil}`));
     await cli('flag', evilRun, '0', '--remove', '--db', db);
+  });
+
+  test('--version prints the package version', async () => {
+    const r = await cli('--version');
+    assert.equal(r.code, 0);
+    assert.equal(r.out, (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   test('commands that do not score never load onnxruntime', () => {

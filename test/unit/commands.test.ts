@@ -49,7 +49,10 @@ describe('commands: manifest and code agree', () => {
 
   test('commands are registered in one place only, from the list', () => {
     const registering = sources(join(REPO, 'src')).filter((f) => /registerCommand\(/.test(readFileSync(f, 'utf8')));
-    assert.deepEqual(registering.map((f) => f.slice(REPO.length + 1)), ['src/extension/commands.ts']);
+    assert.deepEqual(
+      registering.map((f) => f.slice(REPO.length + 1)),
+      ['src/extension/commands.ts'],
+    );
     const text = readFileSync(join(REPO, 'src', 'extension', 'commands.ts'), 'utf8');
     assert.match(text, /COMMAND_IDS\.map\(\(id\) =>\s+vscode\.commands\.registerCommand\(id,/, 'registered from COMMAND_IDS');
     assert.match(text, /Record<CommandId, Handler>/, 'the handler table is typed by the list');

@@ -89,7 +89,9 @@ test('a CLI indexing, a CLI reading and flagging, and an in-process reader share
     })();
 
     await Promise.all([writer, otherProcess, inProcess]);
-    console.log(`# concurrency: ${WRITER_SWEEPS} indexing processes (${WRITER_SWEEPS * 3} runs), ${cliOps} CLI reads and flag writes, ${readerOps} in-process run analyses, ${failures.length} failures`);
+    console.log(
+      `# concurrency: ${WRITER_SWEEPS} indexing processes (${WRITER_SWEEPS * 3} runs), ${cliOps} CLI reads and flag writes, ${readerOps} in-process run analyses, ${failures.length} failures`,
+    );
     assert.deepEqual(failures, []);
     assert.ok(readerOps > 0 && cliOps >= 6, 'the readers really ran while the writer wrote');
     const store = await IndexStore.open(db);

@@ -66,7 +66,7 @@ test('a corrupt index is set aside and rebuilt; the flags are untouched', () =>
       store = await IndexStore.open(file);
       if (garbage.length > 0) {
         assert.ok(store.setAside && existsSync(store.setAside), 'the damaged file is kept for inspection');
-        assert.deepEqual(readFileSync(store.setAside!), garbage);
+        assert.deepEqual(readFileSync(store.setAside), garbage);
       }
       assert.deepEqual(await noted(store), [[0, 'never solved']]);
       const [o] = await indexPaths(store, [run]);
@@ -85,7 +85,11 @@ test('a damaged flags file stops the open with its name, and nothing is moved', 
     writeFileSync(flags, 'garbage '.repeat(600));
     await assert.rejects(IndexStore.open(file), (e: Error & { code?: string }) => e.code === 'SQLITE_NOTADB' && e.message.startsWith(`flags database ${flags}: `));
     assert.equal(readFileSync(flags, 'utf8'), 'garbage '.repeat(600), 'the flags file is left as it was');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('corrupt')), [], 'the index was not set aside either');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('corrupt')),
+      [],
+      'the index was not set aside either',
+    );
   }));
 
 test('upgrading from schema 3, which kept flags inside the index, moves them out', () =>

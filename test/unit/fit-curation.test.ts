@@ -34,20 +34,35 @@ describe('curation', () => {
     { index: 2, preMemorizationAccuracy: NaN, trainAccuracy: 0.4, flagged: true },
   ];
   test('lowest pre-memorization first, ties by index, unknown last', () => {
-    assert.deepEqual(selectExamples(pool, 'lowest-premem', 4).map((c) => c.index), [1, 7, 4, 2]);
+    assert.deepEqual(
+      selectExamples(pool, 'lowest-premem', 4).map((c) => c.index),
+      [1, 7, 4, 2],
+    );
   });
   test('lowest accuracy', () => {
-    assert.deepEqual(selectExamples(pool, 'lowest-accuracy', 2).map((c) => c.index), [7, 2]);
+    assert.deepEqual(
+      selectExamples(pool, 'lowest-accuracy', 2).map((c) => c.index),
+      [7, 2],
+    );
   });
   test('flagged, in index order', () => {
-    assert.deepEqual(selectExamples(pool, 'flagged', 10).map((c) => c.index), [1, 2]);
+    assert.deepEqual(
+      selectExamples(pool, 'flagged', 10).map((c) => c.index),
+      [1, 2],
+    );
   });
   test('random is a seeded permutation, independent of input order', () => {
     const a = selectExamples(pool, 'random', 4, 7).map((c) => c.index);
     const b = selectExamples([...pool].reverse(), 'random', 4, 7).map((c) => c.index);
     assert.deepEqual(a, b);
     assert.deepEqual([...a].sort(), [1, 2, 4, 7]);
-    const seeds = new Set(Array.from({ length: 20 }, (_, s) => selectExamples(pool, 'random', 4, s).map((c) => c.index).join()));
+    const seeds = new Set(
+      Array.from({ length: 20 }, (_, s) =>
+        selectExamples(pool, 'random', 4, s)
+          .map((c) => c.index)
+          .join(),
+      ),
+    );
     assert.ok(seeds.size > 3, 'different seeds give different orders');
   });
   test('the generator is uniform enough to be useful', () => {

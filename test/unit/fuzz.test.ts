@@ -38,7 +38,10 @@ before(() => {
       step: 10 * j,
       train: codes(2 * j),
       ppl: [1.5, 1.05, 2, 1.2, 1.01, 3].map((p) => p / j),
-      test: [[0, 1, 1], [1, 1, 0]],
+      test: [
+        [0, 1, 1],
+        [1, 1, 0],
+      ],
       texts: Array.from({ length: 6 }, (_, q) => [`a ${q}`, `b ${q} ü`, `c ${q}`]),
     })),
     [5, 0, 3, 1],
@@ -46,7 +49,10 @@ before(() => {
   jsonlBase = join(tmp.dir, 'base-jsonl', 'run');
   for (const step of [5, 15]) {
     mkdirSync(join(jsonlBase, `checkpoint-${step}`), { recursive: true });
-    writeFileSync(join(jsonlBase, `checkpoint-${step}`, 'train_samples.jsonl'), jsonl([0, 1, 2].map((index) => ({ index, correct: [true, index > 0], samples: [`s${index}`, `t${index}`] }))));
+    writeFileSync(
+      join(jsonlBase, `checkpoint-${step}`, 'train_samples.jsonl'),
+      jsonl([0, 1, 2].map((index) => ({ index, correct: [true, index > 0], samples: [`s${index}`, `t${index}`] }))),
+    );
     writeFileSync(join(jsonlBase, `checkpoint-${step}`, 'train_references.jsonl'), jsonl([0, 1, 2].map((index) => ({ index, perplexity: 1 + index / step }))));
     writeFileSync(join(jsonlBase, `checkpoint-${step}`, 'test_samples.jsonl'), jsonl([{ index: 0, correct: [false, true] }]));
   }
@@ -67,22 +73,58 @@ const int = (rand: () => number, n: number) => Math.floor(rand() * n);
 
 const BYTE_MUTATIONS: [string, Mutation][] = [
   ['truncate', (b, r) => b.subarray(0, int(r, b.length))],
-  ['flip a header byte', (b, r) => { const c = Buffer.from(b); c[int(r, Math.min(128, c.length))] ^= 1 << int(r, 8); return c; }],
-  ['flip a data byte', (b, r) => { const c = Buffer.from(b); c[int(r, c.length)] = int(r, 256); return c; }],
+  [
+    'flip a header byte',
+    (b, r) => {
+      const c = Buffer.from(b);
+      const at = int(r, Math.min(128, c.length));
+      c[at] = c[at]! ^ (1 << int(r, 8));
+      return c;
+    },
+  ],
+  [
+    'flip a data byte',
+    (b, r) => {
+      const c = Buffer.from(b);
+      c[int(r, c.length)] = int(r, 256);
+      return c;
+    },
+  ],
   ['append garbage', (b, r) => Buffer.concat([b, Buffer.from(Array.from({ length: 1 + int(r, 40) }, () => int(r, 256)))])],
   ['zero the file', () => Buffer.alloc(0)],
-  ['invalid UTF-8', (b, r) => { const c = Buffer.from(b); const at = int(r, c.length); c[at] = 0xff; if (at + 1 < c.length) c[at + 1] = 0xfe; return c; }],
+  [
+    'invalid UTF-8',
+    (b, r) => {
+      const c = Buffer.from(b);
+      const at = int(r, c.length);
+      c[at] = 0xff;
+      if (at + 1 < c.length) c[at + 1] = 0xfe;
+      return c;
+    },
+  ],
 ];
 
 const TEXT_MUTATIONS: [string, (text: string, rand: () => number) => string][] = [
   ['change the shape', (t, r) => t.replace(/'shape': \(([^)]*)\)/, () => `'shape': (${int(r, 9)}, ${int(r, 9)})`)],
   ['change the dtype', (t, r) => t.replace(/'descr': '[^']*'/, () => `'descr': '${['<f8', '<i8', '|b1', '<U3', '>i4', '<c16', '|O', '<i2', 'xx'][int(r, 9)]}'`)],
   ['fortran order', (t) => t.replace("'fortran_order': False", "'fortran_order': True")],
-  ['cut a JSONL line', (t, r) => { const at = int(r, t.length); return t.slice(0, at) + t.slice(at).replace(/\n/, ''); }],
+  [
+    'cut a JSONL line',
+    (t, r) => {
+      const at = int(r, t.length);
+      return t.slice(0, at) + t.slice(at).replace(/\n/, '');
+    },
+  ],
   ['wrong type', (t) => t.replace(/"correct":\[[^\]]*\]/, '"correct":"yes"').replace(/"perplexity":[0-9.e+-]+/, '"perplexity":"low"')],
   ['missing field', (t, r) => t.replace([/"index":\d+,?/, /,?"correct":\[[^\]]*\]/, /"perplexity":[0-9.e+-]+,?/][int(r, 3)]!, '')],
   ['huge value', (t, r) => t.replace(/"index":\d+/, `"index":${['1e400', '9007199254740993', '-1', '2.5'][int(r, 4)]}`).replace(/"perplexity":[0-9.e+-]+/, '"perplexity":1e400')],
-  ['duplicate a line', (t) => { const lines = t.split('\n'); return [lines[0], ...lines].join('\n'); }],
+  [
+    'duplicate a line',
+    (t) => {
+      const lines = t.split('\n');
+      return [lines[0], ...lines].join('\n');
+    },
+  ],
 ];
 
 function mutate(file: string, rand: () => number): string {

@@ -15,7 +15,15 @@ const OPTIONS = { threshold: { kind: 'perplexity', value: 1.1 } as const, sample
 function checkpoint(step: number, acc: number, ppl: number): NpyCheckpointSpec {
   // Four questions, two samples each; question q is correct on sample 0 when acc > q/4.
   const train = [0, 1, 2, 3].map((q) => [acc > q / 4 ? 0 : 1, q === 3 ? 2 : 1]);
-  return { step, train, ppl: [ppl, ppl + 0.5, 1.01, 2], test: [[0, 1], [acc > 0.5 ? 0 : 1, 1]] };
+  return {
+    step,
+    train,
+    ppl: [ppl, ppl + 0.5, 1.01, 2],
+    test: [
+      [0, 1],
+      [acc > 0.5 ? 0 : 1, 1],
+    ],
+  };
 }
 
 async function report(store: IndexStore, dir: string) {
@@ -44,7 +52,10 @@ describe('indexing', () => {
     const stored = (await store.runByPath(run))!;
     assert.equal(stored.epochs, 3);
     assert.equal(stored.epochsSource, 'run name');
-    assert.deepEqual((await store.examples(stored.id)).map((e) => e.index), [3, 0, 2]);
+    assert.deepEqual(
+      (await store.examples(stored.id)).map((e) => e.index),
+      [3, 0, 2],
+    );
     const r = await report(store, run);
     const c0 = r.runs[0]!.checkpoints[0]!;
     assert.equal(c0.examples, 3);
@@ -67,7 +78,10 @@ describe('indexing', () => {
     assert.equal(o!.checkpointsRead, 1);
     const afterIds = (await store.checkpoints((await store.runByPath(run))!.id)).map((c) => c.id);
     assert.deepEqual(afterIds.slice(0, 2), before, 'old checkpoint rows untouched');
-    assert.deepEqual((await report(store, run)).runs[0]!.checkpoints.map((c) => c.step), [10, 20, 30]);
+    assert.deepEqual(
+      (await report(store, run)).runs[0]!.checkpoints.map((c) => c.step),
+      [10, 20, 30],
+    );
   });
 
   test('a failed ingest leaves the previous index and the flags intact', async () => {
@@ -79,12 +93,22 @@ describe('indexing', () => {
     writeFileSync(f, readFileSync(f).subarray(0, 100));
     await assert.rejects(indexPaths(store, [run]), /checkpoint-40[/\\]train_perplexities\.npy: truncated/);
     assert.deepEqual(await report(store, run), reportBefore);
-    assert.deepEqual((await store.flags()).map((x) => [x.index, x.note]), [[2, 'copied, never solved']]);
+    assert.deepEqual(
+      (await store.flags()).map((x) => [x.index, x.note]),
+      [[2, 'copied, never solved']],
+    );
     rmSync(ckpt, { recursive: true });
   });
 
   test('checkpoints that disagree in shape are refused, naming the file', async () => {
-    const ckpt = writeNpyCheckpoint(run, { step: 50, train: [[0, 0], [1, 1]], ppl: [1, 1] });
+    const ckpt = writeNpyCheckpoint(run, {
+      step: 50,
+      train: [
+        [0, 0],
+        [1, 1],
+      ],
+      ppl: [1, 1],
+    });
     await assert.rejects(indexPaths(store, [run]), /checkpoint-50[/\\]train_answer_types2_seed2_temp0\.8\.npy: has 2 train questions, but the run has 4/);
     rmSync(ckpt, { recursive: true });
   });
@@ -97,7 +121,10 @@ describe('indexing', () => {
     const runAfter = (await store.runByPath(run))!;
     assert.notEqual(runAfter.id, runBefore.id, 'the run row was rebuilt');
     assert.equal(runAfter.epochs, 6);
-    assert.deepEqual((await store.flags(run)).map((x) => x.index), [2]);
+    assert.deepEqual(
+      (await store.flags(run)).map((x) => x.index),
+      [2],
+    );
   });
 
   test('a checkpoint deleted on disk keeps its figures, marked; when it comes back it is read again', async () => {
@@ -109,13 +136,27 @@ describe('indexing', () => {
     assert.equal(o!.checkpointsRemoved, 1);
     assert.deepEqual((await report(store, run)).runs[0]!.checkpoints, before, 'every figure is kept');
     const stored = await store.checkpoints((await store.runByPath(run))!.id);
-    assert.deepEqual(stored.map((c) => [c.step, c.deletedOnDisk]), [[10, false], [20, false], [30, true]]);
+    assert.deepEqual(
+      stored.map((c) => [c.step, c.deletedOnDisk]),
+      [
+        [10, false],
+        [20, false],
+        [30, true],
+      ],
+    );
     assert.equal((await indexPaths(store, [run]))[0]!.action, 'unchanged', 'a deleted checkpoint is not re-marked on every pass');
     writeNpyCheckpoint(run, checkpoint(30, 0.9, 1.05));
     const [again] = await indexPaths(store, [run]);
     assert.equal(again!.checkpointsRead, 1);
     const back = await store.checkpoints((await store.runByPath(run))!.id);
-    assert.deepEqual(back.map((c) => [c.step, c.deletedOnDisk]), [[10, false], [20, false], [30, false]]);
+    assert.deepEqual(
+      back.map((c) => [c.step, c.deletedOnDisk]),
+      [
+        [10, false],
+        [20, false],
+        [30, false],
+      ],
+    );
   });
 
   test('cancelling rolls the run back', async () => {
@@ -130,7 +171,10 @@ describe('indexing', () => {
 
   test('a sweep lists its runs; memorization uses the stored perplexities at query time', async () => {
     const r = await report(store, join(tmp.dir, 'sweep'));
-    assert.deepEqual(r.runs.map((x) => x.name), ['run_a_3epochs', 'run_b']);
+    assert.deepEqual(
+      r.runs.map((x) => x.name),
+      ['run_a_3epochs', 'run_b'],
+    );
     const runs = await Promise.all(r.runs.map(async (x) => (await store.runByPath(x.path))!));
     const strict = await buildReport(store, runs, { threshold: { kind: 'perplexity', value: 1.0001 }, samplePreference: null });
     const loose = await buildReport(store, runs, { threshold: DEFAULT_THRESHOLD, samplePreference: null });

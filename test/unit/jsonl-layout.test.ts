@@ -27,9 +27,24 @@ function writeJsonlRun(root: string): string {
     ]),
   );
   writeFileSync(join(run, 'run.json'), JSON.stringify({ num_train_epochs: 2 }));
-  const samples = (c: boolean[][]) => jsonl(c.map((correct, index) => ({ index, correct, samples: correct.map((ok) => (ok ? `right ${index}` : `wrong ${index} <script>x</script>`)) })));
-  writeFileSync(join(run, 'checkpoint-100', 'train_samples.jsonl'), samples([[true, false], [false, false], [true, true]]));
-  writeFileSync(join(run, 'checkpoint-200', 'train_samples.jsonl'), samples([[true, true], [true, false], [true, true]]));
+  const samples = (c: boolean[][]) =>
+    jsonl(c.map((correct, index) => ({ index, correct, samples: correct.map((ok) => (ok ? `right ${index}` : `wrong ${index} <script>x</script>`)) })));
+  writeFileSync(
+    join(run, 'checkpoint-100', 'train_samples.jsonl'),
+    samples([
+      [true, false],
+      [false, false],
+      [true, true],
+    ]),
+  );
+  writeFileSync(
+    join(run, 'checkpoint-200', 'train_samples.jsonl'),
+    samples([
+      [true, true],
+      [true, false],
+      [true, true],
+    ]),
+  );
   writeFileSync(join(run, 'checkpoint-100', 'train_references.jsonl'), jsonl([0, 1, 2].map((index) => ({ index, perplexity: 1.5, num_tokens: 12 }))));
   // Per-token log-probs: perplexity = exp(mean NLL).
   writeFileSync(
@@ -40,7 +55,13 @@ function writeJsonlRun(root: string): string {
       { index: 2, token_logprobs: [-0.5, -0.7, -0.6] },
     ]),
   );
-  writeFileSync(join(run, 'checkpoint-200', 'test_samples.jsonl'), jsonl([{ index: 0, correct: [true, false] }, { index: 1, correct: [false, false] }]));
+  writeFileSync(
+    join(run, 'checkpoint-200', 'test_samples.jsonl'),
+    jsonl([
+      { index: 0, correct: [true, false] },
+      { index: 1, correct: [false, false] },
+    ]),
+  );
   return run;
 }
 
@@ -66,7 +87,10 @@ describe('native JSONL layout', () => {
     assert.deepEqual(Array.from(a.input.accuracy[0]!), [0.5, 0, 1]);
     assert.equal(a.input.perplexity[1]![0], Math.exp(0.02));
     assert.ok(Number.isNaN(a.input.perplexity[1]![1]!), 'null perplexity is unknown');
-    assert.deepEqual(a.checkpoints.map((c) => c.epoch), [1, 2]);
+    assert.deepEqual(
+      a.checkpoints.map((c) => c.epoch),
+      [1, 2],
+    );
     assert.equal(a.checkpoints[0]!.testAccuracy, null, 'no test samples at step 100');
     assert.equal(a.checkpoints[1]!.testAccuracy, 0.25);
     // Example 0 memorized at step 200 (ppl e^0.02 < 1.1) after solving at step 100.
@@ -78,13 +102,52 @@ describe('native JSONL layout', () => {
   });
 
   const cases: [string, (run: string) => void, RegExp][] = [
-    ['a malformed line', (r) => writeFileSync(join(r, 'checkpoint-200', 'train_samples.jsonl'), '{"index": 0, "correct": [true, true]}\n{"index": 1, "correct": [tru\n'), /train_samples\.jsonl:2: malformed JSON/],
-    ['a wrong type', (r) => writeFileSync(join(r, 'checkpoint-200', 'train_samples.jsonl'), jsonl([{ index: 0, correct: [1, 0] }])), /train_samples\.jsonl:1: "correct" must be an array of true\/false/],
-    ['a missing example', (r) => writeFileSync(join(r, 'checkpoint-200', 'train_samples.jsonl'), jsonl([{ index: 0, correct: [true, true] }, { index: 2, correct: [true, true] }])), /checkpoint-200[/\\]train_samples\.jsonl: has no line for example 1/],
-    ['ragged sample counts', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_samples.jsonl'), jsonl([{ index: 0, correct: [true] }, { index: 1, correct: [true, false] }, { index: 2, correct: [true] }])), /train_samples\.jsonl:2: has 2 samples where earlier lines have 1/],
-    ['references without a value', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), jsonl([{ index: 0 }])), /train_references\.jsonl:1: each line needs "perplexity" or "token_logprobs"/],
+    [
+      'a malformed line',
+      (r) => writeFileSync(join(r, 'checkpoint-200', 'train_samples.jsonl'), '{"index": 0, "correct": [true, true]}\n{"index": 1, "correct": [tru\n'),
+      /train_samples\.jsonl:2: malformed JSON/,
+    ],
+    [
+      'a wrong type',
+      (r) => writeFileSync(join(r, 'checkpoint-200', 'train_samples.jsonl'), jsonl([{ index: 0, correct: [1, 0] }])),
+      /train_samples\.jsonl:1: "correct" must be an array of true\/false/,
+    ],
+    [
+      'a missing example',
+      (r) =>
+        writeFileSync(
+          join(r, 'checkpoint-200', 'train_samples.jsonl'),
+          jsonl([
+            { index: 0, correct: [true, true] },
+            { index: 2, correct: [true, true] },
+          ]),
+        ),
+      /checkpoint-200[/\\]train_samples\.jsonl: has no line for example 1/,
+    ],
+    [
+      'ragged sample counts',
+      (r) =>
+        writeFileSync(
+          join(r, 'checkpoint-100', 'train_samples.jsonl'),
+          jsonl([
+            { index: 0, correct: [true] },
+            { index: 1, correct: [true, false] },
+            { index: 2, correct: [true] },
+          ]),
+        ),
+      /train_samples\.jsonl:2: has 2 samples where earlier lines have 1/,
+    ],
+    [
+      'references without a value',
+      (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), jsonl([{ index: 0 }])),
+      /train_references\.jsonl:1: each line needs "perplexity" or "token_logprobs"/,
+    ],
     ['a bad dataset record', (r) => writeFileSync(join(r, '..', 'train.jsonl'), jsonl([{ question: 'q', answer: 3 }])), /train\.jsonl:1: "answer" must be a string/],
-    ['invalid UTF-8', (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])), /train_references\.jsonl:1: not valid UTF-8/],
+    [
+      'invalid UTF-8',
+      (r) => writeFileSync(join(r, 'checkpoint-100', 'train_references.jsonl'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])),
+      /train_references\.jsonl:1: not valid UTF-8/,
+    ],
   ];
   for (const [name, mutate, pattern] of cases) {
     test(`refuses ${name}, naming the file and line`, () => {

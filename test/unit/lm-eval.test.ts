@@ -55,18 +55,70 @@ function writeLmEvalRun(dir: string): string {
   const own = ['3 and 4 make 7.\n#### 7', 'I think 5+6 = 11.\n#### 11', '12 times 3 gives 36.\n#### 36', '20 minus 8 is 13.\n#### 13'];
   const c100 = join(run, 'checkpoint-100');
   mkdirSync(c100, { recursive: true });
-  writeFileSync(join(c100, 'samples_gsm8k_train_2024-06-01T10-00-00.123456.jsonl'), jsonl(records(TRAIN_DOCS, own, [[true, true], [false, false], [true, true], [false, true]])));
-  writeFileSync(join(c100, 'samples_gsm8k_2024-06-01T10-05-00.654321.jsonl'), jsonl(records(TEST_DOCS, ['2*5 = 10.\n#### 10', '9+6 = 14\n#### 14'], [[true, true], [false, false]])));
+  writeFileSync(
+    join(c100, 'samples_gsm8k_train_2024-06-01T10-00-00.123456.jsonl'),
+    jsonl(
+      records(TRAIN_DOCS, own, [
+        [true, true],
+        [false, false],
+        [true, true],
+        [false, true],
+      ]),
+    ),
+  );
+  writeFileSync(
+    join(c100, 'samples_gsm8k_2024-06-01T10-05-00.654321.jsonl'),
+    jsonl(
+      records(
+        TEST_DOCS,
+        ['2*5 = 10.\n#### 10', '9+6 = 14\n#### 14'],
+        [
+          [true, true],
+          [false, false],
+        ],
+      ),
+    ),
+  );
   const c200 = join(run, 'checkpoint-200');
   mkdirSync(c200);
-  writeFileSync(join(c200, 'samples_gsm8k_train_2024-06-02T10-00-00.json'), JSON.stringify(records(TRAIN_DOCS, TRAIN_DOCS.map((d) => d.answer), TRAIN_DOCS.map(() => [true, true]))));
-  writeFileSync(join(c200, 'samples_gsm8k_2024-06-02T10-05-00.json'), JSON.stringify(records(TEST_DOCS, ['2*5 = 10.\n#### 10', '9+6 = 15\n#### 15'], [[true, true], [true, true]])));
+  writeFileSync(
+    join(c200, 'samples_gsm8k_train_2024-06-02T10-00-00.json'),
+    JSON.stringify(
+      records(
+        TRAIN_DOCS,
+        TRAIN_DOCS.map((d) => d.answer),
+        TRAIN_DOCS.map(() => [true, true]),
+      ),
+    ),
+  );
+  writeFileSync(
+    join(c200, 'samples_gsm8k_2024-06-02T10-05-00.json'),
+    JSON.stringify(
+      records(
+        TEST_DOCS,
+        ['2*5 = 10.\n#### 10', '9+6 = 15\n#### 15'],
+        [
+          [true, true],
+          [true, true],
+        ],
+      ),
+    ),
+  );
   return run;
 }
 
 interface Report {
   threshold: { memorization?: string };
-  runs: { checkpoints: { step: number; train_accuracy: number; test_accuracy: number | null; memorized_fraction: number; pre_memorization_accuracy: number; sample_sets: { train: string; test: string | null } }[] }[];
+  runs: {
+    checkpoints: {
+      step: number;
+      train_accuracy: number;
+      test_accuracy: number | null;
+      memorized_fraction: number;
+      pre_memorization_accuracy: number;
+      sample_sets: { train: string; test: string | null };
+    }[];
+  }[];
 }
 
 describe('lm-evaluation-harness logs', () => {
@@ -87,7 +139,10 @@ describe('lm-evaluation-harness logs', () => {
       );
       // Another filter is another sample set.
       const flex = await runCli('report', run, '--db', db, '--json', '--sample-set', 'gsm8k_train:flexible-extract,gsm8k:flexible-extract');
-      assert.deepEqual((JSON.parse(flex.out) as Report).runs[0]!.checkpoints.map((c) => c.train_accuracy), [0.75, 1]);
+      assert.deepEqual(
+        (JSON.parse(flex.out) as Report).runs[0]!.checkpoints.map((c) => c.train_accuracy),
+        [0.75, 1],
+      );
     } finally {
       t.cleanup();
     }
@@ -102,8 +157,14 @@ describe('lm-evaluation-harness logs', () => {
       assert.equal(r.code, 0, r.err);
       const cps = (JSON.parse(r.out) as Report).runs[0]!.checkpoints;
       // Own words at 100, verbatim references at 200: everything is memorized at 200 only.
-      assert.deepEqual(cps.map((c) => c.memorized_fraction), [0, 1]);
-      assert.deepEqual(cps.map((c) => c.pre_memorization_accuracy), [0.5, 0.5]);
+      assert.deepEqual(
+        cps.map((c) => c.memorized_fraction),
+        [0, 1],
+      );
+      assert.deepEqual(
+        cps.map((c) => c.pre_memorization_accuracy),
+        [0.5, 0.5],
+      );
       // The documents are the examples: questions come from the logs.
       const ex = await runCli('examples', run, '--db', db, '--sort', 'dataset', '--limit', '1');
       assert.match(ex.out, /Tom has 3 apples/);
@@ -121,7 +182,10 @@ describe('lm-evaluation-harness logs', () => {
         { problem: 'What is $10/2$?', solution: 'Divide: $10/2=5$. Hence $\\boxed{5}$.', level: 'Level 1', type: 'Prealgebra' },
       ];
       const run = join(t.dir, 'math_sweep', 'math_lm_eval_run');
-      for (const [step, right] of [[50, [true, false, false]], [100, [true, true, true]]] as const) {
+      for (const [step, right] of [
+        [50, [true, false, false]],
+        [100, [true, true, true]],
+      ] as const) {
         const dir = join(run, `checkpoint-${step}`);
         mkdirSync(dir, { recursive: true });
         const rows = docs.map((doc, i) => ({
@@ -141,14 +205,20 @@ describe('lm-evaluation-harness logs', () => {
       assert.equal(r.code, 0, r.err);
       const json = JSON.parse(r.out) as Report & { slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] } };
       const cps = json.runs[0]!.checkpoints;
-      assert.deepEqual(cps.map((c) => [c.step, c.sample_sets.train, c.train_accuracy, c.memorized_fraction]), [
-        [50, 'minerva_math_train:none', 1 / 3, 0],
-        [100, 'minerva_math_train:none', 1, 1],
-      ]);
-      assert.deepEqual(json.slices.runs[0]!.slices.map((x) => [x.label, x.examples, x.pre_memorization_accuracy]), [
-        ['Level 1', 2, 0.5],
-        ['Level 2', 1, 0],
-      ]);
+      assert.deepEqual(
+        cps.map((c) => [c.step, c.sample_sets.train, c.train_accuracy, c.memorized_fraction]),
+        [
+          [50, 'minerva_math_train:none', 1 / 3, 0],
+          [100, 'minerva_math_train:none', 1, 1],
+        ],
+      );
+      assert.deepEqual(
+        json.slices.runs[0]!.slices.map((x) => [x.label, x.examples, x.pre_memorization_accuracy]),
+        [
+          ['Level 1', 2, 0.5],
+          ['Level 2', 1, 0],
+        ],
+      );
       const ex = await runCli('examples', run, '--db', db, '--sort', 'dataset', '--limit', '1');
       assert.match(ex.out, /What is \$2\+3\$\?/);
     } finally {
@@ -161,7 +231,11 @@ describe('lm-evaluation-harness logs', () => {
     try {
       const run = writeLmEvalRun(t.dir);
       const file = join(run, 'checkpoint-100', 'samples_gsm8k_train_2024-06-01T10-00-00.123456.jsonl');
-      const rows = records(TRAIN_DOCS, ['a', 'b', 'c', 'd'], TRAIN_DOCS.map(() => [true, true]));
+      const rows = records(
+        TRAIN_DOCS,
+        ['a', 'b', 'c', 'd'],
+        TRAIN_DOCS.map(() => [true, true]),
+      );
       writeFileSync(file, jsonl([...rows.slice(0, 3), { ...rows[3]!, doc_id: 'three' }, ...rows.slice(4)]));
       let r = await runCli('report', run, '--db', join(t.dir, 'a.sqlite'));
       assert.equal(r.code, 1);

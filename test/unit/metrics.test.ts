@@ -94,7 +94,11 @@ describe('memorization threshold', () => {
     for (let k = 0; k < 2000; k++) values.push(1 + Math.random() * 0.3);
     const ppl = Float64Array.from(values);
     for (const t of [LOGLOG, PPL, { kind: 'loglog', value: -2.5 }, { kind: 'loglog', value: -1.7 }, { kind: 'loglog', value: -2.3 }] as MemorizationThreshold[]) {
-      assert.deepEqual(Array.from(memorizedMask(ppl, t)), values.map((v) => (isMemorized(v, t) ? 1 : 0)), JSON.stringify(t));
+      assert.deepEqual(
+        Array.from(memorizedMask(ppl, t)),
+        values.map((v) => (isMemorized(v, t) ? 1 : 0)),
+        JSON.stringify(t),
+      );
     }
   });
   test('parsing and description', () => {
@@ -116,9 +120,13 @@ describe("numpy's pairwise summation", () => {
   });
   test('9 to 128 elements use eight accumulators, in numpy grouping', () => {
     const a = [1e16, 1, 1, 1, 1, 1, 1, 1, 1];
-    const expected = ((1e16 + 1 + (1 + 1)) + ((1 + 1) + (1 + 1))) + 1;
+    const expected = 1e16 + 1 + (1 + 1) + (1 + 1 + (1 + 1)) + 1;
     assert.equal(numpySum(a), expected);
-    assert.notEqual(numpySum(a), a.reduce((x, y) => x + y, 0), 'differs from a naive sum here');
+    assert.notEqual(
+      numpySum(a),
+      a.reduce((x, y) => x + y, 0),
+      'differs from a naive sum here',
+    );
   });
   test('long arrays split in halves rounded down to a multiple of 8', () => {
     const a = Array.from({ length: 300 }, (_, i) => 1 / (i + 1));

@@ -20,9 +20,7 @@ test(
   "every dataset-level figure equals numpy's, bit for bit, on all 51 checkpoints",
   { skip: skipUnless(KANG_SWEEP) || (python === null && 'python3 with numpy not found (Debian: python3-numpy)') },
   async () => {
-    const baseline = JSON.parse(
-      execFileSync(python!, [join(REPO, 'test/bench/numpy_baseline.py'), KANG_SWEEP, '-2.3'], { encoding: 'utf8', maxBuffer: 1 << 26 }),
-    ) as Baseline;
+    const baseline = JSON.parse(execFileSync(python!, [join(REPO, 'test/bench/numpy_baseline.py'), KANG_SWEEP, '-2.3'], { encoding: 'utf8', maxBuffer: 1 << 26 })) as Baseline;
     const tmp = tempDir();
     const store = await IndexStore.open(join(tmp.dir, 'x.sqlite'));
     try {

@@ -89,8 +89,20 @@ describe('panel data from the index', () => {
         assert.equal(r.reference === null, r.kind === 'own');
         if (r.diff) {
           assert.notEqual(r.sample, r.reference);
-          assert.equal(r.diff.filter((d) => d.change !== 'removed').map((d) => d.text).join(''), r.sample);
-          assert.equal(r.diff.filter((d) => d.change !== 'added').map((d) => d.text).join(''), r.reference);
+          assert.equal(
+            r.diff
+              .filter((d) => d.change !== 'removed')
+              .map((d) => d.text)
+              .join(''),
+            r.sample,
+          );
+          assert.equal(
+            r.diff
+              .filter((d) => d.change !== 'added')
+              .map((d) => d.text)
+              .join(''),
+            r.reference,
+          );
         }
       }
     }
@@ -114,9 +126,13 @@ describe('panel data from the index', () => {
       const points = report.json.runs.flatMap((x) => x.checkpoints.filter((c) => c.test_accuracy !== null).map((c) => [c.pre_memorization_accuracy!, c.test_accuracy!] as const));
       for (const c of r.checkpoints) {
         assert.equal(c.predictedTestAccuracy, report.json.fit.slope! * c.preMemorizationAccuracy! + report.json.fit.intercept!);
-        const p = predictWithInterval(points.map((x) => x[0]), points.map((x) => x[1]), c.preMemorizationAccuracy!)!;
+        const p = predictWithInterval(
+          points.map((x) => x[0]),
+          points.map((x) => x[1]),
+          c.preMemorizationAccuracy!,
+        )!;
         assert.deepEqual(c.predictedInterval, { low: p.low, high: p.high });
-        assert.ok(p.low < c.predictedTestAccuracy! && c.predictedTestAccuracy! < p.high);
+        assert.ok(p.low < c.predictedTestAccuracy && c.predictedTestAccuracy < p.high);
       }
     }
     // A run whose figures failed still shows, with its reason.
@@ -167,7 +183,10 @@ describe('panel data from the index', () => {
       // The dashboard's calibration is the CLI's: the same scores, the same choice (−2.5 over −2.3).
       const view = calibrationView(KANG_SWEEP, analyses);
       const cli = await calibrate(own, kangRuns, null, DEFAULT_GRID);
-      assert.deepEqual(view.scores, cli.scores.map((x) => ({ threshold: x.threshold, heldOutRmse: x.heldOutRmse, r2: x.fit.r2 })));
+      assert.deepEqual(
+        view.scores,
+        cli.scores.map((x) => ({ threshold: x.threshold, heldOutRmse: x.heldOutRmse, r2: x.fit.r2 })),
+      );
       assert.equal(view.best!.threshold, -2.5);
       assert.equal(view.handPicked.threshold, -2.3);
       assert.ok(view.best!.heldOutRmse < view.handPicked.heldOutRmse!);
@@ -178,7 +197,7 @@ describe('panel data from the index', () => {
 });
 
 describe('webview message validation (host side)', () => {
-  const refuse = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ProtocolError && pattern.test((e as Error).message));
+  const refuse = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ProtocolError && pattern.test(e.message));
 
   test('the envelope: a request with an integer id and a method name, nothing else', () => {
     assert.deepEqual(parseRequest({ kind: 'request', id: 3, method: 'ready', params: {} }), { kind: 'request', id: 3, method: 'ready', params: {} });

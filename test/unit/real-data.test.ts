@@ -13,7 +13,7 @@ import { KANG_SWEEP, skipUnless, tempDir, TINYGSM } from '../helpers/paths';
 
 const AUTHORS = ['types5_seed2_temp0.8', 'types50_seed2_temp0.8', 'types5_seed2', 'types50_seed2', 'types10_seed2_temp0.8'];
 
-describe('the authors\' 13 Llama 3 8B runs on GSM8K', { skip: skipUnless(KANG_SWEEP) }, () => {
+describe("the authors' 13 Llama 3 8B runs on GSM8K", { skip: skipUnless(KANG_SWEEP) }, () => {
   let tmp: ReturnType<typeof tempDir>;
   let store: IndexStore;
   let runs: StoredRun[];
@@ -41,7 +41,10 @@ describe('the authors\' 13 Llama 3 8B runs on GSM8K', { skip: skipUnless(KANG_SW
     const { analyses } = await buildReport(store, runs, { threshold: { kind: 'loglog', value: -2.3 }, samplePreference: AUTHORS });
     const { fitLine } = await import('../../src/core/fit');
     const pts = analyses.flatMap((a) => a.checkpoints.filter((c) => c.testAccuracy !== null).map((c) => [c.summary.trainAccuracy, c.testAccuracy!] as const));
-    const r2 = fitLine(pts.map((p) => p[0]), pts.map((p) => p[1])).r2!;
+    const r2 = fitLine(
+      pts.map((p) => p[0]),
+      pts.map((p) => p[1]),
+    ).r2!;
     assert.ok(r2 < 0.6, `train-accuracy R^2 = ${r2}`);
   });
 
@@ -64,7 +67,11 @@ describe('the authors\' 13 Llama 3 8B runs on GSM8K', { skip: skipUnless(KANG_SW
       }
     }
     assert.equal(compared, 22419);
-    assert.deepEqual(a.checkpoints.map((c) => c.epoch), [1, 2, 3], 'epochs from the run name');
+    assert.deepEqual(
+      a.checkpoints.map((c) => c.epoch),
+      [1, 2, 3],
+      'epochs from the run name',
+    );
   });
 });
 
@@ -85,7 +92,10 @@ describe('tinygsm: a small model really fine-tuned, with texts and Trainer state
   });
 
   test('is found as a sweep with one run, with its dataset at the sweep root', async () => {
-    assert.deepEqual(discoverRuns(TINYGSM).map((r) => r.name), ['tinygsm_8epochs_full_lr0.001_bs8']);
+    assert.deepEqual(
+      discoverRuns(TINYGSM).map((r) => r.name),
+      ['tinygsm_8epochs_full_lr0.001_bs8'],
+    );
     const examples = await store.examples(run.id);
     assert.equal(examples.length, 400);
     const first = JSON.parse(readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8').split('\n')[0]!) as { question: string };
@@ -93,15 +103,24 @@ describe('tinygsm: a small model really fine-tuned, with texts and Trainer state
   });
 
   test("train and test accuracy agree with the run's own record of them", async () => {
-    const record = JSON.parse(readFileSync(join(runPath, 'run.json'), 'utf8')) as { checkpoints: { global_step: number; train_acc: number; test_acc: number; epoch: number; train_loss: number }[] };
+    const record = JSON.parse(readFileSync(join(runPath, 'run.json'), 'utf8')) as {
+      checkpoints: { global_step: number; train_acc: number; test_acc: number; epoch: number; train_loss: number }[];
+    };
     const { json, analyses } = await buildReport(store, [run], { threshold: { kind: 'loglog', value: -3 }, samplePreference: null });
     const cps = json.runs[0]!.checkpoints;
-    assert.deepEqual(cps.map((c) => c.step), record.checkpoints.map((c) => c.global_step));
+    assert.deepEqual(
+      cps.map((c) => c.step),
+      record.checkpoints.map((c) => c.global_step),
+    );
     cps.forEach((c, j) => {
       assert.equal(c.train_accuracy, record.checkpoints[j]!.train_acc);
       assert.equal(c.test_accuracy, record.checkpoints[j]!.test_acc);
     });
-    assert.deepEqual(analyses[0]!.checkpoints.map((c) => c.epoch), record.checkpoints.map((c) => c.epoch), 'epochs from trainer_state.json');
+    assert.deepEqual(
+      analyses[0]!.checkpoints.map((c) => c.epoch),
+      record.checkpoints.map((c) => c.epoch),
+      'epochs from trainer_state.json',
+    );
     assert.ok(analyses[0]!.checkpoints.every((c) => typeof c.trainLoss === 'number'));
     // The README: ln ln ppl < -3 marks about 28% of examples at the last checkpoint.
     assert.ok(Math.abs(cps.at(-1)!.memorized_fraction! - 0.28) < 0.02, `memorized ${cps.at(-1)!.memorized_fraction}`);

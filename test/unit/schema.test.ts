@@ -20,7 +20,10 @@ test('an older schema: derived tables are rebuilt, flags are kept', async () => 
 
     store = await IndexStore.open(file);
     assert.deepEqual(await store.runs(), [], 'the cache was dropped');
-    assert.deepEqual((await store.flags()).map((f) => [f.runPath, f.index, f.note]), [[run, 1, 'keep me']]);
+    assert.deepEqual(
+      (await store.flags()).map((f) => [f.runPath, f.index, f.note]),
+      [[run, 1, 'keep me']],
+    );
     assert.equal((await store.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'"))!.value, String(SCHEMA_VERSION));
     const [o] = await indexPaths(store, [run]);
     assert.equal(o!.action, 'indexed');

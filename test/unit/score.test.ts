@@ -113,7 +113,10 @@ describe('scoring with models the tests build (closed-form log-probabilities)', 
 test('the tinygsm ONNX checkpoints reproduce PyTorch, token by token, batched or not', { skip: skipUnless(TINYGSM), timeout: 120_000 }, async () => {
   for (const step of [50, 400]) {
     const dir = join(RUN, `checkpoint-${step}`);
-    const lines = readFileSync(join(dir, 'reference_scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ReferenceScoreLine);
+    const lines = readFileSync(join(dir, 'reference_scores.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ReferenceScoreLine);
     const scorer = await ReferenceScorer.load(join(dir, 'model.onnx'), join(dir, 'tokenizer.json'));
     try {
       const one: Awaited<ReturnType<ReferenceScorer['score']>> = [];
@@ -154,7 +157,7 @@ test('premem score stores the run’s train_perplexities.npy, and the report use
         const got = (await store.perplexities([c.id])).get(c.id)!;
         // The stored array is in analysis order; the .npy in dataset order.
         examples.forEach((e) => assert.ok(relative(got[e.position]!, expected[e.index]!) <= 1e-5, `step ${c.step} example ${e.index}: ${got[e.position]} vs ${expected[e.index]}`));
-        assert.deepEqual(JSON.parse(c.scored!).templates, AUTHORS_TEMPLATES);
+        assert.deepEqual((JSON.parse(c.scored!) as { templates: unknown }).templates, AUTHORS_TEMPLATES);
       }
       assert.equal(cps.find((x) => x.step === 100)!.scored, null, 'checkpoints not asked for keep their files’ figures');
     } finally {
@@ -162,7 +165,8 @@ test('premem score stores the run’s train_perplexities.npy, and the report use
     }
     // Same evidence, so the same figures (to the last digit the report prints).
     const after = await runCli('report', RUN, '--db', db, '--json', '--loglog-threshold', '-3');
-    const figures = (o: string) => (JSON.parse(o) as { runs: { checkpoints: { pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints.map((c) => c.pre_memorization_accuracy.toFixed(4));
+    const figures = (o: string) =>
+      (JSON.parse(o) as { runs: { checkpoints: { pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints.map((c) => c.pre_memorization_accuracy.toFixed(4));
     assert.deepEqual(figures(after.out), figures(before.out));
     assert.equal(fillTemplates(AUTHORS_TEMPLATES, 'Q', 'A').prompt, 'Q\nAnswer:');
   } finally {
@@ -181,21 +185,43 @@ test('a run without perplexities gets them from its ONNX checkpoints, and the me
       for (const f of ['train.jsonl', 'test.jsonl']) cpSync(join(TINYGSM, f), join(sweep, f));
       for (const f of ['run.json', 'subsample_idxs.npy']) if (existsSync(join(RUN, f))) cpSync(join(RUN, f), join(run, f));
       for (const step of [50, 400]) {
-        cpSync(join(RUN, `checkpoint-${step}`), join(run, `checkpoint-${step}`), { recursive: true, filter: (src) => keepPerplexities || !/train_(perplexities|num_tokens)\.npy$/.test(src) });
+        cpSync(join(RUN, `checkpoint-${step}`), join(run, `checkpoint-${step}`), {
+          recursive: true,
+          filter: (src) => keepPerplexities || !/train_(perplexities|num_tokens)\.npy$/.test(src),
+        });
       }
       return run;
     };
     const run = copy('without', false);
     const withPerplexities = copy('with', true);
     const db = join(tmp.dir, 'i.sqlite');
-    const report = async () => (JSON.parse((await runCli('report', run, '--db', db, '--json', '--loglog-threshold', '-3')).out) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
-    assert.deepEqual((await report()).map((c) => c.memorized_fraction), [0, 0], 'no evidence, nothing memorized');
+    const report = async () =>
+      (
+        JSON.parse((await runCli('report', run, '--db', db, '--json', '--loglog-threshold', '-3')).out) as {
+          runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[];
+        }
+      ).runs[0]!.checkpoints;
+    assert.deepEqual(
+      (await report()).map((c) => c.memorized_fraction),
+      [0, 0],
+      'no evidence, nothing memorized',
+    );
     const r = await runCli('score', run, '--db', db);
     assert.equal(r.code, 0, r.err);
-    const original = (JSON.parse((await runCli('report', withPerplexities, '--db', join(tmp.dir, 'o.sqlite'), '--json', '--loglog-threshold', '-3')).out) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    const original = (
+      JSON.parse((await runCli('report', withPerplexities, '--db', join(tmp.dir, 'o.sqlite'), '--json', '--loglog-threshold', '-3')).out) as {
+        runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[];
+      }
+    ).runs[0]!.checkpoints;
     const scored = await report();
-    assert.deepEqual(scored.map((c) => c.memorized_fraction), original.map((c) => c.memorized_fraction));
-    assert.deepEqual(scored.map((c) => c.pre_memorization_accuracy.toFixed(6)), original.map((c) => c.pre_memorization_accuracy.toFixed(6)));
+    assert.deepEqual(
+      scored.map((c) => c.memorized_fraction),
+      original.map((c) => c.memorized_fraction),
+    );
+    assert.deepEqual(
+      scored.map((c) => c.pre_memorization_accuracy.toFixed(6)),
+      original.map((c) => c.pre_memorization_accuracy.toFixed(6)),
+    );
   } finally {
     tmp.cleanup();
   }
@@ -209,7 +235,14 @@ test('a tokenizer for another model, or none, stops scoring before any work and 
     const db = join(tmp.dir, 'i.sqlite');
     const before = (await runCli('report', run, '--db', db, '--json')).out;
     // A model for a 3-token vocabulary, a character tokenizer with far more tokens.
-    writeModel(join(run, 'checkpoint-6', 'model.onnx'), lookupLanguageModel([[0, 1, 2], [1, 2, 0], [2, 0, 1]]));
+    writeModel(
+      join(run, 'checkpoint-6', 'model.onnx'),
+      lookupLanguageModel([
+        [0, 1, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+      ]),
+    );
     writeFileSync(join(run, 'tokenizer.json'), JSON.stringify(characterTokenizer([...'abcdefghij'])));
     let r = await runCli('score', run, '--db', db);
     assert.equal(r.code, 1);

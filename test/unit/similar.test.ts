@@ -32,7 +32,14 @@ test('mean pooling over real tokens, unit length; nearest candidates to any seed
   assert.ok(Math.abs(v[0]! - 1) < 1e-12 && v[1] === 0);
   const unit = (x: number, y: number) => Float64Array.from([x / Math.hypot(x, y), y / Math.hypot(x, y)]);
   const near = nearestToSeeds([unit(1, 0), unit(0, 1), unit(1, 1), unit(-1, 0)], [unit(1, 0.1), unit(0, 1)], 3);
-  assert.deepEqual(near.map((n) => [n.candidate, n.seed]), [[1, 1], [0, 0], [2, 0]]);
+  assert.deepEqual(
+    near.map((n) => [n.candidate, n.seed]),
+    [
+      [1, 1],
+      [0, 0],
+      [2, 0],
+    ],
+  );
   assert.ok(Math.abs(cosineDistance(unit(1, 0), unit(-1, 0)) - 2) < 1e-12);
 });
 
@@ -46,7 +53,7 @@ test('the encoder embeds a text as the normalised mean of its tokens’ rows, ba
       const batched = await encoder.embed(texts);
       const one = await encoder.embed(['ab']);
       const idOf = (c: string) => CHARS.indexOf(c) + 2;
-      const expected = [...Array(8).keys()].map((k) => ((embeddings[idOf('a')]![k]! + embeddings[idOf('b')]![k]!) / 2));
+      const expected = [...Array(8).keys()].map((k) => (embeddings[idOf('a')]![k]! + embeddings[idOf('b')]![k]!) / 2);
       const norm = Math.hypot(...expected);
       expected.forEach((x, k) => assert.ok(Math.abs(one[0]![k]! - x / norm) < 1e-6, `component ${k}`));
       batched[0]!.forEach((x, k) => assert.ok(Math.abs(x - one[0]![k]!) < 1e-6, 'padding changes nothing'));
@@ -65,8 +72,14 @@ test('premem similar writes the candidates nearest to the least-learned question
     const sweep = writeExampleSweep(join(tmp.dir, 'example'));
     const run = join(sweep, 'example_3epochs_lr2e-04');
     const db = join(tmp.dir, 'i.sqlite');
-    const lowest = (await runCli('examples', run, '--db', db, '--json', '--sort', 'premem', '--limit', '2')).out.trim().split('\n').map((l) => (JSON.parse(l) as { index: number }).index);
-    const questions = readFileSync(join(sweep, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { question: string }).question);
+    const lowest = (await runCli('examples', run, '--db', db, '--json', '--sort', 'premem', '--limit', '2')).out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { index: number }).index);
+    const questions = readFileSync(join(sweep, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { question: string }).question);
     const { model, tokenizer } = writeEncoder(tmp.dir);
     const pool = join(tmp.dir, 'pool.jsonl');
     // Two candidates repeat the seed questions verbatim (distance 0); the rest are unrelated.
@@ -78,10 +91,38 @@ test('premem similar writes the candidates nearest to the least-learned question
     ];
     writeFileSync(pool, candidates.map((c) => JSON.stringify(c)).join('\n') + '\n');
     const out = join(tmp.dir, 'similar.jsonl');
-    const r = await runCli('similar', run, '--db', db, '--encoder', model, '--tokenizer', tokenizer, '--pool', pool, '--from', 'lowest-premem', '--seeds', '2', '--count', '2', '--out', out);
+    const r = await runCli(
+      'similar',
+      run,
+      '--db',
+      db,
+      '--encoder',
+      model,
+      '--tokenizer',
+      tokenizer,
+      '--pool',
+      pool,
+      '--from',
+      'lowest-premem',
+      '--seeds',
+      '2',
+      '--count',
+      '2',
+      '--out',
+      out,
+    );
     assert.equal(r.code, 0, r.err);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; source?: string; distance: number; nearest_seed: number });
-    assert.deepEqual(lines.map((l) => [l.id, l.nearest_seed]).sort(), [['copy-0', lowest[0]], ['copy-1', lowest[1]]].sort());
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; source?: string; distance: number; nearest_seed: number });
+    assert.deepEqual(
+      lines.map((l) => [l.id, l.nearest_seed]).sort(),
+      [
+        ['copy-0', lowest[0]],
+        ['copy-1', lowest[1]],
+      ].sort(),
+    );
     assert.ok(lines.every((l) => l.distance < 1e-6));
     assert.equal(lines.find((l) => l.id === 'copy-0')!.source, 'scraped', 'the candidate’s own record is kept');
     const noFlags = await runCli('similar', run, '--db', db, '--encoder', model, '--tokenizer', tokenizer, '--pool', pool, '--from', 'flagged', '--out', out);

@@ -34,7 +34,10 @@ describe('splitting solutions into steps', () => {
 describe('aligning a sample to the reference', () => {
   test('a verbatim copy (annotations dropped) is copied throughout, copy rate 1', () => {
     const a = alignSolutions('Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May.\n#### 72', REFERENCE);
-    assert.deepEqual(a.steps.map((s) => s.kind), ['copied', 'copied']);
+    assert.deepEqual(
+      a.steps.map((s) => s.kind),
+      ['copied', 'copied'],
+    );
     assert.equal(a.copyRate, 1);
     assert.equal(a.sample.finalAnswer, '72');
   });
@@ -60,10 +63,13 @@ describe('aligning a sample to the reference', () => {
     // Greedy would pair s[0] with r[1] (its best match) and leave the rest unpaired.
     assert.ok(similarity(s[0]!, r[1]!) > similarity(s[0]!, r[0]!));
     const a = alignSteps(s, r);
-    assert.deepEqual(a.steps.map((x) => [x.sample, x.reference]), [
-      [0, 0],
-      [1, 1],
-    ]);
+    assert.deepEqual(
+      a.steps.map((x) => [x.sample, x.reference]),
+      [
+        [0, 0],
+        [1, 1],
+      ],
+    );
   });
 
   test('crossed steps: the alignment stays monotone', () => {
@@ -77,16 +83,28 @@ describe('aligning a sample to the reference', () => {
   });
 
   test('empty sample, empty reference', () => {
-    assert.deepEqual(alignSteps([], ['a', 'b']).steps.map((s) => s.kind), ['skipped', 'skipped']);
+    assert.deepEqual(
+      alignSteps([], ['a', 'b']).steps.map((s) => s.kind),
+      ['skipped', 'skipped'],
+    );
     assert.equal(alignSteps([], ['a']).copyRate, 0);
-    assert.deepEqual(alignSteps(['a'], []).steps.map((s) => s.kind), ['own']);
+    assert.deepEqual(
+      alignSteps(['a'], []).steps.map((s) => s.kind),
+      ['own'],
+    );
     assert.equal(alignSteps([], []).copyRate, 0);
-    assert.deepEqual(alignSolutions('', REFERENCE).steps.map((s) => s.kind), ['skipped', 'skipped']);
+    assert.deepEqual(
+      alignSolutions('', REFERENCE).steps.map((s) => s.kind),
+      ['skipped', 'skipped'],
+    );
   });
 
   test('unicode steps', () => {
     const a = alignSteps(['Ünïcödé 😀 → 12 × 3 = 36', 'ganz eigener Schritt'], ['Ünïcödé 😀 → 12 × 3 = 36']);
-    assert.deepEqual(a.steps.map((s) => s.kind), ['copied', 'own']);
+    assert.deepEqual(
+      a.steps.map((s) => s.kind),
+      ['copied', 'own'],
+    );
   });
 
   test('a 10,000-character sample aligns (and the reference step inside it is found)', () => {
@@ -101,8 +119,20 @@ describe('aligning a sample to the reference', () => {
 
   test('word differences for display come back as text segments that rebuild both sides', () => {
     const d = wordDiff('sold 24 clips in May', 'sold 24 pens in May');
-    assert.deepEqual(d.filter((x) => x.change !== 'added').map((x) => x.text).join(''), 'sold 24 clips in May');
-    assert.deepEqual(d.filter((x) => x.change !== 'removed').map((x) => x.text).join(''), 'sold 24 pens in May');
+    assert.deepEqual(
+      d
+        .filter((x) => x.change !== 'added')
+        .map((x) => x.text)
+        .join(''),
+      'sold 24 clips in May',
+    );
+    assert.deepEqual(
+      d
+        .filter((x) => x.change !== 'removed')
+        .map((x) => x.text)
+        .join(''),
+      'sold 24 pens in May',
+    );
     assert.ok(d.some((x) => x.change === 'added' && x.text.includes('pens')));
   });
 });

@@ -51,7 +51,7 @@ describe('text memorization criterion', () => {
     }
   });
 
-  test('tinygsm: the two criteria agree far better at the README\'s ln-ln -3 than at -2.3', { skip: skipUnless(TINYGSM) }, async () => {
+  test("tinygsm: the two criteria agree far better at the README's ln-ln -3 than at -2.3", { skip: skipUnless(TINYGSM) }, async () => {
     const tmp = tempDir();
     try {
       const db = join(tmp.dir, 'i.sqlite');

@@ -29,12 +29,30 @@ test('a checkpoint written slowly in pieces is indexed exactly once, complete', 
   const stop = new AbortController();
   const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
   try {
-    const run = writeNpyRun(join(tmp.dir, 'sweep', 'live_2epochs_run'), [{ step: 10, train: [[0, 1], [1, 1], [0, 0]], ppl: [1.5, 2, 1.2], test: [[0, 1]] }]);
-    const watching = watchRuns(store, [join(tmp.dir, 'sweep')], { threshold: DEFAULT_THRESHOLD, samplePreference: null }, { out: (t) => out.push(t), err: (t) => err.push(t) }, stop.signal, {
-      quietMs: 200,
-      retryMs: 250,
-      maxAttempts: 20,
-    });
+    const run = writeNpyRun(join(tmp.dir, 'sweep', 'live_2epochs_run'), [
+      {
+        step: 10,
+        train: [
+          [0, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        ppl: [1.5, 2, 1.2],
+        test: [[0, 1]],
+      },
+    ]);
+    const watching = watchRuns(
+      store,
+      [join(tmp.dir, 'sweep')],
+      { threshold: DEFAULT_THRESHOLD, samplePreference: null },
+      { out: (t) => out.push(t), err: (t) => err.push(t) },
+      stop.signal,
+      {
+        quietMs: 200,
+        retryMs: 250,
+        maxAttempts: 20,
+      },
+    );
     await until('the first checkpoint', () => out.some((l) => l.includes('checkpoint-10 indexed')));
     assert.match(out[0]!, /^live_2epochs_run: checkpoint-10 indexed: pre-memorization 0\.\d\d, test 0\.50$/);
 
@@ -54,12 +72,21 @@ test('a checkpoint written slowly in pieces is indexed exactly once, complete', 
     assert.ok(seenAt >= completedAt);
     await sleep(800); // any duplicate announcement would come now
     assert.equal(out.filter((l) => l.includes('checkpoint-20')).length, 1, out.join('\n'));
-    assert.match(out.find((l) => l.includes('checkpoint-20'))!, /test 1\.00$/);
+    assert.match(
+      out.find((l) => l.includes('checkpoint-20'))!,
+      /test 1\.00$/,
+    );
     const [stored] = await store.runs();
     const cps = await store.checkpoints(stored!.id);
-    assert.deepEqual(cps.map((c) => c.step), [10, 20]);
+    assert.deepEqual(
+      cps.map((c) => c.step),
+      [10, 20],
+    );
     assert.deepEqual(Array.from((await store.perplexities([cps[1]!.id])).get(cps[1]!.id)!), [1.01, 1.5, 1.05]);
-    assert.deepEqual(err.filter((l) => l.includes('still cannot read')), []);
+    assert.deepEqual(
+      err.filter((l) => l.includes('still cannot read')),
+      [],
+    );
     stop.abort();
     await watching;
   } finally {

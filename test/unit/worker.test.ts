@@ -13,13 +13,22 @@ test('indexing in a worker thread: progress, per-run failures, and the host read
   const tmp = tempDir();
   try {
     const sweep = writeExampleSweep(join(tmp.dir, 'example'));
-    const bad = writeNpyRun(join(tmp.dir, 'bad'), [{ step: 1, train: [[0]], ppl: [1] }, { step: 2, train: [[0], [1]], ppl: [1, 1] }]);
+    const bad = writeNpyRun(join(tmp.dir, 'bad'), [
+      { step: 1, train: [[0]], ppl: [1] },
+      { step: 2, train: [[0], [1]], ppl: [1, 1] },
+    ]);
     const db = join(tmp.dir, 'i.sqlite');
     const progress: string[] = [];
     const result = await indexInWorker(WORKER, { db, folders: [bad, sweep, join(tmp.dir, 'missing')] }, { onProgress: (p) => progress.push(`${p.run}:${p.checkpoint}/${p.of}`) });
     assert.equal(result.cancelled, false);
-    assert.deepEqual(result.outcomes.map((o) => o.action), ['indexed', 'indexed', 'indexed']);
-    assert.deepEqual(result.failures.map((f) => f.path), [bad, join(tmp.dir, 'missing')]);
+    assert.deepEqual(
+      result.outcomes.map((o) => o.action),
+      ['indexed', 'indexed', 'indexed'],
+    );
+    assert.deepEqual(
+      result.failures.map((f) => f.path),
+      [bad, join(tmp.dir, 'missing')],
+    );
     assert.match(result.failures[0]!.message, /checkpoint-2.*has 2 train questions, but the run has 1/);
     assert.ok(progress.includes('example_3epochs_lr1e-05:5/6'));
     const store = await IndexStore.open(db);

@@ -1,4 +1,15 @@
-import type { CalibrationView, SlicesView, DashboardData, DashboardMethods, DashboardNotifications, DashboardRun, DashboardState, DashboardSweep, LinearFit, LowExample } from '../../src/protocol/dashboard';
+import type {
+  CalibrationView,
+  SlicesView,
+  DashboardData,
+  DashboardMethods,
+  DashboardNotifications,
+  DashboardRun,
+  DashboardState,
+  DashboardSweep,
+  LinearFit,
+  LowExample,
+} from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
 import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
@@ -37,7 +48,10 @@ const newestData = newestOnly();
 
 client.on('data', (d) => show(d));
 onThemeChange(() => data && render(data));
-window.addEventListener('resize', debounce(() => data && render(data), 150));
+window.addEventListener(
+  'resize',
+  debounce(() => data && render(data), 150),
+);
 
 async function start(): Promise<void> {
   try {
@@ -83,7 +97,7 @@ function render(d: DashboardData): void {
   clear(app);
   app.removeAttribute('aria-busy');
   const run = d.runs.find((r) => r.path === runPath) ?? null;
-  const sweep = run ? d.sweeps.find((s) => s.path === run.sweepPath) ?? null : null;
+  const sweep = run ? (d.sweeps.find((s) => s.path === run.sweepPath) ?? null) : null;
   app.append(toolbar(d, run));
   if (d.runs.length === 0) {
     app.append(el('p', { className: 'message', text: 'No runs are indexed yet. Open a run or sweep from the Runs view.' }));
@@ -93,7 +107,16 @@ function render(d: DashboardData): void {
   if (sweep) app.append(sweepSection(d, sweep, theme, width));
   if (run) app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))), slicesSection(run), lowestSection(run));
   const failed = d.runs.filter((r) => r.error !== null);
-  if (failed.length) app.append(section('Runs without figures', [el('ul', {}, failed.map((r) => el('li', {}, [el('strong', { text: r.name }), ': ', r.error!])))]));
+  if (failed.length)
+    app.append(
+      section('Runs without figures', [
+        el(
+          'ul',
+          {},
+          failed.map((r) => el('li', {}, [el('strong', { text: r.name }), ': ', r.error!])),
+        ),
+      ]),
+    );
   document.getElementById('render-time')!.textContent = `computed in ${d.computeMs.toFixed(0)} ms, drawn in ${(performance.now() - t0).toFixed(0)} ms`;
 }
 
@@ -172,12 +195,18 @@ function fitText(f: LinearFit): string {
 
 function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme, width: number): HTMLElement {
   const runs = d.runs.filter((r) => r.sweepPath === sweep.path && r.checkpoints.length > 0);
-  const groups = runs.map((r, i) => ({ key: r.path, color: theme.categorical[i % theme.categorical.length]!, symbol: SYMBOLS[Math.floor(i / theme.categorical.length) % SYMBOLS.length]!.plot }));
+  const groups = runs.map((r, i) => ({
+    key: r.path,
+    color: theme.categorical[i % theme.categorical.length]!,
+    symbol: SYMBOLS[Math.floor(i / theme.categorical.length) % SYMBOLS.length]!.plot,
+  }));
   const glyph = (i: number) => SYMBOLS[Math.floor(i / theme.categorical.length) % SYMBOLS.length]!.glyph;
   const pointsBy = (x: 'preMemorizationAccuracy' | 'trainAccuracy'): ScatterPoint[] =>
     runs.flatMap((r) =>
       r.checkpoints.flatMap((c) =>
-        c.testAccuracy === null || c[x] === null ? [] : [{ x: c[x]!, y: c.testAccuracy, group: r.path, step: c.step, label: `${r.name} · step ${c.step}`, selected: r.path === runPath && c.step === step }],
+        c.testAccuracy === null || c[x] === null
+          ? []
+          : [{ x: c[x], y: c.testAccuracy, group: r.path, step: c.step, label: `${r.name} · step ${c.step}`, selected: r.path === runPath && c.step === step }],
       ),
     );
   const pick = (p: ScatterPoint) => void select(p.group, p.step);
@@ -221,7 +250,8 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
       button('Calibrate Threshold', () => void calibrate(sweep.path), {
         id: 'calibrate',
         disabled,
-        title: 'For each ln ln threshold from −4 to −0.5: fit the line on all runs but one, predict the held-out run at every checkpoint; keep the threshold with the lowest held-out error',
+        title:
+          'For each ln ln threshold from −4 to −0.5: fit the line on all runs but one, predict the held-out run at every checkpoint; keep the threshold with the lowest held-out error',
       }),
       el('span', { className: 'muted', text: disabled ? 'needs the perplexity criterion' : 'which threshold predicts held-out runs best? (leave one run out)' }),
     ]),
@@ -311,7 +341,13 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
   const hasLoss = run.checkpoints.some((c) => c.trainLoss !== null);
   const head = ['step', 'epoch', ...(hasLoss ? ['train loss'] : []), 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'predicted test (95%)'];
   const table = el('table', { className: 'numbers', attrs: { id: 'run-table' } }, [
-    el('thead', {}, [el('tr', {}, head.map((h) => el('th', { text: h })))]),
+    el('thead', {}, [
+      el(
+        'tr',
+        {},
+        head.map((h) => el('th', { text: h })),
+      ),
+    ]),
     el(
       'tbody',
       {},
@@ -342,7 +378,11 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
         })
       : null,
     el('figure', { className: 'chart wide', attrs: { 'data-chart': 'run-curves' } }, [
-      el('figcaption', {}, [el('strong', { text: 'Over checkpoints' }), el('span', { className: 'fit', text: step === null ? 'click a checkpoint to select it' : `selected: ${stepLabel(step)}` }), exportButtons('run-curves', theme)]),
+      el('figcaption', {}, [
+        el('strong', { text: 'Over checkpoints' }),
+        el('span', { className: 'fit', text: step === null ? 'click a checkpoint to select it' : `selected: ${stepLabel(step)}` }),
+        exportButtons('run-curves', theme),
+      ]),
       legend(series),
       svg,
     ]),
@@ -379,7 +419,13 @@ function slicesSection(run: DashboardRun): HTMLElement {
   return section('By slice, at the last checkpoint', [
     el('div', { className: 'controls' }, [el('label', { text: 'Slice by' }), picker.element]),
     el('table', { className: 'numbers slices', attrs: { id: 'slices' } }, [
-      el('thead', {}, [el('tr', {}, ['slice', 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'].map((h) => el('th', { text: h })))]),
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['slice', 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'].map((h) => el('th', { text: h })),
+        ),
+      ]),
       el('tbody', {}, rows),
     ]),
   ]);
@@ -409,7 +455,9 @@ function lowestSection(run: DashboardRun): HTMLElement {
           { className: 'lowest', attrs: { id: 'lowest' } },
           rows.map((e) =>
             el('li', {}, [
-              button(`#${e.index}`, () => void client.request('showExample', { runPath: run.path, index: e.index }).catch((err: Error) => showError(err.message)), { title: 'Open the example panel' }),
+              button(`#${e.index}`, () => void client.request('showExample', { runPath: run.path, index: e.index }).catch((err: Error) => showError(err.message)), {
+                title: 'Open the example panel',
+              }),
               badge(num(e.preMemorizationAccuracy, 2), 'pre-memorization accuracy'),
               el('span', { className: 'muted', text: e.memorizationStep === null ? 'never memorized' : `memorized at step ${e.memorizationStep}` }),
               el('span', { className: 'question text', text: e.question === null ? '' : e.question.length > 160 ? `${e.question.slice(0, 159)}…` : e.question }),

@@ -127,11 +127,19 @@ function questionAndReference(d: ExampleDetail): HTMLElement {
     d.reference.text === null
       ? [el('p', { className: 'muted', text: 'The run has no dataset file, so the reference solution is unknown.' })]
       : [
-          el('ol', { className: 'reference-steps', attrs: { id: 'reference-steps' } }, d.reference.steps.map((s) => el('li', { text: s }))),
+          el(
+            'ol',
+            { className: 'reference-steps', attrs: { id: 'reference-steps' } },
+            d.reference.steps.map((s) => el('li', { text: s })),
+          ),
           d.reference.finalAnswer !== null ? el('p', { className: 'final' }, ['Final answer: ', el('strong', { text: d.reference.finalAnswer })]) : null,
         ];
   return el('div', { className: 'two-columns' }, [
-    section('Question', [d.question === null ? el('p', { className: 'muted', text: 'No question text in the index.' }) : el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } })]),
+    section('Question', [
+      d.question === null
+        ? el('p', { className: 'muted', text: 'No question text in the index.' })
+        : el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } }),
+    ]),
     section(d.reference.text === null ? 'Reference solution' : `Reference solution (${d.reference.steps.length} steps)`, reference),
   ]);
 }
@@ -157,7 +165,19 @@ function timeline(d: ExampleDetail): HTMLElement {
     const pick = (x: number) => void selectStep(x);
     body.append(
       legend(series.filter((s) => s.key !== 'copy' || d.hasTexts)),
-      lineChart({ theme, width, height: 170, series, points, xLabel: 'step', yLabel: 'share', yDomain: [0, 1], rules, onPick: pick, ariaLabel: 'Sample accuracy and copy rate over checkpoints' }),
+      lineChart({
+        theme,
+        width,
+        height: 170,
+        series,
+        points,
+        xLabel: 'step',
+        yLabel: 'share',
+        yDomain: [0, 1],
+        rules,
+        onPick: pick,
+        ariaLabel: 'Sample accuracy and copy rate over checkpoints',
+      }),
     );
     const ppl = d.timeline.filter((t) => t.perplexity !== null).map((t) => ({ x: t.step, series: 'ppl', y: t.perplexity! }));
     if (ppl.length) {
@@ -181,7 +201,13 @@ function timeline(d: ExampleDetail): HTMLElement {
   draw();
   redrawTimeline = draw;
   const table = el('table', { className: 'numbers', attrs: { id: 'timeline-table' } }, [
-    el('thead', {}, [el('tr', {}, ['step', 'accuracy', 'perplexity', 'copy rate', 'memorized', 'pre-mem'].map((h) => el('th', { text: h })))]),
+    el('thead', {}, [
+      el(
+        'tr',
+        {},
+        ['step', 'accuracy', 'perplexity', 'copy rate', 'memorized', 'pre-mem'].map((h) => el('th', { text: h })),
+      ),
+    ]),
     el(
       'tbody',
       {},
@@ -271,7 +297,14 @@ function renderSamples(data: CheckpointSamples): HTMLElement[] {
     ` · sample set ${data.sampleSet}`,
   ]);
   if (!data.hasTexts) {
-    return [summary, el('div', { className: 'outcomes' }, data.samples.map((s) => outcomeBadge(s, `sample ${s.sample + 1}`)))];
+    return [
+      summary,
+      el(
+        'div',
+        { className: 'outcomes' },
+        data.samples.map((s) => outcomeBadge(s, `sample ${s.sample + 1}`)),
+      ),
+    ];
   }
   return [summary, ...data.samples.map((s) => sampleCard(s, data.step))];
 }
@@ -287,7 +320,9 @@ function sampleCard(s: SampleView, atStep: number): HTMLElement {
     outcomeBadge(s),
     el('span', { className: 'muted', text: `copy rate ${num(s.copyRate, 2)}` }),
     el('span', { className: 'muted' }, ['answer ', el('code', { text: s.finalAnswer ?? '–' })]),
-    button('Open in Diff Editor', () => void client.request('openDiff', { step: atStep, sample: s.sample }).catch((e: Error) => showError(e.message)), { title: 'Compare with the reference in VS Code’s diff editor' }),
+    button('Open in Diff Editor', () => void client.request('openDiff', { step: atStep, sample: s.sample }).catch((e: Error) => showError(e.message)), {
+      title: 'Compare with the reference in VS Code’s diff editor',
+    }),
   ]);
   const grid = el('div', { className: 'alignment', attrs: { role: 'table', 'aria-label': `Sample ${s.sample + 1} against the reference, step by step` } }, [
     el('div', { className: 'alignment-head', attrs: { role: 'row' } }, [el('span', { text: '' }), el('span', { text: 'sample' }), el('span', { text: 'reference' })]),

@@ -63,7 +63,9 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     Plot.ruleY(o.yLog ? [] : [0], { stroke: o.theme.grid }),
     ...(o.rules ?? []).map((r) => Plot.ruleX([r.x], { stroke: r.color, strokeDasharray: '4,3', strokeWidth: 1.5 })),
     // Labels of neighbouring rules would overlap: each further rule's label sits a line lower.
-    ...(o.rules ?? []).map((r, i) => Plot.text([r.x], { x: (d: number) => d, frameAnchor: 'top', dy: -2 + 12 * i, text: () => r.label, fill: r.color, textAnchor: 'start', dx: 3 })),
+    ...(o.rules ?? []).map((r, i) =>
+      Plot.text([r.x], { x: (d: number) => d, frameAnchor: 'top', dy: -2 + 12 * i, text: () => r.label, fill: r.color, textAnchor: 'start', dx: 3 }),
+    ),
     Plot.line(
       o.points.filter((p) => !dashed.has(p.series)),
       { x: 'x', y: 'y', z: 'series', stroke: 'series', strokeWidth: 2 },
@@ -75,7 +77,12 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     Plot.dot(o.points, { x: 'x', y: 'y', fill: 'series', r: 2.5 }),
     Plot.tip(
       o.points,
-      Plot.pointerX({ x: 'x', y: 'y', stroke: 'series', title: (p: LinePoint) => `${o.series.find((s) => s.key === p.series)?.label}: ${Number(p.y.toPrecision(4))}\n${o.xLabel} ${p.x}` }),
+      Plot.pointerX({
+        x: 'x',
+        y: 'y',
+        stroke: 'series',
+        title: (p: LinePoint) => `${o.series.find((s) => s.key === p.series)?.label}: ${Number(p.y.toPrecision(4))}\n${o.xLabel} ${p.x}`,
+      }),
     ),
   ];
   const svg = Plot.plot({

@@ -35,7 +35,7 @@ export function createClient<T extends MethodTable<T>, N, S>(): Client<T, N, S> 
     request(method, params) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        pending.set(id, { resolve: resolve, reject });
         api.postMessage({ kind: 'request', id, method, params });
       });
     },

@@ -52,7 +52,9 @@ export const calibrateCommand = defineCommand({
             `hand-picked t = ${num(r.threshold, 2)}: held-out RMSE ${pct(r.heldOutRmse, 2)} (R^2 ${num(r.fit.r2)})`,
     );
     for (const p of result.predictions) {
-      io.out(`predicted test accuracy, ${p.run} step ${p.step}: ${p.prediction ? `${num(p.prediction.value)} (95% prediction interval ${num(p.prediction.low)} to ${num(p.prediction.high)})` : '–'}`);
+      io.out(
+        `predicted test accuracy, ${p.run} step ${p.step}: ${p.prediction ? `${num(p.prediction.value)} (95% prediction interval ${num(p.prediction.low)} to ${num(p.prediction.high)})` : '–'}`,
+      );
     }
     return 0;
   },

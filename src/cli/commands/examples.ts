@@ -39,7 +39,14 @@ export const examplesCommand = defineCommand({
       io.out(
         table(
           ['index', 'pre-mem acc', 'train acc', 'memorized at', 'category', 'question'],
-          rows.map((r) => [String(r.index), num(r.preMemorizationAccuracy.at(-1)), num(r.trainAccuracy.at(-1)), stepLabel(r.memorizationStep), r.category, snippet(question.get(r.index) ?? null)]),
+          rows.map((r) => [
+            String(r.index),
+            num(r.preMemorizationAccuracy.at(-1)),
+            num(r.trainAccuracy.at(-1)),
+            stepLabel(r.memorizationStep),
+            r.category,
+            snippet(question.get(r.index) ?? null),
+          ]),
           new Set([4, 5]),
         ),
       );

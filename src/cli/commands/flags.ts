@@ -14,7 +14,15 @@ export const flagsCommand = defineCommand({
     if (v.json) {
       io.json(flags.map((f) => ({ run: f.runPath, index: f.index, note: f.note, created_at: f.createdAt, updated_at: f.updatedAt })));
     } else {
-      io.out(flags.length === 0 ? 'no flags' : table(['run', 'index', 'note'], flags.map((f) => [f.runPath, String(f.index), f.note]), new Set([0, 2])));
+      io.out(
+        flags.length === 0
+          ? 'no flags'
+          : table(
+              ['run', 'index', 'note'],
+              flags.map((f) => [f.runPath, String(f.index), f.note]),
+              new Set([0, 2]),
+            ),
+      );
     }
     return 0;
   },

@@ -56,7 +56,14 @@ export const reportCommand = defineCommand({
       io.out(
         table(
           [by!, 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'],
-          r.slices.map((x) => [x.label, String(x.examples), num(x.preMemorizationAccuracy), num(x.trainAccuracy), String(x.neverMemorized), x.medianMemorizationStep === null ? '–' : `step ${x.medianMemorizationStep}`]),
+          r.slices.map((x) => [
+            x.label,
+            String(x.examples),
+            num(x.preMemorizationAccuracy),
+            num(x.trainAccuracy),
+            String(x.neverMemorized),
+            x.medianMemorizationStep === null ? '–' : `step ${x.medianMemorizationStep}`,
+          ]),
           new Set([0]),
         ),
       );

@@ -37,14 +37,21 @@ export const scoreCommand = defineCommand({
     const threads = wholeNumber(v.threads, '--threads');
     const steps = stepsOption(v.checkpoints);
     const templates = { prompt: unescape(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: unescape(v['target-template']) ?? AUTHORS_TEMPLATES.target };
-    if (!templates.prompt.includes('{question}') || !templates.target.includes('{answer}')) throw new UsageError('--prompt-template needs {question} and --target-template needs {answer}');
+    if (!templates.prompt.includes('{question}') || !templates.target.includes('{answer}'))
+      throw new UsageError('--prompt-template needs {question} and --target-template needs {answer}');
     // onnxruntime's native library is loaded here, on first use, never for other commands.
     const { scoreRun } = await import('../../score/scoreRun');
     const done = await withStore(v.db, io, async (store) => {
       const run = await singleRun(store, dir, io);
-      return scoreRun(store, run, { templates, batch, threads, steps, modelPattern: v.model, tokenizer: v.tokenizer === undefined ? undefined : resolve(v.tokenizer) }, {
-        onCheckpoint: (c) => io.err(`checkpoint-${c.step}: scored ${c.examples} references (${c.tokens} tokens) in ${c.seconds.toFixed(2)} s, ${Math.round(c.tokens / c.seconds)} tokens/s`),
-      });
+      return scoreRun(
+        store,
+        run,
+        { templates, batch, threads, steps, modelPattern: v.model, tokenizer: v.tokenizer === undefined ? undefined : resolve(v.tokenizer) },
+        {
+          onCheckpoint: (c) =>
+            io.err(`checkpoint-${c.step}: scored ${c.examples} references (${c.tokens} tokens) in ${c.seconds.toFixed(2)} s, ${Math.round(c.tokens / c.seconds)} tokens/s`),
+        },
+      );
     });
     if (done.length === 0) throw new InputError(resolve(dir), 'no checkpoint has an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx, with tokenizer.json)');
     return 0;

@@ -148,9 +148,7 @@ export class DashboardPanel implements vscode.Disposable {
       runs,
       sweeps,
       selected:
-        selectedPath && state.known.has(selectedPath)
-          ? { runPath: selectedPath, step: state.selectedStep?.runPath === selectedPath ? state.selectedStep.step : null }
-          : null,
+        selectedPath && state.known.has(selectedPath) ? { runPath: selectedPath, step: state.selectedStep?.runPath === selectedPath ? state.selectedStep.step : null } : null,
       computeMs: performance.now() - t0,
     };
   }

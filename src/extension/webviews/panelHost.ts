@@ -52,10 +52,11 @@ export class PanelHost<S, M extends MethodTable<M>, N> implements vscode.Disposa
   ) {
     this.subscriptions = [
       vscode.window.registerWebviewPanelSerializer(kind.viewType, {
-        deserializeWebviewPanel: async (panel, saved: unknown) => {
+        deserializeWebviewPanel: (panel, saved: unknown) => {
           const state = kind.restore(saved);
           if (state === undefined) panel.dispose();
           else this.attach(panel, state);
+          return Promise.resolve();
         },
       }),
     ];

@@ -1,4 +1,4 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { parseRequest, ProtocolError, type MethodTable, type ParamValidators, type ResponseMessage } from '../../protocol/rpc';
 
 export type Handlers<T extends MethodTable<T>> = { readonly [M in keyof T]: (params: T[M]['params']) => Promise<T[M]['result']> };

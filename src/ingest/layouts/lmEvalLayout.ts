@@ -75,7 +75,8 @@ function readLog(file: string, task: string, run: RunShape): SampleSetData[] {
   }
   if (byFilter.size === 0) throw new InputError(file, 'is empty');
   return [...byFilter].map(([filter, f]) => {
-    for (const idx of order) if (!f.seen.has(idx)) throw new InputError(file, `has no record for document ${idx} with filter "${filter}" (every checkpoint must cover the same documents)`);
+    for (const idx of order)
+      if (!f.seen.has(idx)) throw new InputError(file, `has no record for document ${idx} with filter "${filter}" (every checkpoint must cover the same documents)`);
     const texts = f.hasTexts ? { rows: () => textRows(file, filter, positionOf) } : null;
     return { split, name: `${task}:${filter}`, samplesPerQuestion: 1, questions: order.length, codes: f.codes, texts, source: file };
   });
