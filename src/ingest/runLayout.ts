@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { firstExisting } from './dataset';
 import { InputError } from './errors';
@@ -33,12 +33,46 @@ export interface RunLayout {
   readonly testDatasetFile: string | null;
   /** Fingerprint of the run-level inputs; a change means re-reading every checkpoint. */
   readonly fingerprint: string;
+  /**
+   * What makes the run unreadable, found without reading data (a broken link, a pipe, two
+   * folders for one step): the reader refuses the run with the first, naming the file. Kept
+   * here rather than thrown so that one bad run never stops the discovery of its sweep.
+   */
+  readonly problems: readonly RunProblem[];
 }
 
-function statFingerprint(files: readonly string[]): string {
+export interface RunProblem {
+  readonly file: string;
+  readonly reason: string;
+}
+
+/** Steps are integers JavaScript holds exactly; a larger one would be stored rounded. */
+const MAX_STEP = Number.MAX_SAFE_INTEGER;
+
+/** Why a path cannot be read as run data (not a regular file, a broken or looping link), or null. */
+function unreadable(file: string): string | null {
+  try {
+    const st = statSync(file);
+    return st.isFile() ? null : 'is not a regular file (a pipe, device or folder cannot be read as run data)';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'is a broken symbolic link (its target does not exist)';
+    if (code === 'ELOOP') return 'is a symbolic link that loops';
+    return `cannot be read: ${(e as Error).message}`;
+  }
+}
+
+/** Size and time of each file; a file that cannot be read adds its reason to `problems` instead. */
+function statFingerprint(files: readonly string[], problems: RunProblem[]): string {
   const h = createHash('sha1');
   h.update(`v${INGEST_VERSION}\n`);
   for (const f of files) {
+    const reason = unreadable(f);
+    if (reason !== null) {
+      problems.push({ file: f, reason });
+      h.update(`${basename(f)}\t${reason}\n`);
+      continue;
+    }
     const st = statSync(f);
     h.update(`${basename(f)}\t${st.size}\t${st.mtimeMs}\n`);
   }
@@ -62,14 +96,30 @@ function isDir(p: string): boolean {
   }
 }
 
-function checkpointDirs(dir: string): { step: number; dir: string }[] {
-  const out: { step: number; dir: string }[] = [];
-  for (const name of listDir(dir)) {
+/**
+ * The checkpoint folders of a run, by step. Two folders for one step (checkpoint-0116 and
+ * checkpoint-116) and steps beyond 2^53 go to `problems`, naming the folders.
+ */
+function checkpointDirs(dir: string, problems: RunProblem[] = []): { step: number; dir: string }[] {
+  const byStep = new Map<number, string>();
+  for (const name of listDir(dir).sort()) {
     const m = CHECKPOINT_DIR.exec(name);
-    if (m && isDir(join(dir, name))) out.push({ step: Number(m[1]), dir: join(dir, name) });
+    if (!m || !isDir(join(dir, name))) continue;
+    const step = Number(m[1]);
+    const path = join(dir, name);
+    if (!Number.isSafeInteger(step) || step > MAX_STEP) {
+      problems.push({ file: path, reason: `step ${m[1]} is beyond 2^53: a step must be a whole number JavaScript holds exactly` });
+      continue;
+    }
+    const other = byStep.get(step);
+    if (other !== undefined) {
+      problems.push({ file: path, reason: `names step ${step}, as ${basename(other)} does: one folder per step` });
+      continue;
+    }
+    byStep.set(step, path);
   }
   // By the integer, never by name: checkpoint-116 comes after checkpoint-58.
-  return out.sort((a, b) => a.step - b.step);
+  return [...byStep].map(([step, d]) => ({ step, dir: d })).sort((a, b) => a.step - b.step);
 }
 
 interface RunJson {
@@ -90,19 +140,28 @@ export function readRunJson(file: string | null): Record<string, unknown> | null
 
 export function describeRun(runDir: string): RunLayout {
   const path = resolve(runDir);
-  const dirs = checkpointDirs(path);
-  if (dirs.length === 0) throw new InputError(path, 'no checkpoint-<step> folders: not a run');
+  const problems: RunProblem[] = [];
+  const dirs = checkpointDirs(path, problems);
+  if (dirs.length === 0 && problems.length === 0) throw new InputError(path, 'no checkpoint-<step> folders: not a run');
   const checkpoints = dirs.map(({ step, dir }) => {
     const files = listDir(dir)
       .filter(isCheckpointFile)
       .sort()
       .map((f) => join(dir, f));
-    return { step, dir, files, fingerprint: statFingerprint(files) };
+    return { step, dir, files, fingerprint: statFingerprint(files, problems) };
   });
   const sweepPath = dirname(path);
   const runJsonFile = firstExisting([join(path, 'run.json')]);
   const runJson = readRunJson(runJsonFile) as RunJson | null;
-  const declared = (key: 'train_file' | 'test_file') => (runJson && typeof runJson[key] === 'string' ? [resolve(path, runJson[key])] : []);
+  const declared = (key: 'train_file' | 'test_file') => {
+    const value = runJson?.[key];
+    if (typeof value !== 'string') return [];
+    const file = resolve(path, value);
+    // A path that exists must be a regular file: "train_file": "/dev/zero" would never end.
+    const reason = existsSync(file) ? unreadable(file) : null;
+    if (reason !== null) problems.push({ file: runJsonFile ?? join(path, 'run.json'), reason: `"${key}" names ${file}, which ${reason}` });
+    return reason === null ? [file] : [];
+  };
   const trainDatasetFile = firstExisting([...declared('train_file'), join(path, 'train.jsonl'), join(sweepPath, 'train.jsonl')]);
   const testDatasetFile = firstExisting([...declared('test_file'), join(path, 'test.jsonl'), join(sweepPath, 'test.jsonl')]);
   const subsampleFile = firstExisting([join(path, 'subsample_idxs.npy')]);
@@ -116,7 +175,8 @@ export function describeRun(runDir: string): RunLayout {
     runJsonFile,
     trainDatasetFile,
     testDatasetFile,
-    fingerprint: statFingerprint(runLevel) + ':' + runLevel.join('|'),
+    fingerprint: statFingerprint(runLevel, problems) + ':' + runLevel.join('|'),
+    problems,
   };
 }
 

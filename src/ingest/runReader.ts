@@ -33,6 +33,8 @@ export class RunReader {
 
   open(): RunHeader {
     const layout = this.layout;
+    const problem = layout.problems[0];
+    if (problem) throw new InputError(problem.file, problem.reason);
     if (layout.checkpoints.length === 0) throw new InputError(layout.path, 'no checkpoints');
     const first = layout.checkpoints[0]!;
     // Pipelines often evaluate the test split at some checkpoints only.
@@ -49,7 +51,7 @@ export class RunReader {
     const test = firstWithTest ? this.extent(firstWithTest, 'test', testDataset) : null;
     const testQuestions = test?.questions ?? null;
 
-    const order = layout.subsampleFile ? readSubsample(layout.subsampleFile, trainQuestions) : (train.indices ?? range(trainQuestions));
+    const order = layout.subsampleFile ? readSubsample(layout.subsampleFile, trainQuestions, train.source) : (train.indices ?? range(trainQuestions));
     const trainIndex = splitIndex(order);
     const testIndex = test ? splitIndex(test.indices ?? range(test.questions)) : null;
     this.shape = {
@@ -154,13 +156,15 @@ export class RunReader {
 }
 
 /** `subsample_idxs.npy`: which training questions the run analyses, in the analysis order. */
-function readSubsample(file: string, trainQuestions: number): number[] {
+function readSubsample(file: string, trainQuestions: number, sizedBy: string): number[] {
   const arr = expectNumeric(readNpyFile(file), file, 1, 'subsample_idxs');
   const order = Array.from(arr.data);
   const seen = new Set<number>();
   for (const i of order) {
-    if (!Number.isInteger(i) || i < 0 || i >= trainQuestions) {
-      throw new InputError(file, `index ${i} is outside the ${trainQuestions} training questions`);
+    if (!Number.isInteger(i) || i < 0) throw new InputError(file, `index ${i} is not a whole number >= 0`);
+    if (i >= trainQuestions) {
+      // Which file is wrong is not known; the one that sized the split is what the user checks first.
+      throw new InputError(sizedBy, `has ${trainQuestions} training questions, but ${file} lists index ${i}`);
     }
     if (seen.has(i)) throw new InputError(file, `index ${i} is listed twice`);
     seen.add(i);

@@ -10,19 +10,28 @@ export type Row = Record<string, SqlValue>;
  * rather than issuing a statement per row.
  */
 export class Database {
-  private constructor(private readonly db: sqlite3.Database) {}
+  private constructor(
+    private readonly db: sqlite3.Database,
+    /** What errors name: the database file (SQLITE_BUSY alone does not say which). */
+    readonly label: string,
+  ) {}
 
-  static open(file: string, options: { readonly?: boolean } = {}): Promise<Database> {
+  static open(file: string, options: { readonly?: boolean; label?: string } = {}): Promise<Database> {
     const mode = options.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    const label = options.label ?? file;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(new Database(db))));
+      const db = new sqlite3.Database(file, mode, (err) => (err ? reject(named(err, label)) : resolve(new Database(db, label))));
     });
   }
 
+  /** An error of this connection, with the database it concerns in its message (code kept). */
+  private named = (err: Error): Error => named(err, this.label);
+
   run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
+      const fail = this.named;
       this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
+        if (err) reject(fail(err));
         else resolve({ changes: this.changes, lastID: this.lastID });
       });
     });
@@ -30,18 +39,18 @@ export class Database {
 
   all<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return new Promise((resolve, reject) => {
-      this.db.all(sql, params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+      this.db.all(sql, params, (err: Error | null, rows: T[]) => (err ? reject(this.named(err)) : resolve(rows)));
     });
   }
 
   get<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
-      this.db.get(sql, params, (err: Error | null, row: T | undefined) => (err ? reject(err) : resolve(row)));
+      this.db.get(sql, params, (err: Error | null, row: T | undefined) => (err ? reject(this.named(err)) : resolve(row)));
     });
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(this.named(err)) : resolve())));
   }
 
   /**
@@ -61,6 +70,12 @@ export class Database {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(this.named(err)) : resolve())));
   }
+}
+
+function named(err: Error, label: string): Error {
+  if (err.message.includes(label)) return err;
+  const code = (err as { code?: unknown }).code;
+  return Object.assign(new Error(`${label}: ${err.message}`), { code });
 }

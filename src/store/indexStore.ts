@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { CheckpointData, ExampleRecord, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
+import { InputError } from '../ingest/errors';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
 import { Database, type SqlValue } from './db';
-import { ensureSchema, flagsFileFor } from './schema';
+import { ensureSchema, flagsFileFor, openFlags } from './schema';
 
 /** A run as the index holds it: the reader's facts plus its row id and when it was indexed. */
 export interface StoredRun extends RunFacts {
@@ -61,6 +62,43 @@ function isUnreadableDatabase(e: unknown): boolean {
   return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
 }
 
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * A file that exists, is not empty and does not start with SQLite's header is not an index:
+ * refused with its name, never opened (SQLite would fail) nor moved aside (it is the user's:
+ * `--db train.jsonl` must not rename their dataset).
+ */
+function refuseNonSqlite(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return; // not there yet: it will be created
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new InputError(file, 'is not a regular file, so not a Premem index');
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    if (n > 0 && !(n === 16 && head.equals(SQLITE_MAGIC))) {
+      throw new InputError(file, 'is not a SQLite database, so not a Premem index: refusing to use or move it (choose another --db or premem.databasePath)');
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Device and inode of a file, or null when it is gone. */
+function identity(file: string): string | null {
+  try {
+    const st = statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the flags file itself is what cannot be read (then nothing may be moved). */
 async function flagsUnreadable(flagsFile: string): Promise<boolean> {
   if (!existsSync(flagsFile)) return false;
@@ -83,13 +121,20 @@ async function flagsUnreadable(flagsFile: string): Promise<boolean> {
  * by anything but the flag methods.
  */
 export class IndexStore {
+  /** The flags file as this store opened it (device and inode): a deletion or replacement shows here. */
+  private flagsIdentity: string | null;
+
   private constructor(
     readonly db: Database,
+    /** The flags' own connection (see schema.openFlags): indexing never locks it. */
+    private flagsDb: Database,
     readonly file: string,
     readonly flagsFile: string,
     /** Where an unreadable index was moved before a fresh one was made; null normally. */
     readonly setAside: string | null,
-  ) {}
+  ) {
+    this.flagsIdentity = identity(flagsFile);
+  }
 
   /**
    * Opens (or creates) the index and its flags database. An index SQLite cannot read (not a
@@ -98,14 +143,27 @@ export class IndexStore {
    * open fails with its name, and nothing is lost.
    */
   static async open(file: string, flagsFile = flagsFileFor(file)): Promise<IndexStore> {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      refuseNonSqlite(file);
+    }
+    let db: Database;
+    let setAside: string | null = null;
     try {
-      return new IndexStore(await IndexStore.connect(file, flagsFile), file, flagsFile, null);
+      db = await IndexStore.connect(file, flagsFile);
     } catch (e) {
+      // Only a file that is SQLite's (its header says so) and damaged may be moved: anything
+      // else was refused above, untouched.
       if (file === ':memory:' || !isUnreadableDatabase(e) || (await flagsUnreadable(flagsFile))) throw e;
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
-      return new IndexStore(await IndexStore.connect(file, flagsFile), file, flagsFile, aside);
+      setAside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, setAside + suffix);
+      db = await IndexStore.connect(file, flagsFile);
+    }
+    try {
+      return new IndexStore(db, await openFlags(flagsFile), file, flagsFile, setAside);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
     }
   }
 
@@ -120,8 +178,36 @@ export class IndexStore {
     }
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    await Promise.all([this.db.close(), this.flagsDb.close()]);
+  }
+
+  /**
+   * Before a flag is written: if the flags file was deleted (or replaced) since it was opened,
+   * SQLite would write into the unlinked file and the flag would be lost while acknowledged.
+   * Open the file anew instead (created empty, as on first use) so the flag lands on disk.
+   */
+  private async flagsConnection(): Promise<Database> {
+    if (identity(this.flagsFile) !== this.flagsIdentity) {
+      const old = this.flagsDb;
+      this.flagsDb = await openFlags(this.flagsFile);
+      this.flagsIdentity = identity(this.flagsFile);
+      await old.close().catch(() => undefined);
+    }
+    return this.flagsDb;
+  }
+
+  /** SQLite's integrity check of the index and of the flags file: "ok" each when whole. */
+  async integrityCheck(): Promise<{ index: string; flags: string }> {
+    const check = async (db: Database, schema: string) => (await db.get<{ integrity_check: string }>(`PRAGMA ${schema}.integrity_check`))?.integrity_check ?? 'no answer';
+    return { index: await check(this.db, 'main'), flags: await check(this.flagsDb, 'user') };
+  }
+
+  /** After a flag write: the file written must still be the one on disk, or the write is not acknowledged. */
+  private confirmFlagsOnDisk(): void {
+    if (identity(this.flagsFile) !== this.flagsIdentity) {
+      throw new Error(`${this.flagsFile} was deleted or replaced while a flag was written: the flag is not kept; flag it again`);
+    }
   }
 
   // ---- runs -------------------------------------------------------------------------------
@@ -369,19 +455,26 @@ export class IndexStore {
 
   async setFlag(runPath: string, index: number, note: string): Promise<void> {
     const now = new Date().toISOString();
-    await this.db.run(
+    const db = await this.flagsConnection();
+    await db.run(
       `INSERT INTO user.flags(run_path, idx, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(run_path, idx) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at`,
       [runPath, index, note, now, now],
     );
+    this.confirmFlagsOnDisk();
   }
 
   async removeFlag(runPath: string, index: number): Promise<boolean> {
-    return (await this.db.run('DELETE FROM user.flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
+    const db = await this.flagsConnection();
+    const removed = (await db.run('DELETE FROM user.flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
+    this.confirmFlagsOnDisk();
+    return removed;
   }
 
   async flags(runPath?: string): Promise<Flag[]> {
-    const rows = await this.db.all(
+    const rows = await (
+      await this.flagsConnection()
+    ).all(
       `SELECT run_path, idx, note, created_at, updated_at FROM user.flags ${runPath === undefined ? '' : 'WHERE run_path = ?'} ORDER BY run_path, idx`,
       runPath === undefined ? [] : [runPath],
     );

@@ -1,4 +1,4 @@
-import type { Database } from './db';
+import { Database } from './db';
 
 /**
  * Two files. The index (`index.sqlite`) is a cache derived from run folders: any of it may be
@@ -141,11 +141,57 @@ async function attachFlags(db: Database, flagsFile: string): Promise<void> {
   await db.run("INSERT INTO user.meta(key, value) VALUES ('flags_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(FLAGS_VERSION)]);
 }
 
+/**
+ * Brings the index (and its flags file) to this code's schema. The flags file is attached only
+ * for this (creating it, copying flags out of an old index) and detached again: indexing
+ * transactions on this connection must never lock it (see openFlags).
+ */
 export async function ensureSchema(db: Database, flagsFile: string): Promise<void> {
   await db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
+  // Before anything writes (even the journal mode is written to the file's header).
+  await refuseForeignDatabase(db);
   // WAL lets a reader (the editor) and a writer (the CLI) share the file without blocking.
   await db.get('PRAGMA journal_mode = WAL');
   await ensureFlagsSchema(db, flagsFile);
+  try {
+    await ensureIndexSchema(db);
+  } finally {
+    await db.run('DETACH DATABASE user');
+  }
+}
+
+/**
+ * The flags' own connection: an in-memory main database with the flags file attached as
+ * `user`, so a transaction here locks only the flags file, and an index being written by any
+ * process never makes a flag wait (BEGIN IMMEDIATE locks every database attached to its connection).
+ */
+export async function openFlags(flagsFile: string): Promise<Database> {
+  const db = await Database.open(':memory:', { label: flagsFile });
+  try {
+    await db.exec('PRAGMA busy_timeout = 10000;');
+    await ensureFlagsSchema(db, flagsFile);
+    return db;
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * A SQLite database that holds tables but no Premem schema is someone else's: refused, never
+ * written to (`--db` pointed at the wrong file must not gain our tables).
+ */
+async function refuseForeignDatabase(db: Database): Promise<void> {
+  const ours = await db.get("SELECT 1 AS yes FROM main.sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (ours) return;
+  const other = await db.get<{ name: string }>("SELECT name FROM main.sqlite_master WHERE type = 'table' LIMIT 1");
+  if (other)
+    throw Object.assign(new Error(`${db.label} is a SQLite database of something else (it has a table "${other.name}" and no Premem schema): refusing to use it as the index`), {
+      code: 'PREMEM_FOREIGN_DATABASE',
+    });
+}
+
+async function ensureIndexSchema(db: Database): Promise<void> {
   await db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const found = await versionOf(db, 'main', 'schema_version');
   if (found !== null && found > SCHEMA_VERSION) {

@@ -102,3 +102,39 @@ test('a CLI indexing, a CLI reading and flagging, and an in-process reader share
     tmp.cleanup();
   }
 });
+
+test('a flag from another process lands while an index transaction holds the index', { timeout: 60_000 }, async () => {
+  const tmp = tempDir('premem-flag-during-index-');
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'sweep'));
+    const db = join(tmp.dir, 'index.sqlite');
+    const store = await IndexStore.open(db);
+    const [outcome] = await indexPaths(store, [join(sweep, 'example_3epochs_lr2e-04')]);
+    const run = outcome!.path;
+    // A long index, as the indexer runs one: a write transaction on the index connection
+    // (BEGIN IMMEDIATE), held until the other process's flag is done or 15 s pass.
+    let flagged: { code: number | null; stderr: string; ms: number } | null = null;
+    let committedAt = 0;
+    const t0 = Date.now();
+    const holding = store.db.transaction(async () => {
+      await store.db.run('DELETE FROM runs WHERE path = ?', ['/nowhere']);
+      await store.db.run("INSERT INTO meta(key, value) VALUES ('held', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+      const deadline = Date.now() + 15_000;
+      while (flagged === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      committedAt = Date.now() - t0;
+    });
+    const r = await cli(['flag', run, '5', '--note', 'while indexing', '--db', db]);
+    flagged = { ...r, ms: Date.now() - t0 };
+    await holding;
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stderr, /flagged example_3epochs_lr2e-04 #5: while indexing/);
+    assert.ok(flagged.ms <= committedAt, `the flag (${flagged.ms} ms) was written before the index transaction ended (${committedAt} ms)`);
+    assert.deepEqual(
+      (await store.flags(run)).map((f) => [f.index, f.note]),
+      [[5, 'while indexing']],
+    );
+    await store.close();
+  } finally {
+    tmp.cleanup();
+  }
+});

@@ -60,7 +60,9 @@ test('a corrupt index is set aside and rebuilt; the flags are untouched', () =>
     await store.setFlag(run, 0, 'never solved');
     await store.close();
     const flagsBefore = readFileSync(flagsFileFor(file));
-    for (const garbage of [Buffer.from('this is not a database at all, just text '.repeat(200)), Buffer.alloc(0)]) {
+    // A SQLite file (its header says so) whose pages are garbage: an index, damaged.
+    const damaged = Buffer.concat([readFileSync(file).subarray(0, 100), Buffer.from('garbage page '.repeat(600))]);
+    for (const garbage of [damaged, Buffer.alloc(0)]) {
       writeFileSync(file, garbage);
       rmSync(`${file}-wal`, { force: true });
       store = await IndexStore.open(file);
@@ -74,6 +76,45 @@ test('a corrupt index is set aside and rebuilt; the flags are untouched', () =>
       await store.close();
     }
     assert.deepEqual(readFileSync(flagsFileFor(file)).subarray(0, 100), flagsBefore.subarray(0, 100));
+  }));
+
+test('a file that is not a Premem index is refused, never moved or written (--db train.jsonl)', () =>
+  withIndexFile(async (_file, dir) => {
+    // The user's dataset, named by mistake as the index.
+    const dataset = join(dir, 'train.jsonl');
+    const text = '{"question": "q", "answer": "a\\n#### 1"}\n'.repeat(50);
+    writeFileSync(dataset, text);
+    await assert.rejects(IndexStore.open(dataset), /train\.jsonl: is not a SQLite database, so not a Premem index/);
+    assert.equal(readFileSync(dataset, 'utf8'), text, 'untouched');
+    assert.deepEqual(readdirSync(dir).sort(), ['train.jsonl'], 'nothing renamed, nothing created beside it');
+    // Another program's SQLite database: refused too, not given our tables.
+    const other = join(dir, 'other.sqlite');
+    const db = await Database.open(other);
+    await db.exec('CREATE TABLE experiments (id INTEGER); INSERT INTO experiments VALUES (1);');
+    await db.close();
+    const before = readFileSync(other);
+    await assert.rejects(IndexStore.open(other), /other\.sqlite is a SQLite database of something else/);
+    assert.deepEqual(readFileSync(other), before);
+    assert.ok(!readdirSync(dir).some((f) => f.includes('corrupt')));
+  }));
+
+test('flags written after the flags file was deleted land in a new file, never acknowledged and lost', () =>
+  withIndexFile(async (file, dir) => {
+    const run = smallRun(dir);
+    const store = await IndexStore.open(file);
+    await indexPaths(store, [run]);
+    await store.setFlag(run, 0, 'before');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(flagsFileFor(file) + suffix, { force: true });
+    for (let i = 0; i < 3; i++) await store.setFlag(run, i, `after ${i}`);
+    await store.close();
+    // What is on disk, read by a fresh store: every flag acknowledged since the deletion.
+    const again = await IndexStore.open(file);
+    assert.deepEqual(await noted(again), [
+      [0, 'after 0'],
+      [1, 'after 1'],
+      [2, 'after 2'],
+    ]);
+    await again.close();
   }));
 
 test('a damaged flags file stops the open with its name, and nothing is moved', () =>

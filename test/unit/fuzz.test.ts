@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { seededRandom } from '../../src/core/curation';
 import { InputError } from '../../src/ingest/errors';
+import { MAX_LINE_BYTES } from '../../src/ingest/jsonl';
 import { discoverRuns } from '../../src/ingest/runLayout';
 import { buildReport } from '../../src/queries/report';
 import { indexPaths } from '../../src/store/indexer';
@@ -14,7 +16,8 @@ import { tempDir } from '../helpers/paths';
 /**
  * Bounded, seeded fuzzing of the readers: real-shaped .npy and JSONL runs, mutated (header
  * bytes, shapes, dtypes, truncation, garbage, cut lines, wrong types, missing fields, huge
- * values, invalid UTF-8). Every case must end in an InputError naming a file of the run, or in
+ * values, invalid UTF-8) and in their structure (lines over the limit, huge shapes, invalid
+ * perplexities, duplicate steps, pipes and dangling links in place of files). Every case must end in an InputError naming a file of the run, or in
  * an index whose figures are sane: never another exception, never a hang.
  */
 // PREMEM_FUZZ_SEED explores other cases; the default keeps CI deterministic.
@@ -37,7 +40,7 @@ before(() => {
     [1, 2].map((j) => ({
       step: 10 * j,
       train: codes(2 * j),
-      ppl: [1.5, 1.05, 2, 1.2, 1.01, 3].map((p) => p / j),
+      ppl: [1.5, 1.05, 2, 1.2, 1.01, 3].map((p) => 1 + (p - 1) / j),
       test: [
         [0, 1, 1],
         [1, 1, 0],
@@ -127,7 +130,67 @@ const TEXT_MUTATIONS: [string, (text: string, rand: () => number) => string][] =
   ],
 ];
 
+/** Hostile shapes of the files themselves, as the audit found them (not their bytes alone). */
+const STRUCTURAL_MUTATIONS: [string, (file: string, rand: () => number) => void][] = [
+  [
+    'huge line',
+    (f) => {
+      const fd = openSync(f, 'a');
+      const block = Buffer.alloc(1 << 20, 'x');
+      for (let i = 0; i <= MAX_LINE_BYTES >> 20; i++) writeSync(fd, block);
+      closeSync(fd);
+    },
+  ],
+  [
+    'huge shape',
+    (f, r) => {
+      const t = readFileSync(f).toString('latin1');
+      const shape = ['(16000000, 0)', '(1099511627776, 3)', '(9007199254740993,)', '(6, 0)'][int(r, 4)]!;
+      writeFileSync(f, Buffer.from(t.replace(/'shape': \([^)]*\)/, `'shape': ${shape}`), 'latin1'));
+    },
+  ],
+  [
+    'negative perplexity',
+    (f, r) => {
+      const value = [-1, 0, -Infinity, 0.5][int(r, 4)]!;
+      if (f.endsWith('.jsonl')) writeFileSync(f, readFileSync(f, 'utf8').replace(/"perplexity":[0-9.e+-]+/, `"perplexity":${Number.isFinite(value) ? String(value) : "-1e400"}`));
+      else if (f.endsWith('train_perplexities.npy')) {
+        const b = readFileSync(f);
+        b.writeDoubleLE(value, b.length - 8);
+        writeFileSync(f, b);
+      } else writeFileSync(f, readFileSync(f));
+    },
+  ],
+  [
+    'duplicate step',
+    (f) => {
+      const ckpt = dirname(f);
+      const m = /checkpoint-(\d+)$/.exec(ckpt);
+      if (m) cpSync(ckpt, join(dirname(ckpt), `checkpoint-0${m[1]}`), { recursive: true });
+    },
+  ],
+  [
+    'a pipe instead of a file',
+    (f) => {
+      rmSync(f);
+      execFileSync('mkfifo', [f]);
+    },
+  ],
+  [
+    'a dangling link instead of a file',
+    (f) => {
+      rmSync(f);
+      symlinkSync(`${f}.gone`, f);
+    },
+  ],
+];
+
 function mutate(file: string, rand: () => number): string {
+  if (rand() < 0.2) {
+    const [name, m] = STRUCTURAL_MUTATIONS[int(rand, STRUCTURAL_MUTATIONS.length)]!;
+    m(file, rand);
+    return name;
+  }
   const bytes = readFileSync(file);
   const isText = file.endsWith('.jsonl') || file.endsWith('.json') || rand() < 0.4;
   if (isText && rand() < 0.6) {

@@ -3,6 +3,7 @@ import { numpySum } from '../../core/numpySum';
 import { InputError } from '../errors';
 import { Fields, jsonlLines } from '../jsonl';
 import type { SampleSetData, Split, TextRow } from '../runData';
+import { invalidPerplexity } from '../values';
 import type { CheckpointPart, LayoutReader, RunShape } from './layout';
 
 /**
@@ -29,7 +30,7 @@ export const jsonlLayout: LayoutReader = {
     if (dataset && needed > dataset.length) {
       throw new InputError(file, `${split} samples refer to example ${needed - 1}, but the ${split} dataset has ${dataset.length} records`);
     }
-    return { questions: dataset ? dataset.length : needed, indices };
+    return { questions: dataset ? dataset.length : needed, indices, source: file };
   },
 
   readCheckpoint(files, run) {
@@ -112,6 +113,8 @@ function readReferences(file: string, run: RunShape): { perplexity: Float64Array
     } else {
       throw new InputError(file, 'each line needs "perplexity" or "token_logprobs"', e.line);
     }
+    const bad = invalidPerplexity(perplexity[pos]);
+    if (bad !== null) throw new InputError(file, f.has('token_logprobs') ? `${bad}: a log-probability above 0?` : bad, e.line);
   }
   const missing = seen.indexOf(0);
   if (missing !== -1) throw new InputError(file, `has no line for example ${order[missing]}`);

@@ -39,6 +39,8 @@ export interface LayoutReader {
 export interface SplitExtent {
   readonly questions: number;
   readonly indices: readonly number[] | null;
+  /** The file that told the size, for errors that disagree with it. */
+  readonly source: string;
 }
 
 /** Where each dataset index of a split sits in the run's order. */

@@ -35,7 +35,7 @@ export const lmEvalLayout: LayoutReader = {
     if (dataset && needed > dataset.length) {
       throw new InputError(log, `${split} samples refer to example ${needed - 1}, but the ${split} dataset has ${dataset.length} records`);
     }
-    return { questions: dataset ? dataset.length : needed, indices };
+    return { questions: dataset ? dataset.length : needed, indices, source: log };
   },
 
   documents(files, split) {

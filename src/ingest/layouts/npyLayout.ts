@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { InputError } from '../errors';
 import { decodeUnicodeItem, expectNumeric, readNpyFile, readNpyHeader, type NpyHeader } from '../npy';
 import type { SampleSetData, Split, TextRow } from '../runData';
+import { ANSWER_CODES, invalidPerplexity, isAnswerCode } from '../values';
 import { gatherTrain, type CheckpointPart, type LayoutReader, type RunShape } from './layout';
 
 /**
@@ -34,7 +35,10 @@ export const npyLayout: LayoutReader = {
       if (h.kind === 'U' || h.shape.length !== 2) {
         throw new InputError(f, `an answer-types array must be 2-D numeric, found ${h.descr} (${h.shape.join(', ')})`);
       }
-      return { questions: h.shape[0]!, indices: null };
+      // Before anything is sized by the row count: (N, 0) holds no data, so the file's size
+      // cannot vouch for N (a 128-byte file could claim 16 million questions).
+      if (h.shape[1] === 0) throw new InputError(f, `has no samples per question (shape (${h.shape.join(', ')}))`);
+      return { questions: h.shape[0]!, indices: null, source: f };
     }
     return null;
   },
@@ -57,7 +61,12 @@ export const npyLayout: LayoutReader = {
         }
         texts.set(`${m[1]}/${textsSetName(m[2]!)}`, { file, header: h });
       } else if (name === PERPLEXITIES) {
-        perplexity = gatherTrain(run, expectNumeric(readNpyFile(file), file, 1, 'train_perplexities').data, file);
+        const data = expectNumeric(readNpyFile(file), file, 1, 'train_perplexities').data;
+        for (let i = 0; i < data.length; i++) {
+          const bad = invalidPerplexity(data[i]!);
+          if (bad !== null) throw new InputError(file, `example ${i}: ${bad}`);
+        }
+        perplexity = gatherTrain(run, data, file);
       } else if (name === NUM_TOKENS) {
         numTokens = gatherTrain(run, expectNumeric(readNpyFile(file), file, 1, 'train_num_tokens').data, file);
       }
@@ -88,7 +97,7 @@ function readCodes(file: string, split: Split, name: string, run: RunShape): Sam
   if (n === 0) throw new InputError(file, 'has no samples per question (shape (N, 0))');
   for (let k = 0; k < a.data.length; k++) {
     const v = a.data[k]!;
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw new InputError(file, `answer type ${v} at row ${Math.floor(k / n)} is not a small non-negative code`);
+    if (!isAnswerCode(v)) throw new InputError(file, `answer type ${v} at row ${Math.floor(k / n)}, sample ${k % n}: ${ANSWER_CODES}`);
   }
   let codes: Uint8Array;
   let questions = rows;
