@@ -9,6 +9,8 @@ export interface CurationCandidate {
   readonly index: number;
   readonly preMemorizationAccuracy: number;
   readonly trainAccuracy: number;
+  /** The first memorized checkpoint's step; NaN when never memorized. */
+  readonly memorizationStep: number;
   readonly flagged: boolean;
 }
 
@@ -24,26 +26,42 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Ascending by key, NaN last, ties by dataset index so the output never depends on input order. */
-function byKeyThenIndex(key: (c: CurationCandidate) => number) {
-  return (a: CurationCandidate, b: CurationCandidate): number => {
-    const ka = key(a);
-    const kb = key(b);
-    const na = Number.isNaN(ka);
-    const nb = Number.isNaN(kb);
-    if (na !== nb) return na ? 1 : -1;
-    if (!na && ka !== kb) return ka - kb;
-    return a.index - b.index;
-  };
+/**
+ * Compares two rows by several keys in turn, each ascending with NaN (unknown) last, then by
+ * dataset index, so an order never depends on the input's.
+ */
+export function compareKeys(ka: readonly number[], kb: readonly number[], ia: number, ib: number): number {
+  for (let i = 0; i < ka.length; i++) {
+    const x = ka[i]!;
+    const y = kb[i]!;
+    const nx = Number.isNaN(x);
+    const ny = Number.isNaN(y);
+    if (nx !== ny) return nx ? 1 : -1;
+    if (!nx && x !== y) return x - y;
+  }
+  return ia - ib;
+}
+
+/**
+ * The order "lowest pre-memorization accuracy first". Many examples tie (hundreds at 0.0000 on
+ * GSM8K): among them, the ones memorized earliest come first (copied soonest, never solved
+ * first), never memorized ones last, then the lowest final train accuracy.
+ */
+export function lowestPreMemorizationKeys(c: Pick<CurationCandidate, 'preMemorizationAccuracy' | 'memorizationStep' | 'trainAccuracy'>): number[] {
+  return [c.preMemorizationAccuracy, c.memorizationStep, c.trainAccuracy];
+}
+
+function byKeysThenIndex(keys: (c: CurationCandidate) => readonly number[]) {
+  return (a: CurationCandidate, b: CurationCandidate): number => compareKeys(keys(a), keys(b), a.index, b.index);
 }
 
 export function selectExamples(candidates: readonly CurationCandidate[], strategy: CurationStrategy, count: number, seed = 0): CurationCandidate[] {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a whole number >= 0, got ${count}`);
   switch (strategy) {
     case 'lowest-premem':
-      return [...candidates].sort(byKeyThenIndex((c) => c.preMemorizationAccuracy)).slice(0, count);
+      return [...candidates].sort(byKeysThenIndex(lowestPreMemorizationKeys)).slice(0, count);
     case 'lowest-accuracy':
-      return [...candidates].sort(byKeyThenIndex((c) => c.trainAccuracy)).slice(0, count);
+      return [...candidates].sort(byKeysThenIndex((c) => [c.trainAccuracy])).slice(0, count);
     case 'flagged':
       return candidates
         .filter((c) => c.flagged)

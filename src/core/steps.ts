@@ -1,4 +1,4 @@
-import { diffWords } from 'diff';
+import { diffWordsWithSpace } from 'diff';
 import { distance } from 'fastest-levenshtein';
 
 /**
@@ -154,5 +154,7 @@ export interface DiffSegment {
 
 /** Word-level differences from reference to sample, for display (text only, never HTML). */
 export function wordDiff(reference: string, sample: string): DiffSegment[] {
-  return diffWords(reference, sample).map((part) => ({ text: part.value, change: part.added ? 'added' : part.removed ? 'removed' : 'same' }));
+  // White space is a token of its own, so each side is rebuilt exactly from its segments
+  // (diffWords attaches spaces to words and can drop or add one: "25pages.").
+  return diffWordsWithSpace(reference, sample).map((part) => ({ text: part.value, change: part.added ? 'added' : part.removed ? 'removed' : 'same' }));
 }

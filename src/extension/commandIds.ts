@@ -18,6 +18,7 @@ export const COMMAND_IDS = [
   'premem.showMoreExamples',
   'premem.flagExample',
   'premem.unflagExample',
+  'premem.editFlagNote',
   'premem.showExample',
   'premem.showDashboard',
   'premem.findSimilar',

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
-import { curate, exportLine, type ExampleFilter, type ExampleSort } from '../queries/examples';
+import { curate, exportLine, type CuratedExample, type ExampleFilter, type ExampleOrder, type ExampleSort } from '../queries/examples';
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
@@ -76,24 +76,46 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     return run && (await askExample(run));
   };
 
-  const sort = (by: ExampleSort) => () => index.setExampleOrder({ ...index.exampleOrder, sort: by });
-  const setFilter = (filter: ExampleFilter) => {
-    index.setExampleOrder({ ...index.exampleOrder, filter });
-    void vscode.commands.executeCommand('setContext', 'premem.examplesFiltered', filter.kind !== 'all');
+  /** Flags an example, or edits the note of one already flagged (the box shows its note). */
+  const flagWithNote = async (target: ExampleTarget | undefined): Promise<void> => {
+    if (!target) return;
+    const run = await index.runByPath(target.runPath);
+    if (!run) throw new Error(`${target.runPath} is not indexed in this window`);
+    const existing = (await index.flags(target.runPath)).find((f) => f.index === target.index);
+    const note = await vscode.window.showInputBox({
+      prompt: existing ? `Note of the flag on example #${target.index}` : `Note for example #${target.index} (optional)`,
+      value: existing?.note ?? '',
+      placeHolder: 'e.g. copies the reference; needs more data like it',
+    });
+    if (note === undefined) return;
+    await index.setFlag(target.runPath, target.index, note);
   };
 
-  const exportTo = async (run: StoredRun, strategy: CurationStrategy, count: number): Promise<void> => {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(run.path));
+  const sort = (by: ExampleSort) => () => index.setExampleOrder({ ...index.exampleOrder, sort: by });
+  const setOrder = (order: Partial<ExampleOrder>) => {
+    const next = { ...index.exampleOrder, ...order };
+    index.setExampleOrder(next);
+    void vscode.commands.executeCommand('setContext', 'premem.examplesFiltered', next.filter.kind !== 'all' || next.search !== null);
+  };
+
+  /** Writes the chosen examples of one run, or of several (flagged, across runs), through a save dialog. */
+  const exportTo = async (runs: readonly StoredRun[], strategy: CurationStrategy, count: number, name: string): Promise<void> => {
+    const first = runs[0];
+    if (!first) return;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(first.path));
     const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.joinPath(folder, `${run.name}.${strategy}.jsonl`),
+      defaultUri: vscode.Uri.joinPath(folder, `${name}.${strategy}.jsonl`),
       filters: { 'JSON Lines': ['jsonl'] },
       saveLabel: 'Export',
     });
     if (!target) return;
-    const chosen = curate(await index.analysis(run), await index.examples(run), await index.flags(run.path), strategy, count);
+    const chosen: CuratedExample[] = [];
+    for (const run of runs) {
+      if (chosen.length < count) chosen.push(...curate(await index.analysis(run), await index.examples(run), await index.flags(run.path), strategy, count - chosen.length));
+    }
     await writeFile(target.fsPath, chosen.map((c) => exportLine(c) + '\n').join(''));
-    const kind = chosen.some((c) => c.record !== null) ? 'dataset records' : 'indices (the run has no dataset file)';
-    ctx.log.appendLine(`exported ${chosen.length} ${strategy} examples of ${run.path} to ${target.fsPath}`);
+    const kind = chosen.some((c) => c.record !== null) ? 'dataset records with figures' : 'indices and figures (no dataset file)';
+    ctx.log.appendLine(`exported ${chosen.length} ${strategy} examples of ${runs.map((r) => r.path).join(', ')} to ${target.fsPath}`);
     void vscode.window.showInformationMessage(`Premem: wrote ${chosen.length} examples (${kind}) to ${path.basename(target.fsPath)}.`);
   };
 
@@ -126,40 +148,43 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.filterExamples',
       async () => {
-        const items: (vscode.QuickPickItem & { filter?: ExampleFilter; search?: true })[] = [
-          { label: 'All examples', filter: { kind: 'all' } },
-          { label: 'Never memorized', filter: { kind: 'never-memorized' } },
-          { label: 'Memorized before first solved', detail: 'copied the reference before any sample was correct', filter: { kind: 'memorized-before-solved' } },
-          { label: 'Flagged', filter: { kind: 'flagged' } },
-          { label: 'Search question text…', search: true },
+        const current = index.exampleOrder;
+        const mark = (f: ExampleFilter) => (current.filter.kind === f.kind ? ' (current)' : '');
+        const items: (vscode.QuickPickItem & { filter?: ExampleFilter; search?: 'texts' | 'samples'; clearSearch?: true })[] = [
+          { label: 'All examples', description: mark({ kind: 'all' }), filter: { kind: 'all' } },
+          { label: 'Never memorized', description: mark({ kind: 'never-memorized' }), filter: { kind: 'never-memorized' } },
+          {
+            label: 'Memorized before first solved',
+            description: mark({ kind: 'memorized-before-solved' }),
+            detail: 'copied the reference before any sample was correct',
+            filter: { kind: 'memorized-before-solved' },
+          },
+          { label: 'Flagged', description: mark({ kind: 'flagged' }), filter: { kind: 'flagged' } },
+          { label: '', kind: vscode.QuickPickItemKind.Separator },
+          { label: 'Search question and reference…', detail: 'narrows the filter above; case-insensitive', search: 'texts' },
+          { label: 'Search question, reference and sample texts…', detail: 'also every checkpoint’s samples (reads them all once)', search: 'samples' },
+          ...(current.search ? [{ label: `Clear the search for “${current.search.query}”`, clearSearch: true as const }] : []),
         ];
-        const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Filter the examples view' });
+        const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Filter the examples view (a search narrows the filter)' });
         if (!pick) return;
-        if (pick.search) {
-          const query = await vscode.window.showInputBox({ prompt: 'Show examples whose question contains', placeHolder: 'text (case-insensitive)' });
-          if (query) setFilter({ kind: 'text', query });
+        if (pick.clearSearch) {
+          setOrder({ search: null });
+        } else if (pick.search) {
+          const query = await vscode.window.showInputBox({
+            prompt: pick.search === 'samples' ? 'Show examples whose question, reference or samples contain' : 'Show examples whose question or reference contains',
+            placeHolder: 'text (case-insensitive)',
+            value: current.search?.query ?? '',
+          });
+          if (query) setOrder({ search: { query, inSamples: pick.search === 'samples' } });
         } else if (pick.filter) {
-          setFilter(pick.filter);
+          setOrder({ filter: pick.filter });
         }
       },
     ],
-    ['premem.clearExampleFilter', () => setFilter({ kind: 'all' })],
+    ['premem.clearExampleFilter', () => setOrder({ filter: { kind: 'all' }, search: null })],
     ['premem.showMoreExamples', () => ctx.showMoreExamples()],
-    [
-      'premem.flagExample',
-      async (arg?: unknown) => {
-        const target = await targetOf(arg, 'Flag an example of which run?');
-        if (!target) return;
-        const existing = (await index.flags(target.runPath)).find((f) => f.index === target.index);
-        const note = await vscode.window.showInputBox({
-          prompt: `Note for example #${target.index} (optional)`,
-          value: existing?.note ?? '',
-          placeHolder: 'e.g. copies the reference; needs more data like it',
-        });
-        if (note === undefined) return;
-        await index.setFlag(target.runPath, target.index, note);
-      },
-    ],
+    ['premem.flagExample', async (arg?: unknown) => flagWithNote(await targetOf(arg, 'Flag an example of which run?'))],
+    ['premem.editFlagNote', async (arg?: unknown) => flagWithNote(await targetOf(arg, 'Edit the flag note of an example of which run?'))],
     [
       'premem.unflagExample',
       async (arg?: unknown) => {
@@ -298,7 +323,8 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
           void vscode.window.showWarningMessage(`Premem: ${target.runPath} is not indexed in this window.`);
           return;
         }
-        await index.select(run.path);
+        // The line first, then the selection (which recomputes the views and the line marks):
+        // the user waits for the line, not for the views.
         if (run.trainDatasetFile) {
           const doc = await vscode.workspace.openTextDocument(run.trainDatasetFile);
           let record = -1;
@@ -306,10 +332,12 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
             if (!doc.lineAt(line).isEmptyOrWhitespace && ++record === target.index) {
               const range = doc.lineAt(line).range;
               await vscode.window.showTextDocument(doc, { selection: new vscode.Range(range.start, range.start), preview: true });
+              await index.select(run.path);
               return;
             }
           }
         }
+        await index.select(run.path);
         // No texts for this run: say what we know instead of opening nothing.
         const analysis = await index.analysis(run);
         const e = (await index.examples(run)).find((x) => x.index === target.index);
@@ -324,14 +352,28 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.exportFlagged',
       async () => {
-        const run = await pickRun('Export the flagged examples of which run?');
-        if (!run) return;
-        const count = (await index.flags(run.path)).length;
-        if (count === 0) {
-          void vscode.window.showInformationMessage(`Premem: ${run.name} has no flagged examples.`);
+        // Flags belong to runs across sweeps: offer every run that has some, and all at once.
+        const flags = await index.flags();
+        const runs = (await index.runs()).filter((r) => flags.some((f) => f.runPath === r.path));
+        if (runs.length === 0) {
+          void vscode.window.showInformationMessage('Premem: no example is flagged yet.');
           return;
         }
-        await exportTo(run, 'flagged', count);
+        const count = (run: StoredRun) => flags.filter((f) => f.runPath === run.path).length;
+        const pick = await vscode.window.showQuickPick(
+          [
+            ...(runs.length > 1 ? [{ label: `All ${runs.length} runs`, description: `${flags.length} flagged examples`, runs }] : []),
+            ...runs.map((r) => ({ label: r.name, description: `${count(r)} flagged · ${r.sweepPath}`, runs: [r] })),
+          ],
+          { placeHolder: 'Export the flagged examples of which run?' },
+        );
+        if (!pick) return;
+        await exportTo(
+          pick.runs,
+          'flagged',
+          pick.runs.reduce((n, r) => n + count(r), 0),
+          pick.runs.length > 1 ? 'all-runs' : pick.runs[0]!.name,
+        );
       },
     ],
     [
@@ -351,7 +393,7 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
           validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) > 0 ? undefined : 'A whole number above 0'),
         });
         if (countText === undefined) return;
-        await exportTo(run, strategy.strategy, Number(countText));
+        await exportTo([run], strategy.strategy, Number(countText), run.name);
       },
     ],
     ['premem.toggleDecorations', toggleDecorations],

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
+import { exampleFigures, type RunAnalysis } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import { CATEGORY_LABEL, num } from '../present/format';
-import { appendExampleTable, commandLink } from './markdown';
+import { appendExampleTable, appendUntrusted, commandLink } from './markdown';
 import type { IndexService } from './indexService';
 
 /** How long edits must pause before the marks of a dataset file are recomputed. */
@@ -85,9 +85,9 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     const record = recordIndexByLine(doc)[pos.line]!;
     if (record < 0) return undefined;
     const md = new vscode.MarkdownString();
-    md.isTrusted = { enabledCommands: ['premem.showExample', 'premem.flagExample', 'premem.unflagExample', 'premem.selectRun'] };
+    md.isTrusted = { enabledCommands: ['premem.showExample', 'premem.flagExample', 'premem.unflagExample', 'premem.editFlagNote', 'premem.selectRun'] };
     md.appendMarkdown(`**Premem** · example #${record} · `);
-    md.appendText(ctx.run.name);
+    appendUntrusted(md, ctx.run.name);
     const position = ctx.positionOf.get(record);
     if (position === undefined) {
       md.appendMarkdown(`\n\nNot analysed in this run (not in its \`subsample_idxs\`).`);
@@ -103,12 +103,16 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     );
     if (flagged?.note) {
       md.appendMarkdown(': ');
-      md.appendText(flagged.note);
+      appendUntrusted(md, flagged.note);
     }
     appendExampleTable(md, f, ctx.analysis.checkpoints);
     const target = { runPath: ctx.run.path, index: record };
     md.appendMarkdown(
-      `\n${commandLink('Open example', 'premem.showExample', target)} · ${flagged ? commandLink('Unflag', 'premem.unflagExample', target) : commandLink('Flag', 'premem.flagExample', target)}`,
+      `\n${commandLink('Open example', 'premem.showExample', target)} · ${
+        flagged
+          ? `${commandLink('Edit note', 'premem.editFlagNote', target)} · ${commandLink('Unflag', 'premem.unflagExample', target)}`
+          : commandLink('Flag', 'premem.flagExample', target)
+      }`,
     );
     if (ctx.others.length > 0)
       md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
@@ -140,18 +144,30 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     }
     const lines = recordIndexByLine(editor.document);
     const ranges: vscode.DecorationOptions[] = [];
+    // Two numbers per line, read straight from the run's arrays (no per-line figure objects:
+    // a 20,000-line dataset opens at once).
+    const a = ctx.analysis;
+    const last = a.checkpoints.length - 1;
+    if (last < 0) {
+      editor.setDecorations(this.decoration, []);
+      return;
+    }
+    const finalPremem = a.metrics.preMemorization[last]!;
+    const firstMemorized = a.metrics.memorizationCheckpoint;
     for (let line = 0; line < lines.length; line++) {
       const position = ctx.positionOf.get(lines[line]!);
       if (position === undefined) continue;
-      const f: ExampleFigures = exampleFigures(ctx.analysis, position, lines[line]!);
-      const premem = f.preMemorizationAccuracy.at(-1)!;
+      const premem = finalPremem[position]!;
       if (!(premem < this.lowThreshold)) continue;
-      const end = editor.document.lineAt(line).range.end;
+      const first = firstMemorized[position]!;
+      const start = editor.document.lineAt(line).range.start;
+      // At the start of the line, not its end: dataset lines are long, and a note after them
+      // would only show with word wrap on.
       ranges.push({
-        range: new vscode.Range(end, end),
+        range: new vscode.Range(start, start),
         renderOptions: {
-          after: {
-            contentText: `  premem ${num(premem, 2)} · ${f.memorizationStep === null ? 'never memorized' : `memorized at step ${f.memorizationStep}`}`,
+          before: {
+            contentText: `premem ${num(premem, 2)} · ${first === -1 ? 'never memorized' : `memorized at step ${a.checkpoints[first]!.step}`} ▸ `,
             color: new vscode.ThemeColor('editorCodeLens.foreground'),
             fontStyle: 'italic',
           },

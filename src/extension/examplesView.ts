@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import { describeFilter } from '../queries/examples';
+import { describeOrder } from '../queries/examples';
 import { exampleFigures, type ExampleFigures, type RunAnalysis } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
-import { CATEGORY_LABEL, num, snippet } from '../present/format';
+import { CATEGORY_LABEL, num, oneLine, snippet } from '../present/format';
 import type { IndexService } from './indexService';
+import { appendUntrusted } from './markdown';
 
 const PAGE_SIZE = 200;
 
@@ -79,7 +80,7 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     }
     const { rows, notes } = await this.index.orderedExamples(run, analysis);
     this.last = { run, total: rows.length };
-    this.setMessage(rows.length === 0 ? `No examples match: ${describeFilter(this.index.exampleOrder.filter)}.` : undefined);
+    this.setMessage(rows.length === 0 ? `No examples match: ${describeOrder(this.index.exampleOrder)}.` : undefined);
     if (this.treeView) this.treeView.description = `${run.name} · ${this.index.describeExampleOrder()} · ${rows.length}`;
     const page: Node[] = rows.slice(0, this.shown).map((e) => ({
       kind: 'example',
@@ -120,32 +121,39 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 }
 
+/** What the three icons mean, for every example's tooltip. */
+const ICON_LEGEND = 'Icons: ✓ green, solved before memorized · ⧉ orange, memorized before ever solved · ○ never memorized.';
+
+/**
+ * An example row. The figures come first, in the label, so a narrow sidebar cuts the
+ * question (in the description) rather than the numbers; a flag shows as ⚑ right after the index.
+ */
 function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
   const f = node.figures;
-  const label = node.question === null ? `#${node.index}` : `#${node.index} ${snippet(node.question, 80)}`;
-  const item = new vscode.TreeItem(label);
-  item.id = `example:${node.runPath}#${node.index}`;
   const premem = f.preMemorizationAccuracy.at(-1);
   const mem = f.memorizationStep === null ? 'never memorized' : `memorized at step ${f.memorizationStep}`;
-  item.description = `${node.flagged ? '⚑ ' : ''}premem ${num(premem)} · ${mem}`;
+  const item = new vscode.TreeItem(`#${node.index}${node.flagged ? ' ⚑' : ''} premem ${num(premem)} · ${mem}`);
+  item.id = `example:${node.runPath}#${node.index}`;
+  item.description = node.question === null ? undefined : snippet(oneLine(node.question), 120);
   item.iconPath = CATEGORY_ICON[f.category];
   item.contextValue = node.flagged ? 'example.flagged' : 'example';
   item.command = { command: 'premem.showExample', title: 'Open Example Panel', arguments: [{ runPath: node.runPath, index: node.index }] };
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**Example #${node.index}** · `);
-  md.appendText(node.runName);
-  if (node.question !== null) {
-    md.appendMarkdown('\n\n');
-    md.appendText(node.question);
-  }
-  md.appendMarkdown(`\n\nPre-memorization accuracy **${num(premem)}** · ${f.category === 'never-memorized' ? mem : `${mem} · ${CATEGORY_LABEL[f.category]}`}`);
+  appendUntrusted(md, node.runName);
   if (node.flagged) {
-    md.appendMarkdown('\n\n⚑ Flagged');
+    md.appendMarkdown('\n\n⚑ **Flagged**');
     if (node.note) {
       md.appendMarkdown(': ');
-      md.appendText(node.note);
+      appendUntrusted(md, node.note);
     }
   }
+  if (node.question !== null) {
+    md.appendMarkdown('\n\n');
+    appendUntrusted(md, node.question.length > 1500 ? `${node.question.slice(0, 1500)}…` : node.question);
+  }
+  md.appendMarkdown(`\n\nPre-memorization accuracy **${num(premem)}** · ${f.category === 'never-memorized' ? mem : `${mem} · ${CATEGORY_LABEL[f.category]}`}`);
+  md.appendMarkdown(`\n\n${ICON_LEGEND}`);
   item.tooltip = md;
   return item;
 }

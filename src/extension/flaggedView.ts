@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { snippet } from '../present/format';
 import type { Flag } from '../store/indexStore';
 import type { IndexService } from './indexService';
+import { appendUntrusted } from './markdown';
 
 export interface FlagNode {
   readonly kind: 'flag';
@@ -43,10 +44,10 @@ export class FlaggedView implements vscode.TreeDataProvider<FlagNode>, vscode.Di
     item.contextValue = 'flag';
     item.command = { command: 'premem.showExample', title: 'Open Example Panel', arguments: [{ runPath: flag.runPath, index: flag.index }] };
     const md = new vscode.MarkdownString();
-    md.appendText(`${flag.runPath} #${flag.index}`);
+    appendUntrusted(md, `${flag.runPath} #${flag.index}`);
     if (flag.note) {
       md.appendMarkdown('\n\n');
-      md.appendText(flag.note);
+      appendUntrusted(md, flag.note);
     }
     md.appendMarkdown(`\n\nFlagged ${flag.createdAt.slice(0, 16).replace('T', ' ')}${node.indexed ? '' : ' · run not indexed in this window'}`);
     item.tooltip = md;

@@ -25,7 +25,9 @@ export class IndexService implements vscode.Disposable {
   private readonly orderChanged = new vscode.EventEmitter<ExampleOrder>();
   /** Fires when the examples' sort or filter changes (the Examples view and the example panel follow it). */
   readonly onDidChangeOrder = this.orderChanged.event;
-  private order: ExampleOrder = { sort: 'premem', filter: { kind: 'all' } };
+  private order: ExampleOrder = { sort: 'premem', filter: { kind: 'all' }, search: null };
+  /** Positions whose sample texts match the current search, per run (a search reads every text once). */
+  private sampleMatches = new Map<number, Promise<Set<number>>>();
   /** Sorted examples per analysis and sort: a new analysis (re-index, settings) starts afresh. */
   private readonly sorted = new WeakMap<RunAnalysis, Map<ExampleSort, StoredExample[]>>();
 
@@ -163,6 +165,7 @@ export class IndexService implements vscode.Disposable {
   }
 
   setExampleOrder(order: ExampleOrder): void {
+    if (order.search?.query !== this.order.search?.query || order.search?.inSamples !== this.order.search?.inSamples) this.sampleMatches.clear();
     this.order = order;
     this.orderChanged.fire(order);
   }
@@ -180,7 +183,14 @@ export class IndexService implements vscode.Disposable {
     if (!bySort) this.sorted.set(analysis, (bySort = new Map<ExampleSort, StoredExample[]>()));
     let sorted = bySort.get(this.order.sort);
     if (!sorted) bySort.set(this.order.sort, (sorted = orderExamples(analysis, await this.examples(run), this.order.sort)));
-    return { rows: orderedExamples(analysis, sorted, this.order, new Set(notes.keys())), notes };
+    const search = this.order.search;
+    let samplesMatching: Set<number> | undefined;
+    if (search?.inSamples) {
+      let found = this.sampleMatches.get(run.id);
+      if (!found) this.sampleMatches.set(run.id, (found = this.store.positionsWithSampleText(run.id, search.query)));
+      samplesMatching = await found;
+    }
+    return { rows: orderedExamples(analysis, sorted, this.order, new Set(notes.keys()), samplesMatching), notes };
   }
 
   // ---- selection ----------------------------------------------------------------------------
@@ -268,6 +278,7 @@ export class IndexService implements vscode.Disposable {
         sub.dispose();
         this.analyses.clear();
         this.examplesCache.clear();
+        this.sampleMatches.clear();
         this.changed.fire();
       }
     });

@@ -7,6 +7,7 @@ import type { RunFailure } from '../store/indexInWorker';
 import { num, pct, plusMinus } from '../present/format';
 import type { AnalysedCheckpoint, RunView } from '../queries/runAnalysis';
 import type { IndexService } from './indexService';
+import { appendUntrusted } from './markdown';
 
 type Node =
   | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly RunView[]; readonly model: SweepModel | undefined }
@@ -67,7 +68,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     item.iconPath = new vscode.ThemeIcon('folder-library');
     item.description = `${runs.length} run${runs.length === 1 ? '' : 's'}${fit?.r2 != null ? ` · R² ${num(fit.r2)}` : ''}`;
     const md = new vscode.MarkdownString();
-    md.appendText(sweep);
+    appendUntrusted(md, sweep);
     if (fit?.slope != null) {
       md.appendMarkdown(
         `\n\nTest accuracy ≈ ${num(fit.slope)} × pre-memorization accuracy ${fit.intercept! < 0 ? '−' : '+'} ${num(Math.abs(fit.intercept!))}  \nR² = ${num(fit.r2)} over ${fit.points} checkpoints`,
@@ -97,11 +98,14 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const s = summarizeRun(analysis, model);
     const measured = s.finalTestAccuracy !== null ? ` · test ${num(s.finalTestAccuracy)}` : '';
     const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}${plusMinus(s.predictedInterval)}` : '';
-    item.description = `premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
+    // Figures in the label, the name in the description: run names are long (gsm8k_orig_3epochs_
+    // full_lr2e-05_bs128) and a narrow sidebar should cut the name, not the numbers.
+    item.label = `premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
+    item.description = run.name;
     item.iconPath = new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**`);
-    md.appendText(run.name);
+    appendUntrusted(md, run.name);
     md.appendMarkdown(`**${selected ? ' (selected)' : ''}\n\n`);
     md.appendMarkdown(
       `| | |\n|---|---:|\n| examples | ${analysis.metrics.examples} |\n| checkpoints | ${analysis.checkpoints.length} |\n` +
@@ -133,7 +137,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
         (c.trainLoss !== null ? `| training loss | ${num(c.trainLoss)} |\n` : ''),
     );
     md.appendMarkdown('\nSample sets: ');
-    md.appendText(`train ${c.trainSet} (${c.trainSamplesPerQuestion} per question), test ${c.testSet ?? 'none'}`);
+    appendUntrusted(md, `train ${c.trainSet} (${c.trainSamplesPerQuestion} per question), test ${c.testSet ?? 'none'}`);
     item.tooltip = md;
     return item;
   }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { summarizeRun } from '../queries/runSummary';
 import { num, plusMinus } from '../present/format';
 import type { IndexService } from './indexService';
+import { appendUntrusted } from './markdown';
 
 /** The selected run at a glance: final pre-memorization accuracy and (predicted) test accuracy. */
 export class RunStatusBar implements vscode.Disposable {
@@ -27,7 +28,7 @@ export class RunStatusBar implements vscode.Disposable {
       const predicted = s.predictedTestAccuracy === null ? '' : ` · test ≈${num(s.predictedTestAccuracy, 2)}${plusMinus(s.predictedInterval, 2)}`;
       this.item.text = `$(beaker) premem ${num(s.finalPreMemorization, 2)}${predicted}`;
       const md = new vscode.MarkdownString();
-      md.appendText(run.name);
+      appendUntrusted(md, run.name);
       md.appendMarkdown(
         `\n\nFinal pre-memorization accuracy: **${num(s.finalPreMemorization)}**  \nPredicted test accuracy (sweep fit): **${num(s.predictedTestAccuracy)}**` +
           (s.predictedInterval ? ` (95% prediction interval ${num(s.predictedInterval.low)} – ${num(s.predictedInterval.high)})` : '') +

@@ -67,6 +67,14 @@ export function terminalSafe(text: string): string {
   return text.replace(CONTROL, visible);
 }
 
+/**
+ * Text for a view, a hover or a panel: like terminalSafe, but tabs stay (they only indent). A
+ * U+202E in a question then shows as <U+202E> instead of reversing the rest of the line.
+ */
+export function showControls(text: string): string {
+  return text.replace(CONTROL, (c) => (c === '\t' ? c : visible(c)));
+}
+
 /** Text for one table cell or one-line label: as terminalSafe, and line feeds shown too. */
 export function oneLine(text: string): string {
   return terminalSafe(text).replace(/\n/g, '\u240a');

@@ -3,6 +3,7 @@
  * current data; the host checks every path against that list.
  */
 import type { LinearFit } from '../core/fit';
+import type { HistogramBin } from '../core/histogram';
 import { empty, finite, integer, object, oneOf, text, type ParamValidators } from './rpc';
 
 export type { LinearFit };
@@ -59,6 +60,8 @@ export interface DashboardRun {
   readonly checkpoints: readonly DashboardCheckpoint[];
   /** With the text criterion, on a run that also has perplexities: (example, checkpoint) pairs where both agree. */
   readonly criteriaAgreement: { readonly agree: number; readonly total: number } | null;
+  /** How the examples' pre-memorization accuracy is spread at the last checkpoint (0 and 1 apart). */
+  readonly histogram: { readonly bins: readonly HistogramBin[]; readonly unknown: number } | null;
 }
 
 export interface DashboardSweep {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { LinearFit } from '../core/fit';
+import { preMemorizationHistogram } from '../core/histogram';
 import type { CalibrationView, DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
 import type { StoredExample } from '../store/indexStore';
 import { listExamples } from './examples';
@@ -27,6 +28,7 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       sweepPath: v.run.sweepPath,
       error: v.error,
       criteriaAgreement: v.analysis?.criteriaAgreement ?? null,
+      histogram: v.analysis && v.analysis.checkpoints.length > 0 ? preMemorizationHistogram(v.analysis.metrics.preMemorization[v.analysis.checkpoints.length - 1]!) : null,
       checkpoints: (v.analysis?.checkpoints ?? []).map((c) => {
         const p = predictTest(model, c.summary.preMemorizationAccuracy);
         return {

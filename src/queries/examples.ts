@@ -1,4 +1,4 @@
-import { selectExamples, type CurationStrategy } from '../core/curation';
+import { compareKeys, selectExamples, type CurationStrategy } from '../core/curation';
 import { categorize } from '../core/metrics';
 import type { Flag, StoredExample } from '../store/indexStore';
 import { finiteOrNull } from './report';
@@ -33,32 +33,36 @@ export function exampleJson(f: ExampleFigures): ExampleJson {
 const last = (xs: readonly number[]): number => (xs.length ? xs[xs.length - 1]! : NaN);
 
 /**
- * Each example position's sort key, read straight from the run's arrays: ordering 150,000
+ * Each example position's sort keys, read straight from the run's arrays: ordering 150,000
  * examples must not build 150,000 figure objects. NaN marks an unknown key.
  */
-function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array {
+function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array[] {
   const n = a.metrics.examples;
   const J = a.checkpoints.length;
-  if (sort === 'dataset' || J === 0) return new Float64Array(n).fill(sort === 'dataset' ? 0 : NaN);
-  if (sort === 'premem') return Float64Array.from(a.metrics.preMemorization[J - 1]!);
-  if (sort === 'accuracy') return Float64Array.from(a.input.accuracy[J - 1]!);
+  if (sort === 'dataset' || J === 0) return [new Float64Array(n).fill(sort === 'dataset' ? 0 : NaN)];
   const first = a.metrics.memorizationCheckpoint;
-  return Float64Array.from({ length: n }, (_, p) => (first[p]! === -1 ? NaN : a.checkpoints[first[p]!]!.step));
+  const memorizationStep = Float64Array.from({ length: n }, (_, p) => (first[p]! === -1 ? NaN : a.checkpoints[first[p]!]!.step));
+  const accuracy = Float64Array.from(a.input.accuracy[J - 1]!);
+  // The same tie-breaking as `premem export --strategy lowest-premem` (core/curation).
+  // The keys of core/curation's lowestPreMemorizationKeys, as `premem export --strategy lowest-premem` orders.
+  if (sort === 'premem') return [Float64Array.from(a.metrics.preMemorization[J - 1]!), memorizationStep, accuracy];
+  if (sort === 'accuracy') return [accuracy];
+  return [memorizationStep];
 }
 
 /**
- * A run's examples in the given order: ascending, unknown (NaN) last, ties broken by dataset
- * index, so the order is the same on every run of the tool.
+ * A run's examples in the given order: ascending, unknown (NaN) last, ties broken as the
+ * order says (see lowestPreMemorizationKeys) and then by dataset index, so the order is the
+ * same on every run of the tool.
  */
 export function orderExamples(a: RunAnalysis, examples: readonly StoredExample[], sort: ExampleSort): StoredExample[] {
   const keys = sortKeys(a, sort);
+  // compareKeys over the columns, without building a row per comparison (150,000 examples).
   return [...examples].sort((x, y) => {
-    const kx = keys[x.position]!;
-    const ky = keys[y.position]!;
-    const ux = Number.isNaN(kx);
-    const uy = Number.isNaN(ky);
-    if (ux !== uy) return ux ? 1 : -1;
-    if (!ux && kx !== ky) return kx - ky;
+    for (const k of keys) {
+      const c = compareKeys([k[x.position]!], [k[y.position]!], 0, 0);
+      if (c !== 0) return c;
+    }
     return x.index - y.index;
   });
 }
@@ -74,39 +78,63 @@ export interface CuratedExample {
   /** The dataset line as the user wrote it, when the run knows its dataset. */
   readonly record: string | null;
   readonly figures: ExampleFigures;
+  readonly run: { readonly name: string; readonly path: string };
+  /** The flag's note when the example is flagged (an empty note is still a flag). */
+  readonly note: string | null;
 }
 
 export function curate(a: RunAnalysis, examples: readonly StoredExample[], flags: readonly Flag[], strategy: CurationStrategy, count: number, seed = 0): CuratedExample[] {
   const flagged = new Set(flags.map((f) => f.index));
+  const notes = new Map(flags.map((f) => [f.index, f.note]));
   const byIndex = new Map(examples.map((e) => [e.index, e]));
   const figures = new Map(examples.map((e) => [e.index, exampleFigures(a, e.position, e.index)]));
   const candidates = [...figures.values()].map((f) => ({
     index: f.index,
     preMemorizationAccuracy: last(f.preMemorizationAccuracy),
     trainAccuracy: last(f.trainAccuracy),
+    memorizationStep: f.memorizationStep ?? NaN,
     flagged: flagged.has(f.index),
   }));
   return selectExamples(candidates, strategy, count, seed).map((c) => ({
     index: c.index,
     record: byIndex.get(c.index)!.record,
     figures: figures.get(c.index)!,
+    run: { name: a.run.name, path: a.run.path },
+    note: notes.get(c.index) ?? null,
   }));
 }
 
-/** One JSONL line of an export: the user's own record with its index, or just the index. */
+/**
+ * One JSONL line of an export: the user's own record with its index, and under one key of its
+ * own, `premem`, what this tool knows of it: the run, the flag's note, and the figures that
+ * put it in the export. The user's fields are never changed; a field of theirs named `premem`
+ * is the one thing replaced.
+ */
 export function exportLine(e: CuratedExample): string {
-  if (e.record === null) return JSON.stringify({ index: e.index });
-  const record = JSON.parse(e.record) as Record<string, unknown>;
+  const f = e.figures;
+  const premem = {
+    run: e.run.name,
+    run_path: e.run.path,
+    flagged: e.note !== null,
+    note: e.note,
+    pre_memorization_accuracy: finiteOrNull(last(f.preMemorizationAccuracy)),
+    train_accuracy: finiteOrNull(last(f.trainAccuracy)),
+    memorization_step: f.memorizationStep,
+    memorization_epoch: finiteOrNull(f.memorizationEpoch),
+    category: f.category,
+  };
+  const record = e.record === null ? {} : (JSON.parse(e.record) as Record<string, unknown>);
   // `index` first and ours: it is the dataset index this tool knows the record by.
-  return JSON.stringify(Object.assign({ index: e.index }, record, { index: e.index }));
+  return JSON.stringify(Object.assign({ index: e.index }, record, { index: e.index, premem }));
 }
 
-export type ExampleFilter =
-  | { readonly kind: 'all' }
-  | { readonly kind: 'never-memorized' }
-  | { readonly kind: 'memorized-before-solved' }
-  | { readonly kind: 'flagged' }
-  | { readonly kind: 'text'; readonly query: string };
+export type ExampleFilter = { readonly kind: 'all' } | { readonly kind: 'never-memorized' } | { readonly kind: 'memorized-before-solved' } | { readonly kind: 'flagged' };
+
+/** A text search, which narrows whatever filter is set: in the question and the reference, and optionally in the samples. */
+export interface ExampleSearch {
+  readonly query: string;
+  readonly inSamples: boolean;
+}
 
 export function describeFilter(f: ExampleFilter): string {
   switch (f.kind) {
@@ -118,12 +146,14 @@ export function describeFilter(f: ExampleFilter): string {
       return 'memorized before first solved';
     case 'flagged':
       return 'flagged';
-    case 'text':
-      return `question contains "${f.query}"`;
   }
 }
 
-/** Keeps the examples a filter lets through, in their order. Text search is case-insensitive on the question. */
+export function describeSearch(s: ExampleSearch): string {
+  return `"${s.query}" in question, reference${s.inSamples ? ' or samples' : ''}`;
+}
+
+/** Keeps the examples a filter lets through, in their order. */
 export function filterExamples(
   ordered: readonly StoredExample[],
   filter: ExampleFilter,
@@ -137,17 +167,24 @@ export function filterExamples(
       return ordered.filter((e) => categorize(context.analysis.input, context.analysis.metrics, e.position) === filter.kind);
     case 'flagged':
       return ordered.filter((e) => context.flagged.has(e.index));
-    case 'text': {
-      const q = filter.query.toLowerCase();
-      return ordered.filter((e) => e.question?.toLowerCase().includes(q) ?? false);
-    }
   }
+}
+
+/**
+ * Keeps the examples whose question or reference contains the query (case-insensitive), or
+ * whose position is in `samplesMatching` (found in their sample texts by the store).
+ */
+export function searchExamples(ordered: readonly StoredExample[], search: ExampleSearch, samplesMatching: ReadonlySet<number> = new Set()): StoredExample[] {
+  const q = search.query.toLowerCase();
+  return ordered.filter((e) => (e.question?.toLowerCase().includes(q) ?? false) || (e.answer?.toLowerCase().includes(q) ?? false) || samplesMatching.has(e.position));
 }
 
 /** How the Examples view (and the example panel's previous/next) orders and filters a run's examples. */
 export interface ExampleOrder {
   readonly sort: ExampleSort;
   readonly filter: ExampleFilter;
+  /** Narrows the filter; null for none. */
+  readonly search: ExampleSearch | null;
 }
 
 const SORT_LABEL: Record<ExampleSort, string> = {
@@ -159,7 +196,7 @@ const SORT_LABEL: Record<ExampleSort, string> = {
 
 /** The order and filter in words, e.g. "lowest pre-memorization first · flagged". */
 export function describeOrder(o: ExampleOrder): string {
-  return `${SORT_LABEL[o.sort]}${o.filter.kind === 'all' ? '' : ` · ${describeFilter(o.filter)}`}`;
+  return `${SORT_LABEL[o.sort]}${o.filter.kind === 'all' ? '' : ` · ${describeFilter(o.filter)}`}${o.search ? ` · ${describeSearch(o.search)}` : ''}`;
 }
 
 /**
@@ -167,6 +204,13 @@ export function describeOrder(o: ExampleOrder): string {
  * the example panel's rank and previous/next. `sorted` is the run's examples already in
  * `order.sort` (callers cache it per analysis: a 150,000-example run sorts once).
  */
-export function orderedExamples(analysis: RunAnalysis, sorted: readonly StoredExample[], order: ExampleOrder, flagged: ReadonlySet<number>): readonly StoredExample[] {
-  return order.filter.kind === 'all' ? sorted : filterExamples(sorted, order.filter, { analysis, flagged });
+export function orderedExamples(
+  analysis: RunAnalysis,
+  sorted: readonly StoredExample[],
+  order: ExampleOrder,
+  flagged: ReadonlySet<number>,
+  samplesMatching?: ReadonlySet<number>,
+): readonly StoredExample[] {
+  const filtered = order.filter.kind === 'all' ? sorted : filterExamples(sorted, order.filter, { analysis, flagged });
+  return order.search ? searchExamples(filtered, order.search, samplesMatching) : filtered;
 }

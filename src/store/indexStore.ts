@@ -326,6 +326,25 @@ export class IndexStore {
     return r ? Array.from(r['row'] as Buffer) : null;
   }
 
+  /**
+   * The training positions of a run with a sample text containing `query` (case-insensitive)
+   * at any checkpoint: each question's texts are inflated one at a time, never all at once.
+   */
+  async positionsWithSampleText(runId: number, query: string): Promise<Set<number>> {
+    const q = query.toLowerCase();
+    const found = new Set<number>();
+    const checkpoints = await this.db.all<{ id: number }>('SELECT id FROM checkpoints WHERE run_id = ?', [runId]);
+    for (const c of checkpoints) {
+      const rows = await this.db.all<{ position: number; texts: Buffer }>("SELECT position, texts FROM sample_texts WHERE checkpoint_id = ? AND split = 'train'", [c.id]);
+      for (const r of rows) {
+        if (found.has(r.position)) continue;
+        const texts = JSON.parse(inflateRawSync(r.texts).toString('utf8')) as string[];
+        if (texts.some((t) => t.toLowerCase().includes(q))) found.add(r.position);
+      }
+    }
+    return found;
+  }
+
   async sampleTexts(checkpointId: number, split: Split, name: string, position: number): Promise<string[] | null> {
     const r = await this.db.get('SELECT texts FROM sample_texts WHERE checkpoint_id = ? AND split = ? AND name = ? AND position = ?', [checkpointId, split, name, position]);
     return r ? (JSON.parse(inflateRawSync(r['texts'] as Buffer).toString('utf8')) as string[]) : null;
@@ -370,14 +389,16 @@ export class IndexStore {
   }
 
   private async insertExamples(table: 'examples' | 'test_examples', runId: number, records: readonly ExampleRecord[], withRecord: boolean): Promise<void> {
-    const CHUNK = 20000;
+    // Bound parameters, many rows a statement: texts go in whole. (Through json_each, SQLite's
+    // ->> cuts a text at its first NUL.) 5,000 rows x 6 values stays under SQLite's 32,766.
+    const CHUNK = 5000;
+    const width = withRecord ? 6 : 5;
+    const row = `(${new Array<string>(width).fill('?').join(', ')})`;
     for (let start = 0; start < records.length; start += CHUNK) {
-      const rows = records.slice(start, start + CHUNK).map((e, k) => [start + k, e.index, e.question, e.answer, ...(withRecord ? [e.raw] : [])]);
-      await this.db.run(
-        `INSERT INTO ${table}(run_id, position, idx, question, answer${withRecord ? ', record' : ''})
-         SELECT ?, value->>0, value->>1, value->>2, value->>3${withRecord ? ', value->>4' : ''} FROM json_each(?)`,
-        [runId, JSON.stringify(rows)],
-      );
+      const chunk = records.slice(start, start + CHUNK);
+      const params: SqlValue[] = [];
+      chunk.forEach((e, k) => params.push(runId, start + k, e.index, e.question, e.answer, ...(withRecord ? [e.raw] : [])));
+      await this.db.run(`INSERT INTO ${table}(run_id, position, idx, question, answer${withRecord ? ', record' : ''}) VALUES ${chunk.map(() => row).join(', ')}`, params);
     }
   }
 

@@ -185,6 +185,17 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     const fast = report(sweep).find((r) => r.name === FAST_RUN)!;
     await waitFor('the status bar', async () => (await status.innerText()).includes(`premem ${fast.checkpoints.at(-1)!.pre_memorization_accuracy.toFixed(2)}`));
     await shot(page, '03-examples-view');
+    // The figures are in the rows' labels, which a narrow sidebar cuts last (the question and
+    // the run's name are in the descriptions, which it cuts first).
+    const exampleLabel = await examplesPane().locator('.monaco-list-row .label-name').first().innerText();
+    assert.match(exampleLabel, /^#\d+ premem \d\.\d{4} · (memorized at step \d+|never memorized)/);
+    const runLabel = await runs().locator('.monaco-list-row', { hasText: FAST_RUN }).first().locator('.label-name').innerText();
+    assert.ok(runLabel.startsWith(`premem ${f4(fast.checkpoints.at(-1)!.pre_memorization_accuracy)}`), runLabel);
+    await runCommand(page, 'View: Focus into Primary Side Bar');
+    for (let i = 0; i < 6; i++) await runCommand(page, 'View: Decrease Current View Size');
+    await shot(page, '03b-narrow-sidebar');
+    await runCommand(page, 'View: Focus into Primary Side Bar');
+    for (let i = 0; i < 6; i++) await runCommand(page, 'View: Increase Current View Size');
   });
 
   test('sorting and filtering the examples view', async () => {
@@ -205,13 +216,29 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     const desc = page.locator('.pane-header', { hasText: /examples/i }).first();
     await waitFor('the filtered count', async () => (await desc.innerText()).includes(`memorized before first solved · ${copied.length}`));
     await shot(page, '04-filter-memorized-before-solved');
+    // A search narrows the filter (it used to replace it), and looks in the reference too.
+    const dataset = readFileSync(join(sweep, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { question: string; answer: string });
+    const target = dataset[copied[0]!.index]!;
+    const word = target.answer.split(/[\s.,=<>*+/-]+/).find((w) => w.length > 3 && !target.question.includes(w) && /^[a-z]+$/i.test(w))!;
+    const expected = copied.filter(
+      (e) => dataset[e.index]!.question.toLowerCase().includes(word.toLowerCase()) || dataset[e.index]!.answer.toLowerCase().includes(word.toLowerCase()),
+    );
     await runCommand(page, 'Premem: Filter Examples…');
-    await pick(page, 'Search question text…');
-    await answer(page, 'Noah');
-    await waitFor('text search', async () => {
-      const rows = await rowTexts(examplesPane());
-      return rows.length > 0 && rows.every((r) => r.includes('Noah'));
-    });
+    await pick(page, 'Search question and reference…');
+    await answer(page, word);
+    await waitFor('the search within the filter', async () =>
+      (await desc.innerText()).includes(`memorized before first solved · "${word}" in question, reference · ${expected.length}`),
+    );
+    const rows = await rowTexts(examplesPane());
+    assert.ok(expected.length > 0 && rows.length > 0);
+    assert.ok(
+      rows.every((r) => expected.some((e) => isRowOf(r, e.index))),
+      `only matches within the filter are listed: ${rows.join(' | ')}`,
+    );
+    await shot(page, '04b-search-within-filter');
     await runCommand(page, 'Premem: Clear Example Filter');
     await runCommand(page, 'Premem: Sort Examples by Pre-memorization Accuracy');
   });
@@ -266,6 +293,65 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
       [[join(sweep, FAST_RUN), first.index, 'copies the reference']],
     );
     await shot(page, '07-flag-after-reload');
+  });
+
+  test('a flagged example shows its flag, offers Edit note and Unflag, and a note shaped like a link stays text', async () => {
+    const first = examples(join(sweep, FAST_RUN), '--sort', 'premem', '--limit', '1')[0]!;
+    const row = await rowOf(examplesPane(), `#${first.index} ⚑ `);
+    // Edit the note from the tree: a note a hover could mistake for a command link.
+    const hostile = '<command:premem.selectRun?x> and [this](command:premem.refresh)';
+    await contextMenu(page, row, 'Edit Flag Note…');
+    await answer(page, hostile);
+    await waitFor('the new note in the index', () => cli('flags', '--json').includes('command:premem.refresh'));
+    await row.click({ button: 'right' });
+    const menu = await page.locator('.monaco-menu').first().innerText();
+    await page.keyboard.press('Escape');
+    assert.match(menu, /Edit Flag Note…/);
+    assert.match(menu, /Unflag Example/);
+    assert.doesNotMatch(menu, /Flag Example…/, 'a flagged example is not offered "Flag Example…"');
+    // Its dataset line: the hover offers Edit note and Unflag, and shows the note as text.
+    await openFile(page, 'example-sweep/train.jsonl');
+    const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
+    await waitFor(`the cursor on line ${first.index + 1}`, async () => {
+      await page.keyboard.press('Control+Home');
+      for (let i = 0; i < first.index; i++) await page.keyboard.press('ArrowDown');
+      return new RegExp(`^Ln ${first.index + 1},`).test(await position.innerText());
+    });
+    await runCommand(page, 'Show or Focus Hover');
+    const hover = page.locator('.monaco-hover').filter({ hasText: 'Premem' }).first();
+    await hover.waitFor({ timeout: 30_000 });
+    const text = await hover.innerText();
+    assert.ok(text.includes(hostile), `the note, literally: ${text}`);
+    assert.match(text, /Edit note/);
+    assert.match(text, /Unflag/);
+    const links = await hover
+      .locator('a')
+      .evaluateAll((as) =>
+        (as as unknown as { getAttribute(n: string): string | null; textContent: string | null }[]).map(
+          (a) => `${a.textContent ?? ''} -> ${a.getAttribute('data-href') ?? a.getAttribute('href') ?? ''}`,
+        ),
+      );
+    assert.ok(
+      links.every((l) => !/selectRun\?x|premem\.refresh/.test(l)),
+      `no link came from the note: ${links.join(', ')}`,
+    );
+    assert.ok(
+      links.some((l) => l.startsWith('Unflag')),
+      links.join(', '),
+    );
+    await page.waitForTimeout(400);
+    await shot(page, '07b-flagged-hover');
+    await page.keyboard.press('Escape');
+    // Notes at the start of low lines, where they show without word wrap.
+    const notes = await page.evaluate<string[]>(
+      "[...document.querySelectorAll('.monaco-editor .view-lines span')].map((e) => getComputedStyle(e, '::before').content).filter((c) => c.includes('premem'))",
+    );
+    assert.ok(notes.length > 0, 'line notes are drawn');
+    const firstLineLeft = await page.evaluate<number>(
+      "(() => { const s = [...document.querySelectorAll('.monaco-editor .view-lines span')].find((e) => getComputedStyle(e, '::before').content.includes('premem')); const line = s && s.closest('.view-line'); return s && line ? s.getBoundingClientRect().left - line.getBoundingClientRect().left : -1; })()",
+    );
+    assert.ok(firstLineLeft >= 0 && firstLineLeft < 5, `the note starts its line (${firstLineLeft}px from the left)`);
+    await shot(page, '07c-line-notes');
   });
 
   test('exporting curated examples through the save dialog writes what the CLI would', async () => {

@@ -53,7 +53,8 @@ const missing = !existsSync(CODE_SERVER)
 
 /** Strings that would run code, load something or break the page if they were ever parsed as HTML. */
 const HOSTILE = {
-  question: 'What is 2+2? <script>window.__pwned = "script"</script><img src=x onerror="window.__pwned = \'img\'"> <a href="javascript:window.__pwned=\'link\'">click</a>',
+  question:
+    'What is 2+2? \u202Edesrever <script>window.__pwned = "script"</script><img src=x onerror="window.__pwned = \'img\'"> <a href="javascript:window.__pwned=\'link\'">click</a>',
   answer: 'Add them: 2+2 = <<2+2=4>>4 </style><style>body{display:none}</style>\nSo the answer is 4 <iframe srcdoc="<script>parent.__pwned=1</script>"></iframe>\n#### 4',
   samples: [
     '<img src=x onerror="window.__pwned = \'sample\'">2+2 = 4\n#### 4',
@@ -223,6 +224,16 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     const reference = (JSON.parse(readFileSync(join(sweep, 'train.jsonl'), 'utf8').split('\n')[index]!) as { answer: string }).answer;
     assert.equal(await frame.locator('#reference-steps li').count(), reference.split('\n').filter((l) => !l.startsWith('####')).length);
     assert.ok((await frame.locator('.sample').count()) > 0, 'samples are shown');
+    // Every reference cell of the aligned rows is a reference step, to the space
+    // (a word diff used to drop one beside calculator notes: "25pages.").
+    const steps = new Set(await frame.locator('#reference-steps li').allInnerTexts());
+    const cells = await frame.locator('.aligned .step:nth-child(3)').allInnerTexts();
+    const shown = cells.map((c) => c.trim()).filter((c) => c !== '');
+    assert.ok(shown.length > 0);
+    for (const c of shown) assert.ok(steps.has(c), `reference cell "${c}" is a reference step`);
+    // Terms are explained where they are used.
+    assert.ok((await frame.locator('.aligned .kind[title]').count()) > 0, 'step kinds carry their meaning');
+    assert.match(await frame.locator('#terms').innerText(), /What these mean/);
     await shot(page, 'panel-example-run-dark');
     // "Open in Diff Editor" opens VS Code's own diff editor on read-only documents from the index.
     await frame.locator('.sample vscode-button', { hasText: 'Open in Diff Editor' }).first().click();
@@ -285,6 +296,17 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       assert.ok(probe.text.includes(literal), `shown literally: ${literal}`);
     }
     assert.ok(probe.text.includes('Bell \u2407 and escape \u241b[31m'), 'control characters are shown as visible symbols');
+    assert.ok(probe.text.includes('<U+202E>desrever'), 'a right-to-left override is shown, not obeyed');
+    assert.ok(!probe.text.includes('\u202E'), 'and not in the page as the character itself');
+    // The 20,000-character line is folded, with a button that shows it whole.
+    const toggle = frame.locator('.fold-toggle', { hasText: /Show all 20,0\d\d characters/ }).first();
+    await toggle.waitFor();
+    const foldedHeight = (await frame.locator('.sample').nth(1).boundingBox())!.height;
+    await toggle.click();
+    await frame.locator('.fold-toggle', { hasText: 'Fold' }).first().waitFor();
+    const openHeight = (await frame.locator('.sample').nth(1).boundingBox())!.height;
+    assert.ok(openHeight > foldedHeight * 2, `unfolded ${openHeight}px vs folded ${foldedHeight}px`);
+    await frame.locator('.fold-toggle', { hasText: 'Fold' }).first().click();
     assert.deepEqual(dialogs, [], 'no dialog opened');
     await shot(page, 'panel-example-untrusted');
   });
@@ -354,6 +376,17 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     );
     await waitFor('the Examples view follows', async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(selectedRun));
     await shot(page, 'panel-dashboard-point-selected-dark');
+    // The distribution of the metric for the selected run: how many examples tie at 0, as the CLI counts them.
+    const selectedPath = expected.runs.find((r) => r.name === selectedRun)!.path;
+    const finals = cli('examples', selectedPath, '--json')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { pre_memorization_accuracy: (number | null)[] }).pre_memorization_accuracy.at(-1));
+    const atZero = finals.filter((x) => x === 0).length;
+    await waitFor('the histogram of the selected run', async () => (await text(frame, '#histogram-note')).startsWith(`${atZero} of ${finals.length} examples are at exactly 0`));
+    assert.equal(await frame.locator('[data-chart="premem-histogram"] svg').count(), 1);
+    await frame.locator('[data-chart="premem-histogram"]').scrollIntoViewIfNeeded();
+    await shot(page, 'panel-dashboard-histogram-dark');
 
     // Export: the same chart as SVG and as PNG, through VS Code's save dialog.
     const svgOut = join(root, 'premem-vs-test.svg');

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { REPO } from '../helpers/paths';
 import { writeNumbersRun, writeTextsRun } from '../bench/scale-runs';
-import { CODE_SERVER, openFile, pick, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, premem, waitFor, type Host } from './harness';
+import { CODE_SERVER, contextMenu, openFile, pick, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, premem, waitFor, type Host } from './harness';
 
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
@@ -130,6 +130,17 @@ describe('Premem Lens on large runs in a real VS Code', { skip: missing }, () =>
     await page.keyboard.type(' ');
     await page.keyboard.press('Backspace');
     const editMs = Date.now() - t1;
-    timings.push(`20,000 × 10 × 8 with texts: hover on line ${line} shown ${hoverMs} ms after the command (includes the palette); an edit round trip ${editMs} ms`);
+    // Show in Dataset File from the Examples view: the dataset opens on the example's line.
+    await runCommand(page, 'View: Close All Editors');
+    const row = viewPane(page, 'Examples').locator('.monaco-list-row').first();
+    const shownIndex = Number(/^#(\d+)/.exec(await row.innerText())![1]);
+    const t2 = Date.now();
+    await contextMenu(page, row, 'Show in Dataset File');
+    await waitFor(`line ${shownIndex + 1} of the dataset`, async () => new RegExp(`^Ln ${shownIndex + 1},`).test(await position.innerText()), 30_000, 20);
+    const revealMs = Date.now() - t2;
+    await shot(page, 'scale-20k-show-in-dataset');
+    timings.push(
+      `20,000 × 10 × 8 with texts: hover on line ${line} shown ${hoverMs} ms after the command (includes the palette); an edit round trip ${editMs} ms; Show in Dataset File ${revealMs} ms (includes the context menu)`,
+    );
   });
 });

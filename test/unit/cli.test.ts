@@ -96,8 +96,46 @@ describe('premem CLI', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!['index'], 3);
     const dataset = readFileSync(join(sweep, 'train.jsonl'), 'utf8').split('\n');
-    assert.deepEqual({ ...rows[0], index: undefined }, { ...JSON.parse(dataset[3]!), index: undefined }, 'the dataset record, untouched');
+    const { premem, ...record } = rows[0]! as { premem: Record<string, unknown> } & Record<string, unknown>;
+    assert.deepEqual({ ...record, index: undefined }, { ...JSON.parse(dataset[3]!), index: undefined }, 'the dataset record, untouched');
+    // What the tool knows of it, under a key of its own: the run, the note, the figures.
+    const figures = JSON.parse((await cli('examples', run, '--db', db, '--json')).out.split('\n')[3]!) as { pre_memorization_accuracy: number[]; memorization_step: number | null };
+    assert.deepEqual(
+      {
+        run: premem['run'],
+        run_path: premem['run_path'],
+        flagged: premem['flagged'],
+        note: premem['note'],
+        pre: premem['pre_memorization_accuracy'],
+        step: premem['memorization_step'],
+      },
+      {
+        run: 'example_3epochs_lr2e-04',
+        run_path: run,
+        flagged: true,
+        note: 'copies the reference',
+        pre: figures.pre_memorization_accuracy.at(-1),
+        step: figures.memorization_step,
+      },
+    );
     assert.match(r.err, /wrote 1 examples \(dataset records\)/);
+    // Flags across runs: a sweep exports the flagged examples of each of its runs.
+    const other = join(sweep, 'example_3epochs_lr1e-05');
+    assert.equal((await cli('flag', other, '11', '--db', db, '--note', 'also this one')).code, 0);
+    const all = join(tmp.dir, 'flagged-all.jsonl');
+    const r2 = await cli('export', sweep, '--strategy', 'flagged', '--count', '10', '--out', all, '--db', db);
+    assert.equal(r2.code, 0, r2.err);
+    const both = readFileSync(all, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; premem: { run: string; note: string } });
+    assert.deepEqual(both.map((b) => [b.premem.run, b.index, b.premem.note]).sort(), [
+      ['example_3epochs_lr1e-05', 11, 'also this one'],
+      ['example_3epochs_lr2e-04', 3, 'copies the reference'],
+    ]);
+    assert.match(r2.err, /wrote 2 examples of 3 runs/);
+    assert.equal((await cli('export', sweep, '--strategy', 'lowest-premem', '--count', '1', '--out', all, '--db', db)).code, 2, 'other strategies take one run');
+    await cli('flag', other, '11', '--remove', '--db', db);
     assert.equal((await cli('flag', run, '999', '--db', db)).code, 2, 'an example the run does not have');
   });
 

@@ -153,7 +153,7 @@ const STRUCTURAL_MUTATIONS: [string, (file: string, rand: () => number) => void]
     'negative perplexity',
     (f, r) => {
       const value = [-1, 0, -Infinity, 0.5][int(r, 4)]!;
-      if (f.endsWith('.jsonl')) writeFileSync(f, readFileSync(f, 'utf8').replace(/"perplexity":[0-9.e+-]+/, `"perplexity":${Number.isFinite(value) ? String(value) : "-1e400"}`));
+      if (f.endsWith('.jsonl')) writeFileSync(f, readFileSync(f, 'utf8').replace(/"perplexity":[0-9.e+-]+/, `"perplexity":${Number.isFinite(value) ? String(value) : '-1e400'}`));
       else if (f.endsWith('train_perplexities.npy')) {
         const b = readFileSync(f);
         b.writeDoubleLE(value, b.length - 8);

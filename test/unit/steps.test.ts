@@ -135,6 +135,24 @@ describe('aligning a sample to the reference', () => {
     );
     assert.ok(d.some((x) => x.change === 'added' && x.text.includes('pens')));
   });
+
+  test('word differences keep every space of both sides, calculator notes and all', () => {
+    const pairs: [string, string][] = [
+      ['He read 5*5=<<5*5=25>>25 pages.', 'He read 25 pages today.'],
+      ['Natalia sold 48/2=<<48/2=24>>24 clips in May.', 'Natalia sold 24clips  in May .'],
+      ['a  b\tc', 'a b c'],
+    ];
+    for (const [reference, sample] of pairs) {
+      const d = wordDiff(reference, sample);
+      const side = (skip: string) =>
+        d
+          .filter((x) => x.change !== skip)
+          .map((x) => x.text)
+          .join('');
+      assert.equal(side('added'), reference);
+      assert.equal(side('removed'), sample);
+    }
+  });
 });
 
 test('tinygsm: late checkpoints copy the reference more than early ones', { skip: skipUnless(TINYGSM) }, () => {

@@ -11,7 +11,7 @@ import type {
   LowExample,
 } from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
-import { legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
+import { barChart, legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { createClient, newestOnly } from '../shared/rpc';
@@ -105,7 +105,12 @@ function render(d: DashboardData): void {
   }
   const width = Math.max(300, Math.min(620, Math.floor((app.clientWidth - 32) / 2)));
   if (sweep) app.append(sweepSection(d, sweep, theme, width));
-  if (run) app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))), slicesSection(run), lowestSection(run));
+  if (run) {
+    app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))));
+    const histogram = histogramSection(run, theme, width);
+    if (histogram) app.append(histogram);
+    app.append(slicesSection(run), lowestSection(run));
+  }
   const failed = d.runs.filter((r) => r.error !== null);
   if (failed.length)
     app.append(
@@ -304,6 +309,33 @@ async function calibrate(sweepPath: string): Promise<void> {
     showError((e as Error).message);
   }
   if (data) render(data);
+}
+
+/** How many examples sit at each pre-memorization accuracy at the last checkpoint: where the ties are. */
+function histogramSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement | null {
+  const h = run.histogram;
+  if (!h) return null;
+  const svg = barChart({
+    theme,
+    width,
+    height: 220,
+    bars: h.bins.map((b) => ({ label: b.label, value: b.count })),
+    color: theme.series.green,
+    xLabel: 'pre-memorization accuracy at the last checkpoint',
+    yLabel: 'examples',
+    ariaLabel: `Distribution of pre-memorization accuracy in ${run.name}`,
+  });
+  charts.set('premem-histogram', svg);
+  const zero = h.bins[0]?.count ?? 0;
+  const total = h.bins.reduce((a, b) => a + b.count, 0);
+  return section('Distribution of pre-memorization accuracy', [
+    el('p', {
+      className: 'muted',
+      attrs: { id: 'histogram-note' },
+      text: `${zero} of ${total} examples are at exactly 0 (never solved before they were memorized, or never solved)${h.unknown ? `; ${h.unknown} unknown` : ''}. 0 and 1 have bars of their own.`,
+    }),
+    el('div', { attrs: { 'data-chart': 'premem-histogram' } }, [svg]),
+  ]);
 }
 
 function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement {

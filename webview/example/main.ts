@@ -1,7 +1,7 @@
 import type { AlignedRow, CheckpointSamples, ExampleDetail, ExampleMethods, ExampleNotifications, ExamplePanelState, SampleView } from '../../src/protocol/examplePanel';
 import { badge, button, dropdown, progressRing, textField } from '../components/controls';
 import { legend, lineChart, type LinePoint } from '../shared/charts';
-import { clear, el, section, visible } from '../shared/dom';
+import { clear, el, foldable, section, visible } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { createClient } from '../shared/rpc';
 import { chartTheme, onThemeChange } from '../shared/theme';
@@ -15,6 +15,17 @@ const CATEGORY: Record<ExampleDetail['category'], string> = {
   'never-memorized': 'never memorized',
 };
 const KIND_LABEL: Record<AlignedRow['kind'], string> = { copied: 'copied', reworded: 'reworded', own: 'own step', skipped: 'skipped' };
+/** What each term means, shown as a tooltip where it is used and in the "What these mean" list. */
+const TERMS: Record<string, string> = {
+  copied: 'The sample states this reference step verbatim (similarity ≥ 0.9 after calculator notes and spacing are set aside).',
+  reworded: 'The sample makes this reference step in its own words: similarity between 0.5 and 0.9; the number is the similarity (1 − edit distance / length).',
+  'own step': 'A step of the sample that matches no reference step: its own reasoning (or a mistake).',
+  skipped: 'A reference step the sample leaves out.',
+  'copy rate': 'The share of the reference’s steps a sample copies verbatim. Under the text criterion an example is memorized when most samples copy at least the set share.',
+  pattern:
+    'solved before memorized: a sample was correct at a checkpoint before the reference was memorized. memorized before ever solved: copied before any sample was correct (the paper’s warning sign). never memorized: the reference never became easy to reproduce.',
+  'pre-memorization accuracy': 'The accuracy the example reached at checkpoints before it was memorized, capped by today’s accuracy (Kang et al. 2024).',
+};
 
 let detail: ExampleDetail | null = null;
 /** The checkpoint shown; on a window reload, the one shown before. */
@@ -78,9 +89,9 @@ function header(d: ExampleDetail): HTMLElement {
       ]),
     ]),
     el('dl', { className: 'figures' }, [
-      figure('Pre-memorization accuracy', num(d.preMemorizationAccuracy), 'premem'),
+      figure('Pre-memorization accuracy', num(d.preMemorizationAccuracy), 'premem', TERMS['pre-memorization accuracy']),
       figure('Memorized at', stepLabel(d.memorizationStep), 'memorization-step'),
-      figure('Pattern', CATEGORY[d.category], 'category'),
+      figure('Pattern', CATEGORY[d.category], 'category', TERMS['pattern']),
     ]),
     el('p', { className: 'criterion', text: `Memorized: ${d.criterion}.` }),
     el('div', { className: 'flag-row' }, [
@@ -92,8 +103,20 @@ function header(d: ExampleDetail): HTMLElement {
   ]);
 }
 
-function figure(label: string, value: string, id: string): HTMLElement {
-  return el('div', { className: 'figure' }, [el('dt', { text: label }), el('dd', { text: value, attrs: { id } })]);
+function figure(label: string, value: string, id: string, explained?: string): HTMLElement {
+  return el('div', { className: 'figure' }, [el('dt', { text: label, ...(explained && { title: explained }) }), el('dd', { text: value, attrs: { id } })]);
+}
+
+/** The terms of the aligned samples, explained once per panel. */
+function termsList(): HTMLElement {
+  return el('details', { className: 'terms', attrs: { id: 'terms' } }, [
+    el('summary', { text: 'What these mean' }),
+    el(
+      'dl',
+      {},
+      Object.entries(TERMS).flatMap(([term, meaning]) => [el('dt', { text: term }), el('dd', { text: meaning })]),
+    ),
+  ]);
 }
 
 async function act(request: () => Promise<ExampleDetail>): Promise<void> {
@@ -130,7 +153,7 @@ function questionAndReference(d: ExampleDetail): HTMLElement {
           el(
             'ol',
             { className: 'reference-steps', attrs: { id: 'reference-steps' } },
-            d.reference.steps.map((s) => el('li', { text: s })),
+            d.reference.steps.map((s) => el('li', {}, [foldable(el('span', { text: s }), s.length)])),
           ),
           d.reference.finalAnswer !== null ? el('p', { className: 'final' }, ['Final answer: ', el('strong', { text: d.reference.finalAnswer })]) : null,
         ];
@@ -138,7 +161,7 @@ function questionAndReference(d: ExampleDetail): HTMLElement {
     section('Question', [
       d.question === null
         ? el('p', { className: 'muted', text: 'No question text in the index.' })
-        : el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } }),
+        : foldable(el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } }), d.question.length),
     ]),
     section(d.reference.text === null ? 'Reference solution' : `Reference solution (${d.reference.steps.length} steps)`, reference),
   ]);
@@ -239,7 +262,7 @@ function samplesSection(d: ExampleDetail): HTMLElement {
   samplesHost = el('div', { className: 'samples', attrs: { id: 'samples' } });
   return el('section', { className: 'panel-section' }, [
     el('div', { className: 'section-title' }, [el('h2', { text: 'Samples at' }), picker.element]),
-    d.hasTexts ? null : el('p', { className: 'muted', text: 'This run kept no sample texts: only whether each sample was correct is known.' }),
+    d.hasTexts ? termsList() : el('p', { className: 'muted', text: 'This run kept no sample texts: only whether each sample was correct is known.' }),
     samplesHost,
   ]);
 }
@@ -318,7 +341,7 @@ function sampleCard(s: SampleView, atStep: number): HTMLElement {
   const head = el('div', { className: 'sample-head' }, [
     el('h3', { text: `Sample ${s.sample + 1}` }),
     outcomeBadge(s),
-    el('span', { className: 'muted', text: `copy rate ${num(s.copyRate, 2)}` }),
+    el('span', { className: 'muted', text: `copy rate ${num(s.copyRate, 2)}`, title: TERMS['copy rate'] }),
     el('span', { className: 'muted' }, ['answer ', el('code', { text: s.finalAnswer ?? '–' })]),
     button('Open in Diff Editor', () => void client.request('openDiff', { step: atStep, sample: s.sample }).catch((e: Error) => showError(e.message)), {
       title: 'Compare with the reference in VS Code’s diff editor',
@@ -335,7 +358,7 @@ function sampleCard(s: SampleView, atStep: number): HTMLElement {
 function alignedRow(r: AlignedRow): HTMLElement {
   const label = r.kind === 'reworded' || (r.kind === 'copied' && r.similarity !== null && r.similarity < 1) ? `${KIND_LABEL[r.kind]} ${num(r.similarity, 2)}` : KIND_LABEL[r.kind];
   return el('div', { className: `aligned ${r.kind}`, attrs: { role: 'row' } }, [
-    el('span', { className: 'kind', text: label }),
+    el('span', { className: 'kind', text: label, title: TERMS[KIND_LABEL[r.kind]] }),
     cell(r.sample, r.diff, 'added'),
     cell(r.reference, r.diff, 'removed'),
   ]);
@@ -345,14 +368,16 @@ function alignedRow(r: AlignedRow): HTMLElement {
 function cell(textValue: string | null, diff: AlignedRow['diff'], highlight: 'added' | 'removed'): HTMLElement {
   const c = el('span', { className: `step text${textValue === null ? ' none' : ''}`, attrs: { role: 'cell' } });
   if (textValue === null) return c;
+  const body = el('span', { className: 'step-body' });
   if (!diff) {
-    c.textContent = visible(textValue);
-    return c;
+    body.textContent = visible(textValue);
+  } else {
+    for (const seg of diff) {
+      if (seg.change === 'same') body.append(visible(seg.text));
+      else if (seg.change === highlight) body.append(el(highlight === 'added' ? 'ins' : 'del', { text: seg.text }));
+    }
   }
-  for (const seg of diff) {
-    if (seg.change === 'same') c.append(visible(seg.text));
-    else if (seg.change === highlight) c.append(el(highlight === 'added' ? 'ins' : 'del', { text: seg.text }));
-  }
+  c.append(foldable(body, textValue.length));
   return c;
 }
 

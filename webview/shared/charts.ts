@@ -154,6 +154,34 @@ export function scatterChart(o: ScatterOptions): SVGSVGElement {
   return adopt(svg);
 }
 
+export interface BarChartOptions {
+  readonly theme: ChartTheme;
+  readonly width: number;
+  readonly height: number;
+  readonly bars: readonly { readonly label: string; readonly value: number }[];
+  readonly color: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly ariaLabel: string;
+}
+
+/** Bars over ordered categories (a histogram whose bins have labels), with the count on each bar. */
+export function barChart(o: BarChartOptions): SVGSVGElement {
+  const svg = Plot.plot({
+    ...baseOptions(o.theme, o.width, o.height),
+    ariaLabel: o.ariaLabel,
+    x: { label: o.xLabel, domain: o.bars.map((b) => b.label), tickRotate: o.bars.length > 8 ? -30 : 0 },
+    y: { label: o.yLabel, grid: true },
+    marginBottom: 56,
+    marks: [
+      Plot.barY(o.bars, { x: 'label', y: 'value', fill: o.color }),
+      Plot.text(o.bars, { x: 'label', y: 'value', text: (b: { value: number }) => String(b.value), dy: -6, fill: o.theme.foreground }),
+      Plot.ruleY([0]),
+    ],
+  }) as SVGSVGElement;
+  return adopt(svg);
+}
+
 /** An HTML legend: colour swatch (and symbol name) with a label per series, as text. */
 export function legend(items: readonly { readonly color: string; readonly label: string; readonly dashed?: boolean; readonly glyph?: string }[]): HTMLElement {
   return el(

@@ -4,6 +4,8 @@
  * the nine characters it is.
  */
 
+import { showControls } from '../../src/present/format';
+
 type Child = Node | string | null | undefined | false;
 
 export interface ElementOptions {
@@ -27,10 +29,37 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, options: Eleme
   return node;
 }
 
-/** Control characters (other than tab and newline) shown as their Unicode pictures, so nothing is hidden. */
+/**
+ * Control characters (but tab and newline) and the characters that reorder text (bidi
+ * overrides, isolates, marks) shown, not obeyed: nothing in a sample can hide or reverse text.
+ */
 export function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+  return showControls(text);
+}
+
+/** Texts longer than this are shown folded, with a button to show them whole. */
+export const FOLD_CHARS = 1200;
+
+/**
+ * A text that may be very long (a 20,000-character sample line): folded to a few lines with a
+ * "Show all" button when it is over FOLD_CHARS, so the page stays one screen per sample.
+ */
+export function foldable(node: HTMLElement, length: number): HTMLElement {
+  if (length <= FOLD_CHARS) return node;
+  node.classList.add('folded');
+  const toggle = document.createElement('button');
+  toggle.className = 'fold-toggle';
+  toggle.type = 'button';
+  const label = () => (node.classList.contains('folded') ? `Show all ${length.toLocaleString('en')} characters` : 'Fold');
+  toggle.textContent = label();
+  toggle.addEventListener('click', () => {
+    node.classList.toggle('folded');
+    toggle.textContent = label();
+  });
+  const wrap = document.createElement('div');
+  wrap.className = 'foldable';
+  wrap.append(node, toggle);
+  return wrap;
 }
 
 export function clear(node: Element): void {

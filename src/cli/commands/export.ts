@@ -1,17 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../../core/curation';
-import { curate, exportLine } from '../../queries/examples';
+import { curate, exportLine, type CuratedExample } from '../../queries/examples';
+import type { IndexStore, StoredRun } from '../../store/indexStore';
 import { analyseRun } from '../../queries/runAnalysis';
 import { defineCommand, UsageError } from '../command';
 import { ANALYSIS_OPTIONS, analysisOptions, DB_OPTION, wholeNumber } from '../options';
-import { oneRun, singleRun, withStore } from '../session';
+import { ensureIndexed, oneRun, singleRun, withStore } from '../session';
 
 const isStrategy = (s: string | undefined): s is CurationStrategy => s !== undefined && (CURATION_STRATEGIES as readonly string[]).includes(s);
 
 export const exportCommand = defineCommand({
   name: 'export',
-  usage: '<run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [--db FILE] [analysis options]',
-  summary: 'write a curated set of examples (the user’s own dataset records) as JSONL',
+  usage:
+    '<run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [--db FILE] [analysis options]\n       premem export <sweep> --strategy flagged --count K --out FILE   (the flagged examples of every run)',
+  summary: 'write a curated set of examples (the user’s own dataset records, with their figures and notes) as JSONL',
   options: {
     ...DB_OPTION,
     ...ANALYSIS_OPTIONS,
@@ -22,6 +24,8 @@ export const exportCommand = defineCommand({
   },
   async run({ values: v, positionals, io }) {
     const dir = oneRun(positionals, 'export');
+    const chosenFrom = async (store: IndexStore, run: StoredRun, k: number, strategy: CurationStrategy) =>
+      curate(await analyseRun(store, run, options), await store.examples(run.id), await store.flags(run.path), strategy, k, seed);
     const options = analysisOptions(v);
     const strategy = v.strategy;
     if (!isStrategy(strategy)) throw new UsageError(`--strategy must be one of ${CURATION_STRATEGIES.join(', ')}`);
@@ -31,12 +35,16 @@ export const exportCommand = defineCommand({
     if (!out) throw new UsageError('--out FILE is required');
     const seed = wholeNumber(v.seed, '--seed') ?? 0;
     const written = await withStore(v.db, io, async (store) => {
-      const run = await singleRun(store, dir, io);
-      const chosen = curate(await analyseRun(store, run, options), await store.examples(run.id), await store.flags(run.path), strategy, count, seed);
+      // Flags are across runs: a sweep exports the flagged examples of each of its runs.
+      const runs = strategy === 'flagged' ? await ensureIndexed(store, [dir], io, false) : [await singleRun(store, dir, io)];
+      const chosen: CuratedExample[] = [];
+      for (const run of runs) if (chosen.length < count) chosen.push(...(await chosenFrom(store, run, count - chosen.length, strategy)));
       writeFileSync(out, chosen.map((c) => exportLine(c) + '\n').join(''));
-      return { chosen: chosen.length, texts: chosen.some((c) => c.record !== null) };
+      return { chosen: chosen.length, texts: chosen.some((c) => c.record !== null), runs: runs.length };
     });
-    io.err(`wrote ${written.chosen} examples (${written.texts ? 'dataset records' : 'indices only: the run has no dataset file'}) to ${out}`);
+    io.err(
+      `wrote ${written.chosen} examples${written.runs > 1 ? ` of ${written.runs} runs` : ''} (${written.texts ? 'dataset records' : 'indices and figures only: no dataset file'}) to ${out}`,
+    );
     return 0;
   },
 });
