@@ -143,18 +143,19 @@ export class IndexStore {
    * open fails with its name, and nothing is lost.
    */
   static async open(file: string, flagsFile = flagsFileFor(file)): Promise<IndexStore> {
-    if (file !== ':memory:') {
-      mkdirSync(dirname(file), { recursive: true });
-      refuseNonSqlite(file);
-    }
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     let db: Database;
     let setAside: string | null = null;
     try {
       db = await IndexStore.connect(file, flagsFile);
     } catch (e) {
+      if (file === ':memory:' || !isUnreadableDatabase(e)) throw e;
       // Only a file that is SQLite's (its header says so) and damaged may be moved: anything
-      // else was refused above, untouched.
-      if (file === ':memory:' || !isUnreadableDatabase(e) || (await flagsUnreadable(flagsFile))) throw e;
+      // else is refused, untouched. (Read only now, when SQLite has failed on it: opening and
+      // closing a database file beside a live connection in this process would drop that
+      // connection's POSIX locks, and the editor's worker thread shares the process.)
+      refuseNonSqlite(file);
+      if (await flagsUnreadable(flagsFile)) throw e;
       setAside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, setAside + suffix);
       db = await IndexStore.connect(file, flagsFile);

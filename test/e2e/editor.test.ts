@@ -191,11 +191,19 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     assert.match(exampleLabel, /^#\d+ premem \d\.\d{4} · (memorized at step \d+|never memorized)/);
     const runLabel = await runs().locator('.monaco-list-row', { hasText: FAST_RUN }).first().locator('.label-name').innerText();
     assert.ok(runLabel.startsWith(`premem ${f4(fast.checkpoints.at(-1)!.pre_memorization_accuracy)}`), runLabel);
-    await runCommand(page, 'View: Focus into Primary Side Bar');
-    for (let i = 0; i < 6; i++) await runCommand(page, 'View: Decrease Current View Size');
+    // A narrow sidebar, as a user would make it: drag its edge to 240 px, look, and drag it back.
+    const dragSidebarTo = async (width: number) => {
+      const box = (await page.locator('.part.sidebar').first().boundingBox())!;
+      await page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + width, box.y + box.height / 2, { steps: 8 });
+      await page.mouse.up();
+      return box.width;
+    };
+    const wide = await dragSidebarTo(240);
+    await page.waitForTimeout(300);
     await shot(page, '03b-narrow-sidebar');
-    await runCommand(page, 'View: Focus into Primary Side Bar');
-    for (let i = 0; i < 6; i++) await runCommand(page, 'View: Increase Current View Size');
+    await dragSidebarTo(wide);
   });
 
   test('sorting and filtering the examples view', async () => {

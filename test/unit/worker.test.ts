@@ -56,3 +56,43 @@ test('cancelling the worker rolls back the run in progress', async () => {
     tmp.cleanup();
   }
 });
+
+test('the editor’s connection stays sound while the worker indexes into the same file, again and again', async () => {
+  // The editor holds a connection for reads and the worker thread (same process) opens its own.
+  // Anything that opened and closed the database file outside SQLite in this process would drop
+  // the editor connection's POSIX locks: SQLITE_IOERR on its next read (seen in the real editor).
+  const tmp = tempDir();
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const db = join(tmp.dir, 'i.sqlite');
+    const editor = await IndexStore.open(db);
+    try {
+      for (let round = 0; round < 4; round++) {
+        await editor.db.run('DELETE FROM runs');
+        // The views keep reading while the worker writes, as the editor's do.
+        let reading = true;
+        const reads = (async () => {
+          let n = 0;
+          while (reading) {
+            await editor.runs();
+            await editor.flags();
+            n++;
+          }
+          return n;
+        })();
+        const result = await indexInWorker(WORKER, { db, folders: [sweep] }, {});
+        reading = false;
+        assert.ok((await reads) > 0);
+        assert.deepEqual(result.failures, []);
+        assert.equal((await editor.runs()).length, 3, `round ${round}: the editor reads what the worker wrote`);
+        await editor.setFlag(join(sweep, 'example_3epochs_lr2e-04'), round, `round ${round}`);
+        assert.equal((await editor.flags()).length, round + 1);
+        assert.deepEqual(await editor.integrityCheck(), { index: 'ok', flags: 'ok' });
+      }
+    } finally {
+      await editor.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
