@@ -323,19 +323,14 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
           void vscode.window.showWarningMessage(`Premem: ${target.runPath} is not indexed in this window.`);
           return;
         }
-        // The line first, then the selection (which recomputes the views and the line marks):
-        // the user waits for the line, not for the views.
-        if (run.trainDatasetFile) {
-          const doc = await vscode.workspace.openTextDocument(run.trainDatasetFile);
-          let record = -1;
-          for (let line = 0; line < doc.lineCount; line++) {
-            if (!doc.lineAt(line).isEmptyOrWhitespace && ++record === target.index) {
-              const range = doc.lineAt(line).range;
-              await vscode.window.showTextDocument(doc, { selection: new vscode.Range(range.start, range.start), preview: true });
-              await index.select(run.path);
-              return;
-            }
-          }
+        // Straight to the line the index recorded for the example: VS Code opens the file at
+        // it, and this host never loads the (often large) dataset itself.
+        const example = await index.example(run, target.index);
+        if (run.trainDatasetFile && example?.line != null) {
+          const at = new vscode.Position(example.line - 1, 0);
+          await vscode.window.showTextDocument(vscode.Uri.file(run.trainDatasetFile), { selection: new vscode.Range(at, at), preview: true });
+          await index.select(run.path);
+          return;
         }
         await index.select(run.path);
         // No texts for this run: say what we know instead of opening nothing.

@@ -4,14 +4,14 @@ import type { LinearFit } from '../core/fit';
 import { describeThreshold } from '../core/threshold';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { RunFailure } from '../store/indexInWorker';
-import { num, pct, plusMinus } from '../present/format';
+import { distinguishingNames, num, pct, plusMinus } from '../present/format';
 import type { AnalysedCheckpoint, RunView } from '../queries/runAnalysis';
 import type { IndexService } from './indexService';
 import { appendUntrusted } from './markdown';
 
 type Node =
   | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly RunView[]; readonly model: SweepModel | undefined }
-  | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined }
+  | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined; readonly short: string }
   | { readonly kind: 'checkpoint'; readonly view: RunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
   | { readonly kind: 'failure'; readonly failure: RunFailure };
 
@@ -37,7 +37,10 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       const ordered = [...sweeps].sort(([a], [b]) => path.basename(a).localeCompare(path.basename(b)) || a.localeCompare(b));
       return [...ordered.map(([sweep, runs]): Node => ({ kind: 'sweep', sweep, runs, model: models.get(sweep) })), ...failures];
     }
-    if (node.kind === 'sweep') return node.runs.map((view) => ({ kind: 'run', view, model: node.model }));
+    if (node.kind === 'sweep') {
+      const short = distinguishingNames(node.runs.map((v) => v.run.name));
+      return node.runs.map((view, i) => ({ kind: 'run', view, model: node.model, short: short[i]! }));
+    }
     if (node.kind === 'run') return (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint, model: node.model }));
     return [];
   }
@@ -47,7 +50,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       case 'sweep':
         return this.sweepItem(node.sweep, node.runs, node.model?.fit);
       case 'run':
-        return this.runItem(node.view, node.model);
+        return this.runItem(node.view, node.model, node.short);
       case 'checkpoint':
         return this.checkpointItem(node.view, node.checkpoint, node.model);
       case 'failure': {
@@ -81,7 +84,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return item;
   }
 
-  private runItem(view: RunView, model: SweepModel | undefined): vscode.TreeItem {
+  private runItem(view: RunView, model: SweepModel | undefined, short: string): vscode.TreeItem {
     const { run, analysis } = view;
     const selected = run.path === this.index.selectedRunPath;
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
@@ -98,9 +101,10 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const s = summarizeRun(analysis, model);
     const measured = s.finalTestAccuracy !== null ? ` · test ${num(s.finalTestAccuracy)}` : '';
     const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}${plusMinus(s.predictedInterval)}` : '';
-    // Figures in the label, the name in the description: run names are long (gsm8k_orig_3epochs_
-    // full_lr2e-05_bs128) and a narrow sidebar should cut the name, not the numbers.
-    item.label = `premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
+    // In the label what tells the run apart in its sweep and its figures; the full name in the
+    // description: run names are long (gsm8k_orig_3epochs_full_lr2e-05_bs128) and a narrow
+    // sidebar should cut the name, not the numbers.
+    item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
     item.description = run.name;
     item.iconPath = new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
     const md = new vscode.MarkdownString();

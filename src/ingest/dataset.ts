@@ -7,12 +7,14 @@ export interface DatasetRecord {
   readonly answer: string;
   /** The line as written, so an export can hand back the user's own record untouched. */
   readonly raw: string;
+  /** Its 1-based line in the file (blank lines are skipped, so it can differ from index + 1). */
+  readonly line: number | null;
 }
 
 export function readDataset(file: string): DatasetRecord[] {
   return readJsonl(file).map((entry) => {
     const f = new Fields(file, entry);
-    return { question: f.string('question'), answer: f.string('answer'), raw: entry.raw };
+    return { question: f.string('question'), answer: f.string('answer'), raw: entry.raw, line: entry.line };
   });
 }
 

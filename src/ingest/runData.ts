@@ -53,6 +53,8 @@ export interface ExampleRecord {
   readonly question: string | null;
   readonly answer: string | null;
   readonly raw: string | null;
+  /** Its 1-based line in the dataset file, when it came from one. */
+  readonly line: number | null;
 }
 
 /** What is known of a run before and after indexing: read from its folder, stored as is. */

@@ -73,7 +73,7 @@ export class RunReader {
 
     const record = (records: readonly DatasetRecord[] | null, index: number): ExampleRecord => {
       const r = records?.[index];
-      return r ? { index, question: r.question, answer: r.answer, raw: r.raw } : { index, question: null, answer: null, raw: null };
+      return r ? { index, question: r.question, answer: r.answer, raw: r.raw, line: r.line } : { index, question: null, answer: null, raw: null, line: null };
     };
     const { epochs, source } = this.epochs();
     return {

@@ -79,3 +79,24 @@ export function showControls(text: string): string {
 export function oneLine(text: string): string {
   return terminalSafe(text).replace(/\n/g, '\u240a');
 }
+
+/**
+ * What tells a sweep's runs apart: each name without the prefix and suffix all of them share,
+ * cut at `_`, `-` or `.` (gsm8k_orig_3epochs_full_lr2e-05_bs128 → 3epochs_full_lr2e-05 among its
+ * sweep). A name left empty, or a lone run, keeps its full name.
+ */
+export function distinguishingNames(names: readonly string[]): string[] {
+  if (names.length < 2) return [...names];
+  const parts = names.map((n) => n.split(/(?<=[_.-])/));
+  let head = 0;
+  while (parts.every((p) => head < p.length - 1 && p[head] === parts[0]![head])) head++;
+  let tail = 0;
+  while (parts.every((p) => tail < p.length - head - 1 && p[p.length - 1 - tail] === parts[0]![parts[0]!.length - 1 - tail])) tail++;
+  return parts.map((p, i) => {
+    const short = p
+      .slice(head, p.length - tail)
+      .join('')
+      .replace(/[_.-]+$/, '');
+    return short === '' ? names[i]! : short;
+  });
+}

@@ -44,6 +44,8 @@ export interface StoredExample {
   readonly question: string | null;
   readonly answer: string | null;
   readonly record: string | null;
+  /** Its 1-based line in the dataset file, when the run has one. */
+  readonly line: number | null;
 }
 
 export interface Flag {
@@ -352,13 +354,14 @@ export class IndexStore {
   }
 
   async examples(runId: number): Promise<StoredExample[]> {
-    const rows = await this.db.all('SELECT position, idx, question, answer, record FROM examples WHERE run_id = ? ORDER BY position', [runId]);
+    const rows = await this.db.all('SELECT position, idx, question, answer, record, line FROM examples WHERE run_id = ? ORDER BY position', [runId]);
     return rows.map((r) => ({
       position: r['position'] as number,
       index: r['idx'] as number,
       question: r['question'] as string | null,
       answer: r['answer'] as string | null,
       record: r['record'] as string | null,
+      line: r['line'] as number | null,
     }));
   }
 
@@ -391,15 +394,15 @@ export class IndexStore {
 
   private async insertExamples(table: 'examples' | 'test_examples', runId: number, records: readonly ExampleRecord[], withRecord: boolean): Promise<void> {
     // Bound parameters, many rows a statement: texts go in whole. (Through json_each, SQLite's
-    // ->> cuts a text at its first NUL.) 5,000 rows x 6 values stays under SQLite's 32,766.
-    const CHUNK = 5000;
-    const width = withRecord ? 6 : 5;
+    // ->> cuts a text at its first NUL.) 4,000 rows x 7 values stays under SQLite's 32,766.
+    const CHUNK = 4000;
+    const width = withRecord ? 7 : 5;
     const row = `(${new Array<string>(width).fill('?').join(', ')})`;
     for (let start = 0; start < records.length; start += CHUNK) {
       const chunk = records.slice(start, start + CHUNK);
       const params: SqlValue[] = [];
-      chunk.forEach((e, k) => params.push(runId, start + k, e.index, e.question, e.answer, ...(withRecord ? [e.raw] : [])));
-      await this.db.run(`INSERT INTO ${table}(run_id, position, idx, question, answer${withRecord ? ', record' : ''}) VALUES ${chunk.map(() => row).join(', ')}`, params);
+      chunk.forEach((e, k) => params.push(runId, start + k, e.index, e.question, e.answer, ...(withRecord ? [e.raw, e.line] : [])));
+      await this.db.run(`INSERT INTO ${table}(run_id, position, idx, question, answer${withRecord ? ', record, line' : ''}) VALUES ${chunk.map(() => row).join(', ')}`, params);
     }
   }
 

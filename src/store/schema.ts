@@ -8,7 +8,7 @@ import { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 1;
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS examples (
   question TEXT,
   answer   TEXT,
   record   TEXT,              -- the dataset line as written
+  line     INTEGER,           -- its 1-based line in the dataset file (Show in Dataset File)
   PRIMARY KEY (run_id, idx)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS examples_by_position ON examples(run_id, position);

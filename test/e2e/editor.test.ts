@@ -190,7 +190,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     const exampleLabel = await examplesPane().locator('.monaco-list-row .label-name').first().innerText();
     assert.match(exampleLabel, /^#\d+ premem \d\.\d{4} · (memorized at step \d+|never memorized)/);
     const runLabel = await runs().locator('.monaco-list-row', { hasText: FAST_RUN }).first().locator('.label-name').innerText();
-    assert.ok(runLabel.startsWith(`premem ${f4(fast.checkpoints.at(-1)!.pre_memorization_accuracy)}`), runLabel);
+    assert.ok(runLabel.startsWith(`lr2e-04 · premem ${f4(fast.checkpoints.at(-1)!.pre_memorization_accuracy)}`), runLabel);
     // A narrow sidebar, as a user would make it: drag its edge to 240 px, look, and drag it back.
     const dragSidebarTo = async (width: number) => {
       const box = (await page.locator('.part.sidebar').first().boundingBox())!;

@@ -12,7 +12,7 @@ import { preMemorizationHistogram } from '../../src/core/histogram';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { escapeMarkdown } from '../../src/extension/markdown';
 import { discoverRuns } from '../../src/ingest/runLayout';
-import { oneLine, showControls } from '../../src/present/format';
+import { distinguishingNames, oneLine, showControls } from '../../src/present/format';
 import { orderedExamples, orderExamples } from '../../src/queries/examples';
 import { analyseRun } from '../../src/queries/runAnalysis';
 import { indexPaths, indexRun } from '../../src/store/indexer';
@@ -127,6 +127,22 @@ describe('the examples a researcher looks at', () => {
     assert.equal(h.unknown, 1);
   });
 
+  test('each example knows its line in the dataset file, blank lines and all (Show in Dataset File)', async () => {
+    const copy = join(tmp.dir, 'blank-lines');
+    cpSync(sweep, copy, { recursive: true });
+    const lines = readFileSync(join(copy, 'train.jsonl'), 'utf8').trim().split('\n');
+    // Two blank lines after the first record: record 1 is on line 4, record k on line k + 3.
+    writeFileSync(join(copy, 'train.jsonl'), [lines[0], '', '   ', ...lines.slice(1)].join('\n') + '\n');
+    const runPath = join(copy, 'example_3epochs_lr2e-04');
+    await indexRun(store, discoverRuns(runPath)[0]!);
+    const stored = await store.examples((await store.runByPath(runPath))!.id);
+    const written = readFileSync(join(copy, 'train.jsonl'), 'utf8').split('\n');
+    for (const e of stored) {
+      assert.equal(e.line, e.index === 0 ? 1 : e.index + 3);
+      assert.equal(written[e.line - 1], e.record, `#${e.index} is the record on line ${e.line}`);
+    }
+  });
+
   test('a NUL in a dataset record is stored and read back whole', async () => {
     const copy = join(tmp.dir, 'nul');
     cpSync(sweep, copy, { recursive: true });
@@ -154,5 +170,18 @@ describe('untrusted text in views and hovers', () => {
       assert.doesNotMatch(md, /(^|[^\\])[<[\]()*`]/, md);
       assert.equal(md.replace(/\\(.)/g, '$1'), note, 'and it reads as the note itself');
     }
+  });
+});
+
+describe('run names in a narrow sidebar', () => {
+  test('what tells a sweep’s runs apart', () => {
+    assert.deepEqual(distinguishingNames(['gsm8k_orig_3epochs_full_lr2e-05_bs128', 'gsm8k_orig_6epochs_half_lr2e-05_bs128', 'gsm8k_orig_3epochs_full_lr5e-07_bs128']), [
+      '3epochs_full_lr2e-05',
+      '6epochs_half_lr2e-05',
+      '3epochs_full_lr5e-07',
+    ]);
+    assert.deepEqual(distinguishingNames(['example_3epochs_lr1e-05', 'example_3epochs_lr2e-04']), ['lr1e-05', 'lr2e-04']);
+    assert.deepEqual(distinguishingNames(['run', 'run_b']), ['run', 'run_b'], 'no shared part: whole names');
+    assert.deepEqual(distinguishingNames(['alone_run']), ['alone_run']);
   });
 });

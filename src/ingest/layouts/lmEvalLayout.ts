@@ -44,7 +44,7 @@ export const lmEvalLayout: LayoutReader = {
     const out: DatasetRecord[] = [];
     for (const r of lmEvalRecords(log)) {
       if (out[r.docId]) continue;
-      out[r.docId] = { question: r.question ?? '', answer: r.reference ?? '', raw: JSON.stringify(r.doc) };
+      out[r.docId] = { question: r.question ?? '', answer: r.reference ?? '', raw: JSON.stringify(r.doc), line: null };
     }
     return out;
   },
