@@ -5,6 +5,7 @@ import { examplesCommand } from './commands/examples';
 import { exportCommand } from './commands/export';
 import { flagCommand } from './commands/flag';
 import { flagsCommand } from './commands/flags';
+import { forgetCommand } from './commands/forget';
 import { indexCommand } from './commands/index';
 import { reportCommand } from './commands/report';
 import { scoreCommand } from './commands/score';
@@ -23,5 +24,6 @@ export const COMMANDS: readonly Command[] = [
   similarCommand,
   flagCommand,
   flagsCommand,
+  forgetCommand,
   exampleCommand,
 ];

@@ -14,6 +14,7 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
   for (const run of report.runs) {
     parts.push('');
     parts.push(`${run.name}  ${run.checkpoints[0]?.examples ?? 0} examples  ${run.path}`);
+    for (const s of run.skipped_checkpoints) parts.push(`skipped step ${s.step} (its figures are left out): ${s.file}: ${s.reason}`);
     const agreed = agreements.get(run.path);
     if (agreed) parts.push(`text and perplexity (ln ln < ${num(t.loglog, 3)}) memorization agree on ${pct(agreed.agree / agreed.total)} of example-checkpoints`);
     parts.push(
@@ -34,6 +35,10 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
   }
   parts.push('');
   const f = report.fit;
+  if (f === null) {
+    parts.push(`fit withheld: ${report.fit_withheld ?? 'not enough test evaluations'}`);
+    return parts.join('\n');
+  }
   parts.push(
     f.slope === null || f.intercept === null
       ? `fit: needs at least two checkpoints with test accuracy and some spread (have ${f.points})`

@@ -7,6 +7,7 @@
 export const COMMAND_IDS = [
   'premem.openRun',
   'premem.refresh',
+  'premem.closeRun',
   'premem.showOutput',
   'premem.selectRun',
   'premem.sortExamples.byPreMemorization',

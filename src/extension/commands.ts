@@ -28,6 +28,8 @@ export interface CommandContext {
   /** Indexes a folder the user picked and remembers it for this workspace. */
   readonly openFolder: (folder: string) => Promise<void>;
   readonly reindexAll: () => Promise<void>;
+  /** Closes a run or sweep: out of the views and the index, not opened again by itself; flags stay. */
+  readonly closeFolder: (folder: string) => Promise<string[]>;
   readonly examplePanel: ExamplePanel;
   /** The built scoring process entry (dist/scoringChild.js). */
   readonly scoringChildFile: string;
@@ -128,6 +130,24 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
       },
     ],
     ['premem.refresh', () => ctx.reindexAll()],
+    [
+      'premem.closeRun',
+      async (arg?: unknown) => {
+        // From the Runs view's context menu: a sweep, a run or a run that failed to index.
+        const node = arg as { kind?: unknown; sweep?: unknown; view?: { run?: { path?: unknown } }; failure?: { path?: unknown } } | undefined;
+        const folder = node?.kind === 'sweep' ? node.sweep : node?.kind === 'run' ? node.view?.run?.path : node?.kind === 'failure' ? node.failure?.path : undefined;
+        let target = typeof folder === 'string' ? folder : undefined;
+        if (!target) {
+          const run = await pickRun('Close which run?');
+          target = run?.path;
+        }
+        if (!target) return;
+        const removed = await ctx.closeFolder(target);
+        void vscode.window.showInformationMessage(
+          `Premem: closed ${path.basename(target)}${removed.length > 1 ? ` (${removed.length} runs)` : ''}. Its flags are kept; Open Run or Sweep… brings it back.`,
+        );
+      },
+    ],
     ['premem.showOutput', () => ctx.log.show(true)],
     [
       'premem.selectRun',

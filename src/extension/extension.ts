@@ -16,6 +16,8 @@ import { EXAMPLE_TEXT_SCHEME, ExampleTextProvider } from './webviews/exampleText
 
 const OPENED_KEY = 'premem.openedFolders';
 const SELECTED_KEY = 'premem.selectedRun';
+/** Folders the user closed: not reopened from the workspace or settings until opened again. */
+const CLOSED_KEY = 'premem.closedFolders';
 /** Files whose presence marks a checkpoint folder, in either layout. */
 const CHECKPOINT_MARKERS = '**/checkpoint-*/{train_perplexities.npy,train_answer_types*.npy,train_references.jsonl,train_samples*.jsonl,samples_*.json,samples_*.jsonl}';
 
@@ -94,18 +96,36 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const follower = new RunFollower(index, log);
   context.subscriptions.push(follower);
   const known = () => [...new Set([...settings.runs, ...context.workspaceState.get<string[]>(OPENED_KEY, [])])];
+  const closed = () => new Set(context.workspaceState.get<string[]>(CLOSED_KEY, []));
+  index.setClosed(closed());
   const reindexAll = async () => {
-    const folders = [...new Set([...known(), ...(await workspaceRuns())])];
+    const shut = closed();
+    const folders = [...new Set([...known(), ...(await workspaceRuns())])].filter((f) => !shut.has(f) && !shut.has(path.dirname(f)));
     // Runs keep training while they are open: follow every folder from now on.
     follower.follow(folders);
     await index.indexFolders(folders);
   };
   const openFolder = async (folder: string) => {
     await context.workspaceState.update(OPENED_KEY, [...new Set([...context.workspaceState.get<string[]>(OPENED_KEY, []), folder])]);
+    await context.workspaceState.update(
+      CLOSED_KEY,
+      [...closed()].filter((f) => f !== folder && path.dirname(f) !== folder),
+    );
+    index.setClosed(closed());
     follower.follow([folder]);
     await index.indexFolders([folder], `Premem: indexing ${path.basename(folder)}`);
     const runs = (await index.runs()).filter((r) => r.path === folder || r.sweepPath === folder);
     if (runs.length > 0 && !index.selectedRunPath) await index.select(runs[0]!.path);
+  };
+  const closeFolder = async (folder: string) => {
+    await context.workspaceState.update(
+      OPENED_KEY,
+      context.workspaceState.get<string[]>(OPENED_KEY, []).filter((f) => f !== folder),
+    );
+    await context.workspaceState.update(CLOSED_KEY, [...new Set([...closed(), folder])]);
+    index.setClosed(closed());
+    follower.unfollow(folder);
+    return index.forget(folder);
   };
   const examplePanel = new ExamplePanel(index, context.extensionUri, log);
   const dashboard = new DashboardPanel(index, context.extensionUri, log);
@@ -115,6 +135,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     log,
     openFolder,
     reindexAll,
+    closeFolder,
     examplePanel,
     dashboard,
     showMoreExamples: () => examplesView.showMore(),

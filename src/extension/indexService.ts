@@ -252,7 +252,7 @@ export class IndexService implements vscode.Disposable {
       try {
         const result = await indexInWorker(
           this.workerFile,
-          { db: this.store.file, folders },
+          { db: this.store.file, folders, exclude: [...this.closed] },
           {
             signal: controller.signal,
             onProgress: (p) => progress.report({ message: `${p.run}: checkpoint ${p.checkpoint + 1} of ${p.of}` }),
@@ -282,6 +282,24 @@ export class IndexService implements vscode.Disposable {
         this.changed.fire();
       }
     });
+  }
+
+  /** Folders the user closed: indexing leaves their runs out (set by the extension from workspace state). */
+  private closed = new Set<string>();
+
+  setClosed(folders: Iterable<string>): void {
+    this.closed = new Set(folders);
+  }
+
+  /** Removes a run or a sweep's runs from the index (flags stay); the views follow. */
+  async forget(dir: string): Promise<string[]> {
+    const removed = await this.indexing.then(() => this.store.forget(dir));
+    this.failures.delete(dir);
+    if (this.selected !== undefined && removed.includes(this.selected)) await this.select(undefined);
+    this.analyses.clear();
+    this.examplesCache.clear();
+    this.changed.fire();
+    return removed;
   }
 
   /** The index was written by someone else (the scoring worker): recompute every figure. */

@@ -40,6 +40,13 @@ export class RunFollower implements vscode.Disposable {
     }
   }
 
+  /** Stops following a folder (a run or sweep the user closed). */
+  unfollow(folder: string): void {
+    this.watchers.get(folder)?.dispose();
+    this.watchers.delete(folder);
+    this.dirty.delete(folder);
+  }
+
   private changed(folder: string): void {
     this.dirty.add(folder);
     // Files are being written again: the retry budget starts over.

@@ -4,6 +4,7 @@ import type { LinearFit } from '../core/fit';
 import { describeThreshold } from '../core/threshold';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { RunFailure } from '../store/indexInWorker';
+import type { SkippedCheckpoint } from '../store/indexStore';
 import { distinguishingNames, num, pct, plusMinus } from '../present/format';
 import type { AnalysedCheckpoint, RunView } from '../queries/runAnalysis';
 import type { IndexService } from './indexService';
@@ -13,6 +14,7 @@ type Node =
   | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly RunView[]; readonly model: SweepModel | undefined }
   | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined; readonly short: string }
   | { readonly kind: 'checkpoint'; readonly view: RunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
+  | { readonly kind: 'skipped'; readonly view: RunView; readonly skipped: SkippedCheckpoint }
   | { readonly kind: 'failure'; readonly failure: RunFailure };
 
 /** Sweeps -> runs -> checkpoints, with each level's figures in its description and tooltip. */
@@ -41,38 +43,59 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       const short = distinguishingNames(node.runs.map((v) => v.run.name));
       return node.runs.map((view, i) => ({ kind: 'run', view, model: node.model, short: short[i]! }));
     }
-    if (node.kind === 'run') return (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint, model: node.model }));
+    if (node.kind === 'run') {
+      const checkpoints: Node[] = (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint, model: node.model }));
+      const skipped: Node[] = (node.view.analysis?.skipped ?? []).map((skipped) => ({ kind: 'skipped', view: node.view, skipped }));
+      // In step order, the unreadable ones where they would be.
+      const stepOf = (n: Node) => (n.kind === 'checkpoint' ? n.checkpoint.step : n.kind === 'skipped' ? n.skipped.step : 0);
+      return [...checkpoints, ...skipped].sort((a, b) => stepOf(a) - stepOf(b));
+    }
     return [];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'sweep':
-        return this.sweepItem(node.sweep, node.runs, node.model?.fit);
+        return this.sweepItem(node.sweep, node.runs, node.model);
       case 'run':
         return this.runItem(node.view, node.model, node.short);
       case 'checkpoint':
         return this.checkpointItem(node.view, node.checkpoint, node.model);
+      case 'skipped': {
+        const item = new vscode.TreeItem(`step ${node.skipped.step}`);
+        item.id = `skipped:${node.view.run.path}:${node.skipped.step}`;
+        item.description = `not read: ${path.basename(node.skipped.file)}`;
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown(`**step ${node.skipped.step} could not be read**; the run's figures are over its other checkpoints.\n\n`);
+        appendUntrusted(md, `${node.skipped.file}: ${node.skipped.reason}`);
+        item.tooltip = md;
+        return item;
+      }
       case 'failure': {
         const item = new vscode.TreeItem(path.basename(node.failure.path));
         item.id = `failure:${node.failure.path}`;
         item.description = 'could not index';
         item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
         item.tooltip = node.failure.message;
+        item.contextValue = 'failure';
         item.command = { command: 'premem.showOutput', title: 'Show Output' };
         return item;
       }
     }
   }
 
-  private sweepItem(sweep: string, runs: readonly RunView[], fit: LinearFit | undefined): vscode.TreeItem {
+  private sweepItem(sweep: string, runs: readonly RunView[], model: SweepModel | undefined): vscode.TreeItem {
     const item = new vscode.TreeItem(path.basename(sweep), vscode.TreeItemCollapsibleState.Expanded);
     item.id = `sweep:${sweep}`;
     item.iconPath = new vscode.ThemeIcon('folder-library');
+    const fit: LinearFit | undefined = model?.withheld === null ? model.fit : undefined;
     item.description = `${runs.length} run${runs.length === 1 ? '' : 's'}${fit?.r2 != null ? ` · R² ${num(fit.r2)}` : ''}`;
     const md = new vscode.MarkdownString();
     appendUntrusted(md, sweep);
-    if (fit?.slope != null) {
+    if (model?.withheld) {
+      md.appendMarkdown(`\n\nNo fit and no predictions: it ${model.withheld}.`);
+    } else if (fit?.slope != null) {
       md.appendMarkdown(
         `\n\nTest accuracy ≈ ${num(fit.slope)} × pre-memorization accuracy ${fit.intercept! < 0 ? '−' : '+'} ${num(Math.abs(fit.intercept!))}  \nR² = ${num(fit.r2)} over ${fit.points} checkpoints`,
       );

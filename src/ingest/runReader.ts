@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
 import { InputError } from './errors';
-import { filesOf, type CheckpointPart, type LayoutReader, type RunShape, type SplitIndex } from './layouts/layout';
+import { filesOf, type CheckpointPart, type LayoutReader, type RunShape, type SplitExtent, type SplitIndex } from './layouts/layout';
 import { LAYOUTS } from './layouts/registry';
 import { expectNumeric, readNpyFile } from './npy';
 import type { CheckpointRef, RunLayout } from './runLayout';
@@ -42,13 +42,35 @@ export class RunReader {
     const dataset = layout.trainDatasetFile ? readDataset(layout.trainDatasetFile) : this.documents(first, 'train');
     const testDataset = layout.testDatasetFile ? readDataset(layout.testDatasetFile) : this.documents(firstWithTest ?? first, 'test');
 
-    const train = this.extent(first, 'train', dataset);
-    if (train === null) throw new InputError(first.dir, NO_TRAIN_SAMPLES);
+    // The run's size from its first readable checkpoint: a damaged one costs only itself (the
+    // indexer records it as skipped when it fails to read it).
+    let train: SplitExtent | null = null;
+    let firstError: InputError | null = null;
+    for (const ref of layout.checkpoints) {
+      try {
+        train = this.extent(ref, 'train', dataset);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        firstError ??= e;
+      }
+      if (train !== null) break;
+    }
+    if (train === null) throw firstError ?? new InputError(first.dir, NO_TRAIN_SAMPLES);
     const trainQuestions = train.questions;
     if (dataset && trainQuestions > dataset.length) {
       throw new InputError(layout.trainDatasetFile!, `has ${dataset.length} records but the checkpoints hold ${trainQuestions} training questions`);
     }
-    const test = firstWithTest ? this.extent(firstWithTest, 'test', testDataset) : null;
+    // The test split's size likewise, from the first checkpoint whose test samples can be read.
+    let test: SplitExtent | null = null;
+    for (const ref of layout.checkpoints.filter((c) => c.step >= (firstWithTest?.step ?? Infinity))) {
+      try {
+        test = this.extent(ref, 'test', testDataset);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+      }
+      if (test !== null && test.questions > 0) break;
+      test = null;
+    }
     const testQuestions = test?.questions ?? null;
 
     const order = layout.subsampleFile ? readSubsample(layout.subsampleFile, trainQuestions, train.source) : (train.indices ?? range(trainQuestions));
@@ -61,12 +83,13 @@ export class RunReader {
       test: testIndex,
       index(split) {
         const i = split === 'train' ? trainIndex : testIndex;
-        if (!i) throw new Error('unreachable: test questions are known whenever a checkpoint has test samples');
+        // Test samples here, but none readable at any checkpoint: this checkpoint's are refused.
+        if (!i) throw new InputError(layout.path, 'has test samples, but none of its checkpoints has readable ones: the test split’s size is unknown');
         return i;
       },
       expectQuestions(file, split, rows) {
         const expected = split === 'train' ? trainQuestions : testQuestions;
-        if (expected === null) throw new Error('unreachable: test questions are known whenever a checkpoint has test samples');
+        if (expected === null) throw new InputError(file, 'test samples, but none of the run’s checkpoints has readable ones: the test split’s size is unknown');
         if (rows !== expected) throw new InputError(file, `has ${rows} ${split} questions, but the run has ${expected} (checkpoints disagree)`);
       },
     };

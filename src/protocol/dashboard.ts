@@ -71,6 +71,8 @@ export interface DashboardSweep {
   readonly fit: LinearFit;
   /** Plain train accuracy against test accuracy, for contrast. */
   readonly trainFit: LinearFit;
+  /** Why no line is drawn (too few runs or checkpoints with a test evaluation); null when it is. */
+  readonly withheld: string | null;
 }
 
 export type ThresholdForm = 'loglog' | 'perplexity';

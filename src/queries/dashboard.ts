@@ -46,7 +46,7 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       }),
     };
   });
-  const sweeps = [...fits].map(([path, f]): DashboardSweep => ({ path, name: basename(path), fit: f.fit, trainFit: f.trainFit }));
+  const sweeps = [...fits].map(([path, f]): DashboardSweep => ({ path, name: basename(path), fit: f.fit, trainFit: f.trainFit, withheld: models.get(path)?.withheld ?? null }));
   sweeps.sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
   return { runs, sweeps };
 }

@@ -20,6 +20,8 @@ export interface ReportRun {
   readonly name: string;
   readonly path: string;
   readonly checkpoints: readonly ReportCheckpoint[];
+  /** Checkpoints that could not be read, with the file and why: the figures are over the others. */
+  readonly skipped_checkpoints: readonly { readonly step: number; readonly file: string; readonly reason: string }[];
 }
 
 /** The contract of `premem report --json`: names and shapes are relied on by other tools. */
@@ -27,7 +29,30 @@ export interface ReportJson {
   /** The perplexity cut; with the text criterion also `memorization: "text"` and its `copy_rate`. */
   readonly threshold: ThresholdDescription & { readonly memorization?: 'text'; readonly copy_rate?: number };
   readonly runs: readonly ReportRun[];
-  readonly fit: LinearFit;
+  /** Null where too few runs or checkpoints carry a test evaluation to mean anything (see fit_withheld). */
+  readonly fit: LinearFit | null;
+  readonly fit_withheld?: string;
+}
+
+/** A line from test to pre-memorization accuracy is drawn, and predicts, only from this much. */
+export const MIN_FIT_RUNS = 3;
+export const MIN_FIT_CHECKPOINTS = 5;
+
+/**
+ * Why a sweep's fit is withheld, or null when there is enough to fit: at least MIN_FIT_RUNS
+ * runs and MIN_FIT_CHECKPOINTS checkpoints with a test evaluation. (A line through the three
+ * checkpoints of one run predicted "0.4172 ± 1.4596".)
+ */
+export function fitWithheld(analyses: readonly RunAnalysis[]): string | null {
+  let runs = 0;
+  let points = 0;
+  for (const a of analyses) {
+    const n = a.checkpoints.filter((c) => c.testAccuracy !== null && Number.isFinite(c.summary.preMemorizationAccuracy)).length;
+    if (n > 0) runs++;
+    points += n;
+  }
+  if (runs >= MIN_FIT_RUNS && points >= MIN_FIT_CHECKPOINTS) return null;
+  return `needs ${MIN_FIT_RUNS} runs and ${MIN_FIT_CHECKPOINTS} checkpoints with test evaluations; this has ${runs} run${runs === 1 ? '' : 's'} and ${points} checkpoint${points === 1 ? '' : 's'}`;
 }
 
 export interface Report {
@@ -72,8 +97,10 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
         test_accuracy: c.testAccuracy,
         sample_sets: { train: c.trainSet, test: c.testSet },
       })),
+      skipped_checkpoints: a.skipped.map((s) => ({ step: s.step, file: s.file, reason: s.reason })),
     })),
-    fit: sweepFit(analyses),
+    fit: null,
   };
-  return { json, analyses };
+  const withheld = fitWithheld(analyses);
+  return { json: withheld === null ? { ...json, fit: sweepFit(analyses) } : { ...json, fit: null, fit_withheld: withheld }, analyses };
 }

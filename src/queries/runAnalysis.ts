@@ -12,7 +12,7 @@ import { agreement, memorizedByText } from '../core/textMemorization';
 import { chooseSampleSet } from '../core/sampleSets';
 import type { MemorizationThreshold } from '../core/threshold';
 import { InputError } from '../ingest/errors';
-import type { IndexStore, StoredCheckpoint, StoredRun } from '../store/indexStore';
+import type { IndexStore, SkippedCheckpoint, StoredCheckpoint, StoredRun } from '../store/indexStore';
 
 /** What every front end asks a run for: the threshold and the sample-set preference. */
 export interface AnalysisOptions {
@@ -46,6 +46,8 @@ export interface RunAnalysis {
   readonly metrics: RunMetrics;
   /** With the text criterion: how often it agrees with the perplexity one (null otherwise). */
   readonly criteriaAgreement: { readonly agree: number; readonly total: number } | null;
+  /** Checkpoints left out because a file of theirs could not be read: the figures are over the rest. */
+  readonly skipped: readonly SkippedCheckpoint[];
 }
 
 /** Epoch of a checkpoint: as the Trainer recorded it, else spread evenly over the run's epochs. */
@@ -119,11 +121,12 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
       trainSet: train,
       trainSamplesPerQuestion: trainSet.samplesPerQuestion,
       testSet: test,
-      testAccuracy: testSet ? testSet.correctTotal / (testSet.questions * testSet.samplesPerQuestion) : null,
+      testAccuracy: testSet && testSet.questions * testSet.samplesPerQuestion > 0 ? testSet.correctTotal / (testSet.questions * testSet.samplesPerQuestion) : null,
       summary: summaries[j]!,
     };
   });
-  return { run, checkpoints, input, metrics, criteriaAgreement };
+  const skipped = (await store.skippedCheckpoints(run.id)).map(({ step, file, reason }) => ({ step, file, reason }));
+  return { run, checkpoints, input, metrics, criteriaAgreement, skipped };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { predictWithInterval, type Prediction } from '../core/calibration';
 import { predict, type LinearFit } from '../core/fit';
-import { sweepFit } from './report';
+import { fitWithheld, sweepFit } from './report';
 import type { RunAnalysis } from './runAnalysis';
 
 /** A sweep's straight line from pre-memorization to test accuracy, with the points it was fitted on. */
@@ -8,6 +8,8 @@ export interface SweepModel {
   readonly fit: LinearFit;
   readonly xs: readonly number[];
   readonly ys: readonly number[];
+  /** Why no line may be drawn or predicted from (see fitWithheld); null when it may. */
+  readonly withheld: string | null;
 }
 
 /** What a run shows at a glance: its last checkpoint, and test accuracy measured or predicted. */
@@ -38,15 +40,23 @@ export function sweepModels(analyses: readonly RunAnalysis[]): Map<string, Sweep
           }
         }
       }
-      return [sweep, { fit: sweepFit(runs), xs, ys }];
+      return [sweep, { fit: sweepFit(runs), xs, ys, withheld: fitWithheld(runs) }];
     }),
   );
 }
 
-/** Test accuracy predicted at pre-memorization accuracy x, with its interval when the sweep has 3+ points. */
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+
+/**
+ * Test accuracy predicted at pre-memorization accuracy x, always with its 95% interval; both
+ * clamped to [0, 1] (an accuracy). None where the sweep's fit is withheld.
+ */
 export function predictTest(model: SweepModel | undefined, x: number): { value: number | null; interval: Prediction | null } {
-  if (!model || !Number.isFinite(x)) return { value: null, interval: null };
-  return { value: predict(model.fit, x), interval: predictWithInterval(model.xs, model.ys, x) };
+  if (!model || model.withheld !== null || !Number.isFinite(x)) return { value: null, interval: null };
+  const value = predict(model.fit, x);
+  const interval = predictWithInterval(model.xs, model.ys, x);
+  if (value === null || interval === null) return { value: null, interval: null };
+  return { value: clamp01(value), interval: { ...interval, value: clamp01(interval.value), low: clamp01(interval.low), high: clamp01(interval.high) } };
 }
 
 export function summarizeRun(a: RunAnalysis, model: SweepModel | undefined): RunSummary {

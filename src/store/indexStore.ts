@@ -48,6 +48,13 @@ export interface StoredExample {
   readonly line: number | null;
 }
 
+/** A checkpoint left out of a run's figures because a file of it could not be read. */
+export interface SkippedCheckpoint {
+  readonly step: number;
+  readonly file: string;
+  readonly reason: string;
+}
+
 export interface Flag {
   readonly runPath: string;
   readonly index: number;
@@ -406,12 +413,53 @@ export class IndexStore {
     }
   }
 
+  /**
+   * Removes the run at `dir`, or every run of the sweep at `dir`, from the index (their
+   * figures only: flags are user data and stay). Resolves with the paths removed.
+   */
+  async forget(dir: string): Promise<string[]> {
+    const rows = await this.db.all<{ path: string }>('SELECT path FROM runs WHERE path = ? OR sweep_path = ? ORDER BY path', [dir, dir]);
+    await this.db.run('DELETE FROM runs WHERE path = ? OR sweep_path = ?', [dir, dir]);
+    return rows.map((r) => r.path);
+  }
+
   async touchRun(runId: number, fingerprint: string): Promise<void> {
     await this.db.run('UPDATE runs SET fingerprint = ?, indexed_at = ? WHERE id = ?', [fingerprint, new Date().toISOString(), runId]);
   }
 
   async deleteCheckpoint(runId: number, step: number): Promise<void> {
     await this.db.run('DELETE FROM checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
+    await this.db.run('DELETE FROM skipped_checkpoints WHERE run_id = ? AND step = ?', [runId, step]);
+  }
+
+  /** A checkpoint that could not be read: the run keeps the others, and says which and why. */
+  async insertSkipped(runId: number, s: SkippedCheckpoint & { readonly fingerprint: string }): Promise<void> {
+    await this.db.run(
+      `INSERT INTO skipped_checkpoints(run_id, step, fingerprint, file, reason) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(run_id, step) DO UPDATE SET fingerprint = excluded.fingerprint, file = excluded.file, reason = excluded.reason`,
+      [runId, s.step, s.fingerprint, s.file, s.reason],
+    );
+  }
+
+  async skippedCheckpoints(runId: number): Promise<(SkippedCheckpoint & { readonly fingerprint: string })[]> {
+    const rows = await this.db.all('SELECT step, fingerprint, file, reason FROM skipped_checkpoints WHERE run_id = ? ORDER BY step', [runId]);
+    return rows.map((r) => ({ step: r['step'] as number, fingerprint: r['fingerprint'] as string, file: r['file'] as string, reason: r['reason'] as string }));
+  }
+
+  /**
+   * Runs `body` so that, if it throws, what it wrote is undone but the enclosing transaction
+   * goes on (a savepoint): one unreadable checkpoint leaves no half-stored rows behind.
+   */
+  async undoOnError<T>(body: () => Promise<T>): Promise<T> {
+    await this.db.exec('SAVEPOINT checkpoint_read');
+    try {
+      const result = await body();
+      await this.db.exec('RELEASE checkpoint_read');
+      return result;
+    } catch (e) {
+      await this.db.exec('ROLLBACK TO checkpoint_read; RELEASE checkpoint_read');
+      throw e;
+    }
   }
 
   /**

@@ -12,7 +12,8 @@ import type { WorkerRequest, WorkerMessage } from './workerProtocol';
 
 async function main(): Promise<void> {
   const port = parentPort!;
-  const { db, folders } = workerData as WorkerRequest;
+  const { db, folders, exclude = [] } = workerData as WorkerRequest;
+  const closed = new Set(exclude);
   let cancelled = false;
   port.on('message', (m: unknown) => {
     if (m === 'cancel') cancelled = true;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
         post({ type: 'failed', path: folder, message: (e as Error).message, file: e instanceof InputError ? e.file : null });
         continue;
       }
-      for (const layout of layouts) {
+      for (const layout of layouts.filter((l) => !closed.has(l.path) && !closed.has(l.sweepPath))) {
         if (cancelled) break;
         try {
           const outcome = await indexRun(store, layout, {

@@ -2,6 +2,7 @@ import { RunReader } from '../ingest/runReader';
 import { alignSolutions } from '../core/steps';
 import type { RunHeader, TextRow } from '../ingest/runData';
 import { discoverRuns, type CheckpointRef, type RunLayout } from '../ingest/runLayout';
+import { InputError } from '../ingest/errors';
 import type { IndexStore } from './indexStore';
 
 export interface IndexOutcome {
@@ -80,40 +81,65 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     options.onProgress?.({ run: layout.name, checkpoint: i, of });
   };
 
+  /**
+   * Reads checkpoints into the run; one that cannot be read (a damaged file) is recorded as
+   * skipped, with its file and reason, and costs only itself. All of them failing fails the run.
+   */
+  const addAll = async (runId: number, refs: readonly CheckpointRef[], header: RunHeader): Promise<number> => {
+    let read = 0;
+    let firstError: InputError | null = null;
+    for (let i = 0; i < refs.length; i++) {
+      progress(i, refs.length);
+      const ref = refs[i]!;
+      try {
+        await store.undoOnError(() => addCheckpoint(store, runId, reader, ref, header));
+        read++;
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        firstError ??= e;
+        await store.insertSkipped(runId, { step: ref.step, fingerprint: ref.fingerprint, file: e.file, reason: e.line === undefined ? e.detail : `line ${e.line}: ${e.detail}` });
+      }
+    }
+    if (read === 0 && firstError !== null && (await store.checkpoints(runId)).length === 0) throw firstError;
+    return read;
+  };
+
   const readWhole = async (): Promise<IndexOutcome> => {
     const header = reader.open();
     const runId = await store.replaceRun(header);
-    for (let i = 0; i < layout.checkpoints.length; i++) {
-      progress(i, layout.checkpoints.length);
-      await addCheckpoint(store, runId, reader, layout.checkpoints[i]!, header);
-    }
-    return { ...base, action: 'indexed', checkpointsRead: layout.checkpoints.length, checkpointsRemoved: 0 };
+    const read = await addAll(runId, layout.checkpoints, header);
+    return { ...base, action: 'indexed', checkpointsRead: read, checkpointsRemoved: 0 };
   };
 
   if (existing && existing.fingerprint === layout.fingerprint) {
     const stored = await store.checkpoints(existing.id);
     const onDisk = new Map(layout.checkpoints.map((c) => [c.step, c.fingerprint]));
-    const storedFp = new Map(stored.map((c) => [c.step, c.fingerprint]));
+    // A checkpoint skipped as unreadable counts as known until its files change.
+    const skipped = await store.skippedCheckpoints(existing.id);
+    const storedFp = new Map([...skipped.map((c) => [c.step, c.fingerprint] as const), ...stored.map((c) => [c.step, c.fingerprint] as const)]);
     // Changed on disk: read again. Gone from disk (a Trainer's save_total_limit deletes old
     // checkpoints while it trains): keep the figures, mark the checkpoint. Back again: unmark.
     const changed = stored.filter((c) => onDisk.has(c.step) && onDisk.get(c.step) !== c.fingerprint).map((c) => c.step);
     const gone = stored.filter((c) => !onDisk.has(c.step) && !c.deletedOnDisk).map((c) => c.step);
     const back = stored.filter((c) => c.deletedOnDisk && onDisk.get(c.step) === c.fingerprint).map((c) => c.step);
     const add = layout.checkpoints.filter((c) => storedFp.get(c.step) !== c.fingerprint);
-    if (changed.length === 0 && gone.length === 0 && back.length === 0 && add.length === 0) return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
+    // Skipped checkpoints whose files changed (read again below) or are gone (forgotten).
+    const staleSkipped = skipped.filter((s) => onDisk.get(s.step) !== s.fingerprint);
+    if (changed.length === 0 && gone.length === 0 && back.length === 0 && add.length === 0 && staleSkipped.length === 0) {
+      return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
+    }
     return store.db.transaction(async () => {
       const header = reader.open();
       // The run's shape is read from its first checkpoint: if that changed, read it all again.
       if (header.trainQuestions !== existing.trainQuestions || header.testQuestions !== existing.testQuestions) return readWhole();
       for (const step of changed) await store.deleteCheckpoint(existing.id, step);
+      for (const s of staleSkipped) await store.deleteCheckpoint(existing.id, s.step);
       for (const step of gone) await store.markDeletedOnDisk(existing.id, step, true);
       for (const step of back) await store.markDeletedOnDisk(existing.id, step, false);
-      for (let i = 0; i < add.length; i++) {
-        progress(i, add.length);
-        await addCheckpoint(store, existing.id, reader, add[i]!, header);
-      }
+      for (const ref of add) await store.deleteCheckpoint(existing.id, ref.step);
+      const read = await addAll(existing.id, add, header);
       await store.touchRun(existing.id, layout.fingerprint);
-      return { ...base, action: 'updated', checkpointsRead: add.length, checkpointsRemoved: gone.length };
+      return { ...base, action: 'updated', checkpointsRead: read, checkpointsRemoved: gone.length };
     });
   }
   return store.db.transaction(readWhole);

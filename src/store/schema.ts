@@ -14,7 +14,7 @@ export const SCHEMA_VERSION = 8;
 export const FLAGS_VERSION = 1;
 
 /** Derived tables, dropped and rebuilt on a schema change. */
-const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'checkpoints', 'test_examples', 'examples', 'runs'];
+const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'skipped_checkpoints', 'checkpoints', 'test_examples', 'examples', 'runs'];
 
 /** The flags file that goes with an index file: `x.sqlite` → `x.flags.sqlite`. */
 export function flagsFileFor(indexFile: string): string {
@@ -59,6 +59,14 @@ CREATE TABLE IF NOT EXISTS test_examples (
   question TEXT,
   answer   TEXT,
   PRIMARY KEY (run_id, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS skipped_checkpoints (
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step        INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,    -- of its files when it failed: changed files are tried again
+  file        TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,

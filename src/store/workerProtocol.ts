@@ -4,6 +4,8 @@ import type { IndexOutcome } from './indexer';
 export interface WorkerRequest {
   readonly db: string;
   readonly folders: readonly string[];
+  /** Runs (or sweeps) the user closed: left out even when a folder above them is indexed. */
+  readonly exclude?: readonly string[];
 }
 
 export type WorkerMessage =

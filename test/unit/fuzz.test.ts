@@ -220,6 +220,13 @@ async function fuzz(base: string, label: string): Promise<{ cases: number; error
       indexed++;
       const runs = await Promise.all(discoverRuns(run).map(async (l) => (await store.runByPath(l.path))!));
       const { json } = await buildReport(store, runs, { threshold: { kind: 'loglog', value: -2.3 }, samplePreference: null });
+      // A checkpoint that could not be read is skipped: named like an error, the rest indexed.
+      const skipped = json.runs.flatMap((r) => r.skipped_checkpoints);
+      for (const s of skipped) assert.ok(s.file.startsWith(dir), `case ${k}: the skipped checkpoint names ${s.file}, not a file of the run`);
+      if (skipped.length > 0) {
+        indexed--;
+        errors++;
+      }
       for (const c of json.runs.flatMap((r) => r.checkpoints)) {
         for (const v of [c.train_accuracy, c.pre_memorization_accuracy, c.memorized_fraction, c.test_accuracy]) {
           assert.ok(v === null || (v >= 0 && v <= 1), `case ${k} (${how} in ${file}): figure ${v} out of [0, 1]`);

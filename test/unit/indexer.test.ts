@@ -7,7 +7,7 @@ import { discoverRuns } from '../../src/ingest/runLayout';
 import { buildReport } from '../../src/queries/report';
 import { IndexCancelled, indexPaths, indexRun } from '../../src/store/indexer';
 import { IndexStore } from '../../src/store/indexStore';
-import { writeNpyCheckpoint, writeNpyRun, type NpyCheckpointSpec } from '../helpers/fixtures';
+import { int64Npy, writeNpyCheckpoint, writeNpyRun, type NpyCheckpointSpec } from '../helpers/fixtures';
 import { tempDir } from '../helpers/paths';
 
 const OPTIONS = { threshold: { kind: 'perplexity', value: 1.1 } as const, samplePreference: null };
@@ -87,17 +87,42 @@ describe('indexing', () => {
   test('a failed ingest leaves the previous index and the flags intact', async () => {
     await store.setFlag(run, 2, 'copied, never solved');
     const reportBefore = await report(store, run);
-    // A new checkpoint with a truncated perplexity file.
-    const ckpt = writeNpyCheckpoint(run, checkpoint(40, 0.9, 1.02));
-    const f = join(ckpt, 'train_perplexities.npy');
-    writeFileSync(f, readFileSync(f).subarray(0, 100));
-    await assert.rejects(indexPaths(store, [run]), /checkpoint-40[/\\]train_perplexities\.npy: truncated/);
+    // A run-level file that does not fit fails the whole run: nothing changes.
+    const subsample = readFileSync(join(run, 'subsample_idxs.npy'));
+    writeFileSync(join(run, 'subsample_idxs.npy'), int64Npy([0, 99], [2]));
+    await assert.rejects(indexPaths(store, [run]), /subsample_idxs\.npy lists index 99/);
     assert.deepEqual(await report(store, run), reportBefore);
     assert.deepEqual(
       (await store.flags()).map((x) => [x.index, x.note]),
       [[2, 'copied, never solved']],
     );
+    writeFileSync(join(run, 'subsample_idxs.npy'), subsample);
+  });
+
+  test('a checkpoint with a damaged file is skipped, named, and costs only itself', async () => {
+    await indexPaths(store, [run]);
+    const stored = (await store.runByPath(run))!;
+    const before = (await store.checkpoints(stored.id)).map((c) => c.step);
+    // A new checkpoint with a truncated perplexity file: stored as skipped, the others stay.
+    const ckpt = writeNpyCheckpoint(run, checkpoint(40, 0.9, 1.02));
+    const f = join(ckpt, 'train_perplexities.npy');
+    writeFileSync(f, readFileSync(f).subarray(0, 100));
+    const [o] = await indexPaths(store, [run]);
+    assert.equal(o!.action, 'updated');
+    assert.equal(o!.checkpointsRead, 0);
+    const now = (await store.runByPath(run))!;
+    assert.deepEqual(
+      (await store.checkpoints(now.id)).map((c) => c.step),
+      before,
+    );
+    const skipped = await store.skippedCheckpoints(now.id);
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0]!.step, 40);
+    assert.equal(skipped[0]!.file, f);
+    assert.match(skipped[0]!.reason, /truncated/);
     rmSync(ckpt, { recursive: true });
+    await indexPaths(store, [run]);
+    assert.deepEqual(await store.skippedCheckpoints(now.id), [], 'gone from disk, gone from the skipped list');
   });
 
   test('checkpoints that disagree in shape are refused, naming the file', async () => {
@@ -109,8 +134,12 @@ describe('indexing', () => {
       ],
       ppl: [1, 1],
     });
-    await assert.rejects(indexPaths(store, [run]), /checkpoint-50[/\\]train_answer_types2_seed2_temp0\.8\.npy: has 2 train questions, but the run has 4/);
+    await indexPaths(store, [run]);
+    const skipped = await store.skippedCheckpoints((await store.runByPath(run))!.id);
+    assert.equal(skipped.length, 1);
+    assert.match(`${skipped[0]!.file}: ${skipped[0]!.reason}`, /checkpoint-50[/\\]train_answer_types2_seed2_temp0\.8\.npy: has 2 train questions, but the run has 4/);
     rmSync(ckpt, { recursive: true });
+    await indexPaths(store, [run]);
   });
 
   test('flags survive a full re-index (run-level change) and are keyed by run path and index', async () => {

@@ -41,9 +41,9 @@ test(
         });
       }
       assert.equal(compared, 51 * 4);
-      assert.equal(json.fit.points, baseline.fit.points);
-      assert.ok(Math.abs(json.fit.r2! - baseline.fit.r2) < 1e-12);
-      assert.ok(Math.abs(json.fit.slope! - baseline.fit.slope) < 1e-12);
+      assert.equal(json.fit!.points, baseline.fit.points);
+      assert.ok(Math.abs(json.fit!.r2! - baseline.fit.r2) < 1e-12);
+      assert.ok(Math.abs(json.fit!.slope! - baseline.fit.slope) < 1e-12);
     } finally {
       await store.close();
       tmp.cleanup();

@@ -31,8 +31,8 @@ describe("the authors' 13 Llama 3 8B runs on GSM8K", { skip: skipUnless(KANG_SWE
   test('the sweep fit over all 51 checkpoints at ln-ln -2.3 gives R^2 = 0.9393', async () => {
     const { json } = await buildReport(store, runs, { threshold: { kind: 'loglog', value: -2.3 }, samplePreference: AUTHORS });
     assert.equal(json.runs.length, 13);
-    assert.equal(json.fit.points, 51);
-    assert.ok(Math.abs(json.fit.r2! - 0.9393) <= 1e-4, `R^2 = ${json.fit.r2}`);
+    assert.equal(json.fit!.points, 51);
+    assert.ok(Math.abs(json.fit!.r2! - 0.9393) <= 1e-4, `R^2 = ${json.fit!.r2}`);
     const quarter = json.runs.find((r) => r.name.includes('quarter'))!;
     assert.equal(quarter.checkpoints[0]!.examples, 1868, 'subsample_idxs decides which examples count');
   });

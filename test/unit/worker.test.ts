@@ -23,16 +23,18 @@ test('indexing in a worker thread: progress, per-run failures, and the host read
     assert.equal(result.cancelled, false);
     assert.deepEqual(
       result.outcomes.map((o) => o.action),
-      ['indexed', 'indexed', 'indexed'],
+      ['indexed', 'indexed', 'indexed', 'indexed'],
     );
     assert.deepEqual(
       result.failures.map((f) => f.path),
-      [bad, join(tmp.dir, 'missing')],
+      [join(tmp.dir, 'missing')],
     );
-    assert.match(result.failures[0]!.message, /checkpoint-2.*has 2 train questions, but the run has 1/);
     assert.ok(progress.includes('example_3epochs_lr1e-05:5/6'));
     const store = await IndexStore.open(db);
-    assert.equal((await store.runs()).length, 3);
+    assert.equal((await store.runs()).length, 4);
+    // The bad run keeps its good checkpoint; the other is skipped, named.
+    const skipped = await store.skippedCheckpoints((await store.runByPath(bad))!.id);
+    assert.match(`${skipped[0]!.file}: ${skipped[0]!.reason}`, /checkpoint-2.*has 2 train questions, but the run has 1/);
     await store.close();
   } finally {
     tmp.cleanup();

@@ -193,6 +193,25 @@ function showError(message: string): void {
   app.prepend(el('p', { className: 'error', text: message, attrs: { id: 'error', role: 'alert' } }));
 }
 
+/** What the two fits say, in words: the metric is not always the better predictor. */
+function verdict(sweep: DashboardSweep): HTMLElement | null {
+  if (sweep.withheld !== null) {
+    return el('p', {
+      className: 'muted',
+      attrs: { id: 'fit-verdict' },
+      text: `No line and no predictions: the fit ${sweep.withheld}. With fewer, a straight line says more about noise than about the runs.`,
+    });
+  }
+  const p = sweep.fit.r2;
+  const t = sweep.trainFit.r2;
+  if (p === null || t === null) return null;
+  const text =
+    t > p
+      ? `Here plain train accuracy fits test accuracy better than pre-memorization accuracy does (R² ${t.toFixed(3)} against ${p.toFixed(3)}): on this sweep the paper's metric adds nothing over train accuracy, so read its predictions with care.`
+      : `Pre-memorization accuracy fits test accuracy better than plain train accuracy does (R² ${p.toFixed(3)} against ${t.toFixed(3)}), as the paper found.`;
+  return el('p', { className: t > p ? 'warning' : 'muted', attrs: { id: 'fit-verdict' }, text });
+}
+
 function fitText(f: LinearFit): string {
   if (f.r2 === null || f.slope === null || f.intercept === null) return `no fit (${f.points} checkpoints with a test accuracy)`;
   return `R² ${f.r2.toFixed(4)} · ${f.points} checkpoints · test ≈ ${f.slope.toFixed(3)} x ${f.intercept < 0 ? '−' : '+'} ${Math.abs(f.intercept).toFixed(3)}`;
@@ -222,7 +241,7 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
       height: Math.round(width * 0.72),
       points: pointsBy(x),
       groups,
-      fit: fit.slope !== null && fit.intercept !== null ? { slope: fit.slope, intercept: fit.intercept } : null,
+      fit: sweep.withheld === null && fit.slope !== null && fit.intercept !== null ? { slope: fit.slope, intercept: fit.intercept } : null,
       xLabel,
       yLabel: 'test accuracy',
       onPick: pick,
@@ -230,7 +249,11 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
     });
     charts.set(name, svg);
     const fig = el('figure', { className: 'chart', attrs: { 'data-chart': name } }, [
-      el('figcaption', {}, [el('strong', { text: title }), el('span', { className: 'fit', text: fitText(fit), attrs: { 'data-fit': name } }), exportButtons(name, theme)]),
+      el('figcaption', {}, [
+        el('strong', { text: title }),
+        el('span', { className: 'fit', text: sweep.withheld === null ? fitText(fit) : `no line drawn: ${sweep.withheld}`, attrs: { 'data-fit': name } }),
+        exportButtons(name, theme),
+      ]),
       svg,
     ]);
     // As wide as its chart, so the two charts sit side by side when the panel allows.
@@ -243,6 +266,7 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
       chart('train-vs-test', 'Plain train accuracy, for contrast', sweep.trainFit, 'trainAccuracy', 'train accuracy'),
     ]),
     legend(runs.map((r, i) => ({ color: groups[i]!.color, label: r.name, glyph: glyph(i) }))),
+    verdict(sweep),
     calibrationBlock(d, sweep, theme, width),
   ]);
 }

@@ -28,6 +28,7 @@ export const reportCommand = defineCommand({
     ...DB_OPTION,
     ...ANALYSIS_OPTIONS,
     by: { type: 'string', help: 'FIELD|steps  break the last checkpoint down by a dataset field (MATH’s level) or the number of reference steps' },
+    strict: { type: 'boolean', help: 'exit 1 when any checkpoint could not be read (default: report the others, and say which were skipped)' },
     ...JSON_OPTION,
   },
   async run({ values: v, positionals, io }) {
@@ -46,6 +47,11 @@ export const reportCommand = defineCommand({
       }
       return { report: built, slices: perRun };
     });
+    const skipped = report.json.runs.flatMap((r) => r.skipped_checkpoints.map((s) => `${r.name} step ${s.step}: ${s.file}: ${s.reason}`));
+    if (v.strict && skipped.length > 0) {
+      io.err(`premem: error: --strict: ${skipped.length} checkpoint${skipped.length === 1 ? '' : 's'} could not be read: ${skipped.join('; ')}`);
+      return 1;
+    }
     if (v.json) {
       io.json(slices ? { ...report.json, slices: { by, runs: slices.map((r) => ({ path: r.path, slices: r.slices.map(sliceJson) })) } } : report.json);
       return 0;

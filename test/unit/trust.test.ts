@@ -1,0 +1,130 @@
+/**
+ * Numbers a researcher can act on for their own runs: fits and predictions only where they
+ * mean something, a damaged checkpoint that costs only itself, and runs that can be closed.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
+import { fitLine } from '../../src/core/fit';
+import { predictTest } from '../../src/queries/runSummary';
+import { runCli } from '../helpers/fixtures';
+import { tempDir, TINYGSM } from '../helpers/paths';
+
+interface ReportJson {
+  threshold: Record<string, unknown>;
+  runs: {
+    name: string;
+    checkpoints: { step: number; train_accuracy: number; test_accuracy: number | null }[];
+    skipped_checkpoints: { step: number; file: string; reason: string }[];
+  }[];
+  fit: { points: number; r2: number } | null;
+  fit_withheld?: string;
+}
+
+describe('trust', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let sweep: string;
+  let db: string;
+  before(() => {
+    tmp = tempDir('premem-trust-');
+    sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    db = join(tmp.dir, 'index.sqlite');
+  });
+  after(() => tmp.cleanup());
+
+  const report = async (...args: string[]) => {
+    const r = await runCli('report', ...args, '--db', db, '--json');
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out) as ReportJson;
+  };
+
+  test('a fit is withheld below 3 runs or 5 checkpoints with test evaluations, and says why', async () => {
+    const whole = await report(sweep);
+    assert.ok(whole.fit !== null && whole.fit.points === 18);
+    assert.equal(whole.fit_withheld, undefined);
+    const one = await report(join(sweep, 'example_3epochs_lr2e-04'));
+    assert.equal(one.fit, null);
+    assert.equal(one.fit_withheld, 'needs 3 runs and 5 checkpoints with test evaluations; this has 1 run and 6 checkpoints');
+    const two = await report(join(sweep, 'example_3epochs_lr2e-04'), join(sweep, 'example_3epochs_lr1e-05'));
+    assert.equal(two.fit, null);
+    assert.match(two.fit_withheld!, /this has 2 runs and 12 checkpoints/);
+    const text = await runCli('report', join(sweep, 'example_3epochs_lr2e-04'), '--db', db);
+    assert.match(text.out, /fit withheld: needs 3 runs/);
+  });
+
+  test('predictions are clamped to [0, 1], interval and all, and none come from a withheld fit', () => {
+    // A steep line: at x = 1 it says 1.4.
+    const xs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    const ys = xs.map((x, i) => 2 * x - 0.6 + (i % 2 ? 0.01 : -0.01));
+    const model = { fit: fitLine(xs, ys), xs, ys, withheld: null };
+    const p = predictTest(model, 1);
+    assert.equal(p.value, 1);
+    assert.ok(p.interval && p.interval.high === 1 && p.interval.low <= 1 && p.interval.low >= 0);
+    const low = predictTest(model, 0);
+    assert.equal(low.value, 0);
+    assert.deepEqual(predictTest({ ...model, withheld: 'too few' }, 0.5), { value: null, interval: null });
+  });
+
+  test('a damaged checkpoint costs that checkpoint, not the run; --strict keeps all-or-nothing', { skip: !existsSync(TINYGSM) && 'shared tinygsm run not found' }, async () => {
+    const run = join(tmp.dir, 'tinygsm_copy');
+    cpSync(join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8'), run, {
+      recursive: true,
+      // Only what the index reads: the ONNX models and tokenizers stay behind.
+      filter: (src) => !/\.onnx$|tokenizer\.json$|\.safetensors$/.test(src),
+    });
+    cpSync(join(TINYGSM, 'train.jsonl'), join(tmp.dir, 'train.jsonl'));
+    const good = await report(run);
+    const ppl = join(run, 'checkpoint-200', 'train_perplexities.npy');
+    const original = readFileSync(ppl);
+    writeFileSync(ppl, Buffer.concat([original.subarray(0, 60), Buffer.from('garbled')]));
+    const damaged = await report(run);
+    const r = damaged.runs[0]!;
+    assert.deepEqual(
+      r.skipped_checkpoints.map((s) => s.step),
+      [200],
+    );
+    assert.equal(r.skipped_checkpoints[0]!.file, ppl);
+    assert.match(r.skipped_checkpoints[0]!.reason, /\.npy header|truncated/);
+    assert.deepEqual(
+      r.checkpoints.map((c) => c.step),
+      good.runs[0]!.checkpoints.map((c) => c.step).filter((s) => s !== 200),
+      'the seven good checkpoints are read',
+    );
+    // Per-checkpoint figures that do not depend on other checkpoints are unchanged.
+    for (const c of r.checkpoints) {
+      const before = good.runs[0]!.checkpoints.find((g) => g.step === c.step)!;
+      assert.equal(c.train_accuracy, before.train_accuracy);
+      assert.equal(c.test_accuracy, before.test_accuracy);
+    }
+    const text = await runCli('report', run, '--db', db);
+    assert.match(text.out, /skipped step 200 \(its figures are left out\): .*train_perplexities\.npy/);
+    const strict = await runCli('report', run, '--db', db, '--strict');
+    assert.equal(strict.code, 1);
+    assert.match(strict.err, /--strict: 1 checkpoint could not be read/);
+    // Unchanged on disk: nothing is read again. Repaired: read, and no longer skipped.
+    const again = await runCli('index', run, '--db', db);
+    assert.match(again.err, /unchanged/);
+    writeFileSync(ppl, original);
+    const repaired = await report(run);
+    assert.deepEqual(repaired.runs[0]!.skipped_checkpoints, []);
+    assert.deepEqual(repaired.runs[0]!.checkpoints, good.runs[0]!.checkpoints);
+  });
+
+  test('premem forget takes a run out of the index and keeps its flags', async () => {
+    const run = join(sweep, 'example_3epochs_lr5e-05');
+    assert.equal((await runCli('flag', run, '2', '--note', 'kept', '--db', db)).code, 0);
+    const r = await runCli('forget', run, '--db', db);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /forgot 1 run: .*example_3epochs_lr5e-05 \(their flags are kept\)/);
+    const flags = JSON.parse((await runCli('flags', '--db', db, '--json')).out) as { run: string; note: string }[];
+    assert.ok(flags.some((f) => f.run === run && f.note === 'kept'));
+    assert.match((await runCli('forget', run, '--db', db)).err, /is not in the index/);
+    // A sweep: all of its runs.
+    const s = await runCli('forget', sweep, '--db', db);
+    assert.match(s.err, /forgot 2 runs/);
+    // Indexing brings them back.
+    assert.equal((await report(sweep)).runs.length, 3);
+  });
+});
