@@ -10,6 +10,7 @@ import { indexCommand } from './commands/index';
 import { reportCommand } from './commands/report';
 import { scoreCommand } from './commands/score';
 import { similarCommand } from './commands/similar';
+import { thresholdCommand } from './commands/threshold';
 import { watchCommand } from './commands/watch';
 
 /** Every `premem` command, in the order `premem --help` lists them. Adding one: a module in commands/, a line here. */
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   examplesCommand,
   exportCommand,
   calibrateCommand,
+  thresholdCommand,
   watchCommand,
   scoreCommand,
   similarCommand,

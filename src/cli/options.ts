@@ -54,7 +54,8 @@ export function analysisOptions(v: OptionValues<typeof ANALYSIS_OPTIONS>): Analy
   if (v['copy-rate'] !== undefined && kind !== 'text') throw new UsageError('--copy-rate goes with --memorization text');
   const copyRate = v['copy-rate'] === undefined ? DEFAULT_COPY_RATE : Number(v['copy-rate']);
   if (!(copyRate > 0 && copyRate <= 1)) throw new UsageError(`--copy-rate must be a number in (0, 1], got "${v['copy-rate']}"`);
-  return { threshold, samplePreference, memorization: kind === 'text' ? { kind, copyRate } : { kind } };
+  const thresholdIsOption = v['ppl-threshold'] !== undefined || v['loglog-threshold'] !== undefined;
+  return { threshold, thresholdIsOption, samplePreference, memorization: kind === 'text' ? { kind, copyRate } : { kind } };
 }
 
 export function samplePreferenceOption(text: string | undefined): string[] | null {

@@ -2,6 +2,17 @@ import { num, pct } from '../present/format';
 import type { ReportJson } from '../queries/report';
 import { table } from './table';
 
+/** Where the report's threshold came from, in words. */
+function thresholdSource(t: ReportJson['threshold']): string {
+  if (t.source === 'option') return 'given for this call';
+  if (t.source === 'default') return "default (the authors' GSM8K value), not calibrated for this model";
+  const c = t.calibration;
+  if (!c) return 'stored for this sweep';
+  return c.method === 'text'
+    ? `calibrated against the text criterion (agreement ${pct(c.agreement ?? null)})`
+    : `calibrated on ${c.runs} runs (held-out RMSE ${pct(c.heldOutRmse ?? null, 2)})`;
+}
+
 /** `premem report` for people: the criterion, a table per run, then the sweep's fit. */
 export function formatReport(report: ReportJson, agreements: ReadonlyMap<string, { agree: number; total: number } | null> = new Map()): string {
   const parts: string[] = [];
@@ -9,7 +20,7 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
   parts.push(
     t.memorization === 'text'
       ? `memorized: most samples copy at least ${num(t.copy_rate, 2)} of the reference steps (text criterion)`
-      : `memorized: ln(ln(ppl)) < ${num(t.loglog, 3)}  (perplexity < ${num(t.perplexity, 4)})`,
+      : `memorized: ln(ln(ppl)) < ${num(t.loglog, 3)}  (perplexity < ${num(t.perplexity, 4)})  ${thresholdSource(t)}`,
   );
   for (const run of report.runs) {
     parts.push('');

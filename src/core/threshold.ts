@@ -5,6 +5,24 @@
  */
 export type MemorizationThreshold = { readonly kind: 'perplexity'; readonly value: number } | { readonly kind: 'loglog'; readonly value: number };
 
+/** How a threshold was chosen by calibration, kept with it. */
+export interface ThresholdCalibration {
+  /** Leave-one-run-out cross-validation over a sweep, or agreement with the text criterion on one run. */
+  readonly method: 'leave-one-run-out' | 'text';
+  readonly runs: number;
+  /** leave-one-run-out: the held-out RMSE of test accuracy at this threshold. */
+  readonly heldOutRmse?: number;
+  /** text: the share of (example, checkpoint) pairs on which the two criteria agree at this threshold. */
+  readonly agreement?: number;
+}
+
+/** Where the threshold behind a figure comes from: it is shown wherever the figure is. */
+export type ThresholdOrigin =
+  | { readonly source: 'option' }
+  | { readonly source: 'stored'; readonly path: string; readonly calibration: ThresholdCalibration | null }
+  | { readonly source: 'default' }
+  | { readonly source: 'panel' };
+
 /** The authors' GSM8K choice; about ppl < 1.1055. */
 export const DEFAULT_THRESHOLD: MemorizationThreshold = { kind: 'loglog', value: -2.3 };
 

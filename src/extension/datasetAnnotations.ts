@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { exampleFigures, type RunAnalysis } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
-import { CATEGORY_LABEL, num } from '../present/format';
+import { CATEGORY_LABEL, describeThresholdOrigin, num } from '../present/format';
 import { appendExampleTable, appendUntrusted, commandLink } from './markdown';
 import type { IndexService } from './indexService';
 
@@ -106,6 +106,7 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
       appendUntrusted(md, flagged.note);
     }
     appendExampleTable(md, f, ctx.analysis.checkpoints);
+    md.appendMarkdown(`\nMemorized: ${describeThresholdOrigin(ctx.analysis.threshold, ctx.analysis.thresholdOrigin)}\n`);
     const target = { runPath: ctx.run.path, index: record };
     md.appendMarkdown(
       `\n${commandLink('Open example', 'premem.showExample', target)} · ${

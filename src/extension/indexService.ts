@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { MemorizationThreshold } from '../core/threshold';
+import type { MemorizationThreshold, ThresholdCalibration } from '../core/threshold';
 import type { CheckpointSamples, ExampleDetail } from '../protocol/examplePanel';
 import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
 import { describeOrder, orderedExamples, orderExamples, type ExampleOrder, type ExampleSort } from '../queries/examples';
@@ -289,6 +289,17 @@ export class IndexService implements vscode.Disposable {
 
   setClosed(folders: Iterable<string>): void {
     this.closed = new Set(folders);
+  }
+
+  /** Keeps a threshold for a sweep (or a lone run): user state; every view recomputes with it. */
+  async keepThreshold(folder: string, t: MemorizationThreshold, calibration: ThresholdCalibration | null): Promise<void> {
+    await this.store.setStoredThreshold(folder, t.kind, t.value, calibration === null ? null : JSON.stringify(calibration));
+    this.invalidate();
+  }
+
+  async clearThreshold(folder: string): Promise<void> {
+    await this.store.clearStoredThreshold(folder);
+    this.invalidate();
   }
 
   /** Removes a run or a sweep's runs from the index (flags stay); the views follow. */

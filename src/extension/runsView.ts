@@ -5,7 +5,7 @@ import { describeThreshold } from '../core/threshold';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { RunFailure } from '../store/indexInWorker';
 import type { SkippedCheckpoint } from '../store/indexStore';
-import { distinguishingNames, num, pct, plusMinus } from '../present/format';
+import { describeThresholdOrigin, distinguishingNames, num, pct, plusMinus } from '../present/format';
 import type { AnalysedCheckpoint, RunView } from '../queries/runAnalysis';
 import type { IndexService } from './indexService';
 import { appendUntrusted } from './markdown';
@@ -140,8 +140,9 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
         `| final test accuracy | ${num(s.finalTestAccuracy)} |\n| predicted test accuracy (sweep fit) | ${num(s.predictedTestAccuracy)} |\n` +
         (s.predictedInterval ? `| 95% prediction interval | ${num(s.predictedInterval.low)} – ${num(s.predictedInterval.high)} |\n` : ''),
     );
-    const t = describeThreshold(this.index.analysisOptions.threshold);
-    md.appendMarkdown(`\nMemorized: ln ln ppl < ${num(t.loglog, 3)} (ppl < ${num(t.perplexity)})`);
+    const t = describeThreshold(analysis.threshold);
+    md.appendMarkdown(`\nMemorized: ppl < ${num(t.perplexity)}, ${describeThresholdOrigin(analysis.threshold, analysis.thresholdOrigin)}`);
+    if (analysis.skipped.length > 0) md.appendMarkdown(`\n\n${analysis.skipped.length} checkpoint(s) could not be read and are left out (see the rows below).`);
     item.tooltip = md;
     return item;
   }

@@ -4,6 +4,7 @@
  * and an unknown value is always shown one way. Pure: no `vscode`, no Node, no DOM.
  */
 import type { ExampleCategory } from '../core/metrics';
+import { describeThreshold, type MemorizationThreshold, type ThresholdOrigin } from '../core/threshold';
 
 /** What an unknown figure (no evaluation, no perplexity, not computable) is shown as. */
 export const UNKNOWN = '–';
@@ -99,4 +100,28 @@ export function distinguishingNames(names: readonly string[]): string[] {
       .replace(/[_.-]+$/, '');
     return short === '' ? names[i]! : short;
   });
+}
+
+/**
+ * A threshold and where it came from, in words: "ln ln −2.5 · calibrated on 13 runs (held-out
+ * RMSE 3.46%)", "ln ln −2.3 · default (the authors' GSM8K value), not calibrated for this model".
+ */
+export function describeThresholdOrigin(t: MemorizationThreshold, origin: ThresholdOrigin): string {
+  const d = describeThreshold(t);
+  const cut = t.kind === 'loglog' ? `ln ln ${d.loglog.toFixed(2).replace('-', '−')}` : `perplexity ${d.perplexity.toFixed(4)}`;
+  switch (origin.source) {
+    case 'default':
+      return `${cut} · default (the authors' GSM8K value), not calibrated for this model`;
+    case 'option':
+      return `${cut} · given for this call`;
+    case 'panel':
+      return `${cut} · tried in the dashboard`;
+    case 'stored': {
+      const c = origin.calibration;
+      if (!c) return `${cut} · set for this ${origin.path.split(/[\\/]/).pop() ?? 'sweep'}`;
+      return c.method === 'text'
+        ? `${cut} · calibrated against the text criterion on ${c.runs} run${c.runs === 1 ? '' : 's'} (agreement ${pct(c.agreement ?? null)})`
+        : `${cut} · calibrated on ${c.runs} runs (held-out RMSE ${pct(c.heldOutRmse ?? null, 2)})`;
+    }
+  }
 }

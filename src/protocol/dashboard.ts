@@ -4,7 +4,7 @@
  */
 import type { LinearFit } from '../core/fit';
 import type { HistogramBin } from '../core/histogram';
-import { empty, finite, integer, object, oneOf, text, type ParamValidators } from './rpc';
+import { bool, empty, finite, integer, object, oneOf, text, type ParamValidators } from './rpc';
 
 export type { LinearFit };
 
@@ -73,6 +73,8 @@ export interface DashboardSweep {
   readonly trainFit: LinearFit;
   /** Why no line is drawn (too few runs or checkpoints with a test evaluation); null when it is. */
   readonly withheld: string | null;
+  /** The threshold its figures use, in words with where it came from, and whether the sweep keeps one. */
+  readonly threshold: { readonly loglog: number; readonly origin: string; readonly stored: boolean };
 }
 
 export type ThresholdForm = 'loglog' | 'perplexity';
@@ -108,6 +110,13 @@ export interface DashboardMethods {
   readonly slices: { readonly params: { readonly runPath: string; readonly by: string | null }; readonly result: SlicesView };
   /** Cross-validates the memorization threshold over one of the sweeps shown. */
   readonly calibrate: { readonly params: { readonly sweepPath: string }; readonly result: CalibrationView };
+  /**
+   * Keeps a threshold for a sweep shown (user state: every view and command then uses it): the
+   * one tried in the panel, or with `calibrated`, the last calibration's choice for that sweep.
+   */
+  readonly keepThreshold: { readonly params: { readonly sweepPath: string; readonly calibrated: boolean }; readonly result: DashboardData };
+  /** Forgets a sweep's kept threshold: the default applies again. */
+  readonly clearThreshold: { readonly params: { readonly sweepPath: string }; readonly result: DashboardData };
   /** Saves a chart through the save dialog; the path written, or null when cancelled. */
   readonly saveChart: { readonly params: { readonly name: string; readonly format: 'svg' | 'png'; readonly data: string }; readonly result: string | null };
 }
@@ -132,6 +141,8 @@ export const DASHBOARD_PARAMS: ParamValidators<DashboardMethods> = {
   select: object({ runPath: text(4096), step: nullableStep }),
   showExample: object({ runPath: text(4096), index: integer(0, Number.MAX_SAFE_INTEGER) }),
   calibrate: object({ sweepPath: text(4096) }),
+  keepThreshold: object({ sweepPath: text(4096), calibrated: bool }),
+  clearThreshold: object({ sweepPath: text(4096) }),
   slices: object({ runPath: text(4096), by: (v, where) => (v === null ? null : text(100)(v, where)) }),
   // 32 MB of base64 is a very large PNG; anything beyond is refused rather than written.
   saveChart: object({ name: text(200), format: oneOf('svg', 'png'), data: text(32 * 1024 * 1024) }),

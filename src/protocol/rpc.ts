@@ -73,6 +73,11 @@ export const oneOf =
     return v as T;
   };
 
+export const bool: Validator<boolean> = (v, where) => {
+  if (typeof v !== 'boolean') throw new ProtocolError(`${where}: expected true or false`);
+  return v;
+};
+
 export const empty: Validator<Record<string, never>> = (v, where) => {
   if (v !== undefined && !(isRecord(v) && Object.keys(v).length === 0)) throw new ProtocolError(`${where}: expected no parameters`);
   return {};

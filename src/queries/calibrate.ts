@@ -1,6 +1,7 @@
 import { bestThreshold, predictWithInterval, scoreThreshold, thresholdGrid, type CalibrationPoint, type Prediction, type ThresholdScore } from '../core/calibration';
 import { computeRunMetrics, summarizeCheckpoints } from '../core/metrics';
-import type { MemorizationThreshold } from '../core/threshold';
+import { agreement, DEFAULT_COPY_RATE } from '../core/textMemorization';
+import { memorizedMask, type MemorizationThreshold } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
 import { analyseRun, type RunAnalysis } from './runAnalysis';
 
@@ -66,4 +67,56 @@ export function calibrateAnalyses(analyses: readonly RunAnalysis[], grid: readon
     reference: scores.find((s) => s.threshold === handPicked) ?? score(handPicked),
     predictions: untested.map((u) => ({ run: u.run, step: u.step, preMemorizationAccuracy: u.x, prediction: predictWithInterval(xs, ys, u.x) })),
   };
+}
+
+/** How well the perplexity criterion at one ln-ln threshold agrees with the text criterion. */
+export interface TextAgreementScore {
+  readonly threshold: number;
+  /** Share of (example, checkpoint) pairs on which both criteria say the same. */
+  readonly agreement: number;
+}
+
+export interface TextCalibration {
+  readonly run: string;
+  readonly copyRate: number;
+  readonly scores: readonly TextAgreementScore[];
+  readonly best: TextAgreementScore | null;
+}
+
+/**
+ * Calibration without a sweep: on one run with sample texts and its dataset, the ln-ln
+ * threshold at which "the reference's perplexity is low" agrees best with "most samples copy
+ * the reference's steps" (the text criterion). Ties go to the threshold nearest the paper's.
+ */
+export async function calibrateAgainstText(
+  store: IndexStore,
+  run: StoredRun,
+  samplePreference: readonly string[] | null,
+  grid: readonly number[],
+  copyRate = DEFAULT_COPY_RATE,
+): Promise<TextCalibration> {
+  const a = await analyseRun(store, run, {
+    threshold: { kind: 'loglog', value: DEFAULT_HAND_PICKED },
+    thresholdIsOption: true,
+    samplePreference,
+    memorization: { kind: 'text', copyRate },
+  });
+  return calibrateTextAnalysis(a, grid, copyRate);
+}
+
+/** The same, on an analysis under the text criterion already loaded (the dashboard's agreement curve). */
+export function calibrateTextAnalysis(a: RunAnalysis, grid: readonly number[], copyRate: number): TextCalibration {
+  const byText = a.metrics.memorized;
+  const scores = grid.map((t) => {
+    const byPerplexity = a.input.perplexity.map((p) => memorizedMask(p, { kind: 'loglog', value: t }));
+    const { agree, total } = agreement(byText, byPerplexity);
+    return { threshold: t, agreement: total === 0 ? NaN : agree / total };
+  });
+  let best: TextAgreementScore | null = null;
+  for (const s of scores) {
+    if (!Number.isFinite(s.agreement)) continue;
+    if (!best || s.agreement > best.agreement || (s.agreement === best.agreement && Math.abs(s.threshold - DEFAULT_HAND_PICKED) < Math.abs(best.threshold - DEFAULT_HAND_PICKED)))
+      best = s;
+  }
+  return { run: a.run.path, copyRate, scores, best };
 }

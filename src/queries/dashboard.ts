@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import type { LinearFit } from '../core/fit';
 import { preMemorizationHistogram } from '../core/histogram';
+import { describeThreshold } from '../core/threshold';
+import { describeThresholdOrigin } from '../present/format';
 import type { CalibrationView, DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
 import type { StoredExample } from '../store/indexStore';
 import { listExamples } from './examples';
@@ -46,7 +48,19 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       }),
     };
   });
-  const sweeps = [...fits].map(([path, f]): DashboardSweep => ({ path, name: basename(path), fit: f.fit, trainFit: f.trainFit, withheld: models.get(path)?.withheld ?? null }));
+  const sweeps = [...fits].map(([path, f]): DashboardSweep => {
+    // Runs of a sweep share its threshold: the first run's says which and where it came from.
+    const a = bySweep.get(path)![0]!;
+    const origin = a.thresholdOrigin;
+    return {
+      path,
+      name: basename(path),
+      fit: f.fit,
+      trainFit: f.trainFit,
+      withheld: models.get(path)?.withheld ?? null,
+      threshold: { loglog: describeThreshold(a.threshold).loglog, origin: describeThresholdOrigin(a.threshold, origin), stored: origin.source === 'stored' },
+    };
+  });
   sweeps.sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
   return { runs, sweeps };
 }

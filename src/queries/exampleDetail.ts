@@ -3,14 +3,15 @@ import { describeThreshold } from '../core/threshold';
 import { CODE_CORRECT } from '../ingest/runData';
 import type { AlignedRow, CheckpointSamples, ExampleDetail, SampleOutcome, SampleView, TimelinePoint } from '../protocol/examplePanel';
 import type { IndexStore, StoredExample } from '../store/indexStore';
+import { describeThresholdOrigin } from '../present/format';
 import { finiteOrNull } from './report';
 import { exampleFigures, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
-/** How memorization is decided, in words a panel or a terminal can show. */
-export function describeCriterion(options: AnalysisOptions): string {
+/** How memorization is decided for a run, in words a panel or a terminal can show, with where the threshold came from. */
+export function describeCriterion(options: AnalysisOptions, analysis: RunAnalysis): string {
   if (options.memorization?.kind === 'text') return `most samples copy at least ${options.memorization.copyRate} of the reference steps (text criterion)`;
-  const t = describeThreshold(options.threshold);
-  return `reference perplexity below ${t.perplexity.toFixed(4)} (ln ln ${t.loglog.toFixed(2)})`;
+  const t = describeThreshold(analysis.threshold);
+  return `reference perplexity below ${t.perplexity.toFixed(4)} (${describeThresholdOrigin(analysis.threshold, analysis.thresholdOrigin)})`;
 }
 
 const mean = (xs: ArrayLike<number>): number | null => {
@@ -53,7 +54,7 @@ export async function exampleDetail(store: IndexStore, analysis: RunAnalysis, ex
     preMemorizationAccuracy: finiteOrNull(f.preMemorizationAccuracy.at(-1) ?? null),
     memorizationStep: f.memorizationStep,
     category: f.category,
-    criterion: describeCriterion(options),
+    criterion: describeCriterion(options, analysis),
     timeline,
     hasTexts: checkpoints.some((c) => c.sampleSets.some((s) => s.split === 'train' && s.hasTexts)),
   };

@@ -1,5 +1,5 @@
 import { fitLine, type LinearFit } from '../core/fit';
-import { describeThreshold, type ThresholdDescription } from '../core/threshold';
+import { describeThreshold, type ThresholdCalibration, type ThresholdDescription, type ThresholdOrigin } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
 import { analyseRun, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
@@ -26,8 +26,17 @@ export interface ReportRun {
 
 /** The contract of `premem report --json`: names and shapes are relied on by other tools. */
 export interface ReportJson {
-  /** The perplexity cut; with the text criterion also `memorization: "text"` and its `copy_rate`. */
-  readonly threshold: ThresholdDescription & { readonly memorization?: 'text'; readonly copy_rate?: number };
+  /**
+   * The perplexity cut and where it came from (`source`: option, stored or default; a stored one
+   * calibrated says how, in `calibration`); with the text criterion also `memorization: "text"`
+   * and its `copy_rate`.
+   */
+  readonly threshold: ThresholdDescription & {
+    readonly source: 'option' | 'stored' | 'default';
+    readonly calibration?: ThresholdCalibration;
+    readonly memorization?: 'text';
+    readonly copy_rate?: number;
+  };
   readonly runs: readonly ReportRun[];
   /** Null where too few runs or checkpoints carry a test evaluation to mean anything (see fit_withheld). */
   readonly fit: LinearFit | null;
@@ -83,8 +92,17 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
   const analyses: RunAnalysis[] = [];
   for (const run of runs) analyses.push(await analyseRun(store, run, options));
   const criterion = options.memorization;
+  // Runs of one sweep share its threshold; the report states the first run's (or the default).
+  const first = analyses[0];
+  const origin: ThresholdOrigin = first?.thresholdOrigin ?? { source: options.thresholdIsOption ? 'option' : 'default' };
+  const source = origin.source === 'panel' ? 'option' : origin.source;
+  const described = {
+    ...describeThreshold(first?.threshold ?? options.threshold),
+    source,
+    ...(origin.source === 'stored' && origin.calibration ? { calibration: origin.calibration } : {}),
+  };
   const json: ReportJson = {
-    threshold: criterion?.kind === 'text' ? { ...describeThreshold(options.threshold), memorization: 'text', copy_rate: criterion.copyRate } : describeThreshold(options.threshold),
+    threshold: criterion?.kind === 'text' ? { ...described, memorization: 'text', copy_rate: criterion.copyRate } : described,
     runs: analyses.map((a) => ({
       name: a.run.name,
       path: a.run.path,

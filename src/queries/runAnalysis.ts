@@ -10,13 +10,16 @@ import {
 } from '../core/metrics';
 import { agreement, memorizedByText } from '../core/textMemorization';
 import { chooseSampleSet } from '../core/sampleSets';
-import type { MemorizationThreshold } from '../core/threshold';
+import type { MemorizationThreshold, ThresholdCalibration, ThresholdOrigin } from '../core/threshold';
 import { InputError } from '../ingest/errors';
 import type { IndexStore, SkippedCheckpoint, StoredCheckpoint, StoredRun } from '../store/indexStore';
 
 /** What every front end asks a run for: the threshold and the sample-set preference. */
 export interface AnalysisOptions {
+  /** The default threshold; a sweep's stored one replaces it unless `thresholdIsOption`. */
   readonly threshold: MemorizationThreshold;
+  /** True when the threshold was given for this call (a CLI option): it wins over stored ones. */
+  readonly thresholdIsOption?: boolean;
   /** null: the authors' order, then any other set. */
   readonly samplePreference: readonly string[] | null;
   /** Which criterion marks memorization; perplexity (the paper's) when absent. */
@@ -48,6 +51,26 @@ export interface RunAnalysis {
   readonly criteriaAgreement: { readonly agree: number; readonly total: number } | null;
   /** Checkpoints left out because a file of theirs could not be read: the figures are over the rest. */
   readonly skipped: readonly SkippedCheckpoint[];
+  /** The perplexity threshold the figures use, and where it came from. */
+  readonly threshold: MemorizationThreshold;
+  readonly thresholdOrigin: ThresholdOrigin;
+}
+
+/**
+ * The threshold a run's figures use: a CLI option first, then one stored for the run, then for
+ * its sweep (user state, like flags), else the default (the settings' or the authors').
+ */
+export async function resolveThreshold(store: IndexStore, run: StoredRun, options: AnalysisOptions): Promise<{ threshold: MemorizationThreshold; origin: ThresholdOrigin }> {
+  if (options.thresholdIsOption) return { threshold: options.threshold, origin: { source: 'option' } };
+  const stored = await store.storedThreshold([run.path, run.sweepPath]);
+  if (!stored) return { threshold: options.threshold, origin: { source: 'default' } };
+  let calibration: ThresholdCalibration | null = null;
+  try {
+    calibration = stored.calibration === null ? null : (JSON.parse(stored.calibration) as ThresholdCalibration);
+  } catch {
+    calibration = null;
+  }
+  return { threshold: { kind: stored.kind, value: stored.value }, origin: { source: 'stored', path: stored.path, calibration } };
 }
 
 /** Epoch of a checkpoint: as the Trainer recorded it, else spread evenly over the run's epochs. */
@@ -89,7 +112,8 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
     return acc;
   });
   const input: MetricInput = { accuracy, perplexity: stored.map((c) => ppl.get(c.id)!) };
-  const byPerplexity = computeRunMetrics(input, options.threshold);
+  const { threshold, origin } = await resolveThreshold(store, run, options);
+  const byPerplexity = computeRunMetrics(input, threshold);
   let metrics = byPerplexity;
   let criteriaAgreement: RunAnalysis['criteriaAgreement'] = null;
   const criterion = options.memorization ?? { kind: 'perplexity' };
@@ -126,7 +150,7 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
     };
   });
   const skipped = (await store.skippedCheckpoints(run.id)).map(({ step, file, reason }) => ({ step, file, reason }));
-  return { run, checkpoints, input, metrics, criteriaAgreement, skipped };
+  return { run, checkpoints, input, metrics, criteriaAgreement, skipped, threshold, thresholdOrigin: origin };
 }
 
 /**
@@ -140,7 +164,7 @@ export function atThreshold(a: RunAnalysis, threshold: MemorizationThreshold): R
     metrics,
     a.checkpoints.map((c) => c.summary.trainAccuracy),
   );
-  return { ...a, metrics, criteriaAgreement: null, checkpoints: a.checkpoints.map((c, j) => ({ ...c, summary: summaries[j]! })) };
+  return { ...a, metrics, criteriaAgreement: null, checkpoints: a.checkpoints.map((c, j) => ({ ...c, summary: summaries[j]! })), threshold, thresholdOrigin: { source: 'panel' } };
 }
 
 /** A run with its analysis, or the reason it has none: one bad run never hides the rest. */

@@ -48,6 +48,16 @@ export interface StoredExample {
   readonly line: number | null;
 }
 
+/** A threshold kept for a sweep or a lone run: user state, like flags. */
+export interface StoredThreshold {
+  readonly path: string;
+  readonly kind: 'loglog' | 'perplexity';
+  readonly value: number;
+  /** JSON: how it was chosen (by calibration), or null when set by hand. */
+  readonly calibration: string | null;
+  readonly updatedAt: string;
+}
+
 /** A checkpoint left out of a run's figures because a file of it could not be read. */
 export interface SkippedCheckpoint {
   readonly step: number;
@@ -540,6 +550,69 @@ export class IndexStore {
   async removeFlag(runPath: string, index: number): Promise<boolean> {
     const db = await this.flagsConnection();
     const removed = (await db.run('DELETE FROM user.flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
+    this.confirmFlagsOnDisk();
+    return removed;
+  }
+
+  // ---- user state: thresholds and attached datasets (in the flags file, beside the flags) ----
+
+  /** The stored threshold of the first of `paths` that has one (a run's own, then its sweep's). */
+  async storedThreshold(paths: readonly string[]): Promise<StoredThreshold | null> {
+    const db = await this.flagsConnection();
+    for (const path of paths) {
+      const r = await db.get('SELECT path, kind, value, calibration, updated_at FROM user.thresholds WHERE path = ?', [path]);
+      if (r)
+        return {
+          path,
+          kind: r['kind'] === 'perplexity' ? 'perplexity' : 'loglog',
+          value: r['value'] as number,
+          calibration: (r['calibration'] as string | null) ?? null,
+          updatedAt: r['updated_at'] as string,
+        };
+    }
+    return null;
+  }
+
+  async setStoredThreshold(path: string, kind: 'loglog' | 'perplexity', value: number, calibration: string | null): Promise<void> {
+    const db = await this.flagsConnection();
+    await db.run(
+      `INSERT INTO user.thresholds(path, kind, value, calibration, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, value = excluded.value, calibration = excluded.calibration, updated_at = excluded.updated_at`,
+      [path, kind, value, calibration, new Date().toISOString()],
+    );
+    this.confirmFlagsOnDisk();
+  }
+
+  async clearStoredThreshold(path: string): Promise<boolean> {
+    const db = await this.flagsConnection();
+    const removed = (await db.run('DELETE FROM user.thresholds WHERE path = ?', [path])).changes > 0;
+    this.confirmFlagsOnDisk();
+    return removed;
+  }
+
+  /** The dataset attached to the first of `paths` that has one (a run's own, then its sweep's). */
+  async attachedDataset(paths: readonly string[]): Promise<{ path: string; trainFile: string; testFile: string | null } | null> {
+    const db = await this.flagsConnection();
+    for (const path of paths) {
+      const r = await db.get('SELECT train_file, test_file FROM user.datasets WHERE path = ?', [path]);
+      if (r) return { path, trainFile: r['train_file'] as string, testFile: (r['test_file'] as string | null) ?? null };
+    }
+    return null;
+  }
+
+  async setAttachedDataset(path: string, trainFile: string, testFile: string | null): Promise<void> {
+    const db = await this.flagsConnection();
+    await db.run(
+      `INSERT INTO user.datasets(path, train_file, test_file, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET train_file = excluded.train_file, test_file = excluded.test_file, updated_at = excluded.updated_at`,
+      [path, trainFile, testFile, new Date().toISOString()],
+    );
+    this.confirmFlagsOnDisk();
+  }
+
+  async clearAttachedDataset(path: string): Promise<boolean> {
+    const db = await this.flagsConnection();
+    const removed = (await db.run('DELETE FROM user.datasets WHERE path = ?', [path])).changes > 0;
     this.confirmFlagsOnDisk();
     return removed;
   }

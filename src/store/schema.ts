@@ -11,7 +11,7 @@ import { Database } from './db';
 export const SCHEMA_VERSION = 8;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
-export const FLAGS_VERSION = 1;
+export const FLAGS_VERSION = 2;
 
 /** Derived tables, dropped and rebuilt on a schema change. */
 const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'skipped_checkpoints', 'checkpoints', 'test_examples', 'examples', 'runs'];
@@ -118,6 +118,21 @@ CREATE TABLE IF NOT EXISTS user.flags (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   PRIMARY KEY (run_path, idx)
+) WITHOUT ROWID;
+-- A sweep's (or a lone run's) own memorization threshold, chosen by the user or by calibration.
+CREATE TABLE IF NOT EXISTS user.thresholds (
+  path        TEXT PRIMARY KEY,   -- the sweep folder, or the run folder of a lone run
+  kind        TEXT NOT NULL,      -- 'loglog' or 'perplexity'
+  value       REAL NOT NULL,
+  calibration TEXT,               -- JSON: how it was chosen (method, runs, held-out error), or null
+  updated_at  TEXT NOT NULL
+) WITHOUT ROWID;
+-- A dataset file attached to runs that have none (never written into run folders).
+CREATE TABLE IF NOT EXISTS user.datasets (
+  path        TEXT PRIMARY KEY,   -- a run or a sweep folder
+  train_file  TEXT NOT NULL,
+  test_file   TEXT,
+  updated_at  TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
 

@@ -3,14 +3,14 @@
  * mean something, a damaged checkpoint that costs only itself, and runs that can be closed.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { fitLine } from '../../src/core/fit';
 import { predictTest } from '../../src/queries/runSummary';
 import { runCli } from '../helpers/fixtures';
-import { tempDir, TINYGSM } from '../helpers/paths';
+import { KANG_SWEEP, tempDir, TINYGSM } from '../helpers/paths';
 
 interface ReportJson {
   threshold: Record<string, unknown>;
@@ -126,5 +126,72 @@ describe('trust', () => {
     assert.match(s.err, /forgot 2 runs/);
     // Indexing brings them back.
     assert.equal((await report(sweep)).runs.length, 3);
+  });
+});
+
+describe('a threshold per sweep, set once, used everywhere', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  before(() => (tmp = tempDir('premem-threshold-')));
+  after(() => tmp.cleanup());
+
+  test('stored for a sweep, it is what report and examples use; an option overrides it; it outlives the index', async () => {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const db = join(tmp.dir, 'index.sqlite');
+    const run = join(sweep, 'example_3epochs_lr2e-04');
+    const json = async (...args: string[]) => {
+      const r = await runCli(...args, '--db', db, '--json');
+      assert.equal(r.code, 0, r.err);
+      return r.out;
+    };
+    const before = JSON.parse(await json('report', sweep)) as ReportJson;
+    assert.equal(before.threshold['source'], 'default');
+    const at = (t: string) => json('report', sweep, '--loglog-threshold', t);
+    const at3 = JSON.parse(await at('-3')) as ReportJson;
+    assert.equal(at3.threshold['source'], 'option');
+    assert.equal((await runCli('threshold', sweep, '--loglog-threshold', '-3', '--db', db)).code, 0);
+    const stored = JSON.parse(await json('report', sweep)) as ReportJson;
+    assert.equal(stored.threshold['source'], 'stored');
+    assert.equal(stored.threshold['loglog'], -3);
+    assert.deepEqual(stored.runs, at3.runs, 'the same figures as with the option');
+    // examples use it too.
+    assert.equal(await json('examples', run), await json('examples', run, '--loglog-threshold', '-3'));
+    assert.notEqual(await json('examples', run), await json('examples', run, '--loglog-threshold', '-2.3'));
+    // An option still wins for that call.
+    assert.equal((JSON.parse(await at('-2.3')) as ReportJson).threshold['loglog'], -2.3);
+    // Shown, and kept when the index is deleted (user state, beside the flags).
+    assert.match((await runCli('threshold', sweep, '--db', db)).out, /ln ln −3\.00 · set for this example/);
+    rmSync(db);
+    assert.equal((JSON.parse(await json('report', sweep)) as ReportJson).threshold['source'], 'stored');
+    assert.equal((await runCli('threshold', sweep, '--clear', '--db', db)).code, 0);
+    assert.equal((JSON.parse(await json('report', sweep)) as ReportJson).threshold['source'], 'default');
+  });
+
+  test('calibrate --apply keeps the cross-validated threshold for the authors’ sweep', { skip: !existsSync(KANG_SWEEP) && 'shared GSM8K runs not found' }, async () => {
+    const db = join(tmp.dir, 'kang.sqlite');
+    const r = await runCli('calibrate', KANG_SWEEP, '--apply', '--db', db);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /kept ln ln -2\.50 for .*gsm8k/);
+    const report = JSON.parse((await runCli('report', KANG_SWEEP, '--db', db, '--json')).out) as ReportJson;
+    assert.equal(report.threshold['loglog'], -2.5);
+    assert.equal(report.threshold['source'], 'stored');
+    const c = report.threshold['calibration'] as { method: string; runs: number; heldOutRmse: number };
+    assert.equal(c.method, 'leave-one-run-out');
+    assert.equal(c.runs, 13);
+    assert.ok(Math.abs(c.heldOutRmse - 0.0346) < 0.0005, String(c.heldOutRmse));
+    const text = await runCli('report', KANG_SWEEP, '--db', db);
+    assert.match(text.out, /calibrated on 13 runs \(held-out RMSE 3\.46%\)/);
+  });
+
+  test('calibration without a sweep: tinygsm against its own sample texts', { skip: !existsSync(TINYGSM) && 'shared tinygsm run not found' }, async () => {
+    const db = join(tmp.dir, 'tiny.sqlite');
+    const r = await runCli('calibrate', join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8'), '--against', 'text', '--json', '--db', db);
+    assert.equal(r.code, 0, r.err);
+    const c = JSON.parse(r.out) as { best: { threshold: number; agreement: number }; scores: { threshold: number; agreement: number }[] };
+    const at = (t: number) => c.scores.find((s) => Math.abs(s.threshold - t) < 1e-9)!.agreement;
+    console.log(
+      `# tinygsm: best agreement ${(100 * c.best.agreement).toFixed(1)}% at ln ln ${c.best.threshold.toFixed(1)}; ${(100 * at(-3)).toFixed(1)}% at -3, ${(100 * at(-2.3)).toFixed(1)}% at -2.3`,
+    );
+    assert.ok(c.best.agreement >= at(-3) && at(-3) > at(-2.3), 'the README’s −3 beats −2.3, and the best is at least as good');
+    assert.ok(c.best.threshold < -2.3, 'a character-level model needs a lower cut than the authors’ −2.3');
   });
 });

@@ -193,6 +193,25 @@ function showError(message: string): void {
   app.prepend(el('p', { className: 'error', text: message, attrs: { id: 'error', role: 'alert' } }));
 }
 
+/** Which threshold the sweep's figures use and where it came from, with the ways to change it. */
+function thresholdLine(d: DashboardData, sweep: DashboardSweep): HTMLElement {
+  return el('div', { className: 'threshold-origin' }, [
+    el('span', { text: `Memorization threshold: ${sweep.threshold.origin}`, attrs: { id: 'threshold-origin' } }),
+    d.thresholdSource === 'panel'
+      ? button('Keep for This Sweep', () => void act(() => client.request('keepThreshold', { sweepPath: sweep.path, calibrated: false })), {
+          id: 'keep-threshold',
+          title: 'Keep the threshold tried here for this sweep: every view and command then uses it',
+        })
+      : null,
+    sweep.threshold.stored
+      ? button('Use the Default', () => void act(() => client.request('clearThreshold', { sweepPath: sweep.path })), {
+          id: 'clear-threshold',
+          title: 'Forget the threshold kept for this sweep: the setting (by default the authors’ −2.3) applies again',
+        })
+      : null,
+  ]);
+}
+
 /** What the two fits say, in words: the metric is not always the better predictor. */
 function verdict(sweep: DashboardSweep): HTMLElement | null {
   if (sweep.withheld !== null) {
@@ -267,6 +286,7 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
     ]),
     legend(runs.map((r, i) => ({ color: groups[i]!.color, label: r.name, glyph: glyph(i) }))),
     verdict(sweep),
+    thresholdLine(d, sweep),
     calibrationBlock(d, sweep, theme, width),
   ]);
 }
@@ -294,7 +314,16 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
   block.append(el('p', { className: 'verdict', text: verdict, attrs: { id: 'calibration-verdict' } }));
   if (c.best) {
     const best = c.best.threshold;
-    block.append(button(`Try ${best} Here`, () => void setThreshold('loglog', String(best)), { id: 'try-best', appearance: 'primary' }));
+    block.append(
+      el('div', { className: 'calibration-actions' }, [
+        button(`Use ${best} for This Sweep`, () => void act(() => client.request('keepThreshold', { sweepPath: sweep.path, calibrated: true })), {
+          id: 'use-calibrated',
+          appearance: 'primary',
+          title: 'Keep this threshold for the sweep: the views, hovers, panels, exports and the CLI use it from now on',
+        }),
+        button(`Try ${best} Here`, () => void setThreshold('loglog', String(best)), { id: 'try-best' }),
+      ]),
+    );
   }
   const points: LinePoint[] = c.scores.flatMap((s) => (s.heldOutRmse === null ? [] : [{ x: s.threshold, series: 'rmse', y: 100 * s.heldOutRmse }]));
   if (points.length > 1) {

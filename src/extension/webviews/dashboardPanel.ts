@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeThreshold, type MemorizationThreshold } from '../../core/threshold';
-import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type DashboardData, type DashboardMethods, type DashboardNotifications } from '../../protocol/dashboard';
+import { describeThreshold, type MemorizationThreshold, type ThresholdCalibration } from '../../core/threshold';
+import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type CalibrationView, type DashboardData, type DashboardMethods, type DashboardNotifications } from '../../protocol/dashboard';
 import { calibrationView, dashboardFigures, lowestExamples } from '../../queries/dashboard';
 import { finiteOrNull } from '../../queries/report';
 import { sliceFields, sliceRun } from '../../queries/slices';
@@ -18,11 +19,13 @@ interface DashboardState {
   selectedStep: { readonly runPath: string; readonly step: number } | null;
   /** The runs sent in the last data: the only paths the webview may name. */
   known: Set<string>;
+  /** The last calibration of each sweep, so "Use −2.5 for this sweep" keeps what was shown. */
+  calibrations: Map<string, CalibrationView>;
 }
 
 type Panel = HostedPanel<DashboardState, DashboardMethods, DashboardNotifications>;
 
-const fresh = (): DashboardState => ({ threshold: undefined, selectedStep: null, known: new Set() });
+const fresh = (): DashboardState => ({ threshold: undefined, selectedStep: null, known: new Set(), calibrations: new Map() });
 
 /**
  * The run dashboard: curves per run, the sweep scatter with its fit, and a threshold control
@@ -44,7 +47,7 @@ export class DashboardPanel implements vscode.Disposable {
         title: 'Premem Dashboard',
         column: vscode.ViewColumn.Active,
         validators: DASHBOARD_PARAMS,
-        supersedes: ['ready', 'setThreshold', 'resetThreshold'],
+        supersedes: ['ready', 'setThreshold', 'resetThreshold', 'keepThreshold', 'clearThreshold'],
         restore: () => fresh(),
         handlers: (p) => this.handlers(p),
         update: async (p) => ({ method: 'data', params: await this.data(p.state) }),
@@ -63,6 +66,9 @@ export class DashboardPanel implements vscode.Disposable {
   private handlers(p: Panel): Handlers<DashboardMethods> {
     const requireKnown = (runPath: string) => {
       if (!p.state.known.has(runPath)) throw new Error(`the dashboard does not show ${runPath}`);
+    };
+    const requireSweep = (sweepPath: string) => {
+      if (![...p.state.known].some((r) => path.dirname(r) === sweepPath)) throw new Error(`the dashboard does not show ${sweepPath}`);
     };
     return {
       ready: () => this.data(p.state),
@@ -110,7 +116,29 @@ export class DashboardPanel implements vscode.Disposable {
         }
         const analyses = (await this.index.runViews()).flatMap((v) => (v.analysis && v.run.sweepPath === sweepPath && p.state.known.has(v.run.path) ? [v.analysis] : []));
         if (analyses.length === 0) throw new Error(`the dashboard does not show ${sweepPath}`);
-        return { ...calibrationView(sweepPath, analyses), computeMs: performance.now() - t0 };
+        const view = { ...calibrationView(sweepPath, analyses), computeMs: performance.now() - t0 };
+        p.state.calibrations.set(sweepPath, view);
+        return view;
+      },
+      keepThreshold: async ({ sweepPath, calibrated }) => {
+        requireSweep(sweepPath);
+        if (calibrated) {
+          const c = p.state.calibrations.get(sweepPath);
+          if (!c?.best) throw new Error('calibrate this sweep first');
+          const calibration: ThresholdCalibration = { method: 'leave-one-run-out', runs: c.runs, heldOutRmse: c.best.heldOutRmse };
+          await this.index.keepThreshold(sweepPath, { kind: 'loglog', value: c.best.threshold }, calibration);
+        } else {
+          if (!p.state.threshold) throw new Error('try a threshold first (the control above), then keep it');
+          await this.index.keepThreshold(sweepPath, p.state.threshold, null);
+        }
+        // The kept threshold is what the figures use now, not a trial any more.
+        p.state.threshold = undefined;
+        return this.data(p.state);
+      },
+      clearThreshold: async ({ sweepPath }) => {
+        requireSweep(sweepPath);
+        await this.index.clearThreshold(sweepPath);
+        return this.data(p.state);
       },
       saveChart: async ({ name, format, data }) => {
         const safe = name.replace(/[^\w.-]+/g, '-').slice(0, 80) || 'chart';
