@@ -1,4 +1,5 @@
 import type { Command } from './command';
+import { attachCommand } from './commands/attach';
 import { calibrateCommand } from './commands/calibrate';
 import { exampleCommand } from './commands/example';
 import { examplesCommand } from './commands/examples';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   similarCommand,
   flagCommand,
   flagsCommand,
+  attachCommand,
   forgetCommand,
   exampleCommand,
 ];

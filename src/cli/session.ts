@@ -29,8 +29,9 @@ function describeOutcome(o: IndexOutcome, seconds: number): string {
 /** Indexes (incrementally) and returns the stored runs for the given folders, in folder order. */
 export async function ensureIndexed(store: IndexStore, dirs: readonly string[], io: CommandIo, verbose: boolean): Promise<StoredRun[]> {
   const runs: StoredRun[] = [];
+  const attachments = await store.attachments();
   for (const dir of dirs) {
-    for (const layout of discoverRuns(dir)) {
+    for (const layout of discoverRuns(dir, attachments)) {
       const t0 = performance.now();
       const outcome = await indexRun(store, layout);
       if (verbose || outcome.action !== 'unchanged') io.err(describeOutcome(outcome, (performance.now() - t0) / 1000));

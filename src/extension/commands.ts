@@ -165,6 +165,7 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     ['premem.sortExamples.byMemorizationStep', sort('memorization')],
     ['premem.sortExamples.byTrainAccuracy', sort('accuracy')],
     ['premem.sortExamples.byDatasetOrder', sort('dataset')],
+    ['premem.sortExamples.byUnlearnedAcrossSweep', sort('unlearned')],
     [
       'premem.filterExamples',
       async () => {
@@ -228,6 +229,41 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
       },
     ],
     ['premem.showDashboard', () => ctx.dashboard.show()],
+    [
+      'premem.attachDataset',
+      async (arg?: unknown) => {
+        // From a run's context menu, that run; from the palette, the selected one (or ask).
+        const node = arg as { kind?: unknown; view?: { run?: { path?: unknown } } } | undefined;
+        const fromMenu = node?.kind === 'run' && typeof node.view?.run?.path === 'string' ? await index.runByPath(node.view.run.path) : undefined;
+        const run = fromMenu ?? (await pickRun('Attach a dataset file to which run?'));
+        if (!run) return;
+        const sweepRuns = (await index.runs()).filter((r) => r.sweepPath === run.sweepPath);
+        const scope =
+          sweepRuns.length > 1
+            ? await vscode.window.showQuickPick(
+                [
+                  { label: `All ${sweepRuns.length} runs of ${path.basename(run.sweepPath)}`, folder: run.sweepPath },
+                  { label: `Only ${run.name}`, folder: run.path },
+                ],
+                { placeHolder: 'Which runs read this dataset?' },
+              )
+            : { folder: run.path };
+        if (!scope) return;
+        const picked = await vscode.window.showOpenDialog({
+          title: 'Training set (JSONL: {"question", "answer"} per line, in dataset order)',
+          canSelectMany: false,
+          filters: { 'JSON Lines': ['jsonl'] },
+          openLabel: 'Attach as Training Set',
+        });
+        const file = picked?.[0]?.fsPath;
+        if (!file) return;
+        const runs = await index.attachDataset(scope.folder, file);
+        ctx.log.appendLine(`attached ${file} to ${runs.join(', ')}`);
+        void vscode.window.showInformationMessage(
+          `Premem: attached ${path.basename(file)} to ${runs.length} run${runs.length === 1 ? '' : 's'}; questions and references now show everywhere.`,
+        );
+      },
+    ],
     [
       'premem.findSimilar',
       async () => {

@@ -17,6 +17,8 @@ export interface ExampleNode {
   readonly question: string | null;
   readonly flagged: boolean;
   readonly note: string | null;
+  /** In the "unlearned across the sweep" order: how many of the sweep's runs copied it before solving it. */
+  readonly unlearned: { readonly copied: number; readonly runs: number } | null;
 }
 type Node = ExampleNode | { readonly kind: 'more'; readonly remaining: number };
 
@@ -82,6 +84,7 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     this.last = { run, total: rows.length };
     this.setMessage(rows.length === 0 ? `No examples match: ${describeOrder(this.index.exampleOrder)}.` : undefined);
     if (this.treeView) this.treeView.description = `${run.name} · ${this.index.describeExampleOrder()} · ${rows.length}`;
+    const unlearned = this.index.exampleOrder.sort === 'unlearned' ? await this.index.unlearnedInSweep(run) : null;
     const page: Node[] = rows.slice(0, this.shown).map((e) => ({
       kind: 'example',
       runPath: run.path,
@@ -91,6 +94,7 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       question: e.question,
       flagged: notes.has(e.index),
       note: notes.get(e.index) ?? null,
+      unlearned: unlearned?.has(e.index) ? { copied: unlearned.get(e.index)!.memorizedBeforeSolved, runs: unlearned.get(e.index)!.runs } : null,
     }));
     if (rows.length > this.shown) page.push({ kind: 'more', remaining: rows.length - this.shown });
     return page;
@@ -132,7 +136,8 @@ function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
   const f = node.figures;
   const premem = f.preMemorizationAccuracy.at(-1);
   const mem = f.memorizationStep === null ? 'never memorized' : `memorized at step ${f.memorizationStep}`;
-  const item = new vscode.TreeItem(`#${node.index}${node.flagged ? ' ⚑' : ''} premem ${num(premem)} · ${mem}`);
+  const across = node.unlearned ? ` copied before solved in ${node.unlearned.copied} of ${node.unlearned.runs} runs ·` : '';
+  const item = new vscode.TreeItem(`#${node.index}${node.flagged ? ' ⚑' : ''}${across} premem ${num(premem)} · ${mem}`);
   item.id = `example:${node.runPath}#${node.index}`;
   item.description = node.question === null ? undefined : snippet(oneLine(node.question), 120);
   item.iconPath = CATEGORY_ICON[f.category];

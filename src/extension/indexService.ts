@@ -1,7 +1,9 @@
 import { realpathSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { MemorizationThreshold, ThresholdCalibration } from '../core/threshold';
-import type { CheckpointSamples, ExampleDetail } from '../protocol/examplePanel';
+import type { CheckpointSamples, ExampleDetail, OtherRun } from '../protocol/examplePanel';
+import { exampleAcrossRuns, unlearnedAcrossRuns, type Unlearned } from '../queries/acrossRuns';
+import { attachDataset } from '../queries/attach';
 import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
 import { describeOrder, orderedExamples, orderExamples, type ExampleOrder, type ExampleSort } from '../queries/examples';
 import { sweepModels, type SweepModel } from '../queries/runSummary';
@@ -135,7 +137,7 @@ export class IndexService implements vscode.Disposable {
     return (await this.examples(run)).find((e) => e.index === index);
   }
 
-  async exampleDetail(run: StoredRun, example: StoredExample): Promise<Omit<ExampleDetail, 'flag' | 'order'>> {
+  async exampleDetail(run: StoredRun, example: StoredExample): Promise<Omit<ExampleDetail, 'flag' | 'order' | 'otherRuns'>> {
     return exampleDetail(this.store, await this.analysis(run), example, this.options);
   }
 
@@ -182,7 +184,8 @@ export class IndexService implements vscode.Disposable {
     let bySort = this.sorted.get(analysis);
     if (!bySort) this.sorted.set(analysis, (bySort = new Map<ExampleSort, StoredExample[]>()));
     let sorted = bySort.get(this.order.sort);
-    if (!sorted) bySort.set(this.order.sort, (sorted = orderExamples(analysis, await this.examples(run), this.order.sort)));
+    if (!sorted)
+      bySort.set(this.order.sort, (sorted = this.order.sort === 'unlearned' ? await this.unlearnedOrder(run) : orderExamples(analysis, await this.examples(run), this.order.sort)));
     const search = this.order.search;
     let samplesMatching: Set<number> | undefined;
     if (search?.inSamples) {
@@ -289,6 +292,42 @@ export class IndexService implements vscode.Disposable {
 
   setClosed(folders: Iterable<string>): void {
     this.closed = new Set(folders);
+  }
+
+  /**
+   * Attaches a dataset to a run or a sweep (checked first: see queries/attach), then indexes
+   * the folder again so its examples gain their questions. Resolves with the runs it applies to.
+   */
+  async attachDataset(folder: string, trainFile: string): Promise<string[]> {
+    const runs = await this.indexing.then(() => attachDataset(this.store, folder, trainFile, null));
+    await this.indexFolders([folder], 'Premem: reading the attached dataset');
+    return runs;
+  }
+
+  /** How consistently each example stays unlearned across the run's sweep (see queries/acrossRuns). */
+  async unlearnedInSweep(run: StoredRun): Promise<Map<number, Unlearned>> {
+    const views = (await this.runViews()).filter((v) => v.run.sweepPath === run.sweepPath && v.analysis);
+    const examplesOf = new Map(await Promise.all(views.map(async (v) => [v.run.id, await this.examples(v.run)] as const)));
+    return new Map(
+      unlearnedAcrossRuns(
+        views.map((v) => v.analysis!),
+        examplesOf,
+      ).map((u) => [u.index, u]),
+    );
+  }
+
+  /** The run's examples, those its sweep copied before solving in the most runs first. */
+  private async unlearnedOrder(run: StoredRun): Promise<StoredExample[]> {
+    const ranked = [...(await this.unlearnedInSweep(run)).keys()];
+    const byIndex = new Map((await this.examples(run)).map((e) => [e.index, e]));
+    return ranked.flatMap((i) => byIndex.get(i) ?? []);
+  }
+
+  /** One example in every run of a run's sweep (see queries/acrossRuns). */
+  async exampleAcrossRuns(run: StoredRun, index: number): Promise<OtherRun[]> {
+    const views = (await this.runViews()).filter((v) => v.run.sweepPath === run.sweepPath);
+    const examplesOf = new Map(await Promise.all(views.map(async (v) => [v.run.id, await this.examples(v.run)] as const)));
+    return exampleAcrossRuns(views, examplesOf, run.sweepPath, index, run.path);
   }
 
   /** Keeps a threshold for a sweep (or a lone run): user state; every view recomputes with it. */

@@ -138,7 +138,16 @@ export function readRunJson(file: string | null): Record<string, unknown> | null
   }
 }
 
-export function describeRun(runDir: string): RunLayout {
+/** A dataset attached to a run or a sweep (user state, kept beside the flags; never written into run folders). */
+export interface AttachedDataset {
+  readonly trainFile: string;
+  readonly testFile: string | null;
+}
+
+/** Attached datasets by the run or sweep folder they were attached to. */
+export type Attachments = ReadonlyMap<string, AttachedDataset>;
+
+export function describeRun(runDir: string, attachments: Attachments = new Map()): RunLayout {
   const path = resolve(runDir);
   const problems: RunProblem[] = [];
   const dirs = checkpointDirs(path, problems);
@@ -162,8 +171,10 @@ export function describeRun(runDir: string): RunLayout {
     if (reason !== null) problems.push({ file: runJsonFile ?? join(path, 'run.json'), reason: `"${key}" names ${file}, which ${reason}` });
     return reason === null ? [file] : [];
   };
-  const trainDatasetFile = firstExisting([...declared('train_file'), join(path, 'train.jsonl'), join(sweepPath, 'train.jsonl')]);
-  const testDatasetFile = firstExisting([...declared('test_file'), join(path, 'test.jsonl'), join(sweepPath, 'test.jsonl')]);
+  // A dataset the user attached (to the run, else to its sweep) comes first: it is their explicit choice.
+  const attached = attachments.get(path) ?? attachments.get(sweepPath);
+  const trainDatasetFile = firstExisting([...(attached ? [attached.trainFile] : []), ...declared('train_file'), join(path, 'train.jsonl'), join(sweepPath, 'train.jsonl')]);
+  const testDatasetFile = firstExisting([...(attached?.testFile ? [attached.testFile] : []), ...declared('test_file'), join(path, 'test.jsonl'), join(sweepPath, 'test.jsonl')]);
   const subsampleFile = firstExisting([join(path, 'subsample_idxs.npy')]);
   const runLevel = [subsampleFile, runJsonFile, trainDatasetFile, testDatasetFile].filter((f): f is string => f !== null);
   return {
@@ -181,18 +192,18 @@ export function describeRun(runDir: string): RunLayout {
 }
 
 /** A run folder, or a sweep: a folder whose sub-folders are runs. */
-export function discoverRuns(dir: string): RunLayout[] {
+export function discoverRuns(dir: string, attachments: Attachments = new Map()): RunLayout[] {
   const path = resolve(dir);
   if (!isDir(path)) {
     listDir(path); // throws the precise reason (missing, not a folder, no permission)
     throw new InputError(path, 'not a folder');
   }
-  if (checkpointDirs(path).length > 0) return [describeRun(path)];
+  if (checkpointDirs(path).length > 0) return [describeRun(path, attachments)];
   const runs = listDir(path)
     .sort()
     .map((name) => join(path, name))
     .filter((p) => isDir(p) && checkpointDirs(p).length > 0)
-    .map(describeRun);
+    .map((p) => describeRun(p, attachments));
   if (runs.length === 0) throw new InputError(path, 'no checkpoint-<step> folders here or in its sub-folders: neither a run nor a sweep');
   return runs;
 }

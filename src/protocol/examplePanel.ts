@@ -44,6 +44,19 @@ export interface ExampleDetail {
   readonly flag: { readonly note: string } | null;
   /** Place in the examples view's order and filter; null when the example is not in it. */
   readonly order: { readonly rank: number; readonly of: number; readonly label: string } | null;
+  /** The same example in every run of the sweep (this one included), for "In other runs". */
+  readonly otherRuns: readonly OtherRun[];
+}
+
+export interface OtherRun {
+  readonly runPath: string;
+  readonly runName: string;
+  readonly current: boolean;
+  readonly memorizationStep: number | null;
+  readonly memorizationEpoch: number | null;
+  readonly preMemorizationAccuracy: number | null;
+  readonly trainAccuracy: number | null;
+  readonly category: ExampleCategory;
 }
 
 export interface DiffSegment {
@@ -85,6 +98,8 @@ export interface ExampleMethods {
   /** Moves to the previous or next example in the examples view's order; null at either end. */
   readonly navigate: { readonly params: { readonly direction: 'previous' | 'next' }; readonly result: ExampleDetail | null };
   readonly openDiff: { readonly params: { readonly step: number; readonly sample: number }; readonly result: null };
+  /** Shows the same example in another run of the sweep (one of `otherRuns`). */
+  readonly switchRun: { readonly params: { readonly runPath: string }; readonly result: ExampleDetail };
 }
 
 export interface ExampleNotifications {
@@ -108,6 +123,7 @@ export const EXAMPLE_PARAMS: ParamValidators<ExampleMethods> = {
   unflag: empty,
   navigate: object({ direction: oneOf('previous', 'next') }),
   openDiff: object({ step: integer(0, MAX_STEP), sample: integer(0, 100_000) }),
+  switchRun: object({ runPath: text(4096) }),
 };
 
 export const parseExampleState = object<ExamplePanelState>({

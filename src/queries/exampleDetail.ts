@@ -25,7 +25,12 @@ const mean = (xs: ArrayLike<number>): number | null => {
  * Everything the example panel (and `premem show`) says about one training example, apart from
  * what belongs to the window: its flag and its place in the examples view's order.
  */
-export async function exampleDetail(store: IndexStore, analysis: RunAnalysis, example: StoredExample, options: AnalysisOptions): Promise<Omit<ExampleDetail, 'flag' | 'order'>> {
+export async function exampleDetail(
+  store: IndexStore,
+  analysis: RunAnalysis,
+  example: StoredExample,
+  options: AnalysisOptions,
+): Promise<Omit<ExampleDetail, 'flag' | 'order' | 'otherRuns'>> {
   const f = exampleFigures(analysis, example.position, example.index);
   const rates = await store.exampleCopyRates(
     analysis.checkpoints.map((c) => ({ checkpointId: c.id, name: c.trainSet })),

@@ -4,8 +4,9 @@ import type { Flag, StoredExample } from '../store/indexStore';
 import { finiteOrNull } from './report';
 import { exampleFigures, type ExampleFigures, type RunAnalysis } from './runAnalysis';
 
-export type ExampleSort = 'dataset' | 'premem' | 'memorization' | 'accuracy';
-export const EXAMPLE_SORTS: readonly ExampleSort[] = ['dataset', 'premem', 'memorization', 'accuracy'];
+/** `unlearned` ranks across the run's sweep (see acrossRuns.unlearnedAcrossRuns); on one run alone it is `premem`. */
+export type ExampleSort = 'dataset' | 'premem' | 'memorization' | 'accuracy' | 'unlearned';
+export const EXAMPLE_SORTS: readonly ExampleSort[] = ['dataset', 'premem', 'memorization', 'accuracy', 'unlearned'];
 
 /** One line of `premem examples --json`: a contract, like the report. */
 export interface ExampleJson {
@@ -45,7 +46,7 @@ function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array[] {
   const accuracy = Float64Array.from(a.input.accuracy[J - 1]!);
   // The same tie-breaking as `premem export --strategy lowest-premem` (core/curation).
   // The keys of core/curation's lowestPreMemorizationKeys, as `premem export --strategy lowest-premem` orders.
-  if (sort === 'premem') return [Float64Array.from(a.metrics.preMemorization[J - 1]!), memorizationStep, accuracy];
+  if (sort === 'premem' || sort === 'unlearned') return [Float64Array.from(a.metrics.preMemorization[J - 1]!), memorizationStep, accuracy];
   if (sort === 'accuracy') return [accuracy];
   return [memorizationStep];
 }
@@ -192,6 +193,7 @@ const SORT_LABEL: Record<ExampleSort, string> = {
   memorization: 'earliest memorized first',
   accuracy: 'lowest train accuracy first',
   dataset: 'dataset order',
+  unlearned: 'copied before solved in the most runs of the sweep first',
 };
 
 /** The order and filter in words, e.g. "lowest pre-memorization first · flagged". */

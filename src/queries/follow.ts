@@ -38,7 +38,8 @@ export function describeNewCheckpoint(c: NewCheckpoint): string {
 export async function followOnce(store: IndexStore, folders: readonly string[], options: AnalysisOptions): Promise<FollowResult> {
   const added: NewCheckpoint[] = [];
   const pending: InputError[] = [];
-  for (const layout of folders.flatMap((f) => discoverRuns(f))) {
+  const attachments = await store.attachments();
+  for (const layout of folders.flatMap((f) => discoverRuns(f, attachments))) {
     const before = await store.runByPath(layout.path);
     const known = new Set(before ? (await store.checkpoints(before.id)).map((c) => c.step) : []);
     try {

@@ -610,6 +610,13 @@ export class IndexStore {
     this.confirmFlagsOnDisk();
   }
 
+  /** Every attached dataset, by the folder it was attached to (what run discovery needs). */
+  async attachments(): Promise<Map<string, { trainFile: string; testFile: string | null }>> {
+    const db = await this.flagsConnection();
+    const rows = await db.all('SELECT path, train_file, test_file FROM user.datasets');
+    return new Map(rows.map((r) => [r['path'] as string, { trainFile: r['train_file'] as string, testFile: (r['test_file'] as string | null) ?? null }]));
+  }
+
   async clearAttachedDataset(path: string): Promise<boolean> {
     const db = await this.flagsConnection();
     const removed = (await db.run('DELETE FROM user.datasets WHERE path = ?', [path])).changes > 0;

@@ -20,11 +20,12 @@ async function main(): Promise<void> {
   });
   const post = (m: WorkerMessage) => port.postMessage(m);
   const store = await IndexStore.open(db);
+  const attachments = await store.attachments();
   try {
     for (const folder of folders) {
       let layouts;
       try {
-        layouts = discoverRuns(folder);
+        layouts = discoverRuns(folder, attachments);
       } catch (e) {
         post({ type: 'failed', path: folder, message: (e as Error).message, file: e instanceof InputError ? e.file : null });
         continue;

@@ -147,7 +147,8 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
 
 /** Every run under the given folders (runs or sweeps), each in its own transaction. */
 export async function indexPaths(store: IndexStore, dirs: readonly string[], options: IndexOptions = {}): Promise<IndexOutcome[]> {
-  const layouts = dirs.flatMap((d) => discoverRuns(d));
+  const attachments = await store.attachments();
+  const layouts = dirs.flatMap((d) => discoverRuns(d, attachments));
   const out: IndexOutcome[] = [];
   for (const layout of layouts) out.push(await indexRun(store, layout, options));
   return out;

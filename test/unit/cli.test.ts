@@ -59,7 +59,18 @@ describe('premem CLI', () => {
       lines.map((l) => l['index']),
       Array.from({ length: 48 }, (_, i) => i),
     );
-    assert.deepEqual(Object.keys(lines[0]!), ['index', 'train_accuracy', 'perplexity', 'memorized', 'memorization_step', 'memorization_epoch', 'pre_memorization_accuracy']);
+    // The dataset is known: the question and the reference come with the figures.
+    assert.deepEqual(Object.keys(lines[0]!), [
+      'index',
+      'train_accuracy',
+      'perplexity',
+      'memorized',
+      'memorization_step',
+      'memorization_epoch',
+      'pre_memorization_accuracy',
+      'question',
+      'answer',
+    ]);
     const memorized = lines.find((l) => l['memorization_step'] !== null)!;
     assert.equal((memorized['train_accuracy'] as number[]).length, 6);
     assert.equal(memorized['memorization_epoch'], (memorized['memorization_step'] as number) / 12, '12 steps per epoch, from run.json');

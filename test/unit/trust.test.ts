@@ -195,3 +195,87 @@ describe('a threshold per sweep, set once, used everywhere', () => {
     assert.ok(c.best.threshold < -2.3, 'a character-level model needs a lower cut than the authors’ −2.3');
   });
 });
+
+describe('the authors’ sweep, with a dataset attached and every run of an example at once', { skip: !existsSync(KANG_SWEEP) && 'shared GSM8K runs not found' }, () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: string;
+  let dataset: string;
+  before(() => {
+    tmp = tempDir('premem-attach-');
+    db = join(tmp.dir, 'index.sqlite');
+    // A GSM8K-shaped training set of 7,473 records (the real one is not shipped): record i
+    // names its index, so what the views show can be checked against it.
+    dataset = join(tmp.dir, 'train.jsonl');
+    writeFileSync(
+      dataset,
+      Array.from({ length: 7473 }, (_, i) => JSON.stringify({ question: `Question ${i}: how many?`, answer: `Step one for ${i}.\n#### ${i}` })).join('\n') + '\n',
+    );
+  });
+  after(() => tmp.cleanup());
+
+  test('a dataset attached to the sweep gives every run its questions, and is kept as user state', async () => {
+    const short = join(tmp.dir, 'short.jsonl');
+    writeFileSync(short, readFileSync(dataset, 'utf8').split('\n').slice(0, 100).join('\n') + '\n');
+    const refused = await runCli('attach', KANG_SWEEP, '--train', short, '--db', db);
+    assert.equal(refused.code, 1, 'a file that does not cover the analysed examples is refused');
+    assert.match(refused.err, /short\.jsonl: has 100 records but the checkpoints hold 7473 training questions/);
+    const r = await runCli('attach', KANG_SWEEP, '--train', dataset, '--db', db);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /attached .*train\.jsonl to 13 runs/);
+    const run = join(KANG_SWEEP, 'gsm8k_orig_3epochs_full_lr2e-05_bs128');
+    const lines = (await runCli('examples', run, '--db', db, '--json', '--limit', '3')).out
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; question: string; answer: string });
+    for (const l of lines) assert.equal(l.question, `Question ${l.index}: how many?`);
+    // The (read-only) run folders were not written.
+    assert.ok(!existsSync(join(KANG_SWEEP, 'train.jsonl')));
+    // Deleting the index keeps the attachment (it lives beside the flags).
+    rmSync(db);
+    const again = JSON.parse((await runCli('examples', run, '--db', db, '--json', '--limit', '1')).out) as { question: string };
+    assert.match(again.question, /^Question \d+: how many\?$/);
+  });
+
+  test('examples --index: one example in every run of the sweep', async () => {
+    const r = await runCli('examples', KANG_SWEEP, '--index', '11,12', '--db', db, '--json');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.split('\n').map((l) => JSON.parse(l) as { run: string; index: number; memorization_step: number | null; question?: string });
+    const runs = new Set(lines.map((l) => l.run));
+    // Every run that analyses these examples (the half-data run analyses half the questions).
+    assert.ok(runs.size >= 12 && runs.size <= 13, String(runs.size));
+    assert.ok([...runs].every((r) => r.startsWith('gsm8k_orig_')));
+    assert.deepEqual([...new Set(lines.map((l) => l.index))].sort(), [11, 12]);
+    // Each line is that run's own figures for the example, as `examples <run>` gives them.
+    const one = lines.find((l) => l.run === 'gsm8k_orig_3epochs_full_lr2e-05_bs128' && l.index === 11)!;
+    const alone = (await runCli('examples', join(KANG_SWEEP, 'gsm8k_orig_3epochs_full_lr2e-05_bs128'), '--db', db, '--json')).out
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; memorization_step: number | null })
+      .find((l) => l.index === 11)!;
+    assert.equal(one.memorization_step, alone.memorization_step);
+    assert.equal(one.question, 'Question 11: how many?');
+    assert.equal((await runCli('examples', KANG_SWEEP, '--db', db)).code, 2, 'a sweep without --index is a usage error');
+  });
+});
+
+describe('examples that stay unlearned whatever the run', { skip: !existsSync(KANG_SWEEP) && 'shared GSM8K runs not found' }, () => {
+  test('premem examples <sweep> --sort unlearned: copied before solved in the most runs first, counted run by run', async () => {
+    const tmp = tempDir('premem-unlearned-');
+    try {
+      const db = join(tmp.dir, 'index.sqlite');
+      const r = await runCli('examples', KANG_SWEEP, '--sort', 'unlearned', '--limit', '5', '--json', '--db', db);
+      assert.equal(r.code, 0, r.err);
+      const top = r.out.split('\n').map((l) => JSON.parse(l) as { index: number; runs: number; memorized_before_solved: number; mean_pre_memorization_accuracy: number });
+      assert.equal(top.length, 5);
+      for (let i = 1; i < top.length; i++) assert.ok(top[i - 1]!.memorized_before_solved >= top[i]!.memorized_before_solved);
+      // The count for the first, checked against each run's own figures.
+      const across = (await runCli('examples', KANG_SWEEP, '--index', String(top[0]!.index), '--json', '--db', db)).out
+        .split('\n')
+        .map((l) => JSON.parse(l) as { category: string });
+      assert.equal(top[0]!.runs, across.length);
+      assert.equal(top[0]!.memorized_before_solved, across.filter((a) => a.category === 'memorized-before-solved').length);
+      console.log(`# GSM8K: example #${top[0]!.index} was memorized before ever solved in ${top[0]!.memorized_before_solved} of ${top[0]!.runs} runs`);
+      assert.ok(top[0]!.memorized_before_solved >= 8, 'some examples are copied, not learned, in most runs');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

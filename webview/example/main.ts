@@ -65,7 +65,10 @@ function render(d: ExampleDetail): void {
   saveState();
   clear(app);
   app.removeAttribute('aria-busy');
-  app.append(header(d), questionAndReference(d), timeline(d), samplesSection(d));
+  app.append(header(d), questionAndReference(d), timeline(d));
+  const others = otherRunsSection(d);
+  if (others) app.append(others);
+  app.append(samplesSection(d));
   void loadSamples();
 }
 
@@ -164,6 +167,39 @@ function questionAndReference(d: ExampleDetail): HTMLElement {
         : foldable(el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } }), d.question.length),
     ]),
     section(d.reference.text === null ? 'Reference solution' : `Reference solution (${d.reference.steps.length} steps)`, reference),
+  ]);
+}
+
+/** The same example in every run of the sweep: when it was memorized, how far it got, its pattern. */
+function otherRunsSection(d: ExampleDetail): HTMLElement | null {
+  if (d.otherRuns.length < 2) return null;
+  const copied = d.otherRuns.filter((o) => o.category === 'memorized-before-solved').length;
+  const rows = d.otherRuns.map((o) =>
+    el('tr', { className: o.current ? 'current' : '' }, [
+      el('td', {}, [
+        o.current
+          ? el('strong', { text: o.runName })
+          : button(o.runName, () => void act(() => client.request('switchRun', { runPath: o.runPath })), { title: `Show #${d.index} in ${o.runName}` }),
+      ]),
+      el('td', { text: stepLabel(o.memorizationStep) }),
+      el('td', { text: o.memorizationEpoch === null ? '–' : num(o.memorizationEpoch, 2) }),
+      el('td', { text: num(o.preMemorizationAccuracy) }),
+      el('td', { text: num(o.trainAccuracy) }),
+      el('td', { text: CATEGORY[o.category] }),
+    ]),
+  );
+  return section(`In other runs (${d.otherRuns.length} runs of the sweep)`, [
+    el('p', { className: 'muted', attrs: { id: 'other-runs-summary' }, text: `Memorized before ever solved in ${copied} of ${d.otherRuns.length} runs.` }),
+    el('table', { className: 'numbers other-runs', attrs: { id: 'other-runs' } }, [
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['run', 'memorized at', 'epoch', 'pre-mem acc', 'train acc', 'pattern'].map((h) => el('th', { text: h })),
+        ),
+      ]),
+      el('tbody', {}, rows),
+    ]),
   ]);
 }
 

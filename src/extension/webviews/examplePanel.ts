@@ -28,7 +28,7 @@ export class ExamplePanel implements vscode.Disposable {
         title: 'Premem Example',
         column: vscode.ViewColumn.Beside,
         validators: EXAMPLE_PARAMS,
-        supersedes: ['ready', 'flag', 'unflag', 'navigate'],
+        supersedes: ['ready', 'flag', 'unflag', 'navigate', 'switchRun'],
         restore: (saved) => {
           try {
             const s = parseExampleState(saved, 'state');
@@ -80,6 +80,14 @@ export class ExamplePanel implements vscode.Disposable {
         p.state = { runPath: run.path, index: next.index };
         return this.requireDetail(p);
       },
+      switchRun: async ({ runPath }: { runPath: string }) => {
+        // Only a run the panel listed for this example: the same sweep, analysing it.
+        const current = await this.detail(p.state);
+        if (!current?.otherRuns.some((o) => o.runPath === runPath)) throw new Error(`${runPath} is not a run of this example's sweep`);
+        p.state = { runPath, index: p.state.index };
+        await this.index.select(runPath);
+        return this.requireDetail(p);
+      },
       openDiff: async ({ step, sample }: { step: number; sample: number }) => {
         const { run, example } = await this.resolve(p.state);
         const key = { runPath: run.path, index: example.index };
@@ -109,13 +117,19 @@ export class ExamplePanel implements vscode.Disposable {
     const run = await this.index.runByPath(t.runPath);
     const example = run && (await this.index.example(run, t.index));
     if (!run || !example) return null;
-    const [base, flags, order] = await Promise.all([this.index.exampleDetail(run, example), this.index.flags(run.path), this.index.orderedExamples(run)]);
+    const [base, flags, order, otherRuns] = await Promise.all([
+      this.index.exampleDetail(run, example),
+      this.index.flags(run.path),
+      this.index.orderedExamples(run),
+      this.index.exampleAcrossRuns(run, example.index),
+    ]);
     const flag = flags.find((f) => f.index === example.index);
     const rank = order.rows.findIndex((r) => r.index === example.index);
     return {
       ...base,
       flag: flag ? { note: flag.note } : null,
       order: rank === -1 ? null : { rank: rank + 1, of: order.rows.length, label: this.index.describeExampleOrder() },
+      otherRuns,
     };
   }
 
