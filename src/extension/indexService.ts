@@ -4,6 +4,7 @@ import type { MemorizationThreshold, ThresholdCalibration } from '../core/thresh
 import type { CheckpointSamples, ExampleDetail, OtherRun } from '../protocol/examplePanel';
 import { exampleAcrossRuns, unlearnedAcrossRuns, type Unlearned } from '../queries/acrossRuns';
 import { attachDataset } from '../queries/attach';
+import { calibrateAgainstText, DEFAULT_GRID, type TextCalibration } from '../queries/calibrate';
 import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
 import { describeOrder, orderedExamples, orderExamples, type ExampleOrder, type ExampleSort } from '../queries/examples';
 import { sweepModels, type SweepModel } from '../queries/runSummary';
@@ -321,6 +322,11 @@ export class IndexService implements vscode.Disposable {
     const ranked = [...(await this.unlearnedInSweep(run)).keys()];
     const byIndex = new Map((await this.examples(run)).map((e) => [e.index, e]));
     return ranked.flatMap((i) => byIndex.get(i) ?? []);
+  }
+
+  /** A run's agreement curve between the perplexity and the text criteria (see queries/calibrate). */
+  calibrateAgainstText(run: StoredRun): Promise<TextCalibration> {
+    return calibrateAgainstText(this.store, run, this.options.samplePreference, DEFAULT_GRID);
   }
 
   /** One example in every run of a run's sweep (see queries/acrossRuns). */

@@ -51,6 +51,14 @@ export interface CalibrationView {
   readonly computeMs: number;
 }
 
+/** Agreement of the perplexity criterion with the text criterion across ln-ln thresholds, on one run. */
+export interface TextCalibrationView {
+  readonly runPath: string;
+  readonly copyRate: number;
+  readonly scores: readonly { readonly threshold: number; readonly agreement: number | null }[];
+  readonly best: { readonly threshold: number; readonly agreement: number } | null;
+}
+
 export interface DashboardRun {
   readonly path: string;
   readonly name: string;
@@ -115,6 +123,13 @@ export interface DashboardMethods {
    * one tried in the panel, or with `calibrated`, the last calibration's choice for that sweep.
    */
   readonly keepThreshold: { readonly params: { readonly sweepPath: string; readonly calibrated: boolean }; readonly result: DashboardData };
+  /**
+   * Calibration without a sweep: for one run with sample texts, how well each ln-ln threshold
+   * agrees with the text criterion (the agreement curve).
+   */
+  readonly calibrateText: { readonly params: { readonly runPath: string }; readonly result: TextCalibrationView };
+  /** Keeps the text calibration's choice for that run. */
+  readonly keepTextThreshold: { readonly params: { readonly runPath: string }; readonly result: DashboardData };
   /** Forgets a sweep's kept threshold: the default applies again. */
   readonly clearThreshold: { readonly params: { readonly sweepPath: string }; readonly result: DashboardData };
   /** Saves a chart through the save dialog; the path written, or null when cancelled. */
@@ -143,6 +158,8 @@ export const DASHBOARD_PARAMS: ParamValidators<DashboardMethods> = {
   calibrate: object({ sweepPath: text(4096) }),
   keepThreshold: object({ sweepPath: text(4096), calibrated: bool }),
   clearThreshold: object({ sweepPath: text(4096) }),
+  calibrateText: object({ runPath: text(4096) }),
+  keepTextThreshold: object({ runPath: text(4096) }),
   slices: object({ runPath: text(4096), by: (v, where) => (v === null ? null : text(100)(v, where)) }),
   // 32 MB of base64 is a very large PNG; anything beyond is refused rather than written.
   saveChart: object({ name: text(200), format: oneOf('svg', 'png'), data: text(32 * 1024 * 1024) }),

@@ -1,5 +1,6 @@
 import type {
   CalibrationView,
+  TextCalibrationView,
   SlicesView,
   DashboardData,
   DashboardMethods,
@@ -38,6 +39,8 @@ let slicesView: SlicesView | null = null;
 let sliceBy: string | null = client.getState()?.sliceBy ?? null;
 /** The last calibration, kept across re-renders of the same sweep. */
 let calibration: CalibrationView | null = null;
+/** The last calibration against the texts, kept across re-renders of the same run. */
+let textCalibration: TextCalibrationView | null = null;
 /** Charts currently shown, by name, for export. */
 const charts = new Map<string, SVGSVGElement>();
 
@@ -296,6 +299,11 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
   const disabled = d.criterion.kind === 'text';
   const block = el('div', { className: 'calibration', attrs: { id: 'calibration' } }, [
     el('div', { className: 'calibration-head' }, [
+      button('Calibrate against Texts', () => void calibrateText(), {
+        id: 'calibrate-text',
+        disabled,
+        title: 'For the selected run (with sample texts): how often each ln ln threshold agrees with "most samples copy the reference" — calibration without a sweep',
+      }),
       button('Calibrate Threshold', () => void calibrate(sweep.path), {
         id: 'calibrate',
         disabled,
@@ -305,6 +313,8 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
       el('span', { className: 'muted', text: disabled ? 'needs the perplexity criterion' : 'which threshold predicts held-out runs best? (leave one run out)' }),
     ]),
   ]);
+  const tc = textCalibration?.runPath === runPath ? textCalibration : null;
+  if (tc) block.append(textCalibrationBlock(tc, theme, width));
   const c = calibration?.sweepPath === sweep.path ? calibration : null;
   if (!c) return block;
   const pct2 = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(2)}%`);
@@ -351,6 +361,60 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
     block.append(fig);
   }
   return block;
+}
+
+async function calibrateText(): Promise<void> {
+  if (!runPath) return;
+  try {
+    textCalibration = await client.request('calibrateText', { runPath });
+  } catch (e) {
+    showError((e as Error).message);
+  }
+  if (data) render(data);
+}
+
+/** The agreement curve between the two criteria on one run, and the way to keep its best threshold. */
+function textCalibrationBlock(tc: TextCalibrationView, theme: ChartTheme, width: number): HTMLElement {
+  const pct1 = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+  const at23 = tc.scores.find((s) => Math.abs(s.threshold + 2.3) < 1e-9)?.agreement ?? null;
+  const children: (HTMLElement | null)[] = [
+    el('p', {
+      className: 'verdict',
+      attrs: { id: 'text-calibration-verdict' },
+      text: tc.best
+        ? `Against its texts (most samples copy at least ${tc.copyRate} of the reference steps), this run agrees best at ln ln ${tc.best.threshold}: ${pct1(tc.best.agreement)} of example-checkpoints; at the paper's −2.3, ${pct1(at23)}.`
+        : 'No threshold could be scored against the texts.',
+    }),
+  ];
+  if (tc.best) {
+    children.push(
+      button(`Use ${tc.best.threshold} for This Run`, () => void act(() => client.request('keepTextThreshold', { runPath: tc.runPath })), {
+        id: 'use-text-calibrated',
+        title: 'Keep this threshold for the run: every view and command then uses it',
+      }),
+    );
+  }
+  const points: LinePoint[] = tc.scores.flatMap((s) => (s.agreement === null ? [] : [{ x: s.threshold, series: 'agree', y: 100 * s.agreement }]));
+  if (points.length > 1) {
+    const svg = lineChart({
+      theme,
+      width,
+      height: 200,
+      series: [{ key: 'agree', label: 'agreement with the text criterion (%)', color: theme.series.green }],
+      points,
+      xLabel: 'ln ln threshold',
+      yLabel: 'agreement (%)',
+      xTickFormat: (x) => String(Number(x.toFixed(2))),
+      rules: [
+        ...(tc.best ? [{ x: tc.best.threshold, color: theme.series.green, label: `best ${tc.best.threshold}` }] : []),
+        { x: -2.3, color: theme.series.orange, label: 'paper −2.3' },
+      ],
+      ariaLabel: 'Agreement with the text criterion against the memorization threshold',
+    });
+    charts.set('text-agreement', svg);
+    children.push(el('div', { attrs: { 'data-chart': 'text-agreement' } }, [svg]));
+  }
+  return el('div', { className: 'text-calibration', attrs: { id: 'text-calibration' } }, children);
 }
 
 async function calibrate(sweepPath: string): Promise<void> {

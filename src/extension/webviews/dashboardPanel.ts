@@ -2,7 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeThreshold, type MemorizationThreshold, type ThresholdCalibration } from '../../core/threshold';
-import { DASHBOARD_PARAMS, DASHBOARD_VIEW_TYPE, type CalibrationView, type DashboardData, type DashboardMethods, type DashboardNotifications } from '../../protocol/dashboard';
+import {
+  DASHBOARD_PARAMS,
+  DASHBOARD_VIEW_TYPE,
+  type CalibrationView,
+  type DashboardData,
+  type DashboardMethods,
+  type DashboardNotifications,
+  type TextCalibrationView,
+} from '../../protocol/dashboard';
 import { calibrationView, dashboardFigures, lowestExamples } from '../../queries/dashboard';
 import { finiteOrNull } from '../../queries/report';
 import { sliceFields, sliceRun } from '../../queries/slices';
@@ -21,11 +29,13 @@ interface DashboardState {
   known: Set<string>;
   /** The last calibration of each sweep, so "Use −2.5 for this sweep" keeps what was shown. */
   calibrations: Map<string, CalibrationView>;
+  /** The last text calibration of each run, likewise. */
+  textCalibrations: Map<string, TextCalibrationView>;
 }
 
 type Panel = HostedPanel<DashboardState, DashboardMethods, DashboardNotifications>;
 
-const fresh = (): DashboardState => ({ threshold: undefined, selectedStep: null, known: new Set(), calibrations: new Map() });
+const fresh = (): DashboardState => ({ threshold: undefined, selectedStep: null, known: new Set(), calibrations: new Map(), textCalibrations: new Map() });
 
 /**
  * The run dashboard: curves per run, the sweep scatter with its fit, and a threshold control
@@ -47,7 +57,7 @@ export class DashboardPanel implements vscode.Disposable {
         title: 'Premem Dashboard',
         column: vscode.ViewColumn.Active,
         validators: DASHBOARD_PARAMS,
-        supersedes: ['ready', 'setThreshold', 'resetThreshold', 'keepThreshold', 'clearThreshold'],
+        supersedes: ['ready', 'setThreshold', 'resetThreshold', 'keepThreshold', 'clearThreshold', 'keepTextThreshold'],
         restore: () => fresh(),
         handlers: (p) => this.handlers(p),
         update: async (p) => ({ method: 'data', params: await this.data(p.state) }),
@@ -132,6 +142,28 @@ export class DashboardPanel implements vscode.Disposable {
           await this.index.keepThreshold(sweepPath, p.state.threshold, null);
         }
         // The kept threshold is what the figures use now, not a trial any more.
+        p.state.threshold = undefined;
+        return this.data(p.state);
+      },
+      calibrateText: async ({ runPath }) => {
+        requireKnown(runPath);
+        const run = await this.index.runByPath(runPath);
+        if (!run) throw new Error(`${runPath} is not indexed`);
+        const c = await this.index.calibrateAgainstText(run);
+        const view: TextCalibrationView = {
+          runPath,
+          copyRate: c.copyRate,
+          scores: c.scores.map((s) => ({ threshold: s.threshold, agreement: Number.isFinite(s.agreement) ? s.agreement : null })),
+          best: c.best,
+        };
+        p.state.textCalibrations.set(runPath, view);
+        return view;
+      },
+      keepTextThreshold: async ({ runPath }) => {
+        requireKnown(runPath);
+        const c = p.state.textCalibrations.get(runPath);
+        if (!c?.best) throw new Error('calibrate this run against its texts first');
+        await this.index.keepThreshold(runPath, { kind: 'loglog', value: c.best.threshold }, { method: 'text', runs: 1, agreement: c.best.agreement });
         p.state.threshold = undefined;
         return this.data(p.state);
       },
