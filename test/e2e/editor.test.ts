@@ -266,7 +266,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     });
     await runCommand(page, 'Show or Focus Hover');
     const e4 = examples(join(sweep, FAST_RUN)).find((e) => e.index === 4)!;
-    const hover = page.locator('.monaco-hover').filter({ hasText: 'Premem' }).first();
+    const hover = page.locator('.monaco-hover').filter({ hasText: /Premem · example #/ }).first();
     await hover.waitFor({ timeout: 30_000 });
     const text = await hover.innerText();
     assert.match(text, /example #4/);
@@ -318,6 +318,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     assert.match(menu, /Unflag Example/);
     assert.doesNotMatch(menu, /Flag Example…/, 'a flagged example is not offered "Flag Example…"');
     // Its dataset line: the hover offers Edit note and Unflag, and shows the note as text.
+    // (Away from the tree first: its row's own tooltip is a hover too.)
+    await page.mouse.move(700, 10);
+    await page.keyboard.press('Escape');
     await openFile(page, 'example-sweep/train.jsonl');
     const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
     await waitFor(`the cursor on line ${first.index + 1}`, async () => {
@@ -326,7 +329,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
       return new RegExp(`^Ln ${first.index + 1},`).test(await position.innerText());
     });
     await runCommand(page, 'Show or Focus Hover');
-    const hover = page.locator('.monaco-hover').filter({ hasText: 'Premem' }).first();
+    const hover = page.locator('.monaco-hover').filter({ hasText: /Premem · example #/ }).first();
     await hover.waitFor({ timeout: 30_000 });
     const text = await hover.innerText();
     assert.ok(text.includes(hostile), `the note, literally: ${text}`);
