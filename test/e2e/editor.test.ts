@@ -266,7 +266,10 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     });
     await runCommand(page, 'Show or Focus Hover');
     const e4 = examples(join(sweep, FAST_RUN)).find((e) => e.index === 4)!;
-    const hover = page.locator('.monaco-hover').filter({ hasText: /Premem · example #/ }).first();
+    const hover = page
+      .locator('.monaco-hover')
+      .filter({ hasText: /Premem · example #/ })
+      .first();
     await hover.waitFor({ timeout: 30_000 });
     const text = await hover.innerText();
     assert.match(text, /example #4/);
@@ -329,7 +332,10 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
       return new RegExp(`^Ln ${first.index + 1},`).test(await position.innerText());
     });
     await runCommand(page, 'Show or Focus Hover');
-    const hover = page.locator('.monaco-hover').filter({ hasText: /Premem · example #/ }).first();
+    const hover = page
+      .locator('.monaco-hover')
+      .filter({ hasText: /Premem · example #/ })
+      .first();
     await hover.waitFor({ timeout: 30_000 });
     const text = await hover.innerText();
     assert.ok(text.includes(hostile), `the note, literally: ${text}`);

@@ -114,7 +114,10 @@ describe('Premem Lens on large runs in a real VS Code', { skip: missing }, () =>
     await waitFor(`the cursor on line ${line}`, async () => new RegExp(`^Ln ${line},`).test(await position.innerText()));
     const t0 = Date.now();
     await runCommand(page, 'Show or Focus Hover');
-    const hover = page.locator('.monaco-hover').filter({ hasText: /Premem · example #/ }).first();
+    const hover = page
+      .locator('.monaco-hover')
+      .filter({ hasText: /Premem · example #/ })
+      .first();
     await hover.waitFor({ timeout: 30_000 });
     const hoverMs = Date.now() - t0;
     const text = await hover.innerText();
