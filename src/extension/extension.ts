@@ -130,17 +130,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const examplePanel = new ExamplePanel(index, context.extensionUri, log);
   const dashboard = new DashboardPanel(index, context.extensionUri, log);
   context.subscriptions.push(examplePanel, dashboard, vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)));
-  started({
-    index,
-    log,
-    openFolder,
-    reindexAll,
-    closeFolder,
-    examplePanel,
-    dashboard,
-    showMoreExamples: () => examplesView.showMore(),
-    scoringChildFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoringChild.js').fsPath,
-  });
 
   context.subscriptions.push(
     index.onDidChangeSelection((run) => void context.workspaceState.update(SELECTED_KEY, run?.path)),
@@ -165,7 +154,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   // Figures already in the index show at once; then everything known is brought up to date.
   const remembered = context.workspaceState.get<string>(SELECTED_KEY);
-  if (remembered) await index.select(remembered);
+  if (remembered) await index.select(remembered).catch((e: Error) => log.appendLine(`error: ${e.message}`));
+  // Commands run from here on: with the selection as the user left it (a command issued during
+  // a reload must see the remembered run, as it did when commands waited for activation).
+  started({
+    index,
+    log,
+    openFolder,
+    reindexAll,
+    closeFolder,
+    examplePanel,
+    dashboard,
+    showMoreExamples: () => examplesView.showMore(),
+    scoringChildFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoringChild.js').fsPath,
+  });
   void reindexAll()
     .then(async () => {
       if (!index.selectedRunPath) {
