@@ -32,14 +32,18 @@ export function seededRandom(seed: number): () => number {
  */
 export function compareKeys(ka: readonly number[], kb: readonly number[], ia: number, ib: number): number {
   for (let i = 0; i < ka.length; i++) {
-    const x = ka[i]!;
-    const y = kb[i]!;
-    const nx = Number.isNaN(x);
-    const ny = Number.isNaN(y);
-    if (nx !== ny) return nx ? 1 : -1;
-    if (!nx && x !== y) return x - y;
+    const c = compareKey(ka[i]!, kb[i]!);
+    if (c !== 0) return c;
   }
   return ia - ib;
+}
+
+/** One key of compareKeys: ascending, NaN (unknown) last, 0 on a tie. */
+export function compareKey(x: number, y: number): number {
+  const nx = Number.isNaN(x);
+  const ny = Number.isNaN(y);
+  if (nx !== ny) return nx ? 1 : -1;
+  return nx || x === y ? 0 : x - y;
 }
 
 /**

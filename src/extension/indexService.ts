@@ -307,14 +307,15 @@ export class IndexService implements vscode.Disposable {
 
   /** How consistently each example stays unlearned across the run's sweep (see queries/acrossRuns). */
   async unlearnedInSweep(run: StoredRun): Promise<Map<number, Unlearned>> {
-    const views = (await this.runViews()).filter((v) => v.run.sweepPath === run.sweepPath && v.analysis);
-    const examplesOf = new Map(await Promise.all(views.map(async (v) => [v.run.id, await this.examples(v.run)] as const)));
-    return new Map(
-      unlearnedAcrossRuns(
-        views.map((v) => v.analysis!),
-        examplesOf,
-      ).map((u) => [u.index, u]),
-    );
+    const { views, examplesOf } = await this.sweepOf(run);
+    const analyses = views.flatMap((v) => (v.analysis ? [v.analysis] : []));
+    return new Map(unlearnedAcrossRuns(analyses, examplesOf).map((u) => [u.index, u]));
+  }
+
+  /** The runs of a run's sweep with their analyses, and each one's examples (cached). */
+  private async sweepOf(run: StoredRun): Promise<{ views: RunView[]; examplesOf: Map<number, StoredExample[]> }> {
+    const views = (await this.runViews()).filter((v) => v.run.sweepPath === run.sweepPath);
+    return { views, examplesOf: new Map(await Promise.all(views.map(async (v) => [v.run.id, await this.examples(v.run)] as const))) };
   }
 
   /** The run's examples, those its sweep copied before solving in the most runs first. */
@@ -331,8 +332,7 @@ export class IndexService implements vscode.Disposable {
 
   /** One example in every run of a run's sweep (see queries/acrossRuns). */
   async exampleAcrossRuns(run: StoredRun, index: number): Promise<OtherRun[]> {
-    const views = (await this.runViews()).filter((v) => v.run.sweepPath === run.sweepPath);
-    const examplesOf = new Map(await Promise.all(views.map(async (v) => [v.run.id, await this.examples(v.run)] as const)));
+    const { views, examplesOf } = await this.sweepOf(run);
     return exampleAcrossRuns(views, examplesOf, run.sweepPath, index, run.path);
   }
 

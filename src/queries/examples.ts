@@ -1,4 +1,4 @@
-import { compareKeys, selectExamples, type CurationStrategy } from '../core/curation';
+import { compareKey, selectExamples, type CurationStrategy } from '../core/curation';
 import { categorize } from '../core/metrics';
 import type { Flag, StoredExample } from '../store/indexStore';
 import { finiteOrNull } from './report';
@@ -58,10 +58,10 @@ function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array[] {
  */
 export function orderExamples(a: RunAnalysis, examples: readonly StoredExample[], sort: ExampleSort): StoredExample[] {
   const keys = sortKeys(a, sort);
-  // compareKeys over the columns, without building a row per comparison (150,000 examples).
+  // compareKeys over the columns, key by key, without building a row per comparison (150,000 examples).
   return [...examples].sort((x, y) => {
     for (const k of keys) {
-      const c = compareKeys([k[x.position]!], [k[y.position]!], 0, 0);
+      const c = compareKey(k[x.position]!, k[y.position]!);
       if (c !== 0) return c;
     }
     return x.index - y.index;

@@ -64,13 +64,17 @@ export async function resolveThreshold(store: IndexStore, run: StoredRun, option
   if (options.thresholdIsOption) return { threshold: options.threshold, origin: { source: 'option' } };
   const stored = await store.storedThreshold([run.path, run.sweepPath]);
   if (!stored) return { threshold: options.threshold, origin: { source: 'default' } };
-  let calibration: ThresholdCalibration | null = null;
+  return { threshold: { kind: stored.kind, value: stored.value }, origin: { source: 'stored', path: stored.path, calibration: parseCalibration(stored.calibration) } };
+}
+
+/** A stored threshold's calibration (JSON in the flags file); null when set by hand or unreadable. */
+export function parseCalibration(text: string | null): ThresholdCalibration | null {
+  if (text === null) return null;
   try {
-    calibration = stored.calibration === null ? null : (JSON.parse(stored.calibration) as ThresholdCalibration);
+    return JSON.parse(text) as ThresholdCalibration;
   } catch {
-    calibration = null;
+    return null;
   }
-  return { threshold: { kind: stored.kind, value: stored.value }, origin: { source: 'stored', path: stored.path, calibration } };
 }
 
 /** Epoch of a checkpoint: as the Trainer recorded it, else spread evenly over the run's epochs. */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { describeThreshold, parseThreshold } from '../../core/threshold';
 import { discoverRuns } from '../../ingest/runLayout';
 import { describeThresholdOrigin } from '../../present/format';
+import { parseCalibration } from '../../queries/runAnalysis';
 import { defineCommand, UsageError } from '../command';
 import { ANALYSIS_OPTIONS, asUsage, DB_OPTION, JSON_OPTION } from '../options';
 import { withStore } from '../session';
@@ -48,7 +49,7 @@ export const thresholdCommand = defineCommand({
             ? {
                 path: folder,
                 ...describeThreshold({ kind: stored.kind, value: stored.value }),
-                calibration: stored.calibration === null ? null : (JSON.parse(stored.calibration) as unknown),
+                calibration: parseCalibration(stored.calibration),
               }
             : { path: folder, stored: null },
         );
@@ -57,10 +58,7 @@ export const thresholdCommand = defineCommand({
       if (!setting && !v.clear) {
         io.out(
           stored
-            ? describeThresholdOrigin(
-                { kind: stored.kind, value: stored.value },
-                { source: 'stored', path: folder, calibration: stored.calibration === null ? null : (JSON.parse(stored.calibration) as never) },
-              )
+            ? describeThresholdOrigin({ kind: stored.kind, value: stored.value }, { source: 'stored', path: folder, calibration: parseCalibration(stored.calibration) })
             : `no threshold stored for ${folder}: the default applies (ln ln −2.3, the authors' GSM8K value)`,
         );
       }
