@@ -8,7 +8,10 @@ import { flagCommand } from './commands/flag';
 import { flagsCommand } from './commands/flags';
 import { forgetCommand } from './commands/forget';
 import { indexCommand } from './commands/index';
+import { perturbCommand } from './commands/perturb';
+import { robustnessCommand } from './commands/robustness';
 import { reportCommand } from './commands/report';
+import { sampleCommand } from './commands/sample';
 import { scoreCommand } from './commands/score';
 import { similarCommand } from './commands/similar';
 import { thresholdCommand } from './commands/threshold';
@@ -24,6 +27,9 @@ export const COMMANDS: readonly Command[] = [
   thresholdCommand,
   watchCommand,
   scoreCommand,
+  sampleCommand,
+  perturbCommand,
+  robustnessCommand,
   similarCommand,
   flagCommand,
   flagsCommand,

@@ -1,3 +1,5 @@
+import { seededRandom } from './random';
+
 /**
  * Choosing training examples for the next round of data collection. The paper found that
  * prioritising examples with low pre-memorization accuracy gave 1.5-2x data efficiency.
@@ -12,18 +14,6 @@ export interface CurationCandidate {
   /** The first memorized checkpoint's step; NaN when never memorized. */
   readonly memorizationStep: number;
   readonly flagged: boolean;
-}
-
-/** mulberry32: tiny, seedable and identical everywhere, so `--seed` reproduces a selection. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from '../core/curation';
+import { seededRandom } from '../core/random';
 
 /**
  * A small sweep in the native JSONL layout, made up but shaped like the paper's findings:

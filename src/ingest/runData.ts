@@ -1,3 +1,4 @@
+import type { Perturbation } from '../core/perturb';
 /**
  * The one in-memory shape every layout is read into. Train arrays are already in the run's
  * analysis order (`subsample_idxs` order), so everything downstream is layout-blind.
@@ -34,6 +35,22 @@ export interface SampleSetData {
   readonly source: string;
 }
 
+/** One perturbed variant of a training question, with the samples drawn on it at a checkpoint. */
+export interface PerturbedRow {
+  readonly variant: Perturbation;
+  /** The authors' codes, one per sample. */
+  readonly codes: readonly number[];
+  readonly texts: readonly string[] | null;
+}
+
+/** A checkpoint's samples on perturbed variants (`perturbed_samples[_<set>].jsonl`). */
+export interface PerturbedSetData {
+  readonly name: string;
+  readonly samplesPerQuestion: number;
+  readonly rows: readonly PerturbedRow[];
+  readonly source: string;
+}
+
 export interface CheckpointData {
   readonly step: number;
   readonly dir: string;
@@ -45,6 +62,7 @@ export interface CheckpointData {
   readonly perplexity: Float64Array;
   readonly numTokens: Float64Array | null;
   readonly sampleSets: readonly SampleSetData[];
+  readonly perturbedSets: readonly PerturbedSetData[];
 }
 
 export interface ExampleRecord {

@@ -174,7 +174,18 @@ export class RunReader {
     if (!perplexity) {
       throw new InputError(ref.dir, 'no reference perplexities: expected train_perplexities.npy or train_references.jsonl');
     }
-    return { step: ref.step, dir: ref.dir, fingerprint: ref.fingerprint, epoch: last('epoch') ?? null, trainLoss: last('trainLoss') ?? null, perplexity, numTokens, sampleSets };
+    const perturbedSets = parts.flatMap((p) => p.part.perturbedSets ?? []);
+    return {
+      step: ref.step,
+      dir: ref.dir,
+      fingerprint: ref.fingerprint,
+      epoch: last('epoch') ?? null,
+      trainLoss: last('trainLoss') ?? null,
+      perplexity,
+      numTokens,
+      sampleSets,
+      perturbedSets,
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { CheckpointData, ExampleRecord, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
+import type { CheckpointData, ExampleRecord, PerturbedSetData, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
 import { InputError } from '../ingest/errors';
 import { correctCounts } from '../ingest/runData';
 import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
@@ -13,6 +13,20 @@ export interface StoredRun extends RunFacts {
   readonly id: number;
   readonly hasDataset: boolean;
   readonly indexedAt: string;
+}
+
+/** A perturbed variant of an example, with the samples drawn on it at one checkpoint. */
+export interface StoredPerturbed {
+  readonly step: number;
+  readonly name: string;
+  readonly variant: string;
+  readonly kind: string;
+  readonly preservesAnswer: boolean;
+  readonly question: string;
+  readonly answer: string;
+  readonly changes: readonly { readonly from: string; readonly to: string }[];
+  readonly codes: readonly number[];
+  readonly texts: readonly string[] | null;
 }
 
 export interface StoredSampleSet {
@@ -370,6 +384,12 @@ export class IndexStore {
     return r ? (JSON.parse(inflateRawSync(r['texts'] as Buffer).toString('utf8')) as string[]) : null;
   }
 
+  /** The run's test questions, in index order (texts null when no test dataset was found). */
+  async testExamples(runId: number): Promise<{ position: number; index: number; question: string | null; answer: string | null }[]> {
+    const rows = await this.db.all('SELECT position, idx, question, answer FROM test_examples WHERE run_id = ? ORDER BY position', [runId]);
+    return rows.map((r) => ({ position: r['position'] as number, index: r['idx'] as number, question: r['question'] as string | null, answer: r['answer'] as string | null }));
+  }
+
   async examples(runId: number): Promise<StoredExample[]> {
     const rows = await this.db.all('SELECT position, idx, question, answer, record, line FROM examples WHERE run_id = ? ORDER BY position', [runId]);
     return rows.map((r) => ({
@@ -532,6 +552,89 @@ export class IndexStore {
       for (const r of batch) params.push(checkpointId, s.split, s.name, r.position, deflateRawSync(Buffer.from(JSON.stringify(r.texts), 'utf8')));
       await this.db.run(`INSERT INTO sample_texts(checkpoint_id, split, name, position, texts) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, params);
     }
+  }
+
+  /** A checkpoint's samples on perturbed variants, a row per variant. */
+  async insertPerturbedSet(checkpointId: number, set: PerturbedSetData): Promise<void> {
+    const CHUNK = 500;
+    for (let start = 0; start < set.rows.length; start += CHUNK) {
+      const batch = set.rows.slice(start, start + CHUNK);
+      const params: SqlValue[] = [];
+      for (const r of batch) {
+        const v = r.variant;
+        params.push(
+          checkpointId,
+          set.name,
+          v.id,
+          v.index,
+          v.kind,
+          v.preserves_answer ? 1 : 0,
+          v.question,
+          v.answer,
+          JSON.stringify(v.changes),
+          JSON.stringify(r.codes),
+          r.texts ? deflateRawSync(Buffer.from(JSON.stringify(r.texts), 'utf8')) : null,
+        );
+      }
+      await this.db.run(
+        `INSERT INTO perturbed_samples(checkpoint_id, name, variant, idx, kind, preserves_answer, question, answer, changes, codes, texts) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        params,
+      );
+    }
+  }
+
+  /** Which checkpoints of a run have samples on perturbed variants, per set. */
+  async perturbedSets(runId: number): Promise<{ checkpointId: number; step: number; name: string; variants: number; examples: number }[]> {
+    const rows = await this.db.all(
+      `SELECT c.id, c.step, p.name, count(*) AS variants, count(DISTINCT p.idx) AS examples
+         FROM perturbed_samples p JOIN checkpoints c ON c.id = p.checkpoint_id
+        WHERE c.run_id = ? GROUP BY c.id, p.name ORDER BY c.step, p.name`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      checkpointId: r['id'] as number,
+      step: r['step'] as number,
+      name: r['name'] as string,
+      variants: r['variants'] as number,
+      examples: r['examples'] as number,
+    }));
+  }
+
+  /** Every variant's codes in one set at one checkpoint (no texts): the robustness figures' input. */
+  async perturbedCodes(checkpointId: number, name: string): Promise<{ index: number; variant: string; kind: string; preservesAnswer: boolean; codes: number[] }[]> {
+    const rows = await this.db.all('SELECT idx, variant, kind, preserves_answer, codes FROM perturbed_samples WHERE checkpoint_id = ? AND name = ? ORDER BY idx, variant', [
+      checkpointId,
+      name,
+    ]);
+    return rows.map((r) => ({
+      index: r['idx'] as number,
+      variant: r['variant'] as string,
+      kind: r['kind'] as string,
+      preservesAnswer: r['preserves_answer'] === 1,
+      codes: JSON.parse(r['codes'] as string) as number[],
+    }));
+  }
+
+  /** One example's variants with their samples, at every checkpoint of the run that has some. */
+  async perturbedForExample(runId: number, index: number): Promise<StoredPerturbed[]> {
+    const rows = await this.db.all(
+      `SELECT c.step, p.name, p.variant, p.kind, p.preserves_answer, p.question, p.answer, p.changes, p.codes, p.texts
+         FROM perturbed_samples p JOIN checkpoints c ON c.id = p.checkpoint_id
+        WHERE c.run_id = ? AND p.idx = ? ORDER BY c.step, p.name, p.variant`,
+      [runId, index],
+    );
+    return rows.map((r) => ({
+      step: r['step'] as number,
+      name: r['name'] as string,
+      variant: r['variant'] as string,
+      kind: r['kind'] as string,
+      preservesAnswer: r['preserves_answer'] === 1,
+      question: r['question'] as string,
+      answer: r['answer'] as string,
+      changes: JSON.parse(r['changes'] as string) as { from: string; to: string }[],
+      codes: JSON.parse(r['codes'] as string) as number[],
+      texts: r['texts'] ? (JSON.parse(inflateRawSync(r['texts'] as Buffer).toString('utf8')) as string[]) : null,
+    }));
   }
 
   // ---- flags (user data) ------------------------------------------------------------------

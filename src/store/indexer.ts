@@ -58,6 +58,7 @@ async function addCheckpoint(store: IndexStore, runId: number, reader: RunReader
     }
     await store.insertSampleSet(checkpointId, s, rates);
   }
+  for (const p of c.perturbedSets) await store.insertPerturbedSet(checkpointId, p);
 }
 
 export class IndexCancelled extends Error {

@@ -8,13 +8,13 @@ import { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 2;
 
 /** Derived tables, dropped and rebuilt on a schema change. */
-const DERIVED_TABLES = ['sample_texts', 'sample_sets', 'skipped_checkpoints', 'checkpoints', 'test_examples', 'examples', 'runs'];
+const DERIVED_TABLES = ['perturbed_samples', 'sample_texts', 'sample_sets', 'skipped_checkpoints', 'checkpoints', 'test_examples', 'examples', 'runs'];
 
 /** The flags file that goes with an index file: `x.sqlite` → `x.flags.sqlite`. */
 export function flagsFileFor(indexFile: string): string {
@@ -107,6 +107,26 @@ CREATE TABLE IF NOT EXISTS sample_texts (
   texts         BLOB NOT NULL,   -- deflate(JSON array of the question's sample texts)
   PRIMARY KEY (checkpoint_id, split, name, position)
 ) WITHOUT ROWID;
+`;
+
+const PERTURBED_DDL = `
+CREATE TABLE IF NOT EXISTS perturbed_samples (
+  -- Samples on perturbed variants of training questions (premem sample --dataset, or the
+  -- user's pipeline), a row per variant: the variant's own text travels with its samples.
+  checkpoint_id    INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
+  name             TEXT NOT NULL,     -- the sample set
+  variant          TEXT NOT NULL,     -- its id in the file
+  idx              INTEGER NOT NULL,  -- the original example's index in the training set
+  kind             TEXT NOT NULL,
+  preserves_answer INTEGER NOT NULL,
+  question         TEXT NOT NULL,
+  answer           TEXT NOT NULL,
+  changes          TEXT NOT NULL,     -- JSON [{from, to}]
+  codes            TEXT NOT NULL,     -- JSON array of answer codes, one per sample
+  texts            BLOB,              -- deflate(JSON array of sample texts), when kept
+  PRIMARY KEY (checkpoint_id, name, variant)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS perturbed_by_example ON perturbed_samples(idx);
 `;
 
 const FLAGS_DDL = `
@@ -238,5 +258,6 @@ async function ensureIndexSchema(db: Database): Promise<void> {
   }
   if (found === SCHEMA_VERSION) return;
   await db.exec(DDL);
+  await db.exec(PERTURBED_DDL);
   await db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
 }

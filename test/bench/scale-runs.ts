@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from '../../src/core/curation';
+import { seededRandom } from '../../src/core/random';
 import { encodeNpy } from '../../src/ingest/npy';
 
 export interface ScaleShape {

@@ -119,3 +119,53 @@ export function characterTokenizer(chars: readonly string[]): object {
 export function writeModel(file: string, bytes: Uint8Array): void {
   writeFileSync(file, bytes);
 }
+
+/**
+ * A decoder with a real key/value cache in Optimum's signature: logits at each position are
+ * `table[input_ids[t]] + positionBias[position_ids[t]]` (so wrong positions change the tokens),
+ * and `present.0.key|value` is the past with the new tokens' entries appended (so the cache grows
+ * as a real one does). Greedy decoding is then hand-computable, with or without the cache.
+ */
+export function cachedLanguageModel(table: readonly (readonly number[])[], positionBias: readonly (readonly number[])[]): Uint8Array {
+  const V = table.length;
+  const P = positionBias.length;
+  const INT = onnx.AttributeProto.AttributeType.INT;
+  const INTS = onnx.AttributeProto.AttributeType.INTS;
+  const nodes: onnx.INodeProto[] = [
+    { opType: 'Gather', input: ['table', 'input_ids'], output: ['token_logits'], attribute: [{ name: 'axis', i: 0, type: INT }] },
+    { opType: 'Gather', input: ['position_bias', 'position_ids'], output: ['position_logits'], attribute: [{ name: 'axis', i: 0, type: INT }] },
+    { opType: 'Add', input: ['token_logits', 'position_logits'], output: ['logits'] },
+    { opType: 'Gather', input: ['kv_table', 'input_ids'], output: ['kv_flat'], attribute: [{ name: 'axis', i: 0, type: INT }] },
+    { opType: 'Reshape', input: ['kv_flat', 'kv_shape'], output: ['kv_4d'] },
+    { opType: 'Transpose', input: ['kv_4d'], output: ['kv_new'], attribute: [{ name: 'perm', ints: [0, 2, 1, 3], type: INTS }] },
+  ];
+  const inputs = [
+    valueInfo('input_ids', INT64, ['batch', 'sequence']),
+    valueInfo('attention_mask', INT64, ['batch', 'total_sequence']),
+    valueInfo('position_ids', INT64, ['batch', 'sequence']),
+  ];
+  const outputs = [valueInfo('logits', FLOAT, ['batch', 'sequence', V])];
+  for (const kind of ['key', 'value']) {
+    inputs.push(valueInfo(`past_key_values.0.${kind}`, FLOAT, ['batch', 2, 'past_sequence', 4]));
+    outputs.push(valueInfo(`present.0.${kind}`, FLOAT, ['batch', 2, 'total_sequence', 4]));
+    nodes.push({ opType: 'Concat', input: [`past_key_values.0.${kind}`, 'kv_new'], output: [`present.0.${kind}`], attribute: [{ name: 'axis', i: 2, type: INT }] });
+  }
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    producerName: 'premem-tests',
+    graph: {
+      name: 'cached_lm',
+      node: nodes,
+      initializer: [
+        { name: 'table', dataType: FLOAT, dims: [V, V], floatData: table.flat() },
+        { name: 'position_bias', dataType: FLOAT, dims: [P, V], floatData: positionBias.flat() },
+        { name: 'kv_table', dataType: FLOAT, dims: [V, 8], floatData: Array.from({ length: V * 8 }, (_, i) => i / 8) },
+        { name: 'kv_shape', dataType: INT64, dims: [4], int64Data: [0, 0, 2, 4] },
+      ],
+      input: inputs,
+      output: outputs,
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}

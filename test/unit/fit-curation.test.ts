@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { selectExamples, seededRandom, type CurationCandidate } from '../../src/core/curation';
+import { selectExamples, type CurationCandidate } from '../../src/core/curation';
+import { seededRandom } from '../../src/core/random';
 import { fitLine, predict } from '../../src/core/fit';
 import { chooseSampleSet } from '../../src/core/sampleSets';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { seededRandom } from '../../src/core/curation';
+import { seededRandom } from '../../src/core/random';
 import { InputError } from '../../src/ingest/errors';
 import { MAX_LINE_BYTES } from '../../src/ingest/jsonl';
 import { discoverRuns } from '../../src/ingest/runLayout';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { seededRandom } from '../../src/core/curation';
+import { seededRandom } from '../../src/core/random';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { discoverRuns } from '../../src/ingest/runLayout';
 import { IndexStore } from '../../src/store/indexStore';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { seededRandom } from '../../src/core/curation';
+import { seededRandom } from '../../src/core/random';
 import { perplexityOf, targetLogprobs } from '../../src/core/logprobs';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { expectNumeric, readNpyFile } from '../../src/ingest/npy';

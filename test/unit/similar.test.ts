@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { seededRandom } from '../../src/core/curation';
+import { seededRandom } from '../../src/core/random';
 import { cosineDistance, meanPoolNormalized, nearestToSeeds } from '../../src/core/embedding';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { SentenceEncoder } from '../../src/score/sentenceEncoder';

@@ -2,8 +2,9 @@ import { basename } from 'node:path';
 import { numpySum } from '../../core/numpySum';
 import { InputError } from '../errors';
 import { Fields, jsonlLines } from '../jsonl';
-import type { SampleSetData, Split, TextRow } from '../runData';
-import { invalidPerplexity } from '../values';
+import type { PerturbedRow, PerturbedSetData, SampleSetData, Split, TextRow } from '../runData';
+import { perturbationFields } from '../perturbations';
+import { ANSWER_CODES, invalidPerplexity, isAnswerCode } from '../values';
 import type { CheckpointPart, LayoutReader, RunShape } from './layout';
 
 /**
@@ -13,10 +14,11 @@ import type { CheckpointPart, LayoutReader, RunShape } from './layout';
  */
 const SAMPLES = /^(train|test)_samples(?:_(.+))?\.jsonl$/;
 const REFERENCES = 'train_references.jsonl';
+const PERTURBED = /^perturbed_samples(?:_(.+))?\.jsonl$/;
 
 export const jsonlLayout: LayoutReader = {
   name: 'jsonl',
-  files: /^(?:(?:train|test)_samples(?:_.+)?\.jsonl|train_references\.jsonl)$/,
+  files: /^(?:(?:train|test|perturbed)_samples(?:_.+)?\.jsonl|train_references\.jsonl)$/,
 
   sampleSplit(fileName) {
     return (SAMPLES.exec(fileName)?.[1] as Split | undefined) ?? null;
@@ -35,13 +37,16 @@ export const jsonlLayout: LayoutReader = {
 
   readCheckpoint(files, run) {
     const sampleSets: SampleSetData[] = [];
+    const perturbedSets: PerturbedSetData[] = [];
     let references: { perplexity: Float64Array; numTokens: Float64Array } | null = null;
     for (const file of files) {
       const m = SAMPLES.exec(basename(file));
+      const pm = PERTURBED.exec(basename(file));
       if (m) sampleSets.push(readSamples(file, m[1] as Split, m[2] ?? 'samples', run));
+      else if (pm) perturbedSets.push(readPerturbedSamples(file, pm[1] ?? 'samples', run));
       else if (basename(file) === REFERENCES) references = readReferences(file, run);
     }
-    const part: CheckpointPart = { sampleSets, ...(references ?? {}) };
+    const part: CheckpointPart = { sampleSets, perturbedSets, ...(references ?? {}) };
     return part;
   },
 };
@@ -68,6 +73,8 @@ function readSamples(file: string, split: Split, name: string, run: RunShape): S
     const f = new Fields(file, e);
     const idx = f.index('index');
     const correct = f.booleans('correct');
+    // The authors' codes when the line has them (premem sample writes them): 2 = no final answer.
+    const types = f.has('answer_types') ? f.numbers('answer_types') : null;
     const samples = f.has('samples') ? f.strings('samples') : null;
     if (n === -1) {
       n = correct.length;
@@ -75,12 +82,14 @@ function readSamples(file: string, split: Split, name: string, run: RunShape): S
     }
     if (correct.length !== n) throw new InputError(file, `has ${correct.length} samples where earlier lines have ${n}`, e.line);
     if (n === 0) throw new InputError(file, '"correct" is empty: a sample set needs at least one sample', e.line);
+    if (types && (types.length !== n || types.some((t, k) => !isAnswerCode(t) || (t === 0) !== correct[k])))
+      throw new InputError(file, `"answer_types" must hold ${n} codes agreeing with "correct" (${ANSWER_CODES})`, e.line);
     if (samples && samples.length !== n) throw new InputError(file, `"samples" has ${samples.length} texts but "correct" has ${n}`, e.line);
     if (seen.has(idx)) throw new InputError(file, `example ${idx} appears twice`, e.line);
     seen.add(idx);
     if (samples) hasTexts = true;
     const p = positionOf.get(idx);
-    if (p !== undefined) for (let k = 0; k < n; k++) codes[p * n + k] = correct[k] ? 0 : 1;
+    if (p !== undefined) for (let k = 0; k < n; k++) codes[p * n + k] = types ? types[k]! : correct[k] ? 0 : 1;
   }
   if (n === -1) throw new InputError(file, 'is empty');
   for (const idx of order) {
@@ -132,4 +141,35 @@ function* textRows(file: string, positionOf: ReadonlyMap<number, number>, n: num
     if (texts.length !== n) throw new InputError(file, `"samples" has ${texts.length} texts where the set has ${n}`, e.line);
     yield { position, texts };
   }
+}
+
+/**
+ * `perturbed_samples[_<set>].jsonl`: per line a variant (the fields of perturbations.jsonl) and
+ * its samples: `{"id", "index", "question", "answer", …, "correct": [...], "answer_types"?: [...],
+ * "samples"?: [...]}`. Variants of examples the run does not analyse are refused.
+ */
+function readPerturbedSamples(file: string, name: string, run: RunShape): PerturbedSetData {
+  const { positionOf } = run.index('train');
+  const rows: PerturbedRow[] = [];
+  const seen = new Set<string>();
+  let n = -1;
+  for (const e of jsonlLines(file)) {
+    const variant = perturbationFields(file, e);
+    const f = new Fields(file, e);
+    const correct = f.booleans('correct');
+    if (n === -1) n = correct.length;
+    if (correct.length !== n || n === 0)
+      throw new InputError(file, `has ${correct.length} samples where ${n === 0 ? 'a set needs at least one' : `earlier lines have ${n}`}`, e.line);
+    const types = f.has('answer_types') ? f.numbers('answer_types') : null;
+    if (types && (types.length !== n || types.some((t, k) => !isAnswerCode(t) || (t === 0) !== correct[k])))
+      throw new InputError(file, `"answer_types" must hold ${n} codes agreeing with "correct" (${ANSWER_CODES})`, e.line);
+    const texts = f.has('samples') ? f.strings('samples') : null;
+    if (texts && texts.length !== n) throw new InputError(file, `"samples" has ${texts.length} texts but "correct" has ${n}`, e.line);
+    if (!positionOf.has(variant.index)) throw new InputError(file, `variant "${variant.id}" is of example ${variant.index}, which the run does not analyse`, e.line);
+    if (seen.has(variant.id)) throw new InputError(file, `variant "${variant.id}" appears twice`, e.line);
+    seen.add(variant.id);
+    rows.push({ variant, codes: types ?? correct.map((c) => (c ? 0 : 1)), texts });
+  }
+  if (n === -1) throw new InputError(file, 'is empty');
+  return { name, samplesPerQuestion: n, rows, source: file };
 }

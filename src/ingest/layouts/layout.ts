@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { DatasetRecord } from '../dataset';
-import type { SampleSetData, Split } from '../runData';
+import type { PerturbedSetData, SampleSetData, Split } from '../runData';
 
 /**
  * A run layout: one on-disk format of a checkpoint's evidence (the authors' `.npy` arrays, the
@@ -64,6 +64,7 @@ export interface RunShape {
 /** One layout's share of a checkpoint; the run reader merges the shares of every layout. */
 export interface CheckpointPart {
   readonly sampleSets?: readonly SampleSetData[];
+  readonly perturbedSets?: readonly PerturbedSetData[];
   /** Per analysed example, NaN where unknown. */
   readonly perplexity?: Float64Array;
   readonly numTokens?: Float64Array;

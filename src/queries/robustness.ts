@@ -1,0 +1,93 @@
+import { binnedMeans, perturbedAccuracy, spearmanWithInterval, type RankCorrelation, type RobustnessBin } from '../core/robustness';
+import type { IndexStore } from '../store/indexStore';
+import type { RunAnalysis } from './runAnalysis';
+
+export interface RobustnessExample {
+  readonly index: number;
+  /** At the checkpoint analysed (the paper: at the end of training). */
+  readonly preMemorizationAccuracy: number;
+  readonly perturbedAccuracy: number;
+  readonly variants: number;
+}
+
+export interface RobustnessReport {
+  readonly step: number;
+  readonly set: string;
+  readonly variants: number;
+  readonly examples: readonly RobustnessExample[];
+  readonly spearman: RankCorrelation;
+  readonly bins: readonly RobustnessBin[];
+  /** Accuracy on each kind of edit, over all its variants' samples. */
+  readonly byKind: readonly { readonly kind: string; readonly preservesAnswer: boolean; readonly variants: number; readonly accuracy: number }[];
+  /** Checkpoints (and sets) that have samples on perturbed variants, for choosing another. */
+  readonly available: readonly { readonly step: number; readonly set: string; readonly variants: number }[];
+}
+
+/**
+ * Robustness at one checkpoint: each example's accuracy on its perturbed variants, against its
+ * pre-memorization accuracy from the run's analysis (the one engine), at the same checkpoint.
+ * The checkpoint is the latest with perturbed samples unless one is asked for; the set is the
+ * first by name unless one is asked for. Null when the run has no perturbed samples.
+ */
+export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, choice: { step?: number; set?: string } = {}): Promise<RobustnessReport | null> {
+  const available = (await store.perturbedSets(analysis.run.id)).filter((s) => analysis.checkpoints.some((c) => c.id === s.checkpointId));
+  if (!available.length) return null;
+  const candidates = available.filter((s) => (choice.step === undefined || s.step === choice.step) && (choice.set === undefined || s.name === choice.set));
+  if (!candidates.length) {
+    const listed = available.map((s) => `${s.step} (${s.name})`).join(', ');
+    throw new RangeError(
+      `no perturbed samples${choice.step !== undefined ? ` at checkpoint ${choice.step}` : ''}${choice.set ? ` in set ${choice.set}` : ''}; there are some at ${listed}`,
+    );
+  }
+  const lastStep = Math.max(...candidates.map((s) => s.step));
+  const chosen = candidates.filter((s) => s.step === lastStep).sort((a, b) => a.name.localeCompare(b.name))[0]!;
+  const j = analysis.checkpoints.findIndex((c) => c.id === chosen.checkpointId);
+  const rows = await store.perturbedCodes(chosen.checkpointId, chosen.name);
+  const positionOf = new Map<number, number>();
+  const examples = await store.examples(analysis.run.id);
+  for (const e of examples) positionOf.set(e.index, e.position);
+  const byExample = new Map<number, { codes: number[] }[]>();
+  for (const r of rows) {
+    const list = byExample.get(r.index) ?? [];
+    list.push({ codes: r.codes });
+    byExample.set(r.index, list);
+  }
+  const premem = analysis.metrics.preMemorization[j]!;
+  const perExample: RobustnessExample[] = [...byExample]
+    .map(([index, variants]) => ({ index, preMemorizationAccuracy: premem[positionOf.get(index)!]!, perturbedAccuracy: perturbedAccuracy(variants), variants: variants.length }))
+    .filter((e) => Number.isFinite(e.preMemorizationAccuracy) && Number.isFinite(e.perturbedAccuracy))
+    .sort((a, b) => a.index - b.index);
+  const x = perExample.map((e) => e.preMemorizationAccuracy);
+  const y = perExample.map((e) => e.perturbedAccuracy);
+  const kinds = new Map<string, { preservesAnswer: boolean; variants: { codes: number[] }[] }>();
+  for (const r of rows) {
+    const k = kinds.get(r.kind) ?? { preservesAnswer: r.preservesAnswer, variants: [] };
+    k.variants.push({ codes: r.codes });
+    kinds.set(r.kind, k);
+  }
+  return {
+    step: chosen.step,
+    set: chosen.name,
+    variants: rows.length,
+    examples: perExample,
+    spearman: spearmanWithInterval(x, y),
+    bins: binnedMeans(x, y),
+    byKind: [...kinds].map(([kind, k]) => ({ kind, preservesAnswer: k.preservesAnswer, variants: k.variants.length, accuracy: perturbedAccuracy(k.variants) })),
+    available: available.map((s) => ({ step: s.step, set: s.name, variants: s.variants })),
+  };
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The `premem robustness --json` contract: one object. */
+export function robustnessJson(r: RobustnessReport): Record<string, unknown> {
+  return {
+    checkpoint: r.step,
+    sample_set: r.set,
+    examples: r.examples.length,
+    variants: r.variants,
+    spearman: { rho: finite(r.spearman.rho), low: finite(r.spearman.low), high: finite(r.spearman.high) },
+    bins: r.bins.map((b) => ({ pre_memorization_accuracy: b.range, examples: b.examples, perturbed_accuracy: finite(b.mean), low: finite(b.low), high: finite(b.high) })),
+    by_kind: r.byKind.map((k) => ({ kind: k.kind, preserves_answer: k.preservesAnswer, variants: k.variants, accuracy: finite(k.accuracy) })),
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * `premem sample`: decoding with onnxruntime-node on models the tests build (their next-token
+ * distributions are known in closed form), the cache path against the plain one, seeded
+ * sampling, resuming a killed run, the run folder it writes, and a real tinygsm checkpoint.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { argmax, nucleus, pickToken, stopAt } from '../../src/core/decoding';
+import { keyedRandom } from '../../src/core/random';
+import { Sampler } from '../../src/score/sampler';
+import { impliedStop, SampleCancelled, sampleRun, sampleSetName, type SampleRunOptions } from '../../src/score/sampleRun';
+import { AUTHORS_TEMPLATES } from '../../src/score/templates';
+import { IndexStore } from '../../src/store/indexStore';
+import { indexPaths } from '../../src/store/indexer';
+import { readNpyFile } from '../../src/ingest/npy';
+import { runCli } from '../helpers/fixtures';
+import { cachedLanguageModel, characterTokenizer, lookupLanguageModel, writeModel } from '../helpers/onnxModels';
+import { skipUnless, tempDir, TINYGSM } from '../helpers/paths';
+
+const CHARS = [...new Set('abcdxyz?\nAnswer:#0123456789 Done.\\{}'.split(''))];
+const V = CHARS.length + 2;
+const id = (c: string) => CHARS.indexOf(c) + 2;
+
+/** A bigram table in which each character of `chain` (no character twice) strongly predicts the next. */
+function chainTable(chain: string): number[][] {
+  const table = Array.from({ length: V }, (_, r) => Array.from({ length: V }, (_, c) => Math.fround(((r * 7 + c * 3) % 11) / 10)));
+  // Each character of the chain strongly predicts the next one; the chain has no repeated character with two successors.
+  for (let t = 0; t + 1 < chain.length; t++) table[id(chain[t]!)]![id(chain[t + 1]!)] = 6;
+  return table;
+}
+
+function writeTokenizer(dir: string): string {
+  const file = join(dir, 'tokenizer.json');
+  writeFileSync(file, JSON.stringify(characterTokenizer(CHARS)));
+  return file;
+}
+
+const GREEDY = { temperature: 0, topP: 1, maxNewTokens: 40, stop: [] as string[], seed: 0 };
+
+test('token choice: argmax ties to the lowest id, nucleus keeps the smallest set reaching p, stop strings', () => {
+  assert.equal(argmax([1, 3, 3, 2], 0, 4), 1);
+  const logits = [Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)];
+  const n = nucleus(logits, 0, 4, { temperature: 1, topP: 0.75 });
+  assert.deepEqual([...n.tokens], [0, 1]);
+  assert.ok(Math.abs(n.probs[0]! - 0.625) < 1e-12 && Math.abs(n.probs[1]! - 0.375) < 1e-12);
+  // Temperature 0.5 squares the odds: 0.5² : 0.3² : 0.15² : 0.05².
+  const t = nucleus(logits, 0, 4, { temperature: 0.5, topP: 1 });
+  const z = 0.25 + 0.09 + 0.0225 + 0.0025;
+  assert.ok(Math.abs(t.probs[0]! - 0.25 / z) < 1e-12);
+  // Drawing: the share of each token over many draws follows the distribution (4 standard errors).
+  const random = keyedRandom(1);
+  const counts = [0, 0, 0, 0];
+  const N = 20000;
+  for (let i = 0; i < N; i++) counts[pickToken(logits, 0, 4, { temperature: 1, topP: 1 }, random)]!++;
+  [0.5, 0.3, 0.15, 0.05].forEach((p, k) => assert.ok(Math.abs(counts[k]! / N - p) < 4 * Math.sqrt((p * (1 - p)) / N), `token ${k}: ${counts[k]! / N} vs ${p}`));
+  assert.equal(stopAt('abc\nDone.xyz', ['\nDone.', 'xyz']), 3);
+  assert.deepEqual(impliedStop(AUTHORS_TEMPLATES), ['\nDone.']);
+  assert.equal(sampleSetName({ samples: 4, temperature: 0.8, topP: 1, seed: 2 }), 'samples4_temp0.8_seed2');
+  assert.equal(sampleSetName({ samples: 4, temperature: 0.8, topP: 0.9, seed: 2 }), 'samples4_temp0.8_seed2_topp0.9');
+});
+
+describe('decoding with built models', () => {
+  const { dir, cleanup } = tempDir();
+  test.after(cleanup);
+  const chain = ':xyz 42\nDone';
+  const table = chainTable(chain);
+  const plain = join(dir, 'plain.onnx');
+  writeModel(plain, lookupLanguageModel(table));
+  const tokenizer = writeTokenizer(dir);
+
+  test('greedy decoding follows the hand-computed chain and stops at the stop string', async () => {
+    const s = await Sampler.load(plain, tokenizer);
+    try {
+      const [g] = await s.generate([{ prompt: 'abc?\nAnswer:', key: [0] }], { ...GREEDY, stop: ['\nDone'] });
+      // From ":" the strongest successor of each character is the next one of the chain.
+      assert.deepEqual(g, { text: 'xyz 42', tokens: 11, finish: 'stop' });
+      const [cut] = await s.generate([{ prompt: 'abc?\nAnswer:', key: [0] }], { ...GREEDY, maxNewTokens: 4 });
+      assert.deepEqual(cut, { text: 'xyz ', tokens: 4, finish: 'length' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('an end-of-sequence id from config.json ends a sequence; a context limit ends it too', async () => {
+    const sub = join(dir, 'eos');
+    mkdirSync(sub, { recursive: true });
+    writeModel(join(sub, 'model.onnx'), lookupLanguageModel(table));
+    writeFileSync(join(sub, 'config.json'), JSON.stringify({ eos_token_id: [id(' ')], max_position_embeddings: 64 }));
+    const s = await Sampler.load(join(sub, 'model.onnx'), tokenizer);
+    try {
+      assert.deepEqual(await s.generate([{ prompt: 'a:', key: [0] }], GREEDY), [{ text: 'xyz', tokens: 3, finish: 'eos' }]);
+      assert.equal(s.context, 64);
+    } finally {
+      await s.close();
+    }
+    const short = await Sampler.load(plain, tokenizer, { context: 5 });
+    try {
+      assert.deepEqual(await short.generate([{ prompt: 'ab:', key: [0] }], GREEDY), [{ text: 'xy', tokens: 2, finish: 'context' }]);
+    } finally {
+      await short.close();
+    }
+  });
+
+  test('seeded sampling: same seed same texts, whatever the batch; another seed other texts', async () => {
+    const flat = Array.from({ length: V }, (_, r) => Array.from({ length: V }, (_, c) => Math.fround(((r + 2 * c) % 5) / 4)));
+    const file = join(dir, 'flat.onnx');
+    writeModel(file, lookupLanguageModel(flat));
+    const s = await Sampler.load(file, tokenizer);
+    try {
+      const requests = ['a?', 'bb?', 'ccc?', 'd?'].flatMap((p, q) => [0, 1].map((k) => ({ prompt: p, key: [q, k] })));
+      const options = { temperature: 1, topP: 0.9, maxNewTokens: 12, stop: [], seed: 7 };
+      const whole = await s.generate(requests, options);
+      const oneByOne = [];
+      for (const r of requests) oneByOne.push(...(await s.generate([r], options)));
+      assert.deepEqual(oneByOne, whole);
+      const reversed = await s.generate([...requests].reverse(), options);
+      assert.deepEqual(reversed.reverse(), whole);
+      assert.notDeepEqual(
+        (await s.generate(requests, { ...options, seed: 8 })).map((g) => g.text),
+        whole.map((g) => g.text),
+      );
+      assert.ok(new Set(whole.map((g) => g.text)).size > 4, 'samples differ between questions and sample numbers');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('the key/value cache path gives the same tokens as the plain path, prompts of different lengths in one batch', async () => {
+    const positionBias = Array.from({ length: 64 }, (_, p) => Array.from({ length: V }, (_, c) => Math.fround(((p * 5 + c * 11) % 13) / 3)));
+    const file = join(dir, 'cached.onnx');
+    writeModel(file, cachedLanguageModel(table, positionBias));
+    const s = await Sampler.load(file, tokenizer);
+    try {
+      assert.ok(s.hasCache);
+      const requests = ['a:', 'abcd?\nAnswer:', 'xyz', 'b'].map((prompt, q) => ({ prompt, key: [q] }));
+      for (const options of [GREEDY, { temperature: 0.7, topP: 0.95, maxNewTokens: 20, stop: ['D'], seed: 3 }]) {
+        const cached = await s.generate(requests, options, undefined, true);
+        const plainPath = await s.generate(requests, options, undefined, false);
+        assert.deepEqual(cached, plainPath);
+        assert.ok(cached.some((g) => g.tokens > 5));
+      }
+      // Positions matter in this model: greedy from a prompt depends on where it ends.
+      const ends = await s.generate(
+        ['a:', 'aaaa:'].map((prompt, q) => ({ prompt, key: [q] })),
+        GREEDY,
+      );
+      assert.notEqual(ends[0]!.text, ends[1]!.text);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** A small run in the JSONL layout whose checkpoints carry ONNX models the tests build. */
+function writeRun(root: string, table: number[][]): string {
+  const run = join(root, 'run_2epochs');
+  const questions = ['a?', 'bb?', 'abc?', 'd?', 'ab?', 'c?'];
+  writeFileSync(join(root, 'train.jsonl'), questions.map((q, i) => JSON.stringify({ question: q, answer: `x so \\boxed{${i % 2 ? 42 : 7}}` }) + '\n').join(''));
+  for (const step of [10, 20]) {
+    const c = join(run, `checkpoint-${step}`);
+    mkdirSync(c, { recursive: true });
+    writeFileSync(join(c, 'train_samples.jsonl'), questions.map((_, i) => JSON.stringify({ index: i, correct: [i % 3 === 0] }) + '\n').join(''));
+    writeFileSync(join(c, 'train_references.jsonl'), questions.map((_, i) => JSON.stringify({ index: i, perplexity: 1.5 - step / 100 - i / 100 }) + '\n').join(''));
+    writeModel(join(c, 'model.onnx'), lookupLanguageModel(table));
+    writeTokenizer(c);
+  }
+  return run;
+}
+
+describe('premem sample on a run', () => {
+  const { dir, cleanup } = tempDir();
+  test.after(cleanup);
+  // Greedy from ":" writes " \boxed{42}" and stops at the newline: questions whose answer is 42 are right.
+  const table = chainTable(': \\boxed{42}\n');
+  const run = writeRun(dir, table);
+  const options: SampleRunOptions = {
+    split: 'train',
+    samples: 3,
+    temperature: 0,
+    topP: 1,
+    maxNewTokens: 30,
+    seed: 1,
+    stop: ['\n'],
+    templates: AUTHORS_TEMPLATES,
+    batch: 4,
+    out: null,
+  };
+
+  test('writes a graded sample set the index reads, into a run folder of its own', async () => {
+    const out = join(dir, 'sampled');
+    const store = await IndexStore.open(':memory:');
+    try {
+      await indexPaths(store, [run]);
+      const stored = (await store.runByPath(run))!;
+      const parts = await sampleRun(store, stored, { ...options, out });
+      assert.deepEqual(
+        parts.map((p) => [p.step, p.part, p.correct, p.noAnswer]),
+        [
+          [10, 'train', 9, 0],
+          [20, 'train', 9, 0],
+        ],
+      );
+      const line = JSON.parse(readFileSync(join(out, 'checkpoint-10', 'train_samples_samples3_temp0_seed1.jsonl'), 'utf8').split('\n')[1]!) as Record<string, unknown>;
+      assert.deepEqual(line, { index: 1, correct: [true, true, true], answer_types: [0, 0, 0], samples: [' \\boxed{42}', ' \\boxed{42}', ' \\boxed{42}'] });
+    } finally {
+      await store.close();
+    }
+    // The new folder is a run: its sampled accuracy is what premem report shows.
+    const report = await runCli(...['report', out, '--db', join(dir, 'out.sqlite'), '--sample-set', 'samples3_temp0_seed1', '--json']);
+    assert.equal(report.code, 0, report.err);
+    const json = JSON.parse(report.out) as { runs: { checkpoints: { train_accuracy: number }[] }[] };
+    assert.deepEqual(
+      json.runs[0]!.checkpoints.map((c) => c.train_accuracy),
+      [0.5, 0.5],
+    );
+  });
+
+  test('a killed run resumes where it stopped and writes the same file as an uninterrupted one', async () => {
+    const sampling = { ...options, temperature: 1.2, topP: 0.9, seed: 5, steps: [20] };
+    const whole = join(dir, 'whole');
+    const resumed = join(dir, 'resumed');
+    const store = await IndexStore.open(':memory:');
+    try {
+      await indexPaths(store, [run]);
+      const stored = (await store.runByPath(run))!;
+      await sampleRun(store, stored, { ...sampling, out: whole });
+      let batches = 0;
+      await assert.rejects(sampleRun(store, stored, { ...sampling, out: resumed }, { isCancelled: () => batches++ >= 2 }), (e: unknown) => e instanceof SampleCancelled);
+      const file = 'train_samples_samples3_temp1.2_seed5_topp0.9.jsonl';
+      const partial = join(resumed, 'checkpoint-20', `${file}.partial`);
+      assert.ok(existsSync(partial) && !existsSync(join(resumed, 'checkpoint-20', file)));
+      // A kill can tear the last line: it is dropped and its question sampled again.
+      writeFileSync(partial, readFileSync(partial, 'utf8') + '{"index": 3, "corr');
+      const parts = await sampleRun(store, stored, { ...sampling, out: resumed });
+      assert.ok(parts[0]!.resumed > 0 && parts[0]!.resumed < 6, `resumed ${parts[0]!.resumed}`);
+      assert.equal(readFileSync(join(resumed, 'checkpoint-20', file), 'utf8'), readFileSync(join(whole, 'checkpoint-20', file), 'utf8'));
+      assert.deepEqual(readdirSync(join(resumed, 'checkpoint-20')).sort(), ['train_references.jsonl', file]);
+      // Done is done: a third call samples nothing.
+      const again = await sampleRun(store, stored, { ...sampling, out: resumed });
+      assert.equal(again[0]!.skipped, true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('the CLI: --into-run or --out is required; --into-run writes into the checkpoints', async () => {
+    const db = join(dir, 'cli.sqlite');
+    const none = await runCli(...['sample', run, '--db', db]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /--out DIR .* or --into-run/);
+    const done = await runCli(...['sample', run, '--db', db, '--into-run', '--samples', '1', '--temperature', '0', '--checkpoints', '10', '--limit', '6']);
+    assert.equal(done.code, 0, done.err);
+    assert.ok(existsSync(join(run, 'checkpoint-10', 'train_samples_samples1_temp0_seed0.jsonl')));
+    assert.ok(!existsSync(join(run, 'checkpoint-20', 'train_samples_samples1_temp0_seed0.jsonl')));
+    const bad = await runCli(...['sample', run, '--db', db, '--into-run', '--checkpoints', '30']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /no ONNX model for checkpoint 30/);
+  });
+});
+
+const TINY_RUN = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
+
+test('tinygsm: sampled train accuracy at temperature 0.8 agrees with the run’s own answer files', { skip: skipUnless(TINY_RUN) }, async () => {
+  // The first 64 questions (analysis order) at the first and last checkpoints, one sample each.
+  // Bound: 3.5 standard errors of the difference, the recorded accuracy's error computed over
+  // question means (its 4 samples per question are not independent), the two treated as
+  // independent (conservative: they share questions). The full 400-question, 8-checkpoint
+  // comparison is in docs/robustness.md.
+  const { dir, cleanup } = tempDir();
+  try {
+    const out = join(dir, 'sampled');
+    const db = join(dir, 'index.sqlite');
+    const r = await runCli(
+      ...['sample', TINY_RUN, '--db', db, '--out', out, '--samples', '1', '--temperature', '0.8', '--seed', '2', '--checkpoints', '50,400', '--limit', '64', '--batch', '32'],
+    );
+    assert.equal(r.code, 0, r.err);
+    const order = Array.from(readNpy(join(TINY_RUN, 'subsample_idxs.npy'))).slice(0, 64);
+    for (const step of [50, 400]) {
+      const lines = readFileSync(join(out, `checkpoint-${step}`, 'train_samples_samples1_temp0.8_seed2.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      const ours = lines.map((l): number => ((JSON.parse(l) as { correct: boolean[] }).correct[0] ? 1 : 0));
+      const codes = readNpy(join(TINY_RUN, `checkpoint-${step}`, 'train_answer_types4_seed2_temp0.8.npy'));
+      const perQuestion = order.map((q) => [0, 1, 2, 3].filter((k) => codes[q * 4 + k] === 0).length / 4);
+      const p1 = ours.reduce((a, b) => a + b, 0) / ours.length;
+      const p0 = perQuestion.reduce((a, b) => a + b, 0) / perQuestion.length;
+      const var0 = perQuestion.reduce((a, b) => a + (b - p0) ** 2, 0) / (perQuestion.length - 1) / perQuestion.length;
+      const se = Math.sqrt((p1 * (1 - p1) + 1e-9) / ours.length + var0);
+      assert.ok(Math.abs(p1 - p0) <= 3.5 * Math.max(se, 0.02), `checkpoint-${step}: sampled ${p1.toFixed(3)} vs recorded ${p0.toFixed(3)} (se ${se.toFixed(3)})`);
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+function readNpy(file: string): number[] {
+  return Array.from(readNpyFile(file).data as ArrayLike<number>, Number);
+}
