@@ -26,6 +26,7 @@ export const COMMAND_IDS = [
   'premem.attachDataset',
   'premem.findSimilar',
   'premem.scoreReferences',
+  'premem.sampleCheckpoints',
   'premem.revealExample',
   'premem.exportFlagged',
   'premem.exportCurated',

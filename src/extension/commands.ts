@@ -6,7 +6,8 @@ import { curate, exportLine, type CuratedExample, type ExampleFilter, type Examp
 import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
-import { scoreInProcess, similarInProcess } from '../score/scoringProcess';
+import { sampleInProcess, scoreInProcess, similarInProcess } from '../score/scoringProcess';
+import { askSampling } from './sampling';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
 import { CATEGORY_LABEL, num } from '../present/format';
@@ -367,6 +368,65 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
         if (scored === -1) void vscode.window.showInformationMessage(`Premem: scoring of ${run.name} cancelled; the checkpoints already scored keep their new perplexities.`);
         else if (scored === 0) void vscode.window.showWarningMessage(`Premem: ${run.name} has no checkpoint with an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx).`);
         else void vscode.window.showInformationMessage(`Premem: scored the references of ${scored} checkpoints of ${run.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+      },
+    ],
+    [
+      'premem.sampleCheckpoints',
+      async () => {
+        const run = await pickRun('Sample the checkpoints of which run?');
+        if (!run) return;
+        const request = await askSampling(run);
+        if (!request) return;
+        const t0 = Date.now();
+        const lines: string[] = [];
+        const sampled = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Premem: sampling ${run.name}`, cancellable: true },
+          async (progress, token) => {
+            const controller = new AbortController();
+            const sub = token.onCancellationRequested(() => controller.abort());
+            let last = 0;
+            try {
+              return await sampleInProcess(
+                ctx.scoringChildFile,
+                { kind: 'sample', db: index.dbFile, runPath: run.path, options: request.options },
+                {
+                  signal: controller.signal,
+                  onProgress: (p) => {
+                    const share = (100 * p.done) / p.total;
+                    progress.report({
+                      message: `checkpoint-${p.step} ${p.part}: ${p.done} of ${p.total} samples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`,
+                      increment: Math.max(0, share - last),
+                    });
+                    last = share >= 100 ? 0 : share;
+                  },
+                  onPart: (p) => {
+                    const n = p.questions * p.samples;
+                    const line = p.skipped
+                      ? `checkpoint-${p.step} ${p.part}: already sampled (${p.file})`
+                      : `checkpoint-${p.step} ${p.part}: ${p.questions} questions × ${p.samples}, accuracy ${num(p.correct / n)}, ${p.tokens} tokens in ${p.seconds.toFixed(1)} s → ${p.file}`;
+                    lines.push(line);
+                    ctx.log.appendLine(`sampled ${run.name} ${line}`);
+                  },
+                },
+              );
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        if (sampled === -1) {
+          void vscode.window.showInformationMessage(`Premem: sampling of ${run.name} stopped; run it again with the same settings to resume where it stopped.`);
+          return;
+        }
+        // The new files are a run of their own (opened beside the others) or part of this one.
+        if (request.options.out) await ctx.openFolder(request.options.out);
+        else await ctx.reindexAll();
+        void vscode.window
+          .showInformationMessage(
+            `Premem: sampled ${sampled} checkpoint${sampled === 1 ? '' : 's'} of ${run.name} (${request.set}) in ${((Date.now() - t0) / 1000).toFixed(1)} s${request.options.out ? ` into ${path.basename(request.options.out)}` : ''}.`,
+            'Show Output',
+          )
+          .then((c) => c && ctx.log.show(true));
       },
     ],
     [

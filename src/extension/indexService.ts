@@ -6,6 +6,7 @@ import { exampleAcrossRuns, unlearnedAcrossRuns, type Unlearned } from '../queri
 import { attachDataset } from '../queries/attach';
 import { calibrateAgainstText, DEFAULT_GRID, type TextCalibration } from '../queries/calibrate';
 import { checkpointSamples, exampleDetail } from '../queries/exampleDetail';
+import { robustnessOf, type RobustnessReport } from '../queries/robustness';
 import { describeOrder, orderedExamples, orderExamples, type ExampleOrder, type ExampleSort } from '../queries/examples';
 import { sweepModels, type SweepModel } from '../queries/runSummary';
 import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis, type RunView } from '../queries/runAnalysis';
@@ -359,6 +360,11 @@ export class IndexService implements vscode.Disposable {
   }
 
   /** The index was written by someone else (the scoring worker): recompute every figure. */
+  /** Robustness to perturbed questions at the latest checkpoint with perturbed samples; null without any. */
+  async robustness(analysis: RunAnalysis): Promise<RobustnessReport | null> {
+    return robustnessOf(this.store, analysis);
+  }
+
   invalidate(): void {
     this.analyses.clear();
     this.changed.fire();

@@ -70,6 +70,17 @@ export interface DashboardRun {
   readonly criteriaAgreement: { readonly agree: number; readonly total: number } | null;
   /** How the examples' pre-memorization accuracy is spread at the last checkpoint (0 and 1 apart). */
   readonly histogram: { readonly bins: readonly HistogramBin[]; readonly unknown: number } | null;
+  /** Accuracy on perturbed questions against pre-memorization accuracy (the paper's per-example figure); null without perturbed samples. */
+  readonly robustness: RobustnessView | null;
+}
+
+export interface RobustnessView {
+  readonly step: number;
+  readonly sampleSet: string;
+  readonly examples: number;
+  readonly variants: number;
+  readonly spearman: { readonly rho: number | null; readonly low: number | null; readonly high: number | null };
+  readonly bins: readonly { readonly label: string; readonly examples: number; readonly mean: number | null; readonly low: number | null; readonly high: number | null }[];
 }
 
 export interface DashboardSweep {

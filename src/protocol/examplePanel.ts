@@ -46,6 +46,27 @@ export interface ExampleDetail {
   readonly order: { readonly rank: number; readonly of: number; readonly label: string } | null;
   /** The same example in every run of the sweep (this one included), for "In other runs". */
   readonly otherRuns: readonly OtherRun[];
+  /** Its perturbed variants with their samples at the latest checkpoint that has some; null when none. */
+  readonly perturbations: Perturbations | null;
+}
+
+export interface Perturbations {
+  readonly step: number;
+  readonly sampleSet: string;
+  /** Share of correct samples over all variants, and the example's own train accuracy at that step. */
+  readonly accuracy: number | null;
+  readonly originalAccuracy: number | null;
+  readonly variants: readonly PerturbedVariant[];
+}
+
+export interface PerturbedVariant {
+  readonly id: string;
+  readonly kind: string;
+  readonly preservesAnswer: boolean;
+  readonly question: string;
+  readonly finalAnswer: string | null;
+  readonly changes: readonly { readonly from: string; readonly to: string }[];
+  readonly samples: readonly { readonly outcome: SampleOutcome; readonly text: string | null }[];
 }
 
 export interface OtherRun {

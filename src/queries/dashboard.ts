@@ -31,6 +31,7 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       error: v.error,
       criteriaAgreement: v.analysis?.criteriaAgreement ?? null,
       histogram: v.analysis && v.analysis.checkpoints.length > 0 ? preMemorizationHistogram(v.analysis.metrics.preMemorization[v.analysis.checkpoints.length - 1]!) : null,
+      robustness: null,
       checkpoints: (v.analysis?.checkpoints ?? []).map((c) => {
         const p = predictTest(model, c.summary.preMemorizationAccuracy);
         return {

@@ -1,7 +1,8 @@
 import { alignSolutions, splitSteps, wordDiff } from '../core/steps';
 import { describeThreshold } from '../core/threshold';
 import { CODE_CORRECT } from '../ingest/runData';
-import type { AlignedRow, CheckpointSamples, ExampleDetail, SampleOutcome, SampleView, TimelinePoint } from '../protocol/examplePanel';
+import { perturbedAccuracy } from '../core/robustness';
+import type { AlignedRow, CheckpointSamples, ExampleDetail, Perturbations, SampleOutcome, SampleView, TimelinePoint } from '../protocol/examplePanel';
 import type { IndexStore, StoredExample } from '../store/indexStore';
 import { describeThresholdOrigin } from '../present/format';
 import { finiteOrNull } from './report';
@@ -62,6 +63,36 @@ export async function exampleDetail(
     criterion: describeCriterion(options, analysis),
     timeline,
     hasTexts: checkpoints.some((c) => c.sampleSets.some((s) => s.split === 'train' && s.hasTexts)),
+    perturbations: await examplePerturbations(store, analysis, example.index, timeline),
+  };
+}
+
+/** The example's perturbed variants at the latest analysed checkpoint that has samples on them. */
+async function examplePerturbations(store: IndexStore, analysis: RunAnalysis, index: number, timeline: readonly TimelinePoint[]): Promise<Perturbations | null> {
+  const steps = new Set(analysis.checkpoints.map((c) => c.step));
+  const all = (await store.perturbedForExample(analysis.run.id, index)).filter((v) => steps.has(v.step));
+  if (!all.length) return null;
+  const step = Math.max(...all.map((v) => v.step));
+  const set = all
+    .filter((v) => v.step === step)
+    .map((v) => v.name)
+    .sort()[0]!;
+  const chosen = all.filter((v) => v.step === step && v.name === set);
+  const accuracy = perturbedAccuracy(chosen);
+  return {
+    step,
+    sampleSet: set,
+    accuracy: finiteOrNull(accuracy),
+    originalAccuracy: timeline.find((t) => t.step === step)?.accuracy ?? null,
+    variants: chosen.map((v) => ({
+      id: v.variant,
+      kind: v.kind,
+      preservesAnswer: v.preservesAnswer,
+      question: v.question,
+      finalAnswer: splitSteps(v.answer).finalAnswer,
+      changes: v.changes,
+      samples: v.codes.map((code, k) => ({ outcome: OUTCOME[code] ?? 'no-answer', text: v.texts?.[k] ?? null })),
+    })),
   };
 }
 

@@ -1,4 +1,5 @@
 import { binnedMeans, perturbedAccuracy, spearmanWithInterval, type RankCorrelation, type RobustnessBin } from '../core/robustness';
+import type { RobustnessView } from '../protocol/dashboard';
 import type { IndexStore } from '../store/indexStore';
 import type { RunAnalysis } from './runAnalysis';
 
@@ -89,5 +90,23 @@ export function robustnessJson(r: RobustnessReport): Record<string, unknown> {
     spearman: { rho: finite(r.spearman.rho), low: finite(r.spearman.low), high: finite(r.spearman.high) },
     bins: r.bins.map((b) => ({ pre_memorization_accuracy: b.range, examples: b.examples, perturbed_accuracy: finite(b.mean), low: finite(b.low), high: finite(b.high) })),
     by_kind: r.byKind.map((k) => ({ kind: k.kind, preserves_answer: k.preservesAnswer, variants: k.variants, accuracy: finite(k.accuracy) })),
+  };
+}
+
+/** The dashboard's view of a robustness report. */
+export function robustnessView(r: RobustnessReport): RobustnessView {
+  return {
+    step: r.step,
+    sampleSet: r.set,
+    examples: r.examples.length,
+    variants: r.variants,
+    spearman: { rho: finite(r.spearman.rho), low: finite(r.spearman.low), high: finite(r.spearman.high) },
+    bins: r.bins.map((b) => ({
+      label: `${b.range[0].toFixed(1)}–${b.range[1].toFixed(1)}`,
+      examples: b.examples,
+      mean: finite(b.mean),
+      low: finite(b.low),
+      high: finite(b.high),
+    })),
   };
 }

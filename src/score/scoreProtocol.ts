@@ -1,5 +1,6 @@
 import type { ScoreTemplates } from './referenceScorer';
 import type { CheckpointScored, ScoreProgress } from './scoreRun';
+import type { PartSampled, SampleProgress, SampleRunOptions } from './sampleRun';
 import type { SimilarOptions } from './similar';
 
 /** What the editor hands the scoring process: score a run's references… */
@@ -19,7 +20,17 @@ export interface SimilarRequest {
   readonly seedQuestions: readonly string[];
 }
 
+/** …or sample a run's checkpoints (premem sample). */
+export interface SampleRequest {
+  readonly kind: 'sample';
+  readonly db: string;
+  readonly runPath: string;
+  readonly options: SampleRunOptions;
+}
+
 export type ScoreMessage =
+  | ({ readonly type: 'sample-progress' } & SampleProgress)
+  | ({ readonly type: 'sample-part' } & PartSampled)
   | ({ readonly type: 'progress' } & ScoreProgress)
   | ({ readonly type: 'checkpoint' } & CheckpointScored)
   | { readonly type: 'done'; readonly checkpoints: number; readonly cancelled: boolean }

@@ -6,7 +6,8 @@
  * Messages are those of `scoreProtocol.ts`, over the IPC channel.
  */
 import { IndexStore } from '../store/indexStore';
-import type { ScoreMessage, ScoreRequest, SimilarRequest } from './scoreProtocol';
+import { SampleCancelled, sampleRun } from './sampleRun';
+import type { SampleRequest, ScoreMessage, ScoreRequest, SimilarRequest } from './scoreProtocol';
 import { findSimilar } from './similar';
 import { ScoreCancelled, scoreRun } from './scoreRun';
 
@@ -40,6 +41,25 @@ async function run(request: ScoreRequest): Promise<void> {
   }
 }
 
+async function sample(request: SampleRequest): Promise<void> {
+  const store = await IndexStore.open(request.db);
+  try {
+    const target = await store.runByPath(request.runPath);
+    if (!target) throw new Error(`${request.runPath} is not indexed`);
+    const parts = await sampleRun(store, target, request.options, {
+      isCancelled: () => cancelled,
+      onProgress: (p) => void post({ type: 'sample-progress', ...p }),
+      onPart: (p) => void post({ type: 'sample-part', ...p }),
+    });
+    await post({ type: 'done', checkpoints: new Set(parts.map((p) => p.step)).size, cancelled: false });
+  } catch (e) {
+    if (e instanceof SampleCancelled) await post({ type: 'done', checkpoints: -1, cancelled: true });
+    else await post({ type: 'failed', message: (e as Error).message });
+  } finally {
+    await store.close();
+  }
+}
+
 async function similar(request: SimilarRequest): Promise<void> {
   try {
     await post({ type: 'similar', ...(await findSimilar(request.options, request.seedIndices, request.seedQuestions)) });
@@ -55,7 +75,7 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (m: unknown) => {
   if (m === 'cancel') cancelled = true;
   else if (typeof m === 'object' && m !== null) {
-    const request = m as ScoreRequest | SimilarRequest;
-    void (request.kind === 'similar' ? similar(request) : run(request)).finally(() => process.exit(0));
+    const request = m as ScoreRequest | SimilarRequest | SampleRequest;
+    void (request.kind === 'similar' ? similar(request) : request.kind === 'sample' ? sample(request) : run(request)).finally(() => process.exit(0));
   }
 });

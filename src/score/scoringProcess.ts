@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ScoreMessage, ScoreRequest, SimilarRequest } from './scoreProtocol';
+import type { PartSampled, SampleProgress } from './sampleRun';
+import type { SampleRequest, ScoreMessage, ScoreRequest, SimilarRequest } from './scoreProtocol';
 import type { CheckpointScored, ScoreProgress } from './scoreRun';
 
 /**
@@ -22,7 +23,7 @@ export function stopScoringProcesses(): void {
 /** Runs one request in a new scoring process and settles on its final message. */
 function inProcess<T>(
   childFile: string,
-  request: ScoreRequest | SimilarRequest,
+  request: ScoreRequest | SimilarRequest | SampleRequest,
   onMessage: (m: ScoreMessage, settle: (f: () => void) => void, resolve: (v: T) => void, reject: (e: Error) => void) => void,
   signal?: AbortSignal,
   onKilled?: (settle: (f: () => void) => void, resolve: (v: T) => void) => void,
@@ -91,6 +92,30 @@ export function scoreInProcess(
     (m, settle, resolve, reject) => {
       if (m.type === 'progress') hooks.onProgress?.(m);
       else if (m.type === 'checkpoint') hooks.onCheckpoint?.(m);
+      else if (m.type === 'done') settle(() => resolve(m.cancelled ? -1 : m.checkpoints));
+      else if (m.type === 'failed') settle(() => reject(new Error(m.message)));
+    },
+    hooks.signal,
+    (settle, resolve) => settle(() => resolve(-1)),
+  );
+}
+
+/**
+ * Samples a run's checkpoints in a scoring process (premem sample). Resolves with the number of
+ * checkpoints sampled, or -1 when cancelled; what was written stays, and the same request
+ * resumes it.
+ */
+export function sampleInProcess(
+  childFile: string,
+  request: SampleRequest,
+  hooks: { onProgress?: (p: SampleProgress) => void; onPart?: (p: PartSampled) => void; signal?: AbortSignal } = {},
+): Promise<number> {
+  return inProcess<number>(
+    childFile,
+    request,
+    (m, settle, resolve, reject) => {
+      if (m.type === 'sample-progress') hooks.onProgress?.(m);
+      else if (m.type === 'sample-part') hooks.onPart?.(m);
       else if (m.type === 'done') settle(() => resolve(m.cancelled ? -1 : m.checkpoints));
       else if (m.type === 'failed') settle(() => reject(new Error(m.message)));
     },

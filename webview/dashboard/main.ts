@@ -12,7 +12,7 @@ import type {
   LowExample,
 } from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
-import { barChart, legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
+import { barChart, intervalBarChart, legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { createClient, newestOnly } from '../shared/rpc';
@@ -112,6 +112,8 @@ function render(d: DashboardData): void {
     app.append(runSection(run, theme, Math.max(width, Math.min(900, app.clientWidth - 40))));
     const histogram = histogramSection(run, theme, width);
     if (histogram) app.append(histogram);
+    const robust = robustnessSection(run, theme, width);
+    if (robust) app.append(robust);
     app.append(slicesSection(run), lowestSection(run));
   }
   const failed = d.runs.filter((r) => r.error !== null);
@@ -452,6 +454,37 @@ function histogramSection(run: DashboardRun, theme: ChartTheme, width: number): 
       text: `${zero} of ${total} examples are at exactly 0 (never solved before they were memorized, or never solved)${h.unknown ? `; ${h.unknown} unknown` : ''}. 0 and 1 have bars of their own.`,
     }),
     el('div', { attrs: { 'data-chart': 'premem-histogram' } }, [svg]),
+  ]);
+}
+
+/**
+ * The paper's per-example figure: accuracy on perturbed questions for examples binned by
+ * pre-memorization accuracy, with 95% intervals, and the rank correlation over examples.
+ */
+function robustnessSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement | null {
+  const r = run.robustness;
+  if (!r) return null;
+  const svg = intervalBarChart({
+    theme,
+    width,
+    height: 240,
+    bars: r.bins.map((b) => ({ label: b.label, value: b.mean, low: b.low, high: b.high, note: `n=${b.examples}` })),
+    color: theme.series.blue,
+    xLabel: `pre-memorization accuracy at checkpoint ${r.step}`,
+    yLabel: 'accuracy on perturbed questions',
+    ariaLabel: `Accuracy on perturbed questions by pre-memorization accuracy in ${run.name}`,
+  });
+  charts.set('premem-robustness', svg);
+  const s = r.spearman;
+  return section('Robustness to perturbed questions', [
+    el('p', {
+      className: 'muted',
+      attrs: { id: 'robustness-note' },
+      text:
+        `Spearman ρ = ${num(s.rho)} (95% CI ${num(s.low)} to ${num(s.high)}) over ${r.examples} examples and ${r.variants} perturbed variants at checkpoint ${r.step} (sample set ${r.sampleSet}). ` +
+        'The paper finds examples with low pre-memorization accuracy less robust to perturbations of their question. Bars: mean per bin with its 95% interval.',
+    }),
+    el('div', { attrs: { 'data-chart': 'premem-robustness' } }, [svg]),
   ]);
 }
 

@@ -68,6 +68,8 @@ function render(d: ExampleDetail): void {
   app.append(header(d), questionAndReference(d), timeline(d));
   const others = otherRunsSection(d);
   if (others) app.append(others);
+  const perturbed = perturbationsSection(d);
+  if (perturbed) app.append(perturbed);
   app.append(samplesSection(d));
   void loadSamples();
 }
@@ -200,6 +202,44 @@ function otherRunsSection(d: ExampleDetail): HTMLElement | null {
       ]),
       el('tbody', {}, rows),
     ]),
+  ]);
+}
+
+const OUTCOME_TEXT: Record<SampleView['outcome'], string> = { correct: '✓ correct', wrong: '✗ wrong', 'no-answer': '∅ no answer' };
+
+/**
+ * The paper's robustness check for this example: its perturbed questions (what was changed)
+ * and the samples on each, beside its own accuracy at the same checkpoint. All texts are text.
+ */
+function perturbationsSection(d: ExampleDetail): HTMLElement | null {
+  const p = d.perturbations;
+  if (!p) return null;
+  const variants = p.variants.map((v) => {
+    const changes = v.changes.map((c) => (c.from ? `${c.from} → ${c.to}` : `+ ${c.to}`)).join('; ');
+    const samples = v.samples.map((s, k) =>
+      el('li', {}, [
+        el('span', { className: `outcome ${s.outcome}`, text: OUTCOME_TEXT[s.outcome] }),
+        s.text === null
+          ? el('span', { className: 'muted', text: ` sample ${k + 1}: no text kept` })
+          : foldable(el('pre', { className: 'sample-text', text: visible(s.text) }), s.text.length),
+      ]),
+    );
+    return el('article', { className: 'variant', attrs: { 'data-variant': v.id } }, [
+      el('div', { className: 'sample-head' }, [
+        el('h3', { text: v.kind }),
+        badge(v.preservesAnswer ? 'same answer' : `answer ${v.finalAnswer ?? '–'}`),
+        el('span', { className: 'muted', text: changes }),
+      ]),
+      foldable(el('p', { className: 'variant-question', text: visible(v.question) }), v.question.length),
+      el('ul', { className: 'variant-samples' }, samples),
+    ]);
+  });
+  return section(`Perturbed questions (${p.variants.length}, checkpoint ${p.step})`, [
+    el('p', { className: 'muted', attrs: { id: 'perturbed-summary' } }, [
+      `Accuracy on perturbed questions ${num(p.accuracy)} against ${num(p.originalAccuracy)} on the question itself at checkpoint ${p.step} (sample set ${p.sampleSet}). `,
+      'Examples the model only learned to copy tend to break when the question changes (Kang et al. 2024).',
+    ]),
+    ...variants,
   ]);
 }
 

@@ -182,6 +182,37 @@ export function barChart(o: BarChartOptions): SVGSVGElement {
   return adopt(svg);
 }
 
+export interface IntervalBarOptions {
+  readonly theme: ChartTheme;
+  readonly width: number;
+  readonly height: number;
+  /** A bar per category with its 95% interval; null values draw nothing (an empty bin). */
+  readonly bars: readonly { readonly label: string; readonly value: number | null; readonly low: number | null; readonly high: number | null; readonly note: string }[];
+  readonly color: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly ariaLabel: string;
+}
+
+/** Means over ordered categories with their intervals as whiskers, each bar labelled (e.g. "n=12"). */
+export function intervalBarChart(o: IntervalBarOptions): SVGSVGElement {
+  const shown = o.bars.filter((b) => b.value !== null);
+  const whiskers = shown.filter((b) => b.low !== null && b.high !== null);
+  const svg = Plot.plot({
+    ...baseOptions(o.theme, o.width, o.height),
+    ariaLabel: o.ariaLabel,
+    x: { label: o.xLabel, domain: o.bars.map((b) => b.label) },
+    y: { label: o.yLabel, grid: true, domain: [0, 1] },
+    marks: [
+      Plot.barY(shown, { x: 'label', y: 'value', fill: o.color, fillOpacity: 0.75 }),
+      Plot.ruleX(whiskers, { x: 'label', y1: 'low', y2: 'high', stroke: o.theme.foreground, strokeWidth: 1.5 }),
+      Plot.text(o.bars, { x: 'label', y: 0, text: 'note', dy: -8, fill: o.theme.foreground }),
+      Plot.ruleY([0]),
+    ],
+  }) as SVGSVGElement;
+  return adopt(svg);
+}
+
 /** An HTML legend: colour swatch (and symbol name) with a label per series, as text. */
 export function legend(items: readonly { readonly color: string; readonly label: string; readonly dashed?: boolean; readonly glyph?: string }[]): HTMLElement {
   return el(

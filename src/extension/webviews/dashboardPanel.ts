@@ -12,6 +12,7 @@ import {
   type TextCalibrationView,
 } from '../../protocol/dashboard';
 import { calibrationView, dashboardFigures, lowestExamples } from '../../queries/dashboard';
+import { robustnessView } from '../../queries/robustness';
 import { finiteOrNull } from '../../queries/report';
 import { sliceFields, sliceRun } from '../../queries/slices';
 import type { IndexService } from '../indexService';
@@ -197,7 +198,16 @@ export class DashboardPanel implements vscode.Disposable {
     // A threshold tried in the panel only applies to the perplexity criterion.
     const threshold = criterion.kind === 'perplexity' && state.threshold ? state.threshold : options.threshold;
     const views = threshold === options.threshold ? await this.index.runViews() : await this.index.runViewsAt(threshold);
-    const { runs, sweeps } = dashboardFigures(views);
+    const figures = dashboardFigures(views);
+    const sweeps = figures.sweeps;
+    // Robustness needs the perturbed samples' rows: one small query per run that has some.
+    const runs = await Promise.all(
+      figures.runs.map(async (r, i) => {
+        const a = views[i]!.analysis;
+        const report = a ? await this.index.robustness(a).catch(() => null) : null;
+        return report ? { ...r, robustness: robustnessView(report) } : r;
+      }),
+    );
     state.known = new Set(runs.map((r) => r.path));
     const t = describeThreshold(threshold);
     const selectedPath = this.index.selectedRunPath;

@@ -1,0 +1,101 @@
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { impliedStop, sampleSetName, type SampleRunOptions, type SampleSplit } from '../score/sampleSettings';
+import { AUTHORS_TEMPLATES } from '../score/templates';
+import type { StoredRun } from '../store/indexStore';
+
+/**
+ * What *Sample Checkpoints with ONNX…* asks before it starts: which questions, which checkpoints
+ * and where the samples go; the sampling settings come from `premem.sample.*`. The same options
+ * as `premem sample`, which the scoring process runs.
+ */
+export async function askSampling(run: StoredRun): Promise<{ options: SampleRunOptions; set: string } | undefined> {
+  const config = vscode.workspace.getConfiguration('premem.sample');
+  const settings = {
+    samples: config.get<number>('samplesPerQuestion', 4),
+    temperature: config.get<number>('temperature', 0.8),
+    topP: config.get<number>('topP', 1),
+    maxNewTokens: config.get<number>('maxNewTokens', 200),
+    seed: config.get<number>('seed', 0),
+  };
+  const set = sampleSetName(settings);
+  const limit = config.get<number>('limit', 0);
+
+  // Perturbation files beside the run or its sweep are offered directly.
+  const nearby = [path.join(run.path, 'perturbations.jsonl'), path.join(run.sweepPath, 'perturbations.jsonl')].filter((f, i, all) => all.indexOf(f) === i && existsSync(f));
+  type What = vscode.QuickPickItem & { split?: SampleSplit; perturbations?: string; askFile?: boolean };
+  const whats: What[] = [
+    { label: 'Training questions', description: 'pre-memorization accuracy needs these', split: 'train' },
+    { label: 'Training and test questions', description: 'test accuracy too, for the fit', split: 'both' },
+    ...nearby.map((f) => ({ label: `Perturbed variants in ${path.basename(f)}`, description: path.dirname(f), perturbations: f })),
+    { label: 'Perturbed variants from a file…', description: 'premem perturb writes them', askFile: true },
+  ];
+  const what = await vscode.window.showQuickPick(whats, { placeHolder: `Sample what (${set}${limit ? `, first ${limit} questions` : ''}; settings: premem.sample.*)?` });
+  if (!what) return undefined;
+  let perturbations = what.perturbations;
+  if (what.askFile) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFiles: true,
+      canSelectMany: false,
+      filters: { 'Perturbed variants': ['jsonl'] },
+      openLabel: 'Sample These Variants',
+    });
+    if (!picked?.[0]) return undefined;
+    perturbations = picked[0].fsPath;
+  }
+
+  const steps = await pickCheckpoints(run);
+  if (!steps) return undefined;
+
+  const beside = path.join(path.dirname(run.path), `${run.name}-${set}`);
+  type Where = vscode.QuickPickItem & { out: string | null; ask?: boolean };
+  const where = await vscode.window.showQuickPick<Where>(
+    [
+      { label: `Into a new run folder: ${path.basename(beside)}`, description: path.dirname(beside), detail: 'Leaves the run untouched; opened beside it when done.', out: beside },
+      { label: 'Into a folder…', detail: 'A run folder of its own, wherever you choose.', out: null, ask: true },
+      { label: 'Into the run’s checkpoint folders', detail: `Writes ${perturbations ? 'perturbed' : 'train'}_samples_${set}.jsonl beside each model.`, out: null },
+    ],
+    { placeHolder: 'Where do the samples go?' },
+  );
+  if (!where) return undefined;
+  let out = where.out;
+  if (where.ask) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Write Samples Here' });
+    if (!picked?.[0]) return undefined;
+    out = picked[0].fsPath;
+  }
+  return {
+    set,
+    options: {
+      ...settings,
+      split: what.split ?? 'train',
+      perturbations,
+      limit: limit > 0 ? limit : undefined,
+      steps,
+      stop: impliedStop(AUTHORS_TEMPLATES),
+      templates: AUTHORS_TEMPLATES,
+      batch: config.get<number>('batch', 16),
+      out,
+    },
+  };
+}
+
+/** The checkpoints with an ONNX model, all picked to start with. */
+async function pickCheckpoints(run: StoredRun): Promise<number[] | undefined> {
+  // Which checkpoints have a model is a question about files the index does not hold.
+  const withModel = readdirSync(run.path, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^checkpoint-\d+$/.test(d.name))
+    .filter((d) => existsSync(path.join(run.path, d.name, 'model.onnx')) || existsSync(path.join(run.path, d.name, 'onnx', 'model.onnx')))
+    .map((d) => Number(d.name.slice('checkpoint-'.length)))
+    .sort((a, b) => a - b);
+  if (!withModel.length) {
+    void vscode.window.showWarningMessage(`Premem: no checkpoint of ${run.name} has an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx, with tokenizer.json).`);
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    withModel.map((step) => ({ label: `checkpoint-${step}`, step, picked: true })),
+    { canPickMany: true, placeHolder: 'Sample which checkpoints?' },
+  );
+  return picked && picked.length ? picked.map((p) => p.step) : undefined;
+}
