@@ -1,7 +1,8 @@
 /**
  * Which sample set stands for a checkpoint and split. The authors took, per checkpoint and
  * split, the first set present in this order; we do the same, then fall back to any other
- * set (alphabetically) so runs with other names still work without configuration.
+ * set (the most samples per question, then alphabetically) so runs with other names still work
+ * without configuration.
  */
 export const AUTHORS_SAMPLE_PREFERENCE: readonly string[] = ['types5_seed2_temp0.8', 'types50_seed2_temp0.8', 'types5_seed2', 'types50_seed2', 'types10_seed2_temp0.8'];
 
@@ -16,5 +17,9 @@ export function chooseSampleSet(available: readonly string[], preference: readon
   if (preference !== null) return null;
   // lm-eval logs give one set per filter: the strict one is the default, as the harness reports it.
   const strict = available.filter((n) => n.endsWith(':strict-match')).sort()[0];
-  return strict ?? [...available].sort()[0] ?? null;
+  if (strict) return strict;
+  // Else the set with the most samples per question (its name says: `types4_…`, `samples8_…`),
+  // so a quick small set sampled into a run does not displace the run's own larger one.
+  const k = (n: string) => Number(/^(?:types|samples)(\d+)/.exec(n)?.[1] ?? 0);
+  return [...available].sort((a, b) => k(b) - k(a) || (a < b ? -1 : a > b ? 1 : 0))[0] ?? null;
 }

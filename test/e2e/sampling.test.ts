@@ -7,13 +7,14 @@
  * sampling process wrote and from the `premem` CLI on the same index.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { int64Npy } from '../helpers/fixtures';
-import { TINYGSM } from '../helpers/paths';
+import { REPO, TINYGSM } from '../helpers/paths';
 import { answer, CODE_SERVER, pick, premem, runCommand, shot, showPremem, startWorkbench, VSIX, waitFor, webviewFrame, type Host } from './harness';
 
 const TINY = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
@@ -39,9 +40,8 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
   /** Runs the sampling command through its quick picks and waits for its notification. */
   async function sample(what: string): Promise<number> {
     const t0 = Date.now();
+    // The window has one run: the command takes it without asking.
     await runCommand(page, 'Premem: Sample Checkpoints with ONNX…');
-    await page.locator('.quick-input-widget input').fill(RUN);
-    await pick(page, RUN);
     await pick(page, what);
     // Every checkpoint with a model is picked to start with.
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-400' }).first().waitFor();
@@ -76,18 +76,9 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
       mkdirSync(dir);
       for (const f of readdirSync(join(TINY, `checkpoint-${step}`))) symlinkSync(join(TINY, `checkpoint-${step}`, f), join(dir, f));
     }
-    cli(
-      'perturb',
-      join(TINYGSM, 'train.jsonl'),
-      '--limit',
-      '6',
-      '--seed',
-      '1',
-      '--kinds',
-      'rename-person,irrelevant-sentence,resample-numbers',
-      '--out',
-      join(run, 'perturbations.jsonl'),
-    );
+    // premem perturb works on a dataset, not on an index: the bin without --db.
+    const perturb = ['perturb', join(TINYGSM, 'train.jsonl'), '--limit', '6', '--seed', '1', '--kinds', 'rename-person,irrelevant-sentence,resample-numbers'];
+    execFileSync(process.execPath, [join(REPO, 'bin', 'premem.js'), ...perturb, '--out', join(run, 'perturbations.jsonl')]);
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     writeFileSync(
       join(ws, '.vscode', 'settings.json'),
@@ -146,11 +137,10 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { id: string; index: number; question: string; samples: string[]; answer_types: number[] })
-      .filter((v) => v.index === 0);
+      .filter((v) => v.index === 0)
+      // The panel lists an example's variants by id.
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     assert.ok(variants.length >= 2, 'example 0 has perturbed variants');
-    await runCommand(page, 'Premem: Select Run…');
-    await page.locator('.quick-input-widget input').fill(RUN);
-    await pick(page, RUN);
     await runCommand(page, 'Premem: Open Example Panel');
     await answer(page, '0');
     const frame = await waitFor('the example panel with its perturbed questions', async () => {

@@ -83,6 +83,9 @@ describe('sample-set preference', () => {
     assert.equal(chooseSampleSet(['types10_seed2_temp0.8', 'types50_seed2_temp0.8'], null), 'types50_seed2_temp0.8');
     assert.equal(chooseSampleSet(['zeta', 'alpha'], null), 'alpha');
     assert.equal(chooseSampleSet([], null), null);
+    // Outside the authors' list, the most samples per question: a small set sampled into a run does not displace its own.
+    assert.equal(chooseSampleSet(['samples2_temp0.8_seed0', 'types4_seed2_temp0.8'], null), 'types4_seed2_temp0.8');
+    assert.equal(chooseSampleSet(['samples8_temp0.8_seed0', 'types4_seed2_temp0.8'], null), 'samples8_temp0.8_seed0');
   });
   test('an explicit list is strict', () => {
     assert.equal(chooseSampleSet(['a', 'b'], ['c', 'b']), 'b');
