@@ -10,6 +10,7 @@ import { forgetCommand } from './commands/forget';
 import { indexCommand } from './commands/index';
 import { perturbCommand } from './commands/perturb';
 import { robustnessCommand } from './commands/robustness';
+import { planCommand } from './commands/plan';
 import { reportCommand } from './commands/report';
 import { sampleCommand } from './commands/sample';
 import { scoreCommand } from './commands/score';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   sampleCommand,
   perturbCommand,
   robustnessCommand,
+  planCommand,
   similarCommand,
   flagCommand,
   flagsCommand,

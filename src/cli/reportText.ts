@@ -26,6 +26,7 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
     parts.push('');
     parts.push(`${run.name}  ${run.checkpoints[0]?.examples ?? 0} examples  ${run.path}`);
     for (const s of run.skipped_checkpoints) parts.push(`skipped step ${s.step} (its figures are left out): ${s.file}: ${s.reason}`);
+    for (const c of run.checkpoints) for (const n of c.notes ?? []) parts.push(`note, step ${c.step}: ${n}`);
     const agreed = agreements.get(run.path);
     if (agreed) parts.push(`text and perplexity (ln ln < ${num(t.loglog, 3)}) memorization agree on ${pct(agreed.agree / agreed.total)} of example-checkpoints`);
     parts.push(

@@ -63,6 +63,8 @@ export interface CheckpointData {
   readonly numTokens: Float64Array | null;
   readonly sampleSets: readonly SampleSetData[];
   readonly perturbedSets: readonly PerturbedSetData[];
+  /** What the readers chose that the user should know, e.g. which of several harness logs was read. */
+  readonly notes: readonly string[];
 }
 
 export interface ExampleRecord {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { firstExisting } from './dataset';
 import { InputError } from './errors';
 import { isCheckpointFile } from './layouts/registry';
@@ -11,7 +11,7 @@ import { isCheckpointFile } from './layouts/registry';
  */
 
 /** Bump when the readers change what they produce, so old indexes are rebuilt. */
-export const INGEST_VERSION = 1;
+export const INGEST_VERSION = 2;
 
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
 export interface CheckpointRef {
@@ -63,20 +63,51 @@ function unreadable(file: string): string | null {
 }
 
 /** Size and time of each file; a file that cannot be read adds its reason to `problems` instead. */
-function statFingerprint(files: readonly string[], problems: RunProblem[]): string {
+function statFingerprint(files: readonly string[], problems: RunProblem[], base?: string): string {
   const h = createHash('sha1');
   h.update(`v${INGEST_VERSION}\n`);
   for (const f of files) {
     const reason = unreadable(f);
     if (reason !== null) {
       problems.push({ file: f, reason });
-      h.update(`${basename(f)}\t${reason}\n`);
+      h.update(`${base ? relative(base, f) : basename(f)}\t${reason}\n`);
       continue;
     }
     const st = statSync(f);
-    h.update(`${basename(f)}\t${st.size}\t${st.mtimeMs}\n`);
+    h.update(`${base ? relative(base, f) : basename(f)}\t${st.size}\t${st.mtimeMs}\n`);
   }
   return h.digest('hex');
+}
+
+/** How deep under a checkpoint folder harness logs are looked for: `--output_path` adds a folder named after the model, sometimes two. */
+const HARNESS_DEPTH = 3;
+const HARNESS_LOG = /^samples_.+\.jsonl?$/;
+
+/**
+ * lm-evaluation-harness logs in sub-folders of a checkpoint (`--output_path <checkpoint>/lm_eval`
+ * writes `lm_eval/<model name>/samples_<task>_<date>.jsonl`), sorted by path. Hidden folders and
+ * nested checkpoint folders are not entered; links to folders are not followed.
+ */
+function nestedHarnessLogs(dir: string, depth = 1): string[] {
+  if (depth > HARNESS_DEPTH) return [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!e.isDirectory() || e.name.startsWith('.') || CHECKPOINT_DIR.test(e.name)) continue;
+    const sub = join(dir, e.name);
+    try {
+      for (const f of readdirSync(sub, { withFileTypes: true })) if (f.isFile() && HARNESS_LOG.test(f.name)) out.push(join(sub, f.name));
+    } catch {
+      continue;
+    }
+    out.push(...nestedHarnessLogs(sub, depth + 1));
+  }
+  return out.sort();
 }
 
 function listDir(dir: string): string[] {
@@ -153,11 +184,14 @@ export function describeRun(runDir: string, attachments: Attachments = new Map()
   const dirs = checkpointDirs(path, problems);
   if (dirs.length === 0 && problems.length === 0) throw new InputError(path, 'no checkpoint-<step> folders: not a run');
   const checkpoints = dirs.map(({ step, dir }) => {
-    const files = listDir(dir)
-      .filter(isCheckpointFile)
-      .sort()
-      .map((f) => join(dir, f));
-    return { step, dir, files, fingerprint: statFingerprint(files, problems) };
+    const files = [
+      ...listDir(dir)
+        .filter(isCheckpointFile)
+        .sort()
+        .map((f) => join(dir, f)),
+      ...nestedHarnessLogs(dir),
+    ];
+    return { step, dir, files, fingerprint: statFingerprint(files, problems, dir) };
   });
   const sweepPath = dirname(path);
   const runJsonFile = firstExisting([join(path, 'run.json')]);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
 import { InputError } from './errors';
@@ -10,6 +10,19 @@ import { readRunJson } from './runLayout';
 import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from './runData';
 
 const NO_TRAIN_SAMPLES = 'no training samples: expected train_answer_types*.npy, train_samples*.jsonl or an lm-eval samples_*_train*.jsonl log';
+
+/** A Trainer checkpoint (or an ONNX export) that nothing has evaluated yet. */
+export const NOT_EVALUATED =
+  'not evaluated yet: model files but no samples. premem plan lm-eval <run> --out DIR writes the harness tasks that evaluate it (or premem sample, for ONNX checkpoints)';
+
+/** Model weights or an export in a checkpoint folder (Trainer `save_pretrained`, ONNX). */
+function hasModelFiles(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((f) => f === 'config.json' || f === 'model.onnx' || f === 'pytorch_model.bin' || /\.safetensors(\.index\.json)?$/.test(f));
+  } catch {
+    return false;
+  }
+}
 
 /** Dataset index → position for an order. */
 function splitIndex(order: readonly number[]): SplitIndex {
@@ -162,7 +175,7 @@ export class RunReader {
     let perplexity = last('perplexity') ?? null;
     const numTokens = last('numTokens') ?? null;
 
-    if (!sampleSets.some((s) => s.split === 'train')) throw new InputError(ref.dir, NO_TRAIN_SAMPLES);
+    if (!sampleSets.some((s) => s.split === 'train')) throw new InputError(ref.dir, hasModelFiles(ref.dir) ? NOT_EVALUATED : NO_TRAIN_SAMPLES);
     const hasModel = existsSync(join(ref.dir, 'model.onnx')) || existsSync(join(ref.dir, 'onnx', 'model.onnx'));
     const optional = parts.some((p) => p.layout.perplexitiesOptional && (p.part.sampleSets?.length ?? 0) > 0);
     if (!perplexity && (hasModel || optional)) {
@@ -175,7 +188,9 @@ export class RunReader {
       throw new InputError(ref.dir, 'no reference perplexities: expected train_perplexities.npy or train_references.jsonl');
     }
     const perturbedSets = parts.flatMap((p) => p.part.perturbedSets ?? []);
+    const notes = parts.flatMap((p) => p.part.notes ?? []);
     return {
+      notes,
       step: ref.step,
       dir: ref.dir,
       fingerprint: ref.fingerprint,

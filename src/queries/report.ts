@@ -14,6 +14,8 @@ export interface ReportCheckpoint {
   readonly memorized_fraction: number | null;
   readonly test_accuracy: number | null;
   readonly sample_sets: { readonly train: string; readonly test: string | null };
+  /** What the readers chose that the user should know (present only when there is something). */
+  readonly notes?: readonly string[];
 }
 
 export interface ReportRun {
@@ -114,6 +116,7 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
         memorized_fraction: finiteOrNull(c.summary.memorizedFraction),
         test_accuracy: c.testAccuracy,
         sample_sets: { train: c.trainSet, test: c.testSet },
+        ...(c.notes.length ? { notes: c.notes } : {}),
       })),
       skipped_checkpoints: a.skipped.map((s) => ({ step: s.step, file: s.file, reason: s.reason })),
     })),

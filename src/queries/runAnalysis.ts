@@ -35,6 +35,8 @@ export interface AnalysedCheckpoint {
   readonly trainLoss: number | null;
   /** The checkpoint's folder is gone from disk; its figures are the ones indexed before. */
   readonly deletedOnDisk: boolean;
+  /** What the readers chose that the user should know (e.g. the newest of several harness logs read). */
+  readonly notes: readonly string[];
   readonly trainSet: string;
   readonly trainSamplesPerQuestion: number;
   readonly testSet: string | null;
@@ -146,6 +148,7 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
       epoch: epochOf(c, run, lastStep),
       trainLoss: c.trainLoss,
       deletedOnDisk: c.deletedOnDisk,
+      notes: c.notes,
       trainSet: train,
       trainSamplesPerQuestion: trainSet.samplesPerQuestion,
       testSet: test,

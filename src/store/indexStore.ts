@@ -49,6 +49,8 @@ export interface StoredCheckpoint {
   readonly deletedOnDisk: boolean;
   /** How its perplexities were scored locally (JSON), or null when they come from the run's files. */
   readonly scored: string | null;
+  /** What the readers chose that the user should know (e.g. the newest of several harness logs read). */
+  readonly notes: readonly string[];
   readonly sampleSets: readonly StoredSampleSet[];
 }
 
@@ -277,7 +279,7 @@ export class IndexStore {
   }
 
   async checkpoints(runId: number): Promise<StoredCheckpoint[]> {
-    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk, scored FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
+    const rows = await this.db.all('SELECT id, step, dir, fingerprint, epoch, train_loss, deleted_on_disk, scored, notes FROM checkpoints WHERE run_id = ? ORDER BY step', [runId]);
     const sets = await this.db.all(
       `SELECT s.checkpoint_id, s.split, s.name, s.samples_per_question, s.questions, s.correct_total, s.has_texts
          FROM sample_sets s JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.run_id = ? ORDER BY s.name`,
@@ -292,6 +294,7 @@ export class IndexStore {
       trainLoss: r['train_loss'] as number | null,
       deletedOnDisk: r['deleted_on_disk'] === 1,
       scored: r['scored'] as string | null,
+      notes: r['notes'] ? (JSON.parse(r['notes'] as string) as string[]) : [],
       sampleSets: sets
         .filter((s) => s['checkpoint_id'] === r['id'])
         .map((s) => ({
@@ -508,16 +511,20 @@ export class IndexStore {
 
   /** The checkpoint's own row (perplexities, token counts); its sample sets follow. Returns its id. */
   async insertCheckpoint(runId: number, c: CheckpointData): Promise<number> {
-    const { lastID } = await this.db.run('INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      runId,
-      c.step,
-      c.dir,
-      c.fingerprint,
-      c.epoch,
-      c.trainLoss,
-      float64Blob(c.perplexity),
-      c.numTokens ? float64Blob(c.numTokens) : null,
-    ]);
+    const { lastID } = await this.db.run(
+      'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        runId,
+        c.step,
+        c.dir,
+        c.fingerprint,
+        c.epoch,
+        c.trainLoss,
+        float64Blob(c.perplexity),
+        c.numTokens ? float64Blob(c.numTokens) : null,
+        c.notes.length ? JSON.stringify(c.notes) : null,
+      ],
+    );
     return lastID;
   }
 

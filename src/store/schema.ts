@@ -8,7 +8,7 @@ import { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 2;
@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   train_loss  REAL,
   deleted_on_disk INTEGER NOT NULL DEFAULT 0,  -- its folder is gone (e.g. save_total_limit): figures kept
   scored      TEXT,            -- JSON {model, tokenizer, templates} when perplexities were scored locally (premem score)
+  notes       TEXT,            -- JSON array: what the readers chose (e.g. the newest of several harness logs)
   perplexity  BLOB NOT NULL,   -- float64 LE, one per example in position order
   num_tokens  BLOB,            -- float64 LE
   UNIQUE (run_id, step)

@@ -70,6 +70,8 @@ export interface CheckpointPart {
   readonly numTokens?: Float64Array;
   readonly epoch?: number | null;
   readonly trainLoss?: number | null;
+  /** What the reader chose and the user should know (e.g. which of several logs it read). */
+  readonly notes?: readonly string[];
 }
 
 /** The files of a checkpoint that a layout reads. */

@@ -1,0 +1,97 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { readDataset } from '../../ingest/dataset';
+import { InputError } from '../../ingest/errors';
+import { describeRun } from '../../ingest/runLayout';
+import { planFiles, planTasks } from '../../plan/lmEvalPlan';
+import { impliedStop, sampleSetName } from '../../score/sampleSettings';
+import { AUTHORS_TEMPLATES } from '../../score/templates';
+import { defineCommand, UsageError } from '../command';
+import { finiteNumber, wholeNumber } from '../options';
+
+const unescape = (t: string | undefined) => t?.replace(/\\n/g, '\n');
+const CHECKPOINT = /^checkpoint-\d+$/;
+
+export const planCommand = defineCommand({
+  name: 'plan',
+  usage:
+    'lm-eval <run | checkpoint-dir...> --out DIR [--dataset FILE] [--test-dataset FILE] [--perturbations FILE] [--samples N] [--temperature T] [--top-p P] [--max-new-tokens N] [--seed S] [--backend vllm|hf] [--tensor-parallel N] [--data-parallel N] [--model-args ARGS]',
+  summary: 'tasks and scripts for lm-evaluation-harness (vLLM or HF) to collect samples and reference log-likelihoods per checkpoint',
+  options: {
+    out: { type: 'string', help: 'DIR  where the task folder and scripts go' },
+    dataset: { type: 'string', help: 'FILE  the training set (default: the run’s, as premem finds it)' },
+    'test-dataset': { type: 'string', help: 'FILE  the test set (default: the run’s; none: no test task)' },
+    perturbations: { type: 'string', help: 'FILE  also sample these perturbed variants (premem perturb’s file)' },
+    samples: { type: 'string', help: 'N  samples per question (default 4)' },
+    temperature: { type: 'string', help: 'T  (default 0.8; 0 = greedy)' },
+    'top-p': { type: 'string', help: 'P  (default 1)' },
+    'max-new-tokens': { type: 'string', help: 'N  (default 200)' },
+    seed: { type: 'string', help: 'S  (default 0)' },
+    backend: { type: 'string', help: 'vllm|hf  the harness’s model backend (default vllm; hf is the fallback)' },
+    'tensor-parallel': { type: 'string', help: 'N  vLLM tensor_parallel_size (default 1)' },
+    'data-parallel': { type: 'string', help: 'N  vLLM data_parallel_size (default 1)' },
+    'model-args': { type: 'string', help: 'ARGS  more --model_args, e.g. max_model_len=4096' },
+    'prompt-template': { type: 'string', help: 'T  default "{question}\\nAnswer:"' },
+    'target-template': { type: 'string', help: 'T  default " {answer}\\nDone."' },
+  },
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async run({ values: v, positionals, io }) {
+    const [what, ...dirs] = positionals;
+    if (what !== 'lm-eval') throw new UsageError('premem plan lm-eval <run | checkpoint-dir...> --out DIR: the harness is the one engine planned for');
+    if (dirs.length === 0) throw new UsageError('premem plan lm-eval needs a run folder or checkpoint folders');
+    if (v.out === undefined) throw new UsageError('premem plan lm-eval needs --out DIR');
+    const backend = v.backend ?? 'vllm';
+    if (backend !== 'vllm' && backend !== 'hf') throw new UsageError('--backend must be vllm or hf');
+    const templates = { prompt: unescape(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: unescape(v['target-template']) ?? AUTHORS_TEMPLATES.target };
+    const settings = {
+      samples: wholeNumber(v.samples, '--samples', 1) ?? 4,
+      temperature: finiteNumber(v.temperature, '--temperature', 0.8),
+      topP: finiteNumber(v['top-p'], '--top-p', 1),
+      maxNewTokens: wholeNumber(v['max-new-tokens'], '--max-new-tokens', 1) ?? 200,
+      seed: wholeNumber(v.seed, '--seed') ?? 0,
+      templates,
+      stop: impliedStop(templates),
+    };
+    // The checkpoints: those given, or every checkpoint folder of the run given (evaluated or not).
+    const absolute = dirs.map((d) => resolve(d));
+    const given = absolute.every((d) => CHECKPOINT.test(basename(d)));
+    const runDir = given ? dirname(absolute[0]!) : absolute[0]!;
+    if (!given && absolute.length > 1) throw new UsageError('give one run folder, or checkpoint folders');
+    const layout = describeRun(runDir);
+    const checkpoints = given ? absolute.sort((a, b) => Number(basename(a).slice(11)) - Number(basename(b).slice(11))) : layout.checkpoints.map((c) => c.dir);
+    for (const c of checkpoints) if (!existsSync(c)) throw new InputError(c, 'no such checkpoint folder');
+    const trainFile = v.dataset ? resolve(v.dataset) : layout.trainDatasetFile;
+    if (!trainFile) throw new InputError(runDir, 'has no training dataset premem can find: pass --dataset train.jsonl');
+    const testFile = v['test-dataset'] ? resolve(v['test-dataset']) : layout.testDatasetFile;
+    const records = readDataset(trainFile);
+    if (!records.length) throw new InputError(trainFile, 'is empty');
+    const out = resolve(v.out);
+    const set = sampleSetName(settings);
+    const inputs = {
+      settings,
+      set,
+      trainFile,
+      testFile,
+      perturbationsFile: v.perturbations ? resolve(v.perturbations) : null,
+      sampleReference: records[0]!.answer,
+      checkpoints,
+      backend,
+      tensorParallel: wholeNumber(v['tensor-parallel'], '--tensor-parallel', 1) ?? 1,
+      dataParallel: wholeNumber(v['data-parallel'], '--data-parallel', 1) ?? 1,
+      modelArgs: v['model-args'] ?? '',
+      tasksDir: join(out, 'tasks'),
+    } as const;
+    const files = planFiles(inputs);
+    for (const f of files) {
+      const path = join(out, f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.text);
+      if (f.executable) chmodSync(path, 0o755);
+    }
+    io.err(`planned ${planTasks(inputs).join(', ')} for ${checkpoints.length} checkpoints in ${out}:`);
+    for (const f of files) io.err(`  ${f.path}`);
+    io.err(`run: bash ${join(out, 'run_all.sh')}   or on Slurm: sbatch ${join(out, 'slurm_array.sbatch')}`);
+    io.err(`then: premem report ${runDir}   (the logs land in each checkpoint's lm_eval/ folder)`);
+    return 0;
+  },
+});
