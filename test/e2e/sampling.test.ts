@@ -15,7 +15,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { int64Npy } from '../helpers/fixtures';
 import { REPO, TINYGSM } from '../helpers/paths';
-import { answer, CODE_SERVER, pick, premem, runCommand, shot, showPremem, startWorkbench, VSIX, waitFor, webviewFrame, type Host } from './harness';
+import { writeHarnessRun } from '../helpers/harnessRun';
+import { answer, CODE_SERVER, fileDialog, pick, premem, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host } from './harness';
 
 const TINY = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
 const RUN = 'tiny-sampled_8epochs';
@@ -191,5 +192,34 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     assert.equal(await frame.locator('[data-chart="premem-robustness"] svg').count(), 1);
     await frame.locator('#robustness-note').scrollIntoViewIfNeeded();
     await shot(page, 'sampling-dashboard-robustness');
+  });
+
+  test('a run in lm-evaluation-harness’s layout, with log-likelihood records, shows perplexity-based memorization', async () => {
+    // Outside the workspace, as cluster output usually is: opened through the Runs view's command.
+    const harnessRun = writeHarnessRun(join(root, 'cluster', 'harness_8epochs'));
+    await runCommand(page, 'Premem: Open Run or Sweep…');
+    await fileDialog(page, harnessRun, 'Open Run or Sweep');
+    const runs = viewPane(page, 'Runs');
+    await waitFor('the harness run in the Runs view', async () => (await rowTexts(runs)).some((t) => t.includes('harness_8epochs')));
+    const expected = (
+      JSON.parse(cli('report', harnessRun, '--json')) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }
+    ).runs[0]!.checkpoints.at(-1)!;
+    assert.ok(expected.memorized_fraction > 0, 'the log-likelihoods mark memorized references');
+    await runCommand(page, 'Premem: Select Run…');
+    await page.locator('.quick-input-widget input').fill('harness_8epochs');
+    await pick(page, 'harness_8epochs');
+    // The examples view names each example's memorization step: from the perplexities, as the CLI says.
+    const examples = (JSON.parse(`[${cli('examples', harnessRun, '--json').trim().split('\n').join(',')}]`) as { index: number; memorization_step: number | null }[]).filter(
+      (e) => e.memorization_step !== null,
+    );
+    assert.ok(examples.length > 0);
+    const pane = viewPane(page, 'Examples');
+    await waitFor('an example memorized at its step', async () => {
+      const rows = await rowTexts(pane);
+      return examples.some((e) => rows.some((r) => r.startsWith(`#${e.index} `) && r.includes(`memorized at step ${e.memorization_step}`)));
+    });
+    const row = runs.locator('.monaco-list-row', { hasText: 'harness_8epochs' }).first();
+    assert.match(await row.innerText(), new RegExp(`premem ${expected.pre_memorization_accuracy.toFixed(4)}`));
+    await shot(page, 'sampling-harness-run');
   });
 });
