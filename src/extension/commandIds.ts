@@ -27,6 +27,7 @@ export const COMMAND_IDS = [
   'premem.findSimilar',
   'premem.scoreReferences',
   'premem.sampleCheckpoints',
+  'premem.planEvaluation',
   'premem.revealExample',
   'premem.exportFlagged',
   'premem.exportCurated',

@@ -8,6 +8,8 @@ import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
 import { sampleInProcess, scoreInProcess, similarInProcess } from '../score/scoringProcess';
 import { askSampling } from './sampling';
+import { writePlan } from '../plan/writePlan';
+import { impliedStop } from '../score/sampleSettings';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
 import { CATEGORY_LABEL, num } from '../present/format';
@@ -427,6 +429,58 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
             'Show Output',
           )
           .then((c) => c && ctx.log.show(true));
+      },
+    ],
+    [
+      'premem.planEvaluation',
+      async (arg?: unknown) => {
+        // From a "not evaluated" checkpoint row: its run's path; else asked.
+        const run = typeof arg === 'string' ? await index.runByPath(arg) : await pickRun('Plan the evaluation of which run?');
+        if (!run) return;
+        const beside = path.join(run.path, 'premem-lm-eval');
+        const where = await vscode.window.showQuickPick(
+          [
+            { label: `Into ${path.basename(run.path)}/premem-lm-eval`, description: run.path, out: beside },
+            { label: 'Into a folder…', out: null },
+          ],
+          { placeHolder: 'Where do the task files and scripts go? (settings: premem.sample.*)' },
+        );
+        if (!where) return;
+        let out = where.out;
+        if (out === null) {
+          const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Write the Plan Here' });
+          if (!picked?.[0]) return;
+          out = picked[0].fsPath;
+        }
+        const config = vscode.workspace.getConfiguration('premem.sample');
+        try {
+          const { files, tasks, inputs } = writePlan({
+            runDir: run.path,
+            out,
+            settings: {
+              samples: config.get<number>('samplesPerQuestion', 4),
+              temperature: config.get<number>('temperature', 0.8),
+              topP: config.get<number>('topP', 1),
+              maxNewTokens: config.get<number>('maxNewTokens', 200),
+              seed: config.get<number>('seed', 0),
+              templates: AUTHORS_TEMPLATES,
+              stop: impliedStop(AUTHORS_TEMPLATES),
+            },
+            dataset: run.trainDatasetFile ?? undefined,
+            backend: 'vllm',
+            tensorParallel: 1,
+            dataParallel: 1,
+            modelArgs: '',
+          });
+          ctx.log.appendLine(`planned ${tasks.join(', ')} for ${inputs.checkpoints.length} checkpoints of ${run.path}:\n  ${files.join('\n  ')}`);
+          const open = await vscode.window.showInformationMessage(
+            `Premem: planned ${tasks.length} harness tasks for ${inputs.checkpoints.length} checkpoints of ${run.name}. Run run_all.sh (or sbatch slurm_array.sbatch) where the GPUs are; the logs land in each checkpoint's lm_eval/ folder.`,
+            'Open run_all.sh',
+          );
+          if (open) await vscode.window.showTextDocument(vscode.Uri.file(path.join(out, 'run_all.sh')));
+        } catch (e) {
+          void vscode.window.showErrorMessage(`Premem: ${(e as Error).message}`);
+        }
       },
     ],
     [

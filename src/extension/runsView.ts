@@ -1,4 +1,7 @@
 import * as path from 'node:path';
+import { NOT_EVALUATED } from '../ingest/values';
+
+const NOT_EVALUATED_PREFIX = NOT_EVALUATED.split(':')[0]!;
 import * as vscode from 'vscode';
 import type { LinearFit } from '../core/fit';
 import { describeThreshold } from '../core/threshold';
@@ -64,6 +67,14 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       case 'skipped': {
         const item = new vscode.TreeItem(`step ${node.skipped.step}`);
         item.id = `skipped:${node.view.run.path}:${node.skipped.step}`;
+        if (node.skipped.reason.startsWith(NOT_EVALUATED_PREFIX)) {
+          // A Trainer checkpoint nothing has evaluated yet: offer the plan, not a warning.
+          item.description = 'not evaluated';
+          item.iconPath = new vscode.ThemeIcon('circle-large-outline');
+          item.tooltip = `step ${node.skipped.step} has model files but no samples yet. Click to plan its evaluation with lm-evaluation-harness (premem plan lm-eval).`;
+          item.command = { command: 'premem.planEvaluation', title: 'Plan Evaluation with lm-evaluation-harness…', arguments: [node.view.run.path] };
+          return item;
+        }
         item.description = `not read: ${path.basename(node.skipped.file)}`;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
         const md = new vscode.MarkdownString();

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
+import { NOT_EVALUATED } from './values';
 import { InputError } from './errors';
 import { filesOf, type CheckpointPart, type LayoutReader, type RunShape, type SplitExtent, type SplitIndex } from './layouts/layout';
 import { LAYOUTS } from './layouts/registry';
@@ -10,10 +11,6 @@ import { readRunJson } from './runLayout';
 import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from './runData';
 
 const NO_TRAIN_SAMPLES = 'no training samples: expected train_answer_types*.npy, train_samples*.jsonl or an lm-eval samples_*_train*.jsonl log';
-
-/** A Trainer checkpoint (or an ONNX export) that nothing has evaluated yet. */
-export const NOT_EVALUATED =
-  'not evaluated yet: model files but no samples. premem plan lm-eval <run> --out DIR writes the harness tasks that evaluate it (or premem sample, for ONNX checkpoints)';
 
 /** Model weights or an export in a checkpoint folder (Trainer `save_pretrained`, ONNX). */
 function hasModelFiles(dir: string): boolean {

@@ -19,3 +19,7 @@ export const ANSWER_CODES = 'answer types are 0 (correct), 1 (wrong) or 2 (no fi
 export function isAnswerCode(x: number): boolean {
   return x === 0 || x === 1 || x === 2;
 }
+
+/** A Trainer checkpoint (or an ONNX export) that nothing has evaluated yet. */
+export const NOT_EVALUATED =
+  'not evaluated yet: model files but no samples. premem plan lm-eval <run> --out DIR writes the harness tasks that evaluate it (or premem sample, for ONNX checkpoints)';

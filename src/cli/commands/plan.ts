@@ -1,10 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readDataset } from '../../ingest/dataset';
-import { InputError } from '../../ingest/errors';
-import { describeRun } from '../../ingest/runLayout';
-import { planFiles, planTasks } from '../../plan/lmEvalPlan';
-import { impliedStop, sampleSetName } from '../../score/sampleSettings';
+import { writePlan } from '../../plan/writePlan';
+import { impliedStop } from '../../score/sampleSettings';
 import { AUTHORS_TEMPLATES } from '../../score/templates';
 import { defineCommand, UsageError } from '../command';
 import { finiteNumber, wholeNumber } from '../options';
@@ -57,39 +53,23 @@ export const planCommand = defineCommand({
     const given = absolute.every((d) => CHECKPOINT.test(basename(d)));
     const runDir = given ? dirname(absolute[0]!) : absolute[0]!;
     if (!given && absolute.length > 1) throw new UsageError('give one run folder, or checkpoint folders');
-    const layout = describeRun(runDir);
-    const checkpoints = given ? absolute.sort((a, b) => Number(basename(a).slice(11)) - Number(basename(b).slice(11))) : layout.checkpoints.map((c) => c.dir);
-    for (const c of checkpoints) if (!existsSync(c)) throw new InputError(c, 'no such checkpoint folder');
-    const trainFile = v.dataset ? resolve(v.dataset) : layout.trainDatasetFile;
-    if (!trainFile) throw new InputError(runDir, 'has no training dataset premem can find: pass --dataset train.jsonl');
-    const testFile = v['test-dataset'] ? resolve(v['test-dataset']) : layout.testDatasetFile;
-    const records = readDataset(trainFile);
-    if (!records.length) throw new InputError(trainFile, 'is empty');
     const out = resolve(v.out);
-    const set = sampleSetName(settings);
-    const inputs = {
+    const { inputs, files, tasks } = writePlan({
+      runDir,
+      checkpoints: given ? absolute.sort((a, b) => Number(basename(a).slice(11)) - Number(basename(b).slice(11))) : undefined,
+      out,
       settings,
-      set,
-      trainFile,
-      testFile,
-      perturbationsFile: v.perturbations ? resolve(v.perturbations) : null,
-      sampleReference: records[0]!.answer,
-      checkpoints,
+      dataset: v.dataset,
+      testDataset: v['test-dataset'],
+      perturbations: v.perturbations,
       backend,
       tensorParallel: wholeNumber(v['tensor-parallel'], '--tensor-parallel', 1) ?? 1,
       dataParallel: wholeNumber(v['data-parallel'], '--data-parallel', 1) ?? 1,
       modelArgs: v['model-args'] ?? '',
-      tasksDir: join(out, 'tasks'),
-    } as const;
-    const files = planFiles(inputs);
-    for (const f of files) {
-      const path = join(out, f.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, f.text);
-      if (f.executable) chmodSync(path, 0o755);
-    }
-    io.err(`planned ${planTasks(inputs).join(', ')} for ${checkpoints.length} checkpoints in ${out}:`);
-    for (const f of files) io.err(`  ${f.path}`);
+    });
+    const checkpoints = inputs.checkpoints;
+    io.err(`planned ${tasks.join(', ')} for ${checkpoints.length} checkpoints in ${out}:`);
+    for (const f of files) io.err(`  ${f}`);
     io.err(`run: bash ${join(out, 'run_all.sh')}   or on Slurm: sbatch ${join(out, 'slurm_array.sbatch')}`);
     io.err(`then: premem report ${runDir}   (the logs land in each checkpoint's lm_eval/ folder)`);
     return 0;
