@@ -46,6 +46,13 @@ function hash32(s: string): number {
  */
 export async function sampleRun(store: IndexStore, run: StoredRun, options: SampleRunOptions, hooks: SampleHooks = {}): Promise<PartSampled[]> {
   const setName = sampleSetName(options);
+  if (options.out === null && options.limit !== undefined && !options.perturbations) {
+    // A run's sample set must cover every analysed example at every checkpoint.
+    throw new InputError(
+      run.path,
+      'a question limit samples part of the run: write it to a run folder of its own (--out DIR); in the run it would leave checkpoints covering only some examples',
+    );
+  }
   const examples = (await store.examples(run.id)).slice(0, options.limit ?? Infinity);
   const parts: { name: PartName; items: Item[] }[] = [];
   const promptOf = (question: string) => fillTemplates(options.templates, question, '').prompt;
@@ -93,6 +100,7 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
     if (missing.length)
       throw new InputError(run.path, `no ONNX model for checkpoint${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (checkpoint-<step>/model.onnx or onnx/model.onnx)`);
   }
+  if (!targets.length) throw new InputError(run.path, 'no checkpoint has an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx, with tokenizer.json)');
   const context = runContext(run.path);
   // Every model loads, and its tokenizer matches, before any work: a bad one costs nothing.
   for (const { files } of targets) await (await Sampler.load(files.model, files.tokenizer, { context })).close();

@@ -250,7 +250,11 @@ describe('premem sample on a run', () => {
     const none = await runCli(...['sample', run, '--db', db]);
     assert.equal(none.code, 2);
     assert.match(none.err, /--out DIR .* or --into-run/);
-    const done = await runCli(...['sample', run, '--db', db, '--into-run', '--samples', '1', '--temperature', '0', '--checkpoints', '10', '--limit', '6']);
+    // A limit would leave the run's checkpoints covering only some examples: refused in the run.
+    const partial = await runCli(...['sample', run, '--db', db, '--into-run', '--checkpoints', '10', '--limit', '2']);
+    assert.equal(partial.code, 1);
+    assert.match(partial.err, /question limit samples part of the run: write it to a run folder of its own/);
+    const done = await runCli(...['sample', run, '--db', db, '--into-run', '--samples', '1', '--temperature', '0', '--checkpoints', '10']);
     assert.equal(done.code, 0, done.err);
     assert.ok(existsSync(join(run, 'checkpoint-10', 'train_samples_samples1_temp0_seed0.jsonl')));
     assert.ok(!existsSync(join(run, 'checkpoint-20', 'train_samples_samples1_temp0_seed0.jsonl')));
