@@ -2,6 +2,11 @@
 'use strict';
 // Thin launcher: the CLI is compiled to out/ by `npm run build` (also run by `npm ci`).
 const { main } = require('../out/src/cli/main.js');
+// `premem report | head`: the reader has gone; stop quietly, as Unix tools do.
+process.stdout.on('error', (e) => {
+  if (e && e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t + '\n'),
   err: (t) => process.stderr.write(t + '\n'),

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { perturbDataset } from '../core/perturb';
 import { seededRandom } from '../core/random';
 
 /**
@@ -8,7 +9,7 @@ import { seededRandom } from '../core/random';
  * falls below the threshold), after which its samples copy instead of solve, and test
  * accuracy follows what was solved before memorization. Deterministic: same bytes each time.
  */
-export const EXAMPLE_VERSION = 'premem-example-v1';
+export const EXAMPLE_VERSION = 'premem-example-v2';
 
 interface Problem {
   readonly question: string;
@@ -92,6 +93,22 @@ const PPL_THRESHOLD = Math.exp(Math.exp(-2.3));
 const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
 const jsonl = (rows: readonly unknown[]): string => rows.map((r) => JSON.stringify(r) + '\n').join('');
 
+/**
+ * Samples on perturbed variants of the training questions (premem perturb's own variants) at the
+ * last checkpoint: a question the model copied rather than learned breaks more often when it is
+ * changed, as the paper found. Drawn from a generator of their own, so the other files stay as
+ * they were.
+ */
+function perturbedSamples(train: readonly Problem[], memorizedAt: readonly number[], skill: number, rand: () => number): unknown[] {
+  const { perturbations } = perturbDataset(train, { seed: 7, kinds: ['rename-person', 'irrelevant-sentence', 'resample-numbers'] });
+  return perturbations.map((v) => {
+    const p = train[v.index]!;
+    const own = clamp01(skill * (memorizedAt[v.index] !== -1 ? 0.4 : 1) + 0.5 - p.difficulty) * (v.preserves_answer ? 1 : 0.85);
+    const correct = Array.from({ length: SAMPLES }, () => rand() < own);
+    return { ...v, correct, samples: correct.map((c) => (c ? v.answer : p.wrong)) };
+  });
+}
+
 /** Writes the sweep into `dir` unless an identical one is already there. Returns the sweep folder. */
 export function writeExampleSweep(dir: string): string {
   const marker = join(dir, 'EXAMPLE_VERSION');
@@ -153,6 +170,8 @@ export function writeExampleSweep(dir: string): string {
         const correct = Array.from({ length: SAMPLES }, () => rand() < own);
         return { index: i, correct, samples: correct.map((c) => (c ? p.ownWords : p.wrong)) };
       });
+      if (j === CHECKPOINTS)
+        writeFileSync(join(ckpt, 'perturbed_samples_temp0.8.jsonl'), jsonl(perturbedSamples(train, memorizedAt, skill, seededRandom(step + spec.name.length))));
       writeFileSync(join(ckpt, 'train_samples_temp0.8.jsonl'), jsonl(samples));
       writeFileSync(join(ckpt, 'test_samples_temp0.8.jsonl'), jsonl(testSamples));
       writeFileSync(join(ckpt, 'train_references.jsonl'), jsonl(refs));
