@@ -18,6 +18,9 @@ import { REPO, TINYGSM } from '../helpers/paths';
 import { writeHarnessRun } from '../helpers/harnessRun';
 import { answer, CODE_SERVER, fileDialog, pick, premem, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host } from './harness';
 
+/** The page's `document`, as far as these tests use it inside `frame.evaluate` (this file has no DOM types). */
+declare const document: { getElementById(id: string): { parentElement: { scrollIntoView(o: { block: string }): void } | null } | null };
+
 const TINY = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
 const RUN = 'tiny-sampled_8epochs';
 const SET = 'samples2_temp0.8_seed0';
@@ -174,7 +177,8 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     const codes = variants.flatMap((v) => v.answer_types);
     const accuracy = codes.filter((c) => c === 0).length / codes.length;
     assert.match(await frame.locator('#perturbed-summary').innerText(), new RegExp(`perturbed questions ${accuracy.toFixed(4)}`));
-    await frame.locator('#perturbed-summary').scrollIntoViewIfNeeded();
+    await frame.evaluate(() => document.getElementById('perturbed-summary')?.parentElement?.scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(300);
     await shot(page, 'sampling-example-perturbations');
   });
 
@@ -190,7 +194,8 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     assert.match(note, new RegExp(`at checkpoint ${expected.checkpoint}`));
     assert.match(note, new RegExp(`ρ = ${expected.spearman.rho === null ? '–' : expected.spearman.rho.toFixed(4)}`));
     assert.equal(await frame.locator('[data-chart="premem-robustness"] svg').count(), 1);
-    await frame.locator('#robustness-note').scrollIntoViewIfNeeded();
+    await frame.evaluate(() => document.getElementById('robustness-note')?.parentElement?.scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(300);
     await shot(page, 'sampling-dashboard-robustness');
   });
 
