@@ -1,6 +1,7 @@
 import { DEFAULT_COPY_RATE } from '../core/textMemorization';
 import { parseThreshold } from '../core/threshold';
 import type { AnalysisOptions } from '../queries/runAnalysis';
+import { AUTHORS_TEMPLATES, type ScoreTemplates } from '../score/templates';
 import { UsageError, type OptionSpecs, type OptionValues } from './command';
 
 /** Option groups several commands share; each command lists the groups it takes. */
@@ -85,4 +86,20 @@ export function bindOptionValues(argv: readonly string[], options: OptionSpecs):
     }
   }
   return out;
+}
+
+/** Text typed in a shell (a template, a stop string): `\n` in it means a newline. */
+export function shellText(text: string | undefined): string | undefined {
+  return text?.replace(/\\n/g, '\n');
+}
+
+/**
+ * `--prompt-template` / `--target-template`, as score, sample and plan take them: the authors'
+ * by default, and each must name its field.
+ */
+export function templatesOption(v: { readonly 'prompt-template'?: string; readonly 'target-template'?: string }): ScoreTemplates {
+  const templates = { prompt: shellText(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: shellText(v['target-template']) ?? AUTHORS_TEMPLATES.target };
+  if (!templates.prompt.includes('{question}') || !templates.target.includes('{answer}'))
+    throw new UsageError('--prompt-template needs {question} and --target-template needs {answer}');
+  return templates;
 }

@@ -1,11 +1,9 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { writePlan } from '../../plan/writePlan';
 import { impliedStop } from '../../score/sampleSettings';
-import { AUTHORS_TEMPLATES } from '../../score/templates';
 import { defineCommand, UsageError } from '../command';
-import { finiteNumber, wholeNumber } from '../options';
+import { finiteNumber, templatesOption, wholeNumber } from '../options';
 
-const unescape = (t: string | undefined) => t?.replace(/\\n/g, '\n');
 const CHECKPOINT = /^checkpoint-\d+$/;
 
 export const planCommand = defineCommand({
@@ -38,7 +36,7 @@ export const planCommand = defineCommand({
     if (v.out === undefined) throw new UsageError('premem plan lm-eval needs --out DIR');
     const backend = v.backend ?? 'vllm';
     if (backend !== 'vllm' && backend !== 'hf') throw new UsageError('--backend must be vllm or hf');
-    const templates = { prompt: unescape(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: unescape(v['target-template']) ?? AUTHORS_TEMPLATES.target };
+    const templates = templatesOption(v);
     const settings = {
       samples: wholeNumber(v.samples, '--samples', 1) ?? 4,
       temperature: finiteNumber(v.temperature, '--temperature', 0.8),

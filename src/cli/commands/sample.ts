@@ -1,14 +1,10 @@
 import { resolve } from 'node:path';
 import { InputError } from '../../ingest/errors';
-import { AUTHORS_TEMPLATES } from '../../score/templates';
 import type { SampleRunOptions, SampleSplit } from '../../score/sampleRun';
 import { defineCommand, UsageError } from '../command';
-import { DB_OPTION, finiteNumber, wholeNumber } from '../options';
+import { DB_OPTION, finiteNumber, shellText, templatesOption, wholeNumber } from '../options';
 import { oneRun, singleRun, withStore } from '../session';
 import { stepsOption } from './score';
-
-/** Templates and stop strings are typed in a shell: \n in them means a newline. */
-const unescape = (t: string | undefined) => t?.replace(/\\n/g, '\n');
 
 export const sampleCommand = defineCommand({
   name: 'sample',
@@ -47,9 +43,7 @@ export const sampleCommand = defineCommand({
     const topP = finiteNumber(v['top-p'], '--top-p', 1);
     if (temperature < 0) throw new UsageError('--temperature must be 0 (greedy) or more');
     if (!(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
-    const templates = { prompt: unescape(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: unescape(v['target-template']) ?? AUTHORS_TEMPLATES.target };
-    if (!templates.prompt.includes('{question}') || !templates.target.includes('{answer}'))
-      throw new UsageError('--prompt-template needs {question} and --target-template needs {answer}');
+    const templates = templatesOption(v);
     // onnxruntime's native library is loaded here, on first use, never for other commands.
     const { sampleRun, impliedStop, sampleSetName } = await import('../../score/sampleRun');
     const options: SampleRunOptions = {
@@ -59,7 +53,7 @@ export const sampleCommand = defineCommand({
       topP,
       maxNewTokens: wholeNumber(v['max-new-tokens'], '--max-new-tokens', 1) ?? 200,
       seed: wholeNumber(v.seed, '--seed') ?? 0,
-      stop: v.stop !== undefined ? [unescape(v.stop)!] : impliedStop(templates),
+      stop: v.stop !== undefined ? [shellText(v.stop)!] : impliedStop(templates),
       templates,
       perturbations: v.dataset === undefined ? undefined : resolve(v.dataset),
       limit: wholeNumber(v.limit, '--limit', 1),

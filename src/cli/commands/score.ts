@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
 import { InputError } from '../../ingest/errors';
-import { AUTHORS_TEMPLATES } from '../../score/templates';
 import { defineCommand, UsageError } from '../command';
-import { DB_OPTION, wholeNumber } from '../options';
+import { DB_OPTION, templatesOption, wholeNumber } from '../options';
 import { oneRun, singleRun, withStore } from '../session';
-
-/** Templates are typed in a shell: \n in them means a newline. */
-const unescape = (t: string | undefined) => t?.replace(/\\n/g, '\n');
 
 /** `--checkpoints 50,400`: the steps to work on, or undefined for all. */
 export function stepsOption(text: string | undefined): number[] | undefined {
@@ -36,9 +32,7 @@ export const scoreCommand = defineCommand({
     const batch = wholeNumber(v.batch, '--batch', 1) ?? 8;
     const threads = wholeNumber(v.threads, '--threads');
     const steps = stepsOption(v.checkpoints);
-    const templates = { prompt: unescape(v['prompt-template']) ?? AUTHORS_TEMPLATES.prompt, target: unescape(v['target-template']) ?? AUTHORS_TEMPLATES.target };
-    if (!templates.prompt.includes('{question}') || !templates.target.includes('{answer}'))
-      throw new UsageError('--prompt-template needs {question} and --target-template needs {answer}');
+    const templates = templatesOption(v);
     // onnxruntime's native library is loaded here, on first use, never for other commands.
     const { scoreRun } = await import('../../score/scoreRun');
     const done = await withStore(v.db, io, async (store) => {
