@@ -1,4 +1,5 @@
 import type { Perturbation } from '../core/perturb';
+import type { DatasetRecord } from './dataset';
 /**
  * The one in-memory shape every layout is read into. Train arrays are already in the run's
  * analysis order (`subsample_idxs` order), so everything downstream is layout-blind.
@@ -67,14 +68,12 @@ export interface CheckpointData {
   readonly notes: readonly string[];
 }
 
-export interface ExampleRecord {
-  /** Index in the training set. */
-  readonly index: number;
-  readonly question: string | null;
-  readonly answer: string | null;
-  readonly raw: string | null;
-  /** Its 1-based line in the dataset file, when it came from one. */
-  readonly line: number | null;
+/** One split's analysed questions: where each sits in its dataset, and the dataset when known. */
+export interface SplitExamples {
+  /** The dataset index of each analysed question, in analysis order. */
+  readonly order: readonly number[];
+  /** The split's whole dataset, by index; null when the run has no texts. */
+  readonly records: readonly DatasetRecord[] | null;
 }
 
 /** What is known of a run before and after indexing: read from its folder, stored as is. */
@@ -92,11 +91,13 @@ export interface RunFacts {
   readonly trainDatasetFile: string | null;
 }
 
-/** A run as the reader opens it: its facts and its examples' dataset records. */
+/**
+ * A run as the reader opens it: its facts, its analysis order and its datasets. The datasets
+ * come whole (not per example) so the index can keep one copy of a dataset shared by runs.
+ */
 export interface RunHeader extends RunFacts {
-  /** In analysis order. */
-  readonly examples: readonly ExampleRecord[];
-  readonly testRecords: readonly ExampleRecord[] | null;
+  readonly train: SplitExamples;
+  readonly test: SplitExamples | null;
 }
 
 /** count(code == 0) per question: the numerator of the sample accuracy. */

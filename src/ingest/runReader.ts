@@ -8,7 +8,7 @@ import { LAYOUTS } from './layouts/registry';
 import { expectNumeric, readNpyFile } from './npy';
 import type { CheckpointRef, RunLayout } from './runLayout';
 import { readRunJson } from './runLayout';
-import type { CheckpointData, ExampleRecord, RunHeader, SampleSetData, Split } from './runData';
+import type { CheckpointData, RunHeader, SampleSetData, Split } from './runData';
 
 const NO_TRAIN_SAMPLES = 'no training samples: expected train_answer_types*.npy, train_samples*.jsonl or an lm-eval samples_*_train*.jsonl log';
 
@@ -104,10 +104,6 @@ export class RunReader {
       },
     };
 
-    const record = (records: readonly DatasetRecord[] | null, index: number): ExampleRecord => {
-      const r = records?.[index];
-      return r ? { index, question: r.question, answer: r.answer, raw: r.raw, line: r.line } : { index, question: null, answer: null, raw: null, line: null };
-    };
     const { epochs, source } = this.epochs();
     return {
       path: layout.path,
@@ -119,8 +115,8 @@ export class RunReader {
       trainQuestions,
       testQuestions,
       trainDatasetFile: layout.trainDatasetFile,
-      examples: order.map((i) => record(dataset, i)),
-      testRecords: testIndex ? testIndex.order.map((i) => record(testDataset, i)) : null,
+      train: { order, records: dataset },
+      test: testIndex ? { order: testIndex.order, records: testDataset } : null,
     };
   }
 

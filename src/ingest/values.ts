@@ -16,6 +16,9 @@ export function invalidPerplexity(x: number): string | null {
 /** The authors' answer codes: 0 correct, 1 wrong, 2 no final answer found. */
 export const ANSWER_CODES = 'answer types are 0 (correct), 1 (wrong) or 2 (no final answer)';
 
+/** The largest answer code: codes are the integers 0..MAX_ANSWER_CODE. */
+export const MAX_ANSWER_CODE = 2;
+
 export function isAnswerCode(x: number): boolean {
   return x === 0 || x === 1 || x === 2;
 }

@@ -21,8 +21,9 @@ export async function attachDataset(store: IndexStore, dir: string, trainFile: s
     if (layout.trainDatasetFile !== train) throw new InputError(layout.path, `uses its own dataset (${layout.trainDatasetFile}); an attached one would not be read`);
     // Opening reads the dataset and checks it against the checkpoints' questions.
     const header = new RunReader(layout).open();
-    const missing = header.examples.find((e) => e.question === null);
-    if (missing) throw new InputError(train, `has no record for example ${missing.index}, which ${layout.name} analyses`);
+    const records = header.train.records;
+    const missing = header.train.order.find((i) => records?.[i] === undefined);
+    if (missing !== undefined) throw new InputError(train, `has no record for example ${missing}, which ${layout.name} analyses`);
   }
   await store.setAttachedDataset(folder, train, test);
   return layouts.map((l) => l.path);

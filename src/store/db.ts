@@ -20,7 +20,13 @@ export class Database {
     const mode = options.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     const label = options.label ?? file;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, mode, (err) => (err ? reject(named(err, label)) : resolve(new Database(db, label))));
+      const db = new sqlite3.Database(file, mode, (err) => {
+        if (err) return reject(named(err, label));
+        // Statements run one at a time in the order they were issued (runInOrder relies on it).
+        // One connection serializes them inside SQLite anyway; this only fixes their order.
+        db.serialize();
+        resolve(new Database(db, label));
+      });
     });
   }
 
@@ -35,6 +41,14 @@ export class Database {
         else resolve({ changes: this.changes, lastID: this.lastID });
       });
     });
+  }
+
+  /**
+   * Issues the statements at once; they run in this order (the connection is serialized)
+   * while the caller goes on. Resolves when the last is done, rejects with the first error.
+   */
+  runInOrder(statements: readonly { readonly sql: string; readonly params: readonly SqlValue[] }[]): Promise<void> {
+    return Promise.all(statements.map((s) => this.run(s.sql, s.params))).then(() => undefined);
   }
 
   all<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {

@@ -1,11 +1,13 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { CheckpointData, ExampleRecord, PerturbedSetData, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
+import type { DatasetRecord } from '../ingest/dataset';
+import type { CheckpointData, PerturbedSetData, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
 import { InputError } from '../ingest/errors';
 import { correctCounts } from '../ingest/runData';
-import { blobFloat64, blobUint32, float64Blob, uint32Blob, uint8Blob } from './blobs';
-import { Database, type SqlValue } from './db';
+import { blobCounts, blobFloat64, blobInt32, countsBlob, float64Blob, int32Blob, packCodes, packedRange, unpackCodes } from './blobs';
+import { Database, type Row, type SqlValue } from './db';
 import { ensureSchema, flagsFileFor, openFlags } from './schema';
 
 /** A run as the index holds it: the reader's facts plus its row id and when it was indexed. */
@@ -318,11 +320,11 @@ export class IndexStore {
     const out = new Map<string, Uint32Array>();
     if (keys.length === 0) return out;
     const rows = await this.db.all(
-      `SELECT s.checkpoint_id, s.split, s.name, s.correct FROM sample_sets s
+      `SELECT s.checkpoint_id, s.split, s.name, s.questions, s.correct FROM sample_sets s
          JOIN json_each(?) k ON s.checkpoint_id = k.value->>0 AND s.split = k.value->>1 AND s.name = k.value->>2`,
       [JSON.stringify(keys.map((k) => [k.checkpointId, k.split, k.name]))],
     );
-    for (const r of rows) out.set(`${Number(r['checkpoint_id'])}/${String(r['split'])}/${String(r['name'])}`, blobUint32(r['correct'] as Buffer));
+    for (const r of rows) out.set(`${Number(r['checkpoint_id'])}/${String(r['split'])}/${String(r['name'])}`, blobCounts(r['correct'] as Buffer, r['questions'] as number));
     return out;
   }
 
@@ -356,11 +358,21 @@ export class IndexStore {
 
   /** One question's sample codes, sliced inside SQLite so the whole array never crosses over. */
   async sampleCodes(checkpointId: number, split: Split, name: string, position: number): Promise<number[] | null> {
-    const r = await this.db.get(
-      'SELECT substr(codes, ? * samples_per_question + 1, samples_per_question) AS row FROM sample_sets WHERE checkpoint_id = ? AND split = ? AND name = ?',
-      [position, checkpointId, split, name],
-    );
-    return r ? Array.from(r['row'] as Buffer) : null;
+    const set = await this.db.get<{ n: number }>('SELECT samples_per_question AS n FROM sample_sets WHERE checkpoint_id = ? AND split = ? AND name = ?', [
+      checkpointId,
+      split,
+      name,
+    ]);
+    if (!set) return null;
+    const range = packedRange(position * set.n, set.n);
+    const r = await this.db.get<{ row: Buffer }>('SELECT substr(codes, ?, ?) AS row FROM sample_sets WHERE checkpoint_id = ? AND split = ? AND name = ?', [
+      range.start,
+      range.length,
+      checkpointId,
+      split,
+      name,
+    ]);
+    return r ? unpackCodes(r.row, range.first, set.n) : null;
   }
 
   /**
@@ -389,27 +401,42 @@ export class IndexStore {
 
   /** The run's test questions, in index order (texts null when no test dataset was found). */
   async testExamples(runId: number): Promise<{ position: number; index: number; question: string | null; answer: string | null }[]> {
-    const rows = await this.db.all('SELECT position, idx, question, answer FROM test_examples WHERE run_id = ? ORDER BY position', [runId]);
-    return rows.map((r) => ({ position: r['position'] as number, index: r['idx'] as number, question: r['question'] as string | null, answer: r['answer'] as string | null }));
+    return (await this.splitExamples(runId, 'test')).map(({ position, index, question, answer }) => ({ position, index, question, answer }));
   }
 
   async examples(runId: number): Promise<StoredExample[]> {
-    const rows = await this.db.all('SELECT position, idx, question, answer, record, line FROM examples WHERE run_id = ? ORDER BY position', [runId]);
-    return rows.map((r) => ({
-      position: r['position'] as number,
-      index: r['idx'] as number,
-      question: r['question'] as string | null,
-      answer: r['answer'] as string | null,
-      record: r['record'] as string | null,
-      line: r['line'] as number | null,
-    }));
+    return this.splitExamples(runId, 'train');
+  }
+
+  /** A split's analysed questions in position order, joined in memory with its dataset's records. */
+  private async splitExamples(runId: number, split: Split): Promise<StoredExample[]> {
+    const row = await this.db.get<{ dataset_id: number | null; idx: Buffer }>('SELECT dataset_id, idx FROM run_examples WHERE run_id = ? AND split = ?', [runId, split]);
+    if (!row) return [];
+    const records = new Map<number, Row>();
+    if (row.dataset_id !== null) {
+      for (const r of await this.db.all('SELECT idx, question, answer, record, line FROM dataset_records WHERE dataset_id = ?', [row.dataset_id]))
+        records.set(r['idx'] as number, r);
+    }
+    return Array.from(blobInt32(row.idx), (index, position) => {
+      const r = records.get(index);
+      return {
+        position,
+        index,
+        question: (r?.['question'] as string | undefined) ?? null,
+        answer: (r?.['answer'] as string | undefined) ?? null,
+        record: (r?.['record'] as string | null | undefined) ?? null,
+        line: (r?.['line'] as number | null | undefined) ?? null,
+      };
+    });
   }
 
   // ---- writes -----------------------------------------------------------------------------
 
   /** Replaces a run's row and examples; its checkpoints go with it (cascade). Inside a transaction. */
   async replaceRun(header: RunHeader): Promise<number> {
+    // First: a dataset only this run used goes with it, and is stored again below if unchanged.
     await this.db.run('DELETE FROM runs WHERE path = ?', [header.path]);
+    const { train } = header;
     const { lastID } = await this.db.run(
       `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, train_dataset_file, indexed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -422,28 +449,40 @@ export class IndexStore {
         header.epochsSource,
         header.trainQuestions,
         header.testQuestions,
-        header.examples.some((e) => e.question !== null) ? 1 : 0,
+        train.records !== null && train.order.some((i) => train.records![i] !== undefined) ? 1 : 0,
         header.trainDatasetFile,
         new Date().toISOString(),
       ],
     );
-    await this.insertExamples('examples', lastID, header.examples, true);
-    if (header.testRecords) await this.insertExamples('test_examples', lastID, header.testRecords, false);
+    for (const [split, examples] of [
+      ['train', train],
+      ['test', header.test],
+    ] as const) {
+      if (!examples) continue;
+      const datasetId = examples.records ? await this.datasetId(examples.records) : null;
+      await this.db.run('INSERT INTO run_examples(run_id, split, dataset_id, idx) VALUES (?, ?, ?, ?)', [lastID, split, datasetId, int32Blob(examples.order)]);
+    }
     return lastID;
   }
 
-  private async insertExamples(table: 'examples' | 'test_examples', runId: number, records: readonly ExampleRecord[], withRecord: boolean): Promise<void> {
+  /** The stored copy of a dataset with these records, stored now if there is none. */
+  private async datasetId(records: readonly DatasetRecord[]): Promise<number> {
+    const hash = createHash('sha256');
+    for (const r of records) hash.update(JSON.stringify([r.question, r.answer, r.raw, r.line]));
+    const digest = hash.digest('hex');
+    const found = await this.db.get<{ id: number }>('SELECT id FROM datasets WHERE digest = ?', [digest]);
+    if (found) return found.id;
+    const { lastID } = await this.db.run('INSERT INTO datasets(digest) VALUES (?)', [digest]);
     // Bound parameters, many rows a statement: texts go in whole. (Through json_each, SQLite's
-    // ->> cuts a text at its first NUL.) 4,000 rows x 7 values stays under SQLite's 32,766.
+    // ->> cuts a text at its first NUL.) 4,000 rows x 6 values stays under SQLite's 32,766.
     const CHUNK = 4000;
-    const width = withRecord ? 7 : 5;
-    const row = `(${new Array<string>(width).fill('?').join(', ')})`;
     for (let start = 0; start < records.length; start += CHUNK) {
       const chunk = records.slice(start, start + CHUNK);
       const params: SqlValue[] = [];
-      chunk.forEach((e, k) => params.push(runId, start + k, e.index, e.question, e.answer, ...(withRecord ? [e.raw, e.line] : [])));
-      await this.db.run(`INSERT INTO ${table}(run_id, position, idx, question, answer${withRecord ? ', record, line' : ''}) VALUES ${chunk.map(() => row).join(', ')}`, params);
+      chunk.forEach((r, k) => params.push(lastID, start + k, r.question, r.answer, r.raw, r.line));
+      await this.db.run(`INSERT INTO dataset_records(dataset_id, idx, question, answer, record, line) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, params);
     }
+    return lastID;
   }
 
   /**
@@ -511,44 +550,26 @@ export class IndexStore {
 
   /** The checkpoint's own row (perplexities, token counts); its sample sets follow. Returns its id. */
   async insertCheckpoint(runId: number, c: CheckpointData): Promise<number> {
-    const { lastID } = await this.db.run(
-      'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [
-        runId,
-        c.step,
-        c.dir,
-        c.fingerprint,
-        c.epoch,
-        c.trainLoss,
-        float64Blob(c.perplexity),
-        c.numTokens ? float64Blob(c.numTokens) : null,
-        c.notes.length ? JSON.stringify(c.notes) : null,
-      ],
-    );
+    const { lastID } = await this.db.run(CHECKPOINT_INSERT, checkpointRow(runId, c));
     return lastID;
   }
 
   async insertSampleSet(checkpointId: number, s: SampleSetData, copyRates: Float64Array | undefined): Promise<void> {
-    const counts = correctCounts(s);
-    let total = 0;
-    for (const c of counts) total += c;
-    await this.db.run(
-      `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, copy_rates, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        checkpointId,
-        s.split,
-        s.name,
-        s.samplesPerQuestion,
-        s.questions,
-        uint32Blob(counts),
-        total,
-        uint8Blob(s.codes),
-        s.texts ? 1 : 0,
-        copyRates ? float64Blob(copyRates) : null,
-        s.source,
-      ],
-    );
+    await this.db.run(sampleSetInsert('?'), [checkpointId, ...sampleSetRow(s, copyRates)]);
+  }
+
+  /**
+   * Stores a checkpoint read whole (no texts streamed from its files) with its sample sets. The
+   * statements are issued together and run in order on SQLite's thread, so the caller can read
+   * the next checkpoint meanwhile (a cold index's reading and writing overlap); resolves when
+   * all are done. Inside a transaction.
+   */
+  writeCheckpoint(runId: number, c: CheckpointData): Promise<void> {
+    const checkpointId = '(SELECT id FROM checkpoints WHERE run_id = ? AND step = ?)';
+    return this.db.runInOrder([
+      { sql: CHECKPOINT_INSERT, params: checkpointRow(runId, c) },
+      ...c.sampleSets.map((set) => ({ sql: sampleSetInsert(checkpointId), params: [runId, c.step, ...sampleSetRow(set, undefined)] })),
+    ]);
   }
 
   /** Up to BATCH_ROWS questions' texts in one statement, each deflated on its own (read one at a time). */
@@ -749,4 +770,44 @@ export class IndexStore {
       updatedAt: r['updated_at'] as string,
     }));
   }
+}
+
+const CHECKPOINT_INSERT = 'INSERT INTO checkpoints(run_id, step, dir, fingerprint, epoch, train_loss, perplexity, num_tokens, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+function checkpointRow(runId: number, c: CheckpointData): SqlValue[] {
+  return [
+    runId,
+    c.step,
+    c.dir,
+    c.fingerprint,
+    c.epoch,
+    c.trainLoss,
+    float64Blob(c.perplexity),
+    c.numTokens ? float64Blob(c.numTokens) : null,
+    c.notes.length ? JSON.stringify(c.notes) : null,
+  ];
+}
+
+/** The sample-set insert, its checkpoint given by `checkpointId` (a parameter or a subquery). */
+const sampleSetInsert = (checkpointId: string): string =>
+  `INSERT INTO sample_sets(checkpoint_id, split, name, samples_per_question, questions, correct, correct_total, codes, has_texts, copy_rates, source)
+   VALUES (${checkpointId}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A sample set's values after its checkpoint id. */
+function sampleSetRow(s: SampleSetData, copyRates: Float64Array | undefined): SqlValue[] {
+  const counts = correctCounts(s);
+  let total = 0;
+  for (const c of counts) total += c;
+  return [
+    s.split,
+    s.name,
+    s.samplesPerQuestion,
+    s.questions,
+    countsBlob(counts, s.samplesPerQuestion),
+    total,
+    packCodes(s.codes),
+    s.texts ? 1 : 0,
+    copyRates ? float64Blob(copyRates) : null,
+    s.source,
+  ];
 }

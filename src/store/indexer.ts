@@ -1,6 +1,7 @@
+import { timed } from '../diagnostics/phaseTimes';
 import { RunReader } from '../ingest/runReader';
 import { alignSolutions } from '../core/steps';
-import type { RunHeader, TextRow } from '../ingest/runData';
+import type { CheckpointData, RunHeader, TextRow } from '../ingest/runData';
 import { discoverRuns, type CheckpointRef, type RunLayout } from '../ingest/runLayout';
 import { InputError } from '../ingest/errors';
 import type { IndexStore } from './indexStore';
@@ -29,16 +30,21 @@ export interface IndexOptions {
 /** Questions whose texts go to the index per statement while a set is streamed. */
 const TEXT_BATCH = 400;
 
+/** A checkpoint part of which is still to be read while it is stored: sample texts, perturbed sets. */
+function streamsFromFiles(c: CheckpointData): boolean {
+  return c.sampleSets.some((s) => s.texts !== null) || c.perturbedSets.length > 0;
+}
+
 /**
- * Reads one checkpoint and stores it. Sample texts are streamed from their file a batch of
- * questions at a time, and each training sample's copy rate (the share of its reference's
- * steps it reproduces: the input of the text memorization criterion) is computed on the way,
- * so memory holds one batch of texts, not the checkpoint's.
+ * Stores a checkpoint whose sample texts are streamed from their file a batch of questions at a
+ * time; each training sample's copy rate (the share of its reference's steps it reproduces: the
+ * input of the text memorization criterion) is computed on the way, so memory holds one batch
+ * of texts, not the checkpoint's.
  */
-async function addCheckpoint(store: IndexStore, runId: number, reader: RunReader, ref: CheckpointRef, header: RunHeader): Promise<void> {
-  const c = reader.readCheckpoint(ref);
-  const checkpointId = await store.insertCheckpoint(runId, c);
-  const references = header.examples.map((e) => e.answer);
+async function storeStreaming(store: IndexStore, runId: number, c: CheckpointData, header: RunHeader): Promise<void> {
+  const checkpointId = await timed('write', () => store.insertCheckpoint(runId, c));
+  const records = header.train.records;
+  const references = header.train.order.map((i) => records?.[i]?.answer ?? null);
   const canAlign = references.every((r) => r !== null);
   for (const s of c.sampleSets) {
     let rates: Float64Array | undefined;
@@ -50,15 +56,15 @@ async function addCheckpoint(store: IndexStore, runId: number, reader: RunReader
         if (rates) for (let k = 0; k < n; k++) rates[row.position * n + k] = alignSolutions(row.texts[k]!, references[row.position]!).copyRate;
         batch.push(row);
         if (batch.length === TEXT_BATCH) {
-          await store.insertSampleTexts(checkpointId, s, batch);
+          await timed('write', () => store.insertSampleTexts(checkpointId, s, batch));
           batch = [];
         }
       }
-      if (batch.length) await store.insertSampleTexts(checkpointId, s, batch);
+      if (batch.length) await timed('write', () => store.insertSampleTexts(checkpointId, s, batch));
     }
-    await store.insertSampleSet(checkpointId, s, rates);
+    await timed('write', () => store.insertSampleSet(checkpointId, s, rates));
   }
-  for (const p of c.perturbedSets) await store.insertPerturbedSet(checkpointId, p);
+  for (const p of c.perturbedSets) await timed('write', () => store.insertPerturbedSet(checkpointId, p));
 }
 
 export class IndexCancelled extends Error {
@@ -89,11 +95,33 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
   const addAll = async (runId: number, refs: readonly CheckpointRef[], header: RunHeader): Promise<number> => {
     let read = 0;
     let firstError: InputError | null = null;
+    // The previous checkpoint's statements, still running on SQLite's thread while this one is
+    // read: a cold index's reading and writing overlap. Awaited before anything else is written.
+    // Settled to its error (or null) at once, so a failure is never an unhandled rejection.
+    let writing: Promise<Error | null> = Promise.resolve(null);
+    const written = async () => {
+      const failed = await timed('write', () => writing);
+      writing = Promise.resolve(null);
+      if (failed) throw failed;
+    };
     for (let i = 0; i < refs.length; i++) {
       progress(i, refs.length);
       const ref = refs[i]!;
       try {
-        await store.undoOnError(() => addCheckpoint(store, runId, reader, ref, header));
+        const c = timed('read', () => reader.readCheckpoint(ref));
+        await written();
+        if (streamsFromFiles(c)) {
+          // Texts are read as they are stored: a damaged texts file fails halfway, so the
+          // checkpoint's rows are undone to a savepoint and it is skipped like any other.
+          await store.undoOnError(() => storeStreaming(store, runId, c, header));
+        } else {
+          // Read whole already, so nothing below can fail on the run's files.
+          // Timed is the preparing of its rows only; the wait for SQLite is timed in written().
+          writing = timed('write', () => ({ issued: store.writeCheckpoint(runId, c) })).issued.then(
+            () => null,
+            (e: unknown) => (e instanceof Error ? e : new Error(`writing a checkpoint failed: ${String(e)}`)),
+          );
+        }
         read++;
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
@@ -101,13 +129,14 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
         await store.insertSkipped(runId, { step: ref.step, fingerprint: ref.fingerprint, file: e.file, reason: e.line === undefined ? e.detail : `line ${e.line}: ${e.detail}` });
       }
     }
+    await written();
     if (read === 0 && firstError !== null && (await store.checkpoints(runId)).length === 0) throw firstError;
     return read;
   };
 
   const readWhole = async (): Promise<IndexOutcome> => {
-    const header = reader.open();
-    const runId = await store.replaceRun(header);
+    const header = timed('read', () => reader.open());
+    const runId = await timed('write', () => store.replaceRun(header));
     const read = await addAll(runId, layout.checkpoints, header);
     return { ...base, action: 'indexed', checkpointsRead: read, checkpointsRemoved: 0 };
   };

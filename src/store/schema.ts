@@ -8,13 +8,26 @@ import { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 2;
 
 /** Derived tables, dropped and rebuilt on a schema change. */
-const DERIVED_TABLES = ['perturbed_samples', 'sample_texts', 'sample_sets', 'skipped_checkpoints', 'checkpoints', 'test_examples', 'examples', 'runs'];
+const DERIVED_TABLES = [
+  'perturbed_samples',
+  'sample_texts',
+  'sample_sets',
+  'skipped_checkpoints',
+  'checkpoints',
+  'run_examples',
+  'dataset_records',
+  'datasets',
+  // Up to schema 10: a row per example per run.
+  'test_examples',
+  'examples',
+  'runs',
+];
 
 /** The flags file that goes with an index file: `x.sqlite` → `x.flags.sqlite`. */
 export function flagsFileFor(indexFile: string): string {
@@ -41,25 +54,36 @@ CREATE TABLE IF NOT EXISTS runs (
   train_dataset_file TEXT,        -- the GSM8K-form file the examples' texts came from
   indexed_at      TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS examples (
-  run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  position INTEGER NOT NULL,  -- place in the analysis (subsample_idxs) order; arrays follow it
-  idx      INTEGER NOT NULL,  -- index in the training set
-  question TEXT,
-  answer   TEXT,
-  record   TEXT,              -- the dataset line as written
-  line     INTEGER,           -- its 1-based line in the dataset file (Show in Dataset File)
-  PRIMARY KEY (run_id, idx)
+-- A dataset's records, stored once however many runs use it: a sweep's runs mostly share one
+-- dataset, and a row per example per run was most of a cold index's time (13 x 7,473 rows).
+CREATE TABLE IF NOT EXISTS datasets (
+  id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  digest TEXT NOT NULL UNIQUE   -- sha256 of its records: the same content is the same dataset
+);
+CREATE TABLE IF NOT EXISTS dataset_records (
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  idx        INTEGER NOT NULL,  -- index in the dataset
+  question   TEXT NOT NULL,
+  answer     TEXT NOT NULL,
+  record     TEXT,              -- the line as written
+  line       INTEGER,           -- its 1-based line in the file (Show in Dataset File)
+  PRIMARY KEY (dataset_id, idx)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS examples_by_position ON examples(run_id, position);
-CREATE TABLE IF NOT EXISTS test_examples (
-  run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  position INTEGER NOT NULL,
-  idx      INTEGER NOT NULL,
-  question TEXT,
-  answer   TEXT,
-  PRIMARY KEY (run_id, position)
-) WITHOUT ROWID;
+-- Which questions a run analyses, in analysis (subsample_idxs) order: one array, not a row
+-- per example. Per-checkpoint arrays follow this order.
+CREATE TABLE IF NOT EXISTS run_examples (
+  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  split      TEXT NOT NULL CHECK (split IN ('train', 'test')),
+  dataset_id INTEGER REFERENCES datasets(id),  -- null: the run has no texts for this split
+  idx        BLOB NOT NULL,                    -- int32 LE dataset index per position
+  UNIQUE (run_id, split)
+);
+CREATE INDEX IF NOT EXISTS run_examples_by_dataset ON run_examples(dataset_id);
+-- A dataset goes when its last run does (also when the run goes by cascade).
+CREATE TRIGGER IF NOT EXISTS datasets_unused AFTER DELETE ON run_examples WHEN old.dataset_id IS NOT NULL
+BEGIN
+  DELETE FROM datasets WHERE id = old.dataset_id AND NOT EXISTS (SELECT 1 FROM run_examples WHERE dataset_id = old.dataset_id);
+END;
 CREATE TABLE IF NOT EXISTS skipped_checkpoints (
   run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   step        INTEGER NOT NULL,
@@ -96,8 +120,8 @@ CREATE TABLE IF NOT EXISTS sample_sets (
   has_texts            INTEGER NOT NULL,
   source               TEXT NOT NULL,
   copy_rates           BLOB,           -- float64 per sample: share of reference steps copied (train, with texts and dataset)
-  codes                BLOB NOT NULL,  -- uint8 per sample, questions x samples, row-major
-  correct              BLOB NOT NULL,  -- uint32 LE correct-sample count per question
+  codes                BLOB NOT NULL,  -- 2 bits per sample (4 a byte, low bits first), questions x samples, row-major
+  correct              BLOB NOT NULL,  -- correct-sample count per question: uint8, or uint16/uint32 LE past 255/65535 samples
   UNIQUE (checkpoint_id, split, name)
 );
 CREATE TABLE IF NOT EXISTS sample_texts (

@@ -7,6 +7,7 @@ import { discoverRuns } from '../../src/ingest/runLayout';
 import { buildReport } from '../../src/queries/report';
 import { IndexCancelled, indexPaths, indexRun } from '../../src/store/indexer';
 import { IndexStore } from '../../src/store/indexStore';
+import { encodeNpy } from '../../src/ingest/npy';
 import { int64Npy, writeNpyCheckpoint, writeNpyRun, type NpyCheckpointSpec } from '../helpers/fixtures';
 import { tempDir } from '../helpers/paths';
 
@@ -226,6 +227,94 @@ describe('re-indexing when the run changes shape', () => {
       const r = await report(store, run);
       assert.equal(r.runs[0]!.checkpoints[0]!.examples, 5);
       assert.equal(r.runs[0]!.checkpoints[1]!.train_accuracy, 3 / 5);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('datasets are stored once, shared by the runs that use them', () => {
+  const records = (n: number, tag: string) =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ question: `${tag} question ${i}?`, answer: `step ${i}\n#### ${i}` })).join('\n') + '\n';
+  const datasetRows = async (store: IndexStore) =>
+    (await store.db.all<{ n: number; d: number }>('SELECT (SELECT count(*) FROM dataset_records) AS n, (SELECT count(*) FROM datasets) AS d'))[0]!;
+
+  test('equal contents share one copy; a changed copy is its own; the last run to go takes it along', async () => {
+    const tmp = tempDir();
+    const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
+    try {
+      const sweep = join(tmp.dir, 'sweep');
+      const runs = ['run_a', 'run_b', 'run_c'].map((name, r) => writeNpyRun(join(sweep, name), [checkpoint(10, 0.3 + r / 10, 1.5)], [3, 0, 2]));
+      // a and b: separate files, same content; c: one record changed.
+      writeFileSync(join(runs[0]!, 'train.jsonl'), records(5, 'gsm'));
+      writeFileSync(join(runs[1]!, 'train.jsonl'), records(5, 'gsm'));
+      writeFileSync(join(runs[2]!, 'train.jsonl'), records(5, 'gsm').replace('gsm question 2?', 'changed question 2?'));
+      await indexPaths(store, [sweep]);
+      assert.deepEqual(await datasetRows(store), { n: 10, d: 2 });
+
+      const texts = async (run: string) => (await store.examples((await store.runByPath(run))!.id)).map((e) => [e.index, e.question, e.line]);
+      assert.deepEqual(await texts(runs[0]!), [
+        [3, 'gsm question 3?', 4],
+        [0, 'gsm question 0?', 1],
+        [2, 'gsm question 2?', 3],
+      ]);
+      assert.deepEqual(await texts(runs[1]!), await texts(runs[0]!));
+      assert.equal((await texts(runs[2]!))[2]![1], 'changed question 2?');
+
+      // Forgetting a run that shares its dataset keeps the dataset for the other.
+      await store.forget(runs[0]!);
+      assert.deepEqual(await datasetRows(store), { n: 10, d: 2 });
+      assert.equal((await texts(runs[1]!))[0]![1], 'gsm question 3?');
+      await store.forget(runs[1]!);
+      assert.deepEqual(await datasetRows(store), { n: 5, d: 1 });
+      // Re-indexing a run whole (its subsample changed) keeps exactly one copy of its dataset.
+      writeFileSync(join(runs[2]!, 'subsample_idxs.npy'), int64Npy([1, 3, 0], [3]));
+      await indexPaths(store, [runs[2]!]);
+      assert.deepEqual(await datasetRows(store), { n: 5, d: 1 });
+      assert.deepEqual(
+        (await texts(runs[2]!)).map((t) => t[1]),
+        ['gsm question 1?', 'gsm question 3?', 'gsm question 0?'],
+      );
+      await store.forget(runs[2]!);
+      assert.deepEqual(await datasetRows(store), { n: 0, d: 0 });
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('answer codes: every integer dtype, stored four to a byte', () => {
+  test('codes of any integer width, or floats, read the same; each question’s samples come back whatever the sample count', async () => {
+    const tmp = tempDir();
+    const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
+    try {
+      // 7 questions x 5 samples: rows straddle the packed bytes (5 is not a multiple of 4).
+      const codes = Array.from({ length: 7 }, (_, q) => Array.from({ length: 5 }, (_, k) => (q * 5 + k * 3) % 3));
+      const flat = codes.flat();
+      const encodings: [string, Buffer][] = [
+        ['<i8', int64Npy(flat, [7, 5]).subarray(0)],
+        ['<i4', encodeNpy('<i4', [7, 5], Buffer.from(Int32Array.from(flat).buffer))],
+        ['<i2', encodeNpy('<i2', [7, 5], Buffer.from(Int16Array.from(flat).buffer))],
+        ['|u1', encodeNpy('|u1', [7, 5], Buffer.from(Uint8Array.from(flat)))],
+        ['<f8', encodeNpy('<f8', [7, 5], Buffer.from(Float64Array.from(flat).buffer))],
+        ['>i8', encodeNpy('>i8', [7, 5], Buffer.concat(flat.map((v) => Buffer.from([0, 0, 0, 0, 0, 0, 0, v]))))],
+      ];
+      for (const [descr, npy] of encodings) {
+        const run = writeNpyRun(join(tmp.dir, descr.replace(/\W/g, '')), [{ step: 1, train: codes, ppl: [1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5] }], [6, 0, 3, 1, 5, 2, 4]);
+        writeFileSync(join(run, 'checkpoint-1', 'train_answer_types2_seed2_temp0.8.npy'), npy);
+        await indexPaths(store, [run]);
+        const stored = (await store.runByPath(run))!;
+        const [c] = await store.checkpoints(stored.id);
+        for (const e of await store.examples(stored.id)) {
+          assert.deepEqual(await store.sampleCodes(c!.id, 'train', 'types2_seed2_temp0.8', e.position), codes[e.index], `${descr} question ${e.index}`);
+        }
+      }
+      // A code out of range in the fast path's dtype is still named, row and sample.
+      const bad = writeNpyRun(join(tmp.dir, 'bad'), [{ step: 1, train: codes, ppl: [1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5] }]);
+      writeFileSync(join(bad, 'checkpoint-1', 'train_answer_types2_seed2_temp0.8.npy'), int64Npy([...flat.slice(0, 12), 7, ...flat.slice(13)], [7, 5]));
+      await assert.rejects(indexPaths(store, [bad]), /answer type 7 at row 2, sample 2/);
     } finally {
       await store.close();
       tmp.cleanup();

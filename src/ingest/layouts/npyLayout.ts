@@ -1,9 +1,9 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors';
-import { decodeUnicodeItem, expectNumeric, readNpyFile, readNpyHeader, type NpyHeader } from '../npy';
+import { decodeUnicodeItem, expectNumeric, parseNpy, parseNpyHeader, readNpyFile, readNpyHeader, smallIntegers, type NpyArray, type NpyHeader } from '../npy';
 import type { SampleSetData, Split, TextRow } from '../runData';
-import { ANSWER_CODES, invalidPerplexity, isAnswerCode } from '../values';
+import { ANSWER_CODES, MAX_ANSWER_CODE, invalidPerplexity, isAnswerCode } from '../values';
 import { gatherTrain, type CheckpointPart, type LayoutReader, type RunShape } from './layout';
 
 /**
@@ -91,25 +91,39 @@ export const npyLayout: LayoutReader = {
 };
 
 function readCodes(file: string, split: Split, name: string, run: RunShape): SampleSetData {
-  const a = expectNumeric(readNpyFile(file), file, 2, 'an answer-types array');
-  const [rows, n] = a.shape as [number, number];
+  const bytes = readBytes(file);
+  const header = parseNpyHeader(bytes, file);
+  if (header.kind === 'U' || header.shape.length !== 2) expectNumeric(parseNpy(bytes, file), file, 2, 'an answer-types array');
+  const [rows, n] = header.shape as [number, number];
   run.expectQuestions(file, split, rows);
   if (n === 0) throw new InputError(file, 'has no samples per question (shape (N, 0))');
-  for (let k = 0; k < a.data.length; k++) {
-    const v = a.data[k]!;
+  // The fast path takes well-formed int arrays; anything else (floats, a bad code) goes
+  // through the general decoder, which names the first bad value.
+  const all = smallIntegers(bytes, header, MAX_ANSWER_CODE) ?? generalCodes(parseNpy(bytes, file), file, n);
+  if (split !== 'train') return { split, name, samplesPerQuestion: n, questions: rows, codes: all, texts: null, source: file };
+  const order = run.index('train').order;
+  const codes = new Uint8Array(order.length * n);
+  // A row at a time; a typed-array copy per row costs more than it saves below ~16 samples.
+  if (n >= 16) for (let p = 0; p < order.length; p++) codes.set(all.subarray(order[p]! * n, order[p]! * n + n), p * n);
+  else for (let p = 0, to = 0; p < order.length; p++) for (let from = order[p]! * n, end = from + n; from < end;) codes[to++] = all[from++]!;
+  return { split, name, samplesPerQuestion: n, questions: order.length, codes, texts: null, source: file };
+}
+
+function generalCodes(a: NpyArray, file: string, n: number): Uint8Array {
+  const data = expectNumeric(a, file, 2, 'an answer-types array').data;
+  for (let k = 0; k < data.length; k++) {
+    const v = data[k]!;
     if (!isAnswerCode(v)) throw new InputError(file, `answer type ${v} at row ${Math.floor(k / n)}, sample ${k % n}: ${ANSWER_CODES}`);
   }
-  let codes: Uint8Array;
-  let questions = rows;
-  if (split === 'train') {
-    const order = run.index('train').order;
-    codes = new Uint8Array(order.length * n);
-    for (let p = 0; p < order.length; p++) for (let k = 0; k < n; k++) codes[p * n + k] = a.data[order[p]! * n + k]!;
-    questions = order.length;
-  } else {
-    codes = Uint8Array.from(a.data);
+  return Uint8Array.from(data);
+}
+
+function readBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new InputError(file, `cannot read: ${(e as Error).message}`);
   }
-  return { split, name, samplesPerQuestion: n, questions, codes, texts: null, source: file };
 }
 
 const ROWS_PER_READ = 256;
