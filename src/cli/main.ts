@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../ingest/errors';
+import { enablePhaseTimes, phaseTimes, phaseTimesEnabled } from '../diagnostics/phaseTimes';
 import { terminalSafe } from '../present/format';
 import { UsageError, type Command, type CommandIo } from './command';
 import { COMMANDS } from './commandTable';
@@ -13,8 +14,11 @@ export interface Output {
   err(text: string): void;
 }
 
-/** The package's version, from its package.json (three folders up from out/src/cli). */
-const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** The package's version: its package.json is beside dist/ (the bundle) or three up from out/src/cli/. */
+function packageVersion(): string {
+  const file = [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')].find((f) => existsSync(f))!;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 const ABOUT = `premem: pre-memorization train accuracy for LLM fine-tuning runs (Kang et al. 2024)`;
 
@@ -49,7 +53,7 @@ export async function main(argv: readonly string[], raw: Output): Promise<number
   };
   const [name, ...rest] = argv;
   if (name === '--version') {
-    io.out(VERSION);
+    io.out(packageVersion());
     return 0;
   }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -75,6 +79,8 @@ export async function main(argv: readonly string[], raw: Output): Promise<number
     io.err(`premem: ${message}\n\n${commandUsage(command)}`);
     return 2;
   }
+  const startUp = performance.now();
+  if (process.env['PREMEM_TIMINGS']) enablePhaseTimes();
   try {
     return await command.run({ values: parsed.values, positionals: parsed.positionals, io });
   } catch (e) {
@@ -86,5 +92,23 @@ export async function main(argv: readonly string[], raw: Output): Promise<number
     io.err(`premem: error: ${err.message}`);
     if (!(e instanceof InputError) && process.env['PREMEM_DEBUG']) io.err(err.stack ?? '');
     return 1;
+  } finally {
+    if (phaseTimesEnabled()) raw.err(`premem timings (ms): ${JSON.stringify(timingsReport(startUp))}`);
   }
+}
+
+/**
+ * PREMEM_TIMINGS: the command's wall time by phase. `start-up` is from process start to the
+ * command (Node and module loading); `index: other` is indexing that is neither reading files
+ * nor a write statement (mostly SQLite's commits); `total` is from process start.
+ */
+function timingsReport(startUp: number): Record<string, number> {
+  const t = phaseTimes();
+  const ms = (x: number) => Math.round(x * 10) / 10;
+  const out: Record<string, number> = { 'start-up': ms(startUp) };
+  for (const [phase, v] of t) if (phase !== 'index') out[phase] = ms(v);
+  const index = t.get('index');
+  if (index !== undefined) out['index: other'] = ms(index - (t.get('read') ?? 0) - (t.get('write') ?? 0));
+  out['total'] = ms(performance.now());
+  return out;
 }

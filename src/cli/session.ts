@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { timed } from '../diagnostics/phaseTimes';
 import { discoverRuns } from '../ingest/runLayout';
 import { indexRun, type IndexOutcome } from '../store/indexer';
 import { IndexStore, type StoredRun } from '../store/indexStore';
@@ -11,7 +12,7 @@ export async function withStore<T>(db: string | undefined, io: CommandIo, body: 
   try {
     return await body(store);
   } finally {
-    await store.close();
+    await timed('close', () => store.close());
   }
 }
 
@@ -29,11 +30,11 @@ function describeOutcome(o: IndexOutcome, seconds: number): string {
 /** Indexes (incrementally) and returns the stored runs for the given folders, in folder order. */
 export async function ensureIndexed(store: IndexStore, dirs: readonly string[], io: CommandIo, verbose: boolean): Promise<StoredRun[]> {
   const runs: StoredRun[] = [];
-  const attachments = await store.attachments();
+  const attachments = await timed('discover', () => store.attachments());
   for (const dir of dirs) {
-    for (const layout of discoverRuns(dir, attachments)) {
+    for (const layout of timed('discover', () => discoverRuns(dir, attachments))) {
       const t0 = performance.now();
-      const outcome = await indexRun(store, layout);
+      const outcome = await timed('index', () => indexRun(store, layout));
       if (verbose || outcome.action !== 'unchanged') io.err(describeOutcome(outcome, (performance.now() - t0) / 1000));
       runs.push((await store.runByPath(layout.path))!);
     }

@@ -19,15 +19,18 @@ interface Measure {
   readonly seconds: number;
   readonly peakMb: number;
   readonly stdout: string;
+  /** PREMEM_TIMINGS's phases (ms), when the run printed them. */
+  readonly phases: Record<string, number> | null;
 }
 
 function run(cmd: string, args: string[]): Measure {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, PREMEM_TIMINGS: '1' } });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   const rss = /__PEAK_RSS_KB__ (\d+)/.exec(r.stderr);
-  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : NaN, stdout: r.stdout };
+  const phases = /^premem timings \(ms\): (.*)$/m.exec(r.stderr);
+  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : NaN, stdout: r.stdout, phases: phases ? (JSON.parse(phases[1]!) as Record<string, number>) : null };
 }
 
 const premem = (...args: string[]) => run(process.execPath, ['-r', PRELOAD, BIN, ...args]);
@@ -67,6 +70,22 @@ function main(): void {
       row('premem report, warm index', warm),
       row('premem index, warm (nothing changed)', warmIndex),
     ];
+
+    // Where a cold report's time goes (median per phase over the cold runs).
+    const phaseNames = Object.keys(cold[0]!.phases ?? {});
+    if (phaseNames.length) {
+      lines.push(
+        '',
+        'cold report, by phase (median ms; PREMEM_TIMINGS=1 prints this for any command):',
+        ...phaseNames.map(
+          (p) =>
+            `  ${p.padEnd(14)} ${median(cold.map((m) => m.phases?.[p] ?? NaN))
+              .toFixed(0)
+              .padStart(6)}`,
+        ),
+        '  (start-up: Node and the CLI bundle; read: .npy files decoded; write: rows prepared and waited on; index: other: commits; analysis: the figures from the index)',
+      );
+    }
 
     const py = pythonWithNumpy();
     if (py) {

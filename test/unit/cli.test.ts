@@ -275,9 +275,9 @@ describe('premem CLI', () => {
     assert.equal(r.out, (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
-  test('commands that do not score never load onnxruntime', () => {
+  test('commands that do not score never load onnxruntime (the bundled CLI the bin runs)', () => {
     const probe = `
-      const { main } = require(${JSON.stringify(join(REPO, 'out', 'src', 'cli', 'main.js'))});
+      const { main } = require(${JSON.stringify(join(REPO, 'dist', 'cli.js'))});
       const io = { out() {}, err() {} };
       (async () => {
         await main(['--help'], io);

@@ -1,4 +1,5 @@
 import type { Slice } from '../../core/slices';
+import { timed } from '../../diagnostics/phaseTimes';
 import { num } from '../../present/format';
 import { buildReport, finiteOrNull } from '../../queries/report';
 import { sliceFields, sliceRun, STEPS_SLICE } from '../../queries/slices';
@@ -36,7 +37,8 @@ export const reportCommand = defineCommand({
     const options = analysisOptions(v);
     const by = v.by;
     const { report, slices } = await withStore(v.db, io, async (store) => {
-      const built = await buildReport(store, await ensureIndexed(store, dirs, io, false), options);
+      const runs = await ensureIndexed(store, dirs, io, false);
+      const built = await timed('analysis', () => buildReport(store, runs, options));
       if (by === undefined) return { report: built, slices: null };
       const perRun: { path: string; name: string; slices: Slice[] }[] = [];
       for (const a of built.analyses) {
@@ -53,7 +55,7 @@ export const reportCommand = defineCommand({
       return 1;
     }
     if (v.json) {
-      io.json(slices ? { ...report.json, slices: { by, runs: slices.map((r) => ({ path: r.path, slices: r.slices.map(sliceJson) })) } } : report.json);
+      timed('output', () => io.json(slices ? { ...report.json, slices: { by, runs: slices.map((r) => ({ path: r.path, slices: r.slices.map(sliceJson) })) } } : report.json));
       return 0;
     }
     io.out(formatReport(report.json, new Map(report.analyses.map((a) => [a.run.path, a.criteriaAgreement]))));
