@@ -294,3 +294,43 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 export type { Frame, Page };
+
+/**
+ * Where a panel's first open went, from the marks its page keeps (`webview/shared/marks.ts`)
+ * and its own navigation and resource timings, measured from `t0` (the test's clock when the
+ * command was given: browser and test share the machine's clock). Printed, never asserted.
+ */
+export async function firstOpenBreakdown(frame: Frame, t0: number): Promise<string> {
+  type Fetched = { start: number; end: number; kB: number } | null;
+  type Seen = { origin: number; marks: Record<string, number>; script: Fetched; style: Fetched };
+  const seen = await waitFor(
+    'the panel’s paint marks',
+    async () => {
+      // A string, evaluated in the page (this project's test code has no DOM typings).
+      const s = await frame.evaluate<Seen>(`(() => {
+        const entry = (re) => {
+          const e = performance.getEntriesByType('resource').find((x) => re.test(x.name));
+          return e ? { start: performance.timeOrigin + e.startTime, end: performance.timeOrigin + e.responseEnd, kB: Math.round((e.decodedBodySize || e.encodedBodySize) / 1024) } : null;
+        };
+        return {
+          origin: performance.timeOrigin,
+          marks: { ...(window.prememMarks ?? {}) },
+          script: entry(/\\/(example|dashboard)\\.js(\\?|$)/),
+          style: entry(/\\/(example|dashboard)\\.css(\\?|$)/),
+        };
+      })()`);
+      return s.marks['painted'] !== undefined && s.marks['complete'] !== undefined ? s : undefined;
+    },
+    30_000,
+    20,
+  );
+  const m = seen.marks as Record<'script' | 'request' | 'answer' | 'painted' | 'complete', number>;
+  if (seen.origin < t0) return `panel already open (reused): first paint was ${Math.round(m.painted - seen.origin)} ms after its page started`;
+  const ms = (x: number) => `${Math.round(x)} ms`;
+  const kB = (f: NonNullable<Fetched>) => (f.kB ? `, ${f.kB} kB` : '');
+  const style = seen.style ? `stylesheet fetched ${ms(seen.style.end - seen.origin)} (asked at ${ms(seen.style.start - seen.origin)}${kB(seen.style)}); ` : '';
+  const fetched = seen.script
+    ? `${style}script fetched ${ms(seen.script.end - seen.origin)} (asked at ${ms(seen.script.start - seen.origin)}${kB(seen.script)}), parsed and run ${ms(m.script - seen.script.end)}`
+    : `script fetched, parsed and run ${ms(m.script - seen.origin)}`;
+  return `command → webview page ${ms(seen.origin - t0)}; ${fetched}; data request → answer ${ms(m.answer - m.request)}; first paint ${ms(m.painted - t0)}, complete ${ms(m.complete - t0)} after the command`;
+}

@@ -13,7 +13,23 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { KANG_SWEEP, TINYGSM } from '../helpers/paths';
-import { answer, CODE_SERVER, fileDialog, pick, runCommand, shot, startWorkbench, showPremem, viewPane, VSIX, premem, waitFor, webviewFrame, type Host } from './harness';
+import {
+  answer,
+  CODE_SERVER,
+  fileDialog,
+  firstOpenBreakdown,
+  pick,
+  runCommand,
+  shot,
+  startWorkbench,
+  showPremem,
+  viewPane,
+  VSIX,
+  premem,
+  waitFor,
+  webviewFrame,
+  type Host,
+} from './harness';
 
 // Browser globals, for the functions that run inside a panel through frame.evaluate. The
 // test project has no DOM library (so src/ cannot use one by accident); these stay local.
@@ -139,7 +155,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   }
 
   /** Opens the example panel for an index of the selected run; returns the panel and the time it took. */
-  async function openExample(index: number): Promise<{ frame: Frame; ms: number }> {
+  async function openExample(index: number): Promise<{ frame: Frame; ms: number; t0: number }> {
     await runCommand(page, 'Premem: Open Example Panel');
     const t0 = Date.now();
     await answer(page, String(index));
@@ -152,7 +168,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       60_000,
       20,
     );
-    return { frame, ms: Date.now() - t0 };
+    return { frame, ms: Date.now() - t0, t0 };
   }
 
   /** Picks a checkpoint in the panel's toolkit dropdown and waits until its samples are shown. */
@@ -246,7 +262,8 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
 
   test('example panel on tinygsm: early samples reason in their own words, late ones copy the reference', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
     await selectRun(TINY_RUN);
-    const { frame, ms: openMs } = await openExample(TINY_EXAMPLE);
+    const { frame, ms: openMs, t0: opened } = await openExample(TINY_EXAMPLE);
+    const breakdown = await firstOpenBreakdown(frame, opened);
     await checkExampleNumbers(frame, TINYGSM.endsWith(TINY_RUN) ? TINYGSM : join(TINYGSM, TINY_RUN), TINY_EXAMPLE);
     const copied = async () => frame.locator('.aligned.copied').count();
     const own = async () => frame.locator('.aligned.own').count();
@@ -265,6 +282,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.ok(copiedLate > copiedEarly, `more copied steps late (${copiedLate}) than early (${copiedEarly})`);
     assert.ok(ownEarly > ownLate, `more own steps early (${ownEarly}) than late (${ownLate})`);
     timings.push(`tinygsm example panel (4 samples): open ${openMs} ms; switch checkpoint ${earlyMs} ms and ${lateMs} ms`);
+    timings.push(`tinygsm example panel, first open: ${breakdown}`);
   });
 
   test('untrusted text: hostile questions and samples are shown literally and nothing runs', async () => {
@@ -320,6 +338,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     const premFit = () => text(frame, '[data-fit="premem-vs-test"]');
     await waitFor('the sweep fit', async () => (await premFit()).startsWith(`R² ${expected.fit.r2.toFixed(4)} · ${expected.fit.points} checkpoints`));
     const openMs = Date.now() - t0;
+    timings.push(`dashboard, 13-run GSM8K sweep, first open: ${await firstOpenBreakdown(frame, t0)}`);
     assert.match(await premFit(), /^R² 0\.939/, 'the paper’s R² ≈ 0.94 at ln ln −2.3');
     // The contrast chart: plain train accuracy, its R² computed here from the CLI's report.
     const pts = expected.runs.flatMap((r) => r.checkpoints.filter((c) => c.test_accuracy !== null).map((c) => [c.train_accuracy, c.test_accuracy!] as const));
@@ -456,6 +475,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       20,
     );
     const openMs = Date.now() - t0;
+    timings.push(`GSM8K example panel (50 samples) from the dashboard: ${await firstOpenBreakdown(frame, t0)}`);
     await checkExampleNumbers(frame, runPath, order[0]!);
     assert.match(await text(frame, '#samples-summary'), /of 50 samples correct/);
     assert.equal(await frame.locator('#samples .outcome').count(), 50);

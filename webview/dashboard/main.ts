@@ -15,6 +15,7 @@ import { badge, button, dropdown, setDisabled, textField } from '../components/c
 import { barChart, intervalBarChart, legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
 import { clear, el, section } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
+import { mark, markPainted } from '../shared/marks';
 import { createClient, newestOnly } from '../shared/rpc';
 import { chartTheme, onThemeChange, type ChartTheme } from '../shared/theme';
 
@@ -58,7 +59,9 @@ window.addEventListener(
 
 async function start(): Promise<void> {
   try {
+    mark('request');
     const d = await newestData(client.request('ready', {}));
+    mark('answer');
     if (d) show(d);
   } catch (e) {
     app.append(el('p', { className: 'error', text: (e as Error).message }));
@@ -86,6 +89,7 @@ async function select(path: string, atStep: number | null): Promise<void> {
     if (answer === undefined) return;
     lowest = answer;
     lowestFor = path;
+    markPainted('complete');
   } catch (e) {
     lowest = [];
     showError((e as Error).message);
@@ -128,6 +132,7 @@ function render(d: DashboardData): void {
       ]),
     );
   document.getElementById('render-time')!.textContent = `computed in ${d.computeMs.toFixed(0)} ms, drawn in ${(performance.now() - t0).toFixed(0)} ms`;
+  markPainted('painted');
 }
 
 function toolbar(d: DashboardData, run: DashboardRun | null): HTMLElement {
@@ -674,4 +679,5 @@ function debounce(f: () => void, ms: number): () => void {
   };
 }
 
+mark('script');
 void start();

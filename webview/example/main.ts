@@ -3,6 +3,7 @@ import { badge, button, dropdown, progressRing, textField } from '../components/
 import { legend, lineChart, type LinePoint } from '../shared/charts';
 import { clear, el, foldable, section, visible } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
+import { mark, markPainted } from '../shared/marks';
 import { createClient } from '../shared/rpc';
 import { chartTheme, onThemeChange } from '../shared/theme';
 
@@ -43,7 +44,9 @@ client.on('show', (d) => render(d));
 
 async function start(): Promise<void> {
   try {
+    mark('request');
     const d = await client.request('ready', {});
+    mark('answer');
     if (d) render(d);
     else showMessage('This example is no longer in the index. Open it again from the Examples view.');
   } catch (e) {
@@ -71,6 +74,7 @@ function render(d: ExampleDetail): void {
   const perturbed = perturbationsSection(d);
   if (perturbed) app.append(perturbed);
   app.append(samplesSection(d));
+  markPainted('painted');
   void loadSamples();
 }
 
@@ -376,6 +380,7 @@ async function loadSamples(): Promise<void> {
     host.append(...nodes);
     host.setAttribute('data-step', String(data.step));
     shownSamples = { key, nodes };
+    markPainted('complete');
   } catch (e) {
     if (mine === generation) {
       clear(host);
@@ -464,4 +469,5 @@ document.addEventListener('keydown', (e) => {
   else if (e.key === 'ArrowRight' || e.key === 'n') void navigate('next');
 });
 
+mark('script');
 void start();

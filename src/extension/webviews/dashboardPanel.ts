@@ -59,6 +59,7 @@ export class DashboardPanel implements vscode.Disposable {
         column: vscode.ViewColumn.Active,
         validators: DASHBOARD_PARAMS,
         supersedes: ['ready', 'setThreshold', 'resetThreshold', 'keepThreshold', 'clearThreshold', 'keepTextThreshold'],
+        firstRequest: 'ready',
         restore: () => fresh(),
         handlers: (p) => this.handlers(p),
         update: async (p) => ({ method: 'data', params: await this.data(p.state) }),

@@ -29,6 +29,7 @@ export class ExamplePanel implements vscode.Disposable {
         column: vscode.ViewColumn.Beside,
         validators: EXAMPLE_PARAMS,
         supersedes: ['ready', 'flag', 'unflag', 'navigate', 'switchRun'],
+        firstRequest: 'ready',
         restore: (saved) => {
           try {
             const s = parseExampleState(saved, 'state');

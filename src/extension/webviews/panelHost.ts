@@ -25,6 +25,11 @@ export interface PanelKind<S, M extends MethodTable<M>, N> {
    * generation, so an update computed before it is not sent after it.
    */
   readonly supersedes: readonly (keyof M & string)[];
+  /**
+   * The parameterless request a new page makes first ('ready'): its answer is computed while
+   * VS Code creates the webview and the page loads its script, not after the page asks.
+   */
+  readonly firstRequest?: keyof M & string;
   /** The state of a panel VS Code restores after a reload, from what its webview saved; undefined closes it. */
   restore(saved: unknown): S | undefined;
   handlers(panel: HostedPanel<S, M, N>): Handlers<M>;
@@ -95,14 +100,20 @@ export class PanelHost<S, M extends MethodTable<M>, N> implements vscode.Disposa
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'premem.svg');
     // The handlers need the panel record and the record needs the protocol end: tie the knot.
     const hosted = { panel, state, generation: 0 } as HostedPanel<S, M, N> & { rpc: RpcHost<M, N> };
-    const handlers = this.kind.handlers(hosted);
+    const handlers = this.kind.handlers(hosted) as Record<string, (p: unknown) => Promise<unknown>>;
     const superseding = new Set<string>(this.kind.supersedes);
+    // Started now, used once, and only if the panel still shows what it was started for.
+    const first = this.kind.firstRequest;
+    let early: { state: S; answer: Promise<unknown> } | null = first && handlers[first] ? { state, answer: handlers[first]({}) } : null;
+    early?.answer.catch(() => undefined); // its error, if any, is the request's to report
     const guarded = Object.fromEntries(
       Object.entries(handlers).map(([method, handler]) => [
         method,
         (params: unknown) => {
           if (superseding.has(method)) hosted.generation++;
-          return (handler as (p: unknown) => Promise<unknown>)(params);
+          const prefetched = method === first && early?.state === hosted.state ? early.answer : null;
+          early = null;
+          return prefetched ?? handler(params);
         },
       ]),
     ) as Handlers<M>;
