@@ -1,4 +1,4 @@
-import { memorizedMask, type MemorizationThreshold } from './threshold';
+import { memorizationCut, type MemorizationThreshold } from './threshold';
 import { numpyMean } from './numpySum';
 
 /**
@@ -24,6 +24,8 @@ export interface RunMetrics {
   readonly examples: number;
   /** memorized[j][i] as 0/1. */
   readonly memorized: readonly Uint8Array[];
+  /** How many examples are memorized at each checkpoint. */
+  readonly memorizedCount: Int32Array;
   /** premem[j][i] = min(acc[j][i], max_{k<=j} acc[k][i] * !memorized[k][i]). */
   readonly preMemorization: readonly Float64Array[];
   /** Index of the first memorized checkpoint per example, -1 when never memorized. */
@@ -50,9 +52,9 @@ export type MemorizedAt = (checkpoint: number, example: number) => boolean;
 /** The paper's per-example quantities at the perplexity threshold. */
 export function computeRunMetrics(input: MetricInput, threshold: MemorizationThreshold): RunMetrics {
   checkInputShape(input);
-  return metricsFromMasks(
+  return metricsFromCuts(
     input.accuracy,
-    input.perplexity.map((ppl) => memorizedMask(ppl, threshold)),
+    input.perplexity.map((ppl) => memorizationCut(ppl, threshold)),
   );
 }
 
@@ -61,41 +63,51 @@ export function computeRunMetrics(input: MetricInput, threshold: MemorizationThr
  * reference).
  */
 export function computeRunMetricsWith(accuracy: readonly Float64Array[], memorizedAt: MemorizedAt): RunMetrics {
-  const masks = accuracy.map((acc, j) => {
-    const mask = new Uint8Array(acc.length);
-    for (let i = 0; i < acc.length; i++) mask[i] = memorizedAt(j, i) ? 1 : 0;
-    return mask;
+  // As cuts: 0 below 0.5 (memorized), 1 not.
+  const cuts = accuracy.map((acc, j) => {
+    const values = new Float64Array(acc.length);
+    for (let i = 0; i < acc.length; i++) values[i] = memorizedAt(j, i) ? 0 : 1;
+    return { values, below: 0.5 };
   });
-  return metricsFromMasks(accuracy, masks);
+  return metricsFromCuts(accuracy, cuts);
 }
 
 /**
- * Pre-memorization accuracy from per-checkpoint memorized masks. Checkpoint by checkpoint
- * over contiguous arrays (with each example's running best kept in one array): called on every
- * threshold change, 150,000 × 20 cells in about 20 ms.
+ * Pre-memorization accuracy, checkpoint by checkpoint over contiguous arrays (each example's
+ * running best kept in one array), each checkpoint's memorized mask made in the same pass that
+ * uses it (memorized iff `values[i] < below`): called on every threshold change, 150,000 × 20
+ * cells.
  */
-function metricsFromMasks(accuracy: readonly Float64Array[], memorized: Uint8Array[]): RunMetrics {
+function metricsFromCuts(accuracy: readonly Float64Array[], cuts: readonly { readonly values: Float64Array; readonly below: number }[]): RunMetrics {
   const checkpoints = accuracy.length;
   const examples = checkpoints === 0 ? 0 : accuracy[0]!.length;
+  const memorized: Uint8Array[] = [];
   const preMemorization: Float64Array[] = [];
   const memorizationCheckpoint = new Int32Array(examples).fill(-1);
+  const memorizedCount = new Int32Array(checkpoints);
   const best = new Float64Array(examples);
   for (let j = 0; j < checkpoints; j++) {
     const acc = accuracy[j]!;
-    const mem = memorized[j]!;
+    const { values, below } = cuts[j]!;
+    const mem = new Uint8Array(examples);
     const pre = new Float64Array(examples);
+    let count = 0;
     for (let i = 0; i < examples; i++) {
       const a = acc[i]!;
-      if (mem[i] === 1) {
+      if (values[i]! < below) {
+        mem[i] = 1;
+        count++;
         if (memorizationCheckpoint[i] === -1) memorizationCheckpoint[i] = j;
       } else if (a > best[i]!) {
         best[i] = a;
       }
       pre[i] = a < best[i]! ? a : best[i]!;
     }
+    memorizedCount[j] = count;
+    memorized.push(mem);
     preMemorization.push(pre);
   }
-  return { checkpoints, examples, memorized, preMemorization, memorizationCheckpoint };
+  return { checkpoints, examples, memorized, memorizedCount, preMemorization, memorizationCheckpoint };
 }
 
 export function categorize(input: MetricInput, metrics: RunMetrics, example: number): ExampleCategory {
@@ -117,8 +129,7 @@ export interface CheckpointSummary {
 export function summarizeCheckpoints(input: MetricInput, metrics: RunMetrics, knownTrainAccuracy?: readonly number[]): CheckpointSummary[] {
   const out: CheckpointSummary[] = [];
   for (let j = 0; j < metrics.checkpoints; j++) {
-    let memorizedCount = 0;
-    for (const m of metrics.memorized[j]!) memorizedCount += m;
+    const memorizedCount = metrics.memorizedCount[j]!;
     out.push({
       // Train accuracy does not depend on memorization: a caller that has it passes it in.
       trainAccuracy: knownTrainAccuracy?.[j] ?? numpyMean(input.accuracy[j]!),

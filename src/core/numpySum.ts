@@ -44,8 +44,49 @@ function pairwiseSum(a: ArrayLike<number>, start: number, n: number): number {
   return pairwiseSum(a, start, n2) + pairwiseSum(a, start + n2, n - n2);
 }
 
+/**
+ * The same summation for a Float64Array, in a copy of its own: V8 compiles a function for the
+ * kinds of array it has seen, and the mixed callers of `pairwiseSum` (plain arrays too) made
+ * the per-checkpoint means of a large run take a third longer. Same operations, same order.
+ */
+function pairwiseSumF64(a: Float64Array, start: number, n: number): number {
+  if (n < 8) {
+    let res = -0;
+    for (let i = 0; i < n; i++) res += a[start + i]!;
+    return res;
+  }
+  if (n <= PW_BLOCKSIZE) {
+    let r0 = a[start]!,
+      r1 = a[start + 1]!,
+      r2 = a[start + 2]!,
+      r3 = a[start + 3]!;
+    let r4 = a[start + 4]!,
+      r5 = a[start + 5]!,
+      r6 = a[start + 6]!,
+      r7 = a[start + 7]!;
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      r0 += a[start + i]!;
+      r1 += a[start + i + 1]!;
+      r2 += a[start + i + 2]!;
+      r3 += a[start + i + 3]!;
+      r4 += a[start + i + 4]!;
+      r5 += a[start + i + 5]!;
+      r6 += a[start + i + 6]!;
+      r7 += a[start + i + 7]!;
+    }
+    // prettier-ignore
+    let res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
+    for (; i < n; i++) res += a[start + i]!;
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSumF64(a, start, n2) + pairwiseSumF64(a, start + n2, n - n2);
+}
+
 export function numpySum(a: ArrayLike<number>): number {
-  return pairwiseSum(a, 0, a.length);
+  return a instanceof Float64Array ? pairwiseSumF64(a, 0, a.length) : pairwiseSum(a, 0, a.length);
 }
 
 /** `np.mean` of a 1-D float64 array: the pairwise sum divided by the count (NaN when empty). */

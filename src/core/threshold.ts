@@ -83,15 +83,19 @@ function logLogOf(ppl: Float64Array): Float64Array {
  * every comparison falls on the same side as `isMemorized`'s (tested on every value).
  */
 export function memorizedMask(ppl: Float64Array, t: MemorizationThreshold): Uint8Array {
+  const { values, below } = memorizationCut(ppl, t);
   const mask = new Uint8Array(ppl.length);
-  if (t.kind === 'perplexity') {
-    for (let i = 0; i < ppl.length; i++) mask[i] = isMemorized(ppl[i]!, t) ? 1 : 0;
-  } else {
-    const ll = logLogOf(ppl);
-    // NaN (unknown or +∞ perplexity) compares false: never memorized, as in isMemorized.
-    for (let i = 0; i < ppl.length; i++) mask[i] = ll[i]! < t.value ? 1 : 0;
-  }
+  for (let i = 0; i < ppl.length; i++) mask[i] = values[i]! < below ? 1 : 0;
   return mask;
+}
+
+/**
+ * The memorization test of a checkpoint as one comparison per cell: memorized iff
+ * `values[i] < below`. For a perplexity cut the values are the perplexities (NaN and +∞
+ * compare false, as in isMemorized); for ln-ln, their cached ln ln (−∞ where ppl ≤ 1).
+ */
+export function memorizationCut(ppl: Float64Array, t: MemorizationThreshold): { values: Float64Array; below: number } {
+  return t.kind === 'perplexity' ? { values: ppl, below: t.value } : { values: logLogOf(ppl), below: t.value };
 }
 
 export function parseThreshold(ppl: string | undefined, loglog: string | undefined): MemorizationThreshold {
