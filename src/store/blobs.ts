@@ -33,7 +33,16 @@ export function packCodes(codes: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe((codes.length + 3) >> 2);
   out[out.length - 1] = 0;
   const whole = codes.length >> 2;
-  for (let b = 0, k = 0; b < whole; b++, k += 4) out[b] = codes[k]! | (codes[k + 1]! << 2) | (codes[k + 2]! << 4) | (codes[k + 3]! << 6);
+  if ((codes.byteOffset & 3) === 0 && LITTLE_ENDIAN) {
+    // Four codes a load: bytes b0..b3 of the word go to bits 0-1, 2-3, 4-5, 6-7.
+    const words = new Uint32Array(codes.buffer, codes.byteOffset, whole);
+    for (let b = 0; b < whole; b++) {
+      const w = words[b]!;
+      out[b] = (w & 3) | ((w >>> 6) & 0xc) | ((w >>> 12) & 0x30) | ((w >>> 18) & 0xc0);
+    }
+  } else {
+    for (let b = 0, k = 0; b < whole; b++, k += 4) out[b] = codes[k]! | (codes[k + 1]! << 2) | (codes[k + 2]! << 4) | (codes[k + 3]! << 6);
+  }
   for (let k = whole * 4; k < codes.length; k++) out[k >> 2]! |= codes[k]! << ((k & 3) * 2);
   return out;
 }

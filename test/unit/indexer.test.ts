@@ -6,6 +6,7 @@ import { DEFAULT_THRESHOLD } from '../../src/core/threshold';
 import { discoverRuns } from '../../src/ingest/runLayout';
 import { buildReport } from '../../src/queries/report';
 import { IndexCancelled, indexPaths, indexRun } from '../../src/store/indexer';
+import { packCodes, packedRange, unpackCodes } from '../../src/store/blobs';
 import { IndexStore } from '../../src/store/indexStore';
 import { encodeNpy } from '../../src/ingest/npy';
 import { int64Npy, writeNpyCheckpoint, writeNpyRun, type NpyCheckpointSpec } from '../helpers/fixtures';
@@ -320,4 +321,23 @@ describe('answer codes: every integer dtype, stored four to a byte', () => {
       tmp.cleanup();
     }
   });
+});
+
+test('packed codes: the word-at-a-time path and the byte path pack alike, and unpack to the codes', () => {
+  const codes = Uint8Array.from({ length: 1003 }, (_, i) => (i * 7 + (i >> 3)) % 3);
+  const backing = new Uint8Array(codes.length + 1);
+  backing.set(codes, 1);
+  const unaligned = backing.subarray(1); // byteOffset 1: the byte path
+  const packed = packCodes(codes);
+  assert.ok(packed.equals(packCodes(unaligned)));
+  assert.equal(packed.length, 251);
+  for (const [from, count] of [
+    [0, 1003],
+    [5, 5],
+    [998, 5],
+    [3, 50],
+  ] as const) {
+    const r = packedRange(from, count);
+    assert.deepEqual(unpackCodes(packed.subarray(r.start - 1, r.start - 1 + r.length), r.first, count), Array.from(codes.subarray(from, from + count)));
+  }
 });
