@@ -217,6 +217,43 @@ export function smallIntegers(bytes: Uint8Array, header: NpyHeader, max: number)
   }
 }
 
+/**
+ * `smallIntegers` of a 2-D array's rows in the given order (each row once), decoded straight
+ * into place: a run's training arrays follow its analysis order, and decoding then gathering
+ * went over every code twice. Rows the order leaves out are still checked. Null as for
+ * `smallIntegers`.
+ */
+export function smallIntegerRows(bytes: Uint8Array, header: NpyHeader, max: number, order: readonly number[]): Uint8Array | null {
+  const [rows, n] = header.shape as [number, number];
+  const fused = header.kind === 'i8' && header.littleEndian && !header.fortranOrder && header.shape.length === 2;
+  if (!fused) {
+    const all = smallIntegers(bytes, header, max);
+    if (!all) return null;
+    const out = new Uint8Array(order.length * n);
+    for (let p = 0, to = 0; p < order.length; p++) for (let from = order[p]! * n, end = from + n; from < end;) out[to++] = all[from++]!;
+    return out;
+  }
+  let data = bytes.subarray(header.dataOffset, header.dataOffset + header.count * 8);
+  if ((data.byteOffset & 7) !== 0) data = new Uint8Array(data);
+  const w = new Int32Array(data.buffer, data.byteOffset, header.count * 2);
+  const out = new Uint8Array(order.length * n);
+  const decodeRow = (r: number, to: number): boolean => {
+    for (let k = 2 * r * n, end = k + 2 * n; k < end; k += 2) {
+      const lo = w[k]!;
+      if (w[k + 1] !== 0 || lo < 0 || lo > max) return false;
+      if (to >= 0) out[to++] = lo;
+    }
+    return true;
+  };
+  for (let p = 0; p < order.length; p++) if (!decodeRow(order[p]!, p * n)) return null;
+  if (order.length < rows) {
+    const covered = new Uint8Array(rows);
+    for (const r of order) covered[r] = 1;
+    for (let r = 0; r < rows; r++) if (covered[r] === 0 && !decodeRow(r, -1)) return null;
+  }
+  return out;
+}
+
 /** UTF-32 code units, trailing NULs stripped as numpy does. */
 export function decodeUnicodeItem(view: DataView, byteOffset: number, chars: number, le: boolean, file: string): string {
   let end = chars;

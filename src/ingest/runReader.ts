@@ -21,9 +21,15 @@ function hasModelFiles(dir: string): boolean {
   }
 }
 
-/** Dataset index → position for an order. */
+/** Dataset index → position for an order, built when first asked for (the .npy layout never asks). */
 function splitIndex(order: readonly number[]): SplitIndex {
-  return { order, positionOf: new Map(order.map((idx, pos) => [idx, pos])) };
+  let positionOf: ReadonlyMap<number, number> | undefined;
+  return {
+    order,
+    get positionOf() {
+      return (positionOf ??= new Map(order.map((idx, pos) => [idx, pos])));
+    },
+  };
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -201,15 +207,15 @@ export class RunReader {
 function readSubsample(file: string, trainQuestions: number, sizedBy: string): number[] {
   const arr = expectNumeric(readNpyFile(file), file, 1, 'subsample_idxs');
   const order = Array.from(arr.data);
-  const seen = new Set<number>();
+  const seen = new Uint8Array(trainQuestions);
   for (const i of order) {
     if (!Number.isInteger(i) || i < 0) throw new InputError(file, `index ${i} is not a whole number >= 0`);
     if (i >= trainQuestions) {
       // Which file is wrong is not known; the one that sized the split is what the user checks first.
       throw new InputError(sizedBy, `has ${trainQuestions} training questions, but ${file} lists index ${i}`);
     }
-    if (seen.has(i)) throw new InputError(file, `index ${i} is listed twice`);
-    seen.add(i);
+    if (seen[i] === 1) throw new InputError(file, `index ${i} is listed twice`);
+    seen[i] = 1;
   }
   return order;
 }

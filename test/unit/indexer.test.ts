@@ -316,6 +316,10 @@ describe('answer codes: every integer dtype, stored four to a byte', () => {
       const bad = writeNpyRun(join(tmp.dir, 'bad'), [{ step: 1, train: codes, ppl: [1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5] }]);
       writeFileSync(join(bad, 'checkpoint-1', 'train_answer_types2_seed2_temp0.8.npy'), int64Npy([...flat.slice(0, 12), 7, ...flat.slice(13)], [7, 5]));
       await assert.rejects(indexPaths(store, [bad]), /answer type 7 at row 2, sample 2/);
+      // Also in a row the run's subsample leaves out.
+      const left = writeNpyRun(join(tmp.dir, 'left-out'), [{ step: 1, train: codes, ppl: [1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5] }], [0, 1, 3, 4, 5, 6]);
+      writeFileSync(join(left, 'checkpoint-1', 'train_answer_types2_seed2_temp0.8.npy'), int64Npy([...flat.slice(0, 12), 7, ...flat.slice(13)], [7, 5]));
+      await assert.rejects(indexPaths(store, [left]), /answer type 7 at row 2, sample 2/);
     } finally {
       await store.close();
       tmp.cleanup();

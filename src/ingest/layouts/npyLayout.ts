@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors';
-import { decodeUnicodeItem, expectNumeric, parseNpy, parseNpyHeader, readNpyFile, readNpyHeader, smallIntegers, type NpyArray, type NpyHeader } from '../npy';
+import { decodeUnicodeItem, expectNumeric, parseNpy, parseNpyHeader, readNpyFile, readNpyHeader, smallIntegerRows, smallIntegers, type NpyArray, type NpyHeader } from '../npy';
 import type { SampleSetData, Split, TextRow } from '../runData';
 import { ANSWER_CODES, MAX_ANSWER_CODE, invalidPerplexity, isAnswerCode } from '../values';
 import { gatherTrain, type CheckpointPart, type LayoutReader, type RunShape } from './layout';
@@ -97,16 +97,22 @@ function readCodes(file: string, split: Split, name: string, run: RunShape): Sam
   const [rows, n] = header.shape as [number, number];
   run.expectQuestions(file, split, rows);
   if (n === 0) throw new InputError(file, 'has no samples per question (shape (N, 0))');
-  // The fast path takes well-formed int arrays; anything else (floats, a bad code) goes
+  // The fast paths take well-formed int arrays; anything else (floats, a bad code) goes
   // through the general decoder, which names the first bad value.
-  const all = smallIntegers(bytes, header, MAX_ANSWER_CODE) ?? generalCodes(parseNpy(bytes, file), file, n);
-  if (split !== 'train') return { split, name, samplesPerQuestion: n, questions: rows, codes: all, texts: null, source: file };
+  const general = () => generalCodes(parseNpy(bytes, file), file, n);
+  if (split !== 'train') {
+    const codes = smallIntegers(bytes, header, MAX_ANSWER_CODE) ?? general();
+    return { split, name, samplesPerQuestion: n, questions: rows, codes, texts: null, source: file };
+  }
   const order = run.index('train').order;
-  const codes = new Uint8Array(order.length * n);
-  // A row at a time; a typed-array copy per row costs more than it saves below ~16 samples.
-  if (n >= 16) for (let p = 0; p < order.length; p++) codes.set(all.subarray(order[p]! * n, order[p]! * n + n), p * n);
-  else for (let p = 0, to = 0; p < order.length; p++) for (let from = order[p]! * n, end = from + n; from < end;) codes[to++] = all[from++]!;
+  const codes = smallIntegerRows(bytes, header, MAX_ANSWER_CODE, order) ?? gatherRows(general(), order, n);
   return { split, name, samplesPerQuestion: n, questions: order.length, codes, texts: null, source: file };
+}
+
+function gatherRows(all: Uint8Array, order: readonly number[], n: number): Uint8Array {
+  const out = new Uint8Array(order.length * n);
+  for (let p = 0; p < order.length; p++) out.set(all.subarray(order[p]! * n, order[p]! * n + n), p * n);
+  return out;
 }
 
 function generalCodes(a: NpyArray, file: string, n: number): Uint8Array {
