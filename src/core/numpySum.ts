@@ -5,7 +5,7 @@
  */
 const PW_BLOCKSIZE = 128;
 
-function pairwiseSum(a: ArrayLike<number>, start: number, n: number): number {
+function pairwiseSum(a: Float64Array, start: number, n: number): number {
   if (n < 8) {
     // numpy starts this branch from -0.0 so that an all -0.0 input keeps its sign.
     let res = -0;
@@ -45,48 +45,13 @@ function pairwiseSum(a: ArrayLike<number>, start: number, n: number): number {
 }
 
 /**
- * The same summation for a Float64Array, in a copy of its own: V8 compiles a function for the
- * kinds of array it has seen, and the mixed callers of `pairwiseSum` (plain arrays too) made
- * the per-checkpoint means of a large run take a third longer. Same operations, same order.
+ * A Float64Array is summed as it is; anything else is copied into one first (exactly: every
+ * JavaScript number is a float64). One kind of array keeps the loop monomorphic: mixed kinds
+ * made the per-checkpoint means of a large run take a third longer.
  */
-function pairwiseSumF64(a: Float64Array, start: number, n: number): number {
-  if (n < 8) {
-    let res = -0;
-    for (let i = 0; i < n; i++) res += a[start + i]!;
-    return res;
-  }
-  if (n <= PW_BLOCKSIZE) {
-    let r0 = a[start]!,
-      r1 = a[start + 1]!,
-      r2 = a[start + 2]!,
-      r3 = a[start + 3]!;
-    let r4 = a[start + 4]!,
-      r5 = a[start + 5]!,
-      r6 = a[start + 6]!,
-      r7 = a[start + 7]!;
-    let i = 8;
-    for (; i < n - (n % 8); i += 8) {
-      r0 += a[start + i]!;
-      r1 += a[start + i + 1]!;
-      r2 += a[start + i + 2]!;
-      r3 += a[start + i + 3]!;
-      r4 += a[start + i + 4]!;
-      r5 += a[start + i + 5]!;
-      r6 += a[start + i + 6]!;
-      r7 += a[start + i + 7]!;
-    }
-    // prettier-ignore
-    let res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
-    for (; i < n; i++) res += a[start + i]!;
-    return res;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return pairwiseSumF64(a, start, n2) + pairwiseSumF64(a, start + n2, n - n2);
-}
-
 export function numpySum(a: ArrayLike<number>): number {
-  return a instanceof Float64Array ? pairwiseSumF64(a, 0, a.length) : pairwiseSum(a, 0, a.length);
+  const values = a instanceof Float64Array ? a : Float64Array.from(a);
+  return pairwiseSum(values, 0, values.length);
 }
 
 /** `np.mean` of a 1-D float64 array: the pairwise sum divided by the count (NaN when empty). */

@@ -185,17 +185,9 @@ export function smallIntegers(bytes: Uint8Array, header: NpyHeader, max: number)
       }
       return out;
     }
-    case 'i4': {
-      const w = new Int32Array(data.buffer, data.byteOffset, n);
-      for (let i = 0; i < n; i++) {
-        const v = w[i]!;
-        if (v < 0 || v > max) return null;
-        out[i] = v;
-      }
-      return out;
-    }
+    case 'i4':
     case 'i2': {
-      const w = new Int16Array(data.buffer, data.byteOffset, n);
+      const w = header.kind === 'i4' ? new Int32Array(data.buffer, data.byteOffset, n) : new Int16Array(data.buffer, data.byteOffset, n);
       for (let i = 0; i < n; i++) {
         const v = w[i]!;
         if (v < 0 || v > max) return null;
