@@ -334,3 +334,21 @@ export async function firstOpenBreakdown(frame: Frame, t0: number): Promise<stri
     : `script fetched, parsed and run ${ms(m.script - seen.origin)}`;
   return `command → webview page ${ms(seen.origin - t0)}; ${fetched}; data request → answer ${ms(m.answer - m.request)}; first paint ${ms(m.painted - t0)}, complete ${ms(m.complete - t0)} after the command`;
 }
+
+/**
+ * Waits for a notification containing `text`; on a timeout, fails with what the notifications
+ * said instead (usually the error the command reported).
+ */
+export async function notification(page: Page, text: string, timeoutMs: number): Promise<void> {
+  await page
+    .locator('.notifications-toasts', { hasText: text })
+    .first()
+    .waitFor({ timeout: timeoutMs })
+    .catch(async (e: Error) => {
+      const shown = await page
+        .locator('.notifications-toasts')
+        .innerText()
+        .catch(() => '?');
+      throw new Error(`${e.message}\nnotifications: ${shown}`);
+    });
+}

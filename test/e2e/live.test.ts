@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { TINYGSM } from '../helpers/paths';
 import { characterTokenizer, lookupEncoder, writeModel } from '../helpers/onnxModels';
-import { CODE_SERVER, fileDialog, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
+import { CODE_SERVER, fileDialog, notification, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
 
 const SOURCE_RUN = 'example_3epochs_lr2e-04';
 const LIVE_RUN = 'live_3epochs_run';
@@ -155,19 +155,7 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     await fileDialog(page, join(files, 'encoder.onnx'), 'Use as Encoder');
     await fileDialog(page, join(files, 'tokenizer.json'), 'Use as Tokenizer');
     await fileDialog(page, out);
-    // On a timeout, say what the notifications said instead (an error the command reported).
-    await page
-      .locator('.notifications-toasts', { hasText: 'candidates nearest to 2 flagged examples' })
-      .first()
-      .waitFor({ timeout: 60_000 })
-      .catch(async (e: Error) =>
-        assert.fail(
-          `${e.message}\nnotifications: ${await page
-            .locator('.notifications-toasts')
-            .innerText()
-            .catch(() => '?')}`,
-        ),
-      );
+    await notification(page, 'candidates nearest to 2 flagged examples', 60_000);
     const lines = readFileSync(out, 'utf8')
       .trim()
       .split('\n')

@@ -16,7 +16,24 @@ import type { Browser, Page } from 'playwright-core';
 import { int64Npy } from '../helpers/fixtures';
 import { REPO, TINYGSM } from '../helpers/paths';
 import { writeHarnessRun } from '../helpers/harnessRun';
-import { answer, CODE_SERVER, fileDialog, pick, premem, rowTexts, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host } from './harness';
+import {
+  answer,
+  CODE_SERVER,
+  fileDialog,
+  notification,
+  pick,
+  premem,
+  rowTexts,
+  runCommand,
+  shot,
+  showPremem,
+  startWorkbench,
+  viewPane,
+  VSIX,
+  waitFor,
+  webviewFrame,
+  type Host,
+} from './harness';
 
 /** The page's `document`, as far as these tests use it inside `frame.evaluate` (this file has no DOM types). */
 declare const document: { getElementById(id: string): { parentElement: { scrollIntoView(o: { block: string }): void } | null } | null };
@@ -51,18 +68,7 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-400' }).first().waitFor();
     await page.keyboard.press('Enter');
     await pick(page, 'Into the run’s checkpoint folders');
-    await page
-      .locator('.notifications-toasts', { hasText: `sampled 2 checkpoints of ${RUN}` })
-      .first()
-      .waitFor({ timeout: 240_000 })
-      .catch(async (e: Error) =>
-        assert.fail(
-          `${e.message}\nnotifications: ${await page
-            .locator('.notifications-toasts')
-            .innerText()
-            .catch(() => '?')}`,
-        ),
-      );
+    await notification(page, `sampled 2 checkpoints of ${RUN}`, 240_000);
     return Date.now() - t0;
   }
 
