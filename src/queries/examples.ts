@@ -57,15 +57,18 @@ function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array[] {
  * same on every run of the tool.
  */
 export function orderExamples(a: RunAnalysis, examples: readonly StoredExample[], sort: ExampleSort): StoredExample[] {
-  const keys = sortKeys(a, sort);
-  // compareKeys over the columns, key by key, without building a row per comparison (150,000 examples).
-  return [...examples].sort((x, y) => {
-    for (const k of keys) {
-      const c = compareKey(k[x.position]!, k[y.position]!);
-      if (c !== 0) return c;
-    }
-    return x.index - y.index;
-  });
+  const [k0, k1, k2] = sortKeys(a, sort) as [Float64Array, Float64Array?, Float64Array?];
+  const index = new Float64Array(a.metrics.examples);
+  const atPosition: StoredExample[] = [];
+  for (const e of examples) {
+    index[e.position] = e.index;
+    atPosition[e.position] = e;
+  }
+  // Positions sorted with the keys unrolled (at most three) over typed arrays: a comparator
+  // that looped over the key columns sorted 150,000 examples four times slower.
+  const positions = examples.map((e) => e.position);
+  positions.sort((p, q) => compareKey(k0[p]!, k0[q]!) || (k1 ? compareKey(k1[p]!, k1[q]!) : 0) || (k2 ? compareKey(k2[p]!, k2[q]!) : 0) || index[p]! - index[q]!);
+  return positions.map((p) => atPosition[p]!);
 }
 
 /** The first `limit` examples in order, with their figures (figures only for those). */
