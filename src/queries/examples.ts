@@ -1,4 +1,5 @@
-import { compareKey, selectExamples, type CurationStrategy } from '../core/curation';
+import { selectExamples, type CurationStrategy } from '../core/curation';
+import { orderByKeys } from '../core/order';
 import { categorize } from '../core/metrics';
 import type { Flag, StoredExample } from '../store/indexStore';
 import { finiteOrNull } from './report';
@@ -42,7 +43,9 @@ function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array[] {
   const J = a.checkpoints.length;
   if (sort === 'dataset' || J === 0) return [new Float64Array(n).fill(sort === 'dataset' ? 0 : NaN)];
   const first = a.metrics.memorizationCheckpoint;
-  const memorizationStep = Float64Array.from({ length: n }, (_, p) => (first[p]! === -1 ? NaN : a.checkpoints[first[p]!]!.step));
+  const steps = a.checkpoints.map((c) => c.step);
+  const memorizationStep = new Float64Array(n);
+  for (let p = 0; p < n; p++) memorizationStep[p] = first[p] === -1 ? NaN : steps[first[p]!]!;
   const accuracy = Float64Array.from(a.input.accuracy[J - 1]!);
   // The same tie-breaking as `premem export --strategy lowest-premem` (core/curation).
   // The keys of core/curation's lowestPreMemorizationKeys, as `premem export --strategy lowest-premem` orders.
@@ -57,18 +60,17 @@ function sortKeys(a: RunAnalysis, sort: ExampleSort): Float64Array[] {
  * same on every run of the tool.
  */
 export function orderExamples(a: RunAnalysis, examples: readonly StoredExample[], sort: ExampleSort): StoredExample[] {
-  const [k0, k1, k2] = sortKeys(a, sort) as [Float64Array, Float64Array?, Float64Array?];
   const index = new Float64Array(a.metrics.examples);
-  const atPosition: StoredExample[] = [];
+  const atPosition = new Array<StoredExample>(a.metrics.examples);
   for (const e of examples) {
     index[e.position] = e.index;
     atPosition[e.position] = e;
   }
-  // Positions sorted with the keys unrolled (at most three) over typed arrays: a comparator
-  // that looped over the key columns sorted 150,000 examples four times slower.
-  const positions = examples.map((e) => e.position);
-  positions.sort((p, q) => compareKey(k0[p]!, k0[q]!) || (k1 ? compareKey(k1[p]!, k1[q]!) : 0) || (k2 ? compareKey(k2[p]!, k2[q]!) : 0) || index[p]! - index[q]!);
-  return positions.map((p) => atPosition[p]!);
+  return orderByKeys(
+    sortKeys(a, sort),
+    index,
+    examples.map((e) => e.position),
+  ).map((p) => atPosition[p]!);
 }
 
 /** The first `limit` examples in order, with their figures (figures only for those). */
