@@ -145,11 +145,14 @@ export async function startWorkbench(root: string, workspace: string, theme: str
 /** Shows the Premem views and waits for the Runs view to have rows. */
 export async function showPremem(page: Page): Promise<void> {
   const runs = viewPane(page, 'Runs');
-  // After a reload VS Code restores the container by itself; clicking its icon then would close it.
   const icon = page.locator('.activitybar [aria-label^="Premem"]').first();
   await icon.waitFor({ timeout: 90_000 });
-  await page.waitForTimeout(1000);
-  if (!(await runs.isVisible())) await icon.click();
+  // After a reload VS Code restores the container by itself, sometimes seconds later on a busy
+  // machine: clicking its icon then would close it again. The view's focus command only shows it.
+  for (let attempt = 0; attempt < 5 && !(await runs.isVisible()); attempt++) {
+    await runCommand(page, 'Premem: Focus on Runs View');
+    await runs.waitFor({ timeout: 5_000 }).catch(() => undefined);
+  }
   await runs.locator('.monaco-list-row').first().waitFor({ timeout: 90_000 });
 }
 
