@@ -3,6 +3,7 @@
 // `vscode` is provided by the editor; `sqlite3` is a native addon shipped as-is inside the
 // .vsix (node_modules/sqlite3). The webview bundles are self-contained: no CDN, no network.
 'use strict';
+const { rmSync } = require('node:fs');
 const esbuild = require('esbuild');
 
 const node = {
@@ -38,13 +39,14 @@ const all = () => [
   esbuild.build({ ...node, entryPoints: ['src/store/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
   // onnxruntime-node is a native addon too: shipped as-is (its linux-x64 binaries), not bundled.
   esbuild.build({ ...node, entryPoints: ['src/score/scoringChild.ts'], outfile: 'dist/scoringChild.js', external: [...node.external, 'onnxruntime-node'] }),
-  esbuild.build({
-    ...browser,
-    entryPoints: {
-      example: 'webview/example/main.ts',
-      dashboard: 'webview/dashboard/main.ts',
-    },
-  }),
+  // Each panel's script as an ES module split at the dynamic import of the charting module
+  // (webview/shared/lazyCharts.ts): the first script carries the panel's text and controls, and
+  // Plot is a chunk of its own, fetched while the page waits for its data. One build per panel,
+  // so that nothing else is split into a shared chunk the page would fetch only after its
+  // script. A module script's imports inherit its nonce, so the CSP stays nonce-only.
+  ...['example', 'dashboard'].map((entry) =>
+    esbuild.build({ ...browser, format: 'esm', splitting: true, chunkNames: `${entry}-[name]`, entryPoints: { [entry]: `webview/${entry}/main.ts` } }),
+  ),
   esbuild.build({
     ...browser,
     entryPoints: {
@@ -54,4 +56,6 @@ const all = () => [
   }),
 ];
 
+// The panels' chunks are named by content hash: last build's must not linger into the .vsix.
+if (process.argv[2] !== 'cli') rmSync('dist/webview', { recursive: true, force: true });
 Promise.all(process.argv[2] === 'cli' ? [cli()] : all()).catch(() => process.exit(1));

@@ -305,7 +305,14 @@ export type { Frame, Page };
  */
 export async function firstOpenBreakdown(frame: Frame, t0: number): Promise<string> {
   type Fetched = { start: number; end: number; kB: number } | null;
-  type Seen = { origin: number; marks: Record<string, number>; script: Fetched; style: Fetched };
+  type Seen = {
+    origin: number;
+    marks: Record<string, number>;
+    script: Fetched;
+    style: Fetched;
+    charts: Fetched;
+    placeholder: { worker: number; request: number; response: number; received: number; ready: number } | null;
+  };
   const seen = await waitFor(
     'the panel’s paint marks',
     async () => {
@@ -320,14 +327,16 @@ export async function firstOpenBreakdown(frame: Frame, t0: number): Promise<stri
           marks: { ...(window.prememMarks ?? {}) },
           script: entry(/\\/(example|dashboard)\\.js(\\?|$)/),
           style: entry(/\\/(example|dashboard)\\.css(\\?|$)/),
+          charts: entry(/\\/(example|dashboard)-charts\\.js(\\?|$)/),
+          placeholder: (([n]) => n ? { worker: n.workerStart, request: n.requestStart, response: n.responseStart, received: n.responseEnd, ready: n.domContentLoadedEventStart } : null)(performance.getEntriesByType('navigation')),
         };
       })()`);
-      return s.marks['painted'] !== undefined && s.marks['complete'] !== undefined ? s : undefined;
+      return ['painted', 'charts', 'complete'].every((k) => s.marks[k] !== undefined) ? s : undefined;
     },
     30_000,
     20,
   );
-  const m = seen.marks as Record<'script' | 'request' | 'answer' | 'painted' | 'complete', number>;
+  const m = seen.marks as Record<'script' | 'request' | 'answer' | 'painted' | 'charts' | 'complete', number>;
   if (seen.origin < t0) return `panel already open (reused): first paint was ${Math.round(m.painted - seen.origin)} ms after its page started`;
   const ms = (x: number) => `${Math.round(x)} ms`;
   const kB = (f: NonNullable<Fetched>) => (f.kB ? `, ${f.kB} kB` : '');
@@ -335,7 +344,12 @@ export async function firstOpenBreakdown(frame: Frame, t0: number): Promise<stri
   const fetched = seen.script
     ? `${style}script fetched ${ms(seen.script.end - seen.origin)} (asked at ${ms(seen.script.start - seen.origin)}${kB(seen.script)}), parsed and run ${ms(m.script - seen.script.end)}`
     : `script fetched, parsed and run ${ms(m.script - seen.origin)}`;
-  return `command → webview page ${ms(seen.origin - t0)}; ${fetched}; data request → answer ${ms(m.answer - m.request)}; first paint ${ms(m.painted - t0)}, complete ${ms(m.complete - t0)} after the command`;
+  const charts = seen.charts ? `; charting module fetched ${ms(seen.charts.end - seen.origin)} (asked at ${ms(seen.charts.start - seen.origin)}${kB(seen.charts)})` : '';
+  // VS Code loads a placeholder page (fake.html) into the frame and writes ours on its DOMContentLoaded.
+  const placeholder = seen.placeholder
+    ? `placeholder page: service worker ${ms(seen.placeholder.worker)}, requested ${ms(seen.placeholder.request)}, answered ${ms(seen.placeholder.response)}, received ${ms(seen.placeholder.received)}, ready ${ms(seen.placeholder.ready)}; `
+    : '';
+  return `command → webview page ${ms(seen.origin - t0)}; ${placeholder}${fetched}; data request → answer ${ms(m.answer - m.request)}${charts}; first paint ${ms(m.painted - t0)}, charts drawn ${ms(m.charts - t0)}, complete ${ms(m.complete - t0)} after the command`;
 }
 
 /**

@@ -12,7 +12,10 @@ import type {
   LowExample,
 } from '../../src/protocol/dashboard';
 import { badge, button, dropdown, setDisabled, textField } from '../components/controls';
-import { barChart, intervalBarChart, legend, lineChart, pngFile, scatterChart, svgFile, type LinePoint, type ScatterPoint } from '../shared/charts';
+import type { LinePoint, ScatterPoint } from '../shared/charts';
+import { pngFile, svgFile } from '../shared/chartExport';
+import { chartSlot } from '../shared/lazyCharts';
+import { legend } from '../shared/legend';
 import { clear, el, section } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { mark, markPainted } from '../shared/marks';
@@ -44,6 +47,12 @@ let calibration: CalibrationView | null = null;
 let textCalibration: TextCalibrationView | null = null;
 /** Charts currently shown, by name, for export. */
 const charts = new Map<string, SVGSVGElement>();
+
+/** Keeps a drawn chart for its export buttons. */
+function keep(name: string, svg: SVGSVGElement): SVGSVGElement {
+  charts.set(name, svg);
+  return svg;
+}
 
 /** Late answers about a run the user has already left, or figures since replaced, are dropped. */
 const newestSelect = newestOnly();
@@ -264,19 +273,23 @@ function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: ChartTheme
     );
   const pick = (p: ScatterPoint) => void select(p.group, p.step);
   const chart = (name: string, title: string, fit: LinearFit, x: 'preMemorizationAccuracy' | 'trainAccuracy', xLabel: string) => {
-    const svg = scatterChart({
-      theme,
-      width,
-      height: Math.round(width * 0.72),
-      points: pointsBy(x),
-      groups,
-      fit: sweep.withheld === null && fit.slope !== null && fit.intercept !== null ? { slope: fit.slope, intercept: fit.intercept } : null,
-      xLabel,
-      yLabel: 'test accuracy',
-      onPick: pick,
-      ariaLabel: title,
-    });
-    charts.set(name, svg);
+    const svg = chartSlot(width, Math.round(width * 0.72), (plot) =>
+      keep(
+        name,
+        plot.scatterChart({
+          theme,
+          width,
+          height: Math.round(width * 0.72),
+          points: pointsBy(x),
+          groups,
+          fit: sweep.withheld === null && fit.slope !== null && fit.intercept !== null ? { slope: fit.slope, intercept: fit.intercept } : null,
+          xLabel,
+          yLabel: 'test accuracy',
+          onPick: pick,
+          ariaLabel: title,
+        }),
+      ),
+    );
     const fig = el('figure', { className: 'chart', attrs: { 'data-chart': name } }, [
       el('figcaption', {}, [
         el('strong', { text: title }),
@@ -344,22 +357,26 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
   }
   const points: LinePoint[] = c.scores.flatMap((s) => (s.heldOutRmse === null ? [] : [{ x: s.threshold, series: 'rmse', y: 100 * s.heldOutRmse }]));
   if (points.length > 1) {
-    const svg = lineChart({
-      theme,
-      width,
-      height: 200,
-      series: [{ key: 'rmse', label: 'held-out RMSE (%)', color: theme.series.blue }],
-      points,
-      xLabel: 'ln ln threshold',
-      yLabel: 'held-out RMSE of test accuracy (%)',
-      xTickFormat: (x) => String(Number(x.toFixed(2))),
-      rules: [
-        ...(c.best ? [{ x: c.best.threshold, color: theme.series.green, label: `best ${c.best.threshold}` }] : []),
-        { x: c.handPicked.threshold, color: theme.series.orange, label: `paper ${c.handPicked.threshold}` },
-      ],
-      ariaLabel: 'Held-out error against the memorization threshold',
-    });
-    charts.set('calibration', svg);
+    const svg = chartSlot(width, 200, (plot) =>
+      keep(
+        'calibration',
+        plot.lineChart({
+          theme,
+          width,
+          height: 200,
+          series: [{ key: 'rmse', label: 'held-out RMSE (%)', color: theme.series.blue }],
+          points,
+          xLabel: 'ln ln threshold',
+          yLabel: 'held-out RMSE of test accuracy (%)',
+          xTickFormat: (x) => String(Number(x.toFixed(2))),
+          rules: [
+            ...(c.best ? [{ x: c.best.threshold, color: theme.series.green, label: `best ${c.best.threshold}` }] : []),
+            { x: c.handPicked.threshold, color: theme.series.orange, label: `paper ${c.handPicked.threshold}` },
+          ],
+          ariaLabel: 'Held-out error against the memorization threshold',
+        }),
+      ),
+    );
     const fig = el('figure', { className: 'chart', attrs: { 'data-chart': 'calibration' } }, [
       el('figcaption', {}, [el('strong', { text: 'Held-out error by threshold' }), exportButtons('calibration', theme)]),
       svg,
@@ -403,22 +420,26 @@ function textCalibrationBlock(tc: TextCalibrationView, theme: ChartTheme, width:
   }
   const points: LinePoint[] = tc.scores.flatMap((s) => (s.agreement === null ? [] : [{ x: s.threshold, series: 'agree', y: 100 * s.agreement }]));
   if (points.length > 1) {
-    const svg = lineChart({
-      theme,
-      width,
-      height: 200,
-      series: [{ key: 'agree', label: 'agreement with the text criterion (%)', color: theme.series.green }],
-      points,
-      xLabel: 'ln ln threshold',
-      yLabel: 'agreement (%)',
-      xTickFormat: (x) => String(Number(x.toFixed(2))),
-      rules: [
-        ...(tc.best ? [{ x: tc.best.threshold, color: theme.series.green, label: `best ${tc.best.threshold}` }] : []),
-        { x: -2.3, color: theme.series.orange, label: 'paper −2.3' },
-      ],
-      ariaLabel: 'Agreement with the text criterion against the memorization threshold',
-    });
-    charts.set('text-agreement', svg);
+    const svg = chartSlot(width, 200, (plot) =>
+      keep(
+        'text-agreement',
+        plot.lineChart({
+          theme,
+          width,
+          height: 200,
+          series: [{ key: 'agree', label: 'agreement with the text criterion (%)', color: theme.series.green }],
+          points,
+          xLabel: 'ln ln threshold',
+          yLabel: 'agreement (%)',
+          xTickFormat: (x) => String(Number(x.toFixed(2))),
+          rules: [
+            ...(tc.best ? [{ x: tc.best.threshold, color: theme.series.green, label: `best ${tc.best.threshold}` }] : []),
+            { x: -2.3, color: theme.series.orange, label: 'paper −2.3' },
+          ],
+          ariaLabel: 'Agreement with the text criterion against the memorization threshold',
+        }),
+      ),
+    );
     children.push(el('div', { attrs: { 'data-chart': 'text-agreement' } }, [svg]));
   }
   return el('div', { className: 'text-calibration', attrs: { id: 'text-calibration' } }, children);
@@ -439,17 +460,21 @@ async function calibrate(sweepPath: string): Promise<void> {
 function histogramSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement | null {
   const h = run.histogram;
   if (!h) return null;
-  const svg = barChart({
-    theme,
-    width,
-    height: 220,
-    bars: h.bins.map((b) => ({ label: b.label, value: b.count })),
-    color: theme.series.green,
-    xLabel: 'pre-memorization accuracy at the last checkpoint',
-    yLabel: 'examples',
-    ariaLabel: `Distribution of pre-memorization accuracy in ${run.name}`,
-  });
-  charts.set('premem-histogram', svg);
+  const svg = chartSlot(width, 220, (plot) =>
+    keep(
+      'premem-histogram',
+      plot.barChart({
+        theme,
+        width,
+        height: 220,
+        bars: h.bins.map((b) => ({ label: b.label, value: b.count })),
+        color: theme.series.green,
+        xLabel: 'pre-memorization accuracy at the last checkpoint',
+        yLabel: 'examples',
+        ariaLabel: `Distribution of pre-memorization accuracy in ${run.name}`,
+      }),
+    ),
+  );
   const zero = h.bins[0]?.count ?? 0;
   const total = h.bins.reduce((a, b) => a + b.count, 0);
   return section('Distribution of pre-memorization accuracy', [
@@ -469,17 +494,21 @@ function histogramSection(run: DashboardRun, theme: ChartTheme, width: number): 
 function robustnessSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement | null {
   const r = run.robustness;
   if (!r) return null;
-  const svg = intervalBarChart({
-    theme,
-    width,
-    height: 240,
-    bars: r.bins.map((b) => ({ label: b.label, value: b.mean, low: b.low, high: b.high, note: `n=${b.examples}` })),
-    color: theme.series.blue,
-    xLabel: `pre-memorization accuracy at checkpoint ${r.step}`,
-    yLabel: 'accuracy on perturbed questions',
-    ariaLabel: `Accuracy on perturbed questions by pre-memorization accuracy in ${run.name}`,
-  });
-  charts.set('premem-robustness', svg);
+  const svg = chartSlot(width, 240, (plot) =>
+    keep(
+      'premem-robustness',
+      plot.intervalBarChart({
+        theme,
+        width,
+        height: 240,
+        bars: r.bins.map((b) => ({ label: b.label, value: b.mean, low: b.low, high: b.high, note: `n=${b.examples}` })),
+        color: theme.series.blue,
+        xLabel: `pre-memorization accuracy at checkpoint ${r.step}`,
+        yLabel: 'accuracy on perturbed questions',
+        ariaLabel: `Accuracy on perturbed questions by pre-memorization accuracy in ${run.name}`,
+      }),
+    ),
+  );
   const s = r.spearman;
   return section('Robustness to perturbed questions', [
     el('p', {
@@ -511,20 +540,24 @@ function runSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLEl
     add('predicted', c.predictedTestAccuracy);
     add('memorized', c.memorizedFraction);
   }
-  const svg = lineChart({
-    theme,
-    width,
-    height: 260,
-    series,
-    points,
-    xLabel: 'step',
-    yLabel: 'share',
-    yDomain: [0, 1],
-    rules: step === null ? [] : [{ x: step, color: theme.foreground, label: `step ${step}` }],
-    onPick: (x) => void select(run.path, x),
-    ariaLabel: `Curves of ${run.name} over checkpoints`,
-  });
-  charts.set('run-curves', svg);
+  const svg = chartSlot(width, 260, (plot) =>
+    keep(
+      'run-curves',
+      plot.lineChart({
+        theme,
+        width,
+        height: 260,
+        series,
+        points,
+        xLabel: 'step',
+        yLabel: 'share',
+        yDomain: [0, 1],
+        rules: step === null ? [] : [{ x: step, color: theme.foreground, label: `step ${step}` }],
+        onPick: (x) => void select(run.path, x),
+        ariaLabel: `Curves of ${run.name} over checkpoints`,
+      }),
+    ),
+  );
   const hasLoss = run.checkpoints.some((c) => c.trainLoss !== null);
   const head = ['step', 'epoch', ...(hasLoss ? ['train loss'] : []), 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'predicted test (95%)'];
   const table = el('table', { className: 'numbers', attrs: { id: 'run-table' } }, [

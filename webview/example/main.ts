@@ -1,6 +1,8 @@
 import type { AlignedRow, CheckpointSamples, ExampleDetail, ExampleMethods, ExampleNotifications, ExamplePanelState, SampleView } from '../../src/protocol/examplePanel';
 import { badge, button, dropdown, progressRing, textField } from '../components/controls';
-import { legend, lineChart, type LinePoint } from '../shared/charts';
+import type { LinePoint } from '../shared/charts';
+import { chartSlot } from '../shared/lazyCharts';
+import { legend } from '../shared/legend';
 import { clear, el, foldable, section, visible } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { mark, markPainted } from '../shared/marks';
@@ -268,36 +270,40 @@ function timeline(d: ExampleDetail): HTMLElement {
     const pick = (x: number) => void selectStep(x);
     body.append(
       legend(series.filter((s) => s.key !== 'copy' || d.hasTexts)),
-      lineChart({
-        theme,
-        width,
-        height: 170,
-        series,
-        points,
-        xLabel: 'step',
-        yLabel: 'share',
-        yDomain: [0, 1],
-        rules,
-        onPick: pick,
-        ariaLabel: 'Sample accuracy and copy rate over checkpoints',
-      }),
+      chartSlot(width, 170, (c) =>
+        c.lineChart({
+          theme,
+          width,
+          height: 170,
+          series,
+          points,
+          xLabel: 'step',
+          yLabel: 'share',
+          yDomain: [0, 1],
+          rules,
+          onPick: pick,
+          ariaLabel: 'Sample accuracy and copy rate over checkpoints',
+        }),
+      ),
     );
     const ppl = d.timeline.filter((t) => t.perplexity !== null).map((t) => ({ x: t.step, series: 'ppl', y: t.perplexity! }));
     if (ppl.length) {
       body.append(
-        lineChart({
-          theme,
-          width,
-          height: 130,
-          series: [{ key: 'ppl', label: 'reference perplexity', color: theme.series.purple }],
-          points: ppl,
-          xLabel: 'step',
-          yLabel: 'reference perplexity',
-          yLog: true,
-          rules,
-          onPick: pick,
-          ariaLabel: 'Reference perplexity over checkpoints',
-        }),
+        chartSlot(width, 130, (c) =>
+          c.lineChart({
+            theme,
+            width,
+            height: 130,
+            series: [{ key: 'ppl', label: 'reference perplexity', color: theme.series.purple }],
+            points: ppl,
+            xLabel: 'step',
+            yLabel: 'reference perplexity',
+            yLog: true,
+            rules,
+            onPick: pick,
+            ariaLabel: 'Reference perplexity over checkpoints',
+          }),
+        ),
       );
     }
   };

@@ -3,7 +3,6 @@
  * theme; Plot's own style element gets the page's nonce so the strict CSP accepts it.
  */
 import * as Plot from '@observablehq/plot';
-import { el } from './dom';
 import type { ChartTheme } from './theme';
 
 const NONCE = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ?? '';
@@ -211,52 +210,4 @@ export function intervalBarChart(o: IntervalBarOptions): SVGSVGElement {
     ],
   }) as SVGSVGElement;
   return adopt(svg);
-}
-
-/** An HTML legend: colour swatch (and symbol name) with a label per series, as text. */
-export function legend(items: readonly { readonly color: string; readonly label: string; readonly dashed?: boolean; readonly glyph?: string }[]): HTMLElement {
-  return el(
-    'div',
-    { className: 'legend' },
-    items.map((i) => {
-      const swatch = i.glyph ? el('span', { className: 'glyph', text: i.glyph }) : el('span', { className: `swatch${i.dashed ? ' dashed' : ''}` });
-      swatch.style.setProperty('--swatch', i.color);
-      return el('span', { className: 'legend-item' }, [swatch, i.label]);
-    }),
-  );
-}
-
-/** A standalone SVG file of a chart: theme colours and background baked in. */
-export function svgFile(svg: SVGSVGElement, theme: ChartTheme): string {
-  const copy = svg.cloneNode(true) as SVGSVGElement;
-  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  for (const s of copy.querySelectorAll('style')) s.removeAttribute('nonce');
-  const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-  bg.setAttribute('width', '100%');
-  bg.setAttribute('height', '100%');
-  bg.setAttribute('fill', theme.background);
-  copy.insertBefore(bg, copy.firstChild);
-  copy.style.background = theme.background;
-  return new XMLSerializer().serializeToString(copy);
-}
-
-/** The same chart as a PNG data URL, at twice the screen size. */
-export async function pngFile(svg: SVGSVGElement, theme: ChartTheme): Promise<string> {
-  const text = svgFile(svg, theme);
-  const img = new Image();
-  const loaded = new Promise<void>((resolve, reject) => {
-    img.onload = () => resolve();
-    img.onerror = () => reject(new Error('the chart could not be rasterised'));
-  });
-  img.src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(text)))}`;
-  await loaded;
-  const w = svg.width.baseVal.value;
-  const h = svg.height.baseVal.value;
-  const canvas = document.createElement('canvas');
-  canvas.width = w * 2;
-  canvas.height = h * 2;
-  const ctx = canvas.getContext('2d')!;
-  ctx.scale(2, 2);
-  ctx.drawImage(img, 0, 0, w, h);
-  return canvas.toDataURL('image/png');
 }

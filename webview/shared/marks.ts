@@ -3,7 +3,7 @@
  * end-to-end suite reads them from `window.prememMarks`, with the page's own navigation and
  * resource timings, and prints where a first open's time goes; nothing else uses them.
  */
-export type Stage = 'script' | 'request' | 'answer' | 'painted' | 'complete';
+export type Stage = 'script' | 'request' | 'answer' | 'painted' | 'charts' | 'complete';
 
 declare global {
   interface Window {
@@ -18,7 +18,7 @@ export function mark(stage: Stage): void {
 }
 
 /** Marks `stage` once what was just put into the DOM has been painted (the frame after). */
-export function markPainted(stage: 'painted' | 'complete'): void {
+export function markPainted(stage: 'painted' | 'charts' | 'complete'): void {
   if (marks[stage] !== undefined) return;
   requestAnimationFrame(() => setTimeout(() => mark(stage), 0));
 }

@@ -11,15 +11,17 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
   return { enableScripts: true, localResourceRoots: [webviewRoot(extensionUri)], enableFindWidget: true };
 }
 
-/**
- * The page shell of a panel: a fresh nonce per load, a Content-Security-Policy that allows
- * only the bundled script and style (and style elements carrying the nonce), and no content:
- * everything shown is built by the script as DOM text. The toolkit (FAST) reads the nonce
- * for the style elements it creates from the `csp-nonce` meta tag.
- */
 /** The bundled front end of a panel kind (dist/webview/<entry>.js and .css). */
 export type PanelEntry = 'example' | 'dashboard';
 
+/**
+ * The page shell of a panel: a fresh nonce per load and a Content-Security-Policy that allows
+ * only the bundled files and style elements carrying the nonce. It loads the panel's module
+ * script and preloads its charting chunk beside it (fetched in parallel; the script's import of
+ * it inherits the nonce; see webview/README.md). No content: everything shown is built by the
+ * script as DOM text. The toolkit (FAST) reads the nonce for the style elements it creates from
+ * the `csp-nonce` meta tag.
+ */
 export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: PanelEntry, title: string): string {
   const nonce = randomBytes(18).toString('base64');
   const asset = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), file)).toString();
@@ -39,11 +41,12 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, ent
 <meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${asset(`${entry}.css`)}">
+<link rel="modulepreload" nonce="${nonce}" href="${asset(`${entry}-charts.js`)}">
 <title>${esc(title)}</title>
 </head>
 <body>
 <main id="app" aria-busy="true"></main>
-<script nonce="${nonce}" src="${asset(`${entry}.js`)}"></script>
+<script type="module" nonce="${nonce}" src="${asset(`${entry}.js`)}"></script>
 </body>
 </html>`;
 }

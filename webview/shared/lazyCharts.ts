@@ -1,0 +1,47 @@
+/**
+ * The charting module (Observable Plot and its d3 parts: ~270 kB of the ~385 kB a panel used
+ * to load as one script) is its own chunk, fetched while the page asks for its data. A panel
+ * draws its text without waiting for Plot to be fetched and parsed; each chart takes its place,
+ * sized beforehand so nothing jumps, once the module is there.
+ */
+import type * as ChartsModule from './charts';
+import { el } from './dom';
+import { markPainted } from './marks';
+
+export type Charts = typeof ChartsModule;
+
+let loaded: Charts | undefined;
+/** Started when the page's script runs (this module is imported by it), not at first use. */
+const loading: Promise<Charts> = import('./charts').then((m) => (loaded = m));
+
+/** The charting module, once loaded. */
+export function whenCharts(): Promise<Charts> {
+  return loading;
+}
+
+/**
+ * A chart's place: the chart itself when the module is loaded, else a box of its size that the
+ * chart replaces once it is (unless the box has left the page by then: a later render won).
+ * A module that failed to load shows its error in the box rather than an empty space.
+ */
+export function chartSlot(width: number, height: number, draw: (charts: Charts) => Element): Element {
+  if (loaded) {
+    markPainted('charts');
+    return draw(loaded);
+  }
+  const slot = el('div', { className: 'chart-slot', attrs: { 'aria-busy': 'true' } });
+  slot.style.width = `${width}px`;
+  slot.style.height = `${height}px`;
+  loading.then(
+    (charts) => {
+      if (!slot.isConnected) return;
+      slot.replaceWith(draw(charts));
+      markPainted('charts');
+    },
+    (e: unknown) => {
+      slot.removeAttribute('aria-busy');
+      slot.append(el('p', { className: 'error', text: `The charts could not be loaded: ${e instanceof Error ? e.message : String(e)}` }));
+    },
+  );
+  return slot;
+}
