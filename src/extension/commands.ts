@@ -65,10 +65,19 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
   };
 
   const askExample = async (run: StoredRun): Promise<ExampleTarget | undefined> => {
-    const known = new Set((await index.examples(run)).map((e) => e.index));
+    // The box opens at once; the run's examples load behind it (a large run takes a moment the
+    // first time) and only the check waits for them. VS Code awaits the check before it accepts.
+    const known = index.examples(run).then(
+      (examples) => new Set(examples.map((e) => e.index)),
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
     const text = await vscode.window.showInputBox({
       prompt: `Example index in ${run.name}`,
-      validateInput: (v) => (/^\d+$/.test(v.trim()) && known.has(Number(v)) ? undefined : 'The dataset index of an example this run analyses'),
+      validateInput: async (v) => {
+        const indices = await known;
+        if (indices instanceof Error) return `Premem could not read this run's examples: ${indices.message}`;
+        return /^\d+$/.test(v.trim()) && indices.has(Number(v)) ? undefined : 'The dataset index of an example this run analyses';
+      },
     });
     return text === undefined ? undefined : { runPath: run.path, index: Number(text) };
   };
