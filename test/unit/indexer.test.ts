@@ -214,6 +214,46 @@ describe('indexing', () => {
   });
 });
 
+describe('a report over several runs', () => {
+  test('analyses them together, in run order, and a failure is the first failing run’s', async () => {
+    const tmp = tempDir();
+    const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
+    try {
+      const sweep = join(tmp.dir, 'sweep');
+      // run_b and run_c have only another sample set; run_c's checkpoint is first on disk by step.
+      writeNpyRun(join(sweep, 'run_a'), [checkpoint(10, 0.3, 1.5), checkpoint(20, 0.6, 1.3)]);
+      writeNpyRun(join(sweep, 'run_b'), [{ ...checkpoint(30, 0.5, 1.2), setName: 'types2_seed7' }]);
+      writeNpyRun(join(sweep, 'run_c'), [{ ...checkpoint(5, 0.5, 1.2), setName: 'types2_seed7' }]);
+      await indexPaths(store, [sweep]);
+      const runs = await Promise.all(discoverRuns(sweep).map(async (l) => (await store.runByPath(l.path))!));
+      assert.deepEqual(
+        runs.map((r) => r.name),
+        ['run_a', 'run_b', 'run_c'],
+      );
+      const all = await buildReport(store, runs, OPTIONS);
+      assert.deepEqual(
+        all.json.runs.map((r) => [r.name, r.checkpoints.map((c) => c.step)]),
+        [
+          ['run_a', [10, 20]],
+          ['run_b', [30]],
+          ['run_c', [5]],
+        ],
+      );
+      assert.deepEqual(
+        all.analyses.map((a) => a.run.name),
+        ['run_a', 'run_b', 'run_c'],
+      );
+      await assert.rejects(buildReport(store, runs, { ...OPTIONS, samplePreference: ['types2_seed2_temp0.8'] }), (e: Error) => {
+        assert.match(e.message, /run_b[\\/]checkpoint-30/);
+        return true;
+      });
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('re-indexing when the run changes shape', () => {
   test('a first checkpoint rewritten with more questions re-reads the whole run', async () => {
     const tmp = tempDir();
