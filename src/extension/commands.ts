@@ -43,6 +43,18 @@ export interface CommandContext {
 
 type Handler = (...args: unknown[]) => unknown;
 
+/** "48 examples, indices 0–47" (a subsample's indices are not contiguous: the ends only). */
+function indexRange(indices: ReadonlySet<number>): string {
+  if (indices.size === 0) return 'no examples';
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const i of indices) {
+    if (i < lo) lo = i;
+    if (i > hi) hi = i;
+  }
+  return `${indices.size.toLocaleString('en-US')} example${indices.size === 1 ? '' : 's'}, indices ${lo}–${hi}`;
+}
+
 /** Every command's handler, typed by COMMAND_IDS: a command without a handler does not compile. */
 function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
   const { index } = ctx;
@@ -76,10 +88,12 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
       validateInput: async (v) => {
         const indices = await known;
         if (indices instanceof Error) return `Premem could not read this run's examples: ${indices.message}`;
-        return /^\d+$/.test(v.trim()) && indices.has(Number(v)) ? undefined : 'The dataset index of an example this run analyses';
+        const text = v.trim();
+        if (!/^\d+$/.test(text)) return `The dataset index of an example this run analyses (a whole number; ${indexRange(indices)})`;
+        return indices.has(Number(text)) ? undefined : `No example #${text} in ${run.name}: it analyses ${indexRange(indices)}`;
       },
     });
-    return text === undefined ? undefined : { runPath: run.path, index: Number(text) };
+    return text === undefined ? undefined : { runPath: run.path, index: Number(text.trim()) };
   };
 
   /** The example a command acts on: its argument, else asked for (run, then index). */

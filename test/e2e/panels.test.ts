@@ -287,6 +287,19 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
 
   test('untrusted text: hostile questions and samples are shown literally and nothing runs', async () => {
     await selectRun(HOSTILE_RUN);
+    // An index the run does not analyse: the box says so, with the run's range, and stays open.
+    await runCommand(page, 'Premem: Open Example Panel');
+    const box = page.locator('.quick-input-widget input');
+    await box.waitFor({ state: 'visible' });
+    await box.fill('99999');
+    const message = page.locator('.quick-input-widget .quick-input-message');
+    await waitFor(
+      'the index box’s message',
+      async () => /No example #99999 in .+: it analyses \d+ examples?, indices \d+–\d+/.test(await message.innerText()) || undefined,
+      10_000,
+      50,
+    );
+    await page.keyboard.press('Escape');
     const { frame } = await openExample(0);
     await frame.locator('.sample').nth(2).waitFor();
     const probe = await frame.evaluate(() => {
