@@ -93,10 +93,11 @@ export function sweepFit(analyses: readonly RunAnalysis[], x: 'premem' | 'train'
 export async function buildReport(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<Report> {
   // All runs at once: one run's figures are computed while the next run's arrays are read on
   // SQLite's thread. A failure is the first failing run's, in run order, as when they ran in turn.
-  const settled = await Promise.allSettled(runs.map((run) => analyseRun(store, run, options)));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  const analyses = settled.map((s) => (s as PromiseFulfilledResult<RunAnalysis>).value);
+  const analyses: RunAnalysis[] = [];
+  for (const s of await Promise.allSettled(runs.map((run) => analyseRun(store, run, options)))) {
+    if (s.status === 'rejected') throw s.reason;
+    analyses.push(s.value);
+  }
   const criterion = options.memorization;
   // Runs of one sweep share its threshold; the report states the first run's (or the default).
   const first = analyses[0];

@@ -220,7 +220,8 @@ describe('a report over several runs', () => {
     const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
     try {
       const sweep = join(tmp.dir, 'sweep');
-      // run_b and run_c have only another sample set; run_c's checkpoint is first on disk by step.
+      // run_b and run_c have only another sample set, so both fail; run_c's step is the lower one,
+      // so an error picked by step (or by whichever query answered first) could name it instead.
       writeNpyRun(join(sweep, 'run_a'), [checkpoint(10, 0.3, 1.5), checkpoint(20, 0.6, 1.3)]);
       writeNpyRun(join(sweep, 'run_b'), [{ ...checkpoint(30, 0.5, 1.2), setName: 'types2_seed7' }]);
       writeNpyRun(join(sweep, 'run_c'), [{ ...checkpoint(5, 0.5, 1.2), setName: 'types2_seed7' }]);

@@ -69,3 +69,8 @@ export function clear(node: Element): void {
 export function section(title: string, children: readonly Child[], className = ''): HTMLElement {
   return el('section', { className: `panel-section ${className}`.trim() }, [el('h2', { text: title }), ...children]);
 }
+
+/** Resolves once the browser has painted what is in the DOM now: the frame after, then a task. */
+export function afterPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}

@@ -5,7 +5,7 @@
  * sized beforehand so nothing jumps, once the module is there.
  */
 import type * as ChartsModule from './charts';
-import { el } from './dom';
+import { afterPaint, el } from './dom';
 import { markPainted } from './marks';
 
 export type Charts = typeof ChartsModule;
@@ -21,9 +21,6 @@ export function whenCharts(): Promise<Charts> {
 
 /** Whether a chart has been drawn on this page yet: until then charts wait for a painted frame. */
 let drawnOnce = false;
-
-/** Resolves after the browser has painted what is in the DOM now (the frame after, then a task). */
-const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 /**
  * A chart's place: the chart itself once the page has shown charts before, else a box of its

@@ -1,3 +1,5 @@
+import { afterPaint } from './dom';
+
 /**
  * When a panel's first open reached each stage, in epoch milliseconds (first time only). The
  * end-to-end suite reads them from `window.prememMarks`, with the page's own navigation and
@@ -20,5 +22,5 @@ export function mark(stage: Stage): void {
 /** Marks `stage` once what was just put into the DOM has been painted (the frame after). */
 export function markPainted(stage: 'painted' | 'charts' | 'complete'): void {
   if (marks[stage] !== undefined) return;
-  requestAnimationFrame(() => setTimeout(() => mark(stage), 0));
+  void afterPaint().then(() => mark(stage));
 }
