@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../../core/curation';
 import { curate, exportLine, type CuratedExample } from '../../queries/examples';
 import type { IndexStore, StoredRun } from '../../store/indexStore';
@@ -6,13 +5,14 @@ import { analyseRun } from '../../queries/runAnalysis';
 import { defineCommand, UsageError } from '../command';
 import { ANALYSIS_OPTIONS, analysisOptions, DB_OPTION, wholeNumber } from '../options';
 import { ensureIndexed, oneRun, singleRun, withStore } from '../session';
+import { exportProtected, writeExport } from '../../output/exportFile';
 
 const isStrategy = (s: string | undefined): s is CurationStrategy => s !== undefined && (CURATION_STRATEGIES as readonly string[]).includes(s);
 
 export const exportCommand = defineCommand({
   name: 'export',
   usage:
-    '<run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [--db FILE] [analysis options]\n       premem export <sweep> --strategy flagged --count K --out FILE   (the flagged examples of every run)',
+    '<run> --strategy lowest-premem|random|lowest-accuracy|flagged --count K --out FILE [--seed S] [--force] [--db FILE] [analysis options]\n       premem export <sweep> --strategy flagged --count K --out FILE   (the flagged examples of every run)',
   summary: 'write a curated set of examples (the user’s own dataset records, with their figures and notes) as JSONL',
   options: {
     ...DB_OPTION,
@@ -21,6 +21,7 @@ export const exportCommand = defineCommand({
     count: { type: 'string', help: 'K  how many' },
     out: { type: 'string', help: 'FILE  where to write' },
     seed: { type: 'string', help: 'S  the seed of --strategy random (default 0)' },
+    force: { type: 'boolean', help: 'replace an earlier export at --out (never a file of another kind)' },
   },
   async run({ values: v, positionals, io }) {
     const dir = oneRun(positionals, 'export');
@@ -39,7 +40,7 @@ export const exportCommand = defineCommand({
       const runs = strategy === 'flagged' ? await ensureIndexed(store, [dir], io, false) : [await singleRun(store, dir, io)];
       const chosen: CuratedExample[] = [];
       for (const run of runs) if (chosen.length < count) chosen.push(...(await chosenFrom(store, run, count - chosen.length, strategy)));
-      writeFileSync(out, chosen.map((c) => exportLine(c) + '\n').join(''));
+      writeExport(out, chosen.map(exportLine), { force: v.force ?? false, protectedPaths: exportProtected(store.file, store.flagsFile, runs), writer: 'premem export' });
       return { chosen: chosen.length, texts: chosen.some((c) => c.record !== null), runs: runs.length };
     });
     io.err(
