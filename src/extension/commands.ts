@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CURATION_STRATEGIES, type CurationStrategy } from '../core/curation';
@@ -9,13 +8,24 @@ import { AUTHORS_TEMPLATES } from '../score/templates';
 import { sampleInProcess, scoreInProcess, similarInProcess } from '../score/scoringProcess';
 import { askSampling } from './sampling';
 import { writePlan } from '../plan/writePlan';
-import { impliedStop } from '../score/sampleSettings';
+import { exportProtected, writeExport } from '../output/exportFile';
+import { flagsFileFor } from '../store/schema';
+import { impliedStop, samplingSettingsProblem, type SettingProblem } from '../score/sampleSettings';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
 import { CATEGORY_LABEL, num } from '../present/format';
 import { COMMAND_IDS, type CommandId } from './commandIds';
 import { asTarget, type ExampleTarget } from './exampleTarget';
 import type { IndexService } from './indexService';
+
+/** The `premem.sample.*` setting behind each sampling setting, to name it in a message. */
+const SAMPLE_SETTING: Record<SettingProblem['setting'], string> = {
+  samples: 'samplesPerQuestion',
+  temperature: 'temperature',
+  topP: 'topP',
+  maxNewTokens: 'maxNewTokens',
+  seed: 'seed',
+};
 
 const STRATEGY_LABEL: Record<CurationStrategy, string> = {
   'lowest-premem': 'Lowest pre-memorization accuracy (the paper’s choice)',
@@ -141,7 +151,14 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     for (const run of runs) {
       if (chosen.length < count) chosen.push(...curate(await index.analysis(run), await index.examples(run), await index.flags(run.path), strategy, count - chosen.length));
     }
-    await writeFile(target.fsPath, chosen.map((c) => exportLine(c) + '\n').join(''));
+    // The save dialog asked before replacing a file; the one write rule still refuses the index,
+    // the flags, a run's dataset or any file that is not an earlier export.
+    try {
+      writeExport(target.fsPath, chosen.map(exportLine), { force: true, protectedPaths: exportProtected(index.dbFile, flagsFileFor(index.dbFile), runs), writer: 'Premem export' });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Premem: ${(e as Error).message}`);
+      return;
+    }
     const kind = chosen.some((c) => c.record !== null) ? 'dataset records with figures' : 'indices and figures (no dataset file)';
     ctx.log.appendLine(`exported ${chosen.length} ${strategy} examples of ${runs.map((r) => r.path).join(', ')} to ${target.fsPath}`);
     void vscode.window.showInformationMessage(`Premem: wrote ${chosen.length} examples (${kind}) to ${path.basename(target.fsPath)}.`);
@@ -475,29 +492,48 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
           if (!picked?.[0]) return;
           out = picked[0].fsPath;
         }
+        // Where the harness runs: asked here, never as a CLI flag in a message.
+        const engine = await vscode.window.showQuickPick(
+          [
+            { label: 'vLLM', description: 'GPU nodes; tensor and data parallel (the default)', backend: 'vllm' as const, device: undefined },
+            { label: 'Hugging Face transformers on CUDA', description: 'one GPU per job', backend: 'hf' as const, device: 'cuda' },
+            { label: 'Hugging Face transformers on CPU', description: 'a small model, or a smoke test', backend: 'hf' as const, device: 'cpu' },
+          ],
+          { placeHolder: 'Which backend runs lm-evaluation-harness?' },
+        );
+        if (!engine) return;
         const config = vscode.workspace.getConfiguration('premem.sample');
+        const settings = {
+          samples: config.get<number>('samplesPerQuestion', 4),
+          temperature: config.get<number>('temperature', 0.8),
+          topP: config.get<number>('topP', 1),
+          maxNewTokens: config.get<number>('maxNewTokens', 200),
+          seed: config.get<number>('seed', 0),
+          templates: AUTHORS_TEMPLATES,
+          stop: impliedStop(AUTHORS_TEMPLATES),
+        };
+        // Settings can come from a workspace's .vscode/settings.json: checked before they reach a script.
+        const problem = samplingSettingsProblem(settings);
+        if (problem) {
+          void vscode.window.showErrorMessage(`Premem: the setting premem.sample.${SAMPLE_SETTING[problem.setting]} is not usable: ${problem.message}.`);
+          return;
+        }
         try {
-          const { files, tasks, inputs } = writePlan({
+          const { files, tasks, inputs, skipped } = writePlan({
             runDir: run.path,
             out,
-            settings: {
-              samples: config.get<number>('samplesPerQuestion', 4),
-              temperature: config.get<number>('temperature', 0.8),
-              topP: config.get<number>('topP', 1),
-              maxNewTokens: config.get<number>('maxNewTokens', 200),
-              seed: config.get<number>('seed', 0),
-              templates: AUTHORS_TEMPLATES,
-              stop: impliedStop(AUTHORS_TEMPLATES),
-            },
+            settings,
             dataset: run.trainDatasetFile ?? undefined,
-            backend: 'vllm',
+            backend: engine.backend,
+            device: engine.device,
             tensorParallel: 1,
             dataParallel: 1,
             modelArgs: '',
           });
           ctx.log.appendLine(`planned ${tasks.join(', ')} for ${inputs.checkpoints.length} checkpoints of ${run.path}:\n  ${files.join('\n  ')}`);
+          for (const s of skipped) ctx.log.appendLine(`  skipped ${s.dir}: ${s.reason}`);
           const open = await vscode.window.showInformationMessage(
-            `Premem: planned ${tasks.length} harness tasks for ${inputs.checkpoints.length} checkpoints of ${run.name}. Run run_all.sh (or sbatch slurm_array.sbatch) where the GPUs are; the logs land in each checkpoint's lm_eval/ folder.`,
+            `Premem: planned ${tasks.length} harness tasks for ${inputs.checkpoints.length} checkpoints of ${run.name}${skipped.length ? ` (${skipped.length} skipped without weights the harness can load; see the output)` : ''}. Run run_all.sh (or sbatch slurm_array.sbatch) where the GPUs are; the logs land in each checkpoint's lm_eval/ folder.`,
             'Open run_all.sh',
           );
           if (open) await vscode.window.showTextDocument(vscode.Uri.file(path.join(out, 'run_all.sh')));

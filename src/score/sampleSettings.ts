@@ -74,3 +74,25 @@ export function impliedStop(t: ScoreTemplates): string[] {
   const after = t.target.split('{answer}')[1] ?? '';
   return after.trim() ? [after] : [];
 }
+
+/** A sampling setting out of range: which one, and why. */
+export interface SettingProblem {
+  readonly setting: 'samples' | 'temperature' | 'topP' | 'maxNewTokens' | 'seed';
+  readonly message: string;
+}
+
+/**
+ * The one check of sampling settings, for `premem sample`, `premem plan` and the editor (whose
+ * values come from settings a workspace can carry): what the sampler and the harness can take.
+ * The seed must fit numpy's (the harness seeds numpy with it): below 2^32.
+ */
+export function samplingSettingsProblem(s: Pick<SampleSettings, 'samples' | 'temperature' | 'topP' | 'maxNewTokens' | 'seed'>): SettingProblem | null {
+  const whole = (x: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => typeof x === 'number' && Number.isSafeInteger(x) && x >= min && x <= max;
+  if (!whole(s.samples, 1)) return { setting: 'samples', message: `samples per question must be a whole number >= 1, got ${JSON.stringify(s.samples)}` };
+  if (typeof s.temperature !== 'number' || !Number.isFinite(s.temperature) || s.temperature < 0)
+    return { setting: 'temperature', message: `temperature must be a number >= 0 (0 = greedy), got ${JSON.stringify(s.temperature)}` };
+  if (typeof s.topP !== 'number' || !(s.topP > 0 && s.topP <= 1)) return { setting: 'topP', message: `top-p must be in (0, 1], got ${JSON.stringify(s.topP)}` };
+  if (!whole(s.maxNewTokens, 1)) return { setting: 'maxNewTokens', message: `max new tokens must be a whole number >= 1, got ${JSON.stringify(s.maxNewTokens)}` };
+  if (!whole(s.seed, 0, 2 ** 32 - 1)) return { setting: 'seed', message: `the seed must be a whole number from 0 to 4294967295, got ${JSON.stringify(s.seed)}` };
+  return null;
+}

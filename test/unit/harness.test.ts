@@ -223,15 +223,18 @@ describe('premem plan lm-eval', () => {
     for (const step of [10, 20]) {
       mkdirSync(join(run, `checkpoint-${step}`), { recursive: true });
       writeFileSync(join(run, `checkpoint-${step}`, 'config.json'), '{}');
+      writeFileSync(join(run, `checkpoint-${step}`, 'model.safetensors'), '');
     }
     writeFileSync(join(run, 'train.jsonl'), jsonl([{ question: 'q', answer: 'a\n#### 1' }]));
     writeFileSync(join(run, 'test.jsonl'), jsonl([{ question: 'q', answer: 'a\n#### 2' }]));
-    const plan = async (out: string) => {
-      const r = await runCli('plan', 'lm-eval', run, '--out', out, '--samples', '5', '--tensor-parallel', '2');
-      assert.equal(r.code, 0, r.err);
-    };
-    await plan(join(dir, 'p1'));
-    await plan(join(dir, 'p1'));
+    const plan = async (out: string, ...more: string[]) => runCli('plan', 'lm-eval', run, '--out', out, '--samples', '5', '--tensor-parallel', '2', ...more);
+    assert.equal((await plan(join(dir, 'p1'))).code, 0);
+    // Planning again into the same folder replaces the plan's own files only when asked.
+    const again1 = await plan(join(dir, 'p1'));
+    assert.notEqual(again1.code, 0);
+    assert.match(again1.err, /exists \(written by an earlier premem plan lm-eval\); pass --force/);
+    const forced = await plan(join(dir, 'p1'), '--force');
+    assert.equal(forced.code, 0, forced.err);
     const files = [
       'tasks/premem_train_samples5_temp0.8_seed0.yaml',
       'tasks/premem_train_references.yaml',
@@ -261,15 +264,20 @@ describe('premem plan lm-eval', () => {
       settings: { samples: 5, temperature: 0.8, topP: 1, maxNewTokens: 200, seed: 0, templates: AUTHORS_TEMPLATES, stop: ['\nDone.'] },
       set: 'samples5_temp0.8_seed0',
       trainFile: join(run, 'train.jsonl'),
+      trainQuestions: 1,
       testFile: join(run, 'test.jsonl'),
+      testQuestions: 1,
       perturbationsFile: null,
+      perturbedQuestions: 0,
       sampleReference: 'a\n#### 1',
       checkpoints: [join(run, 'checkpoint-10'), join(run, 'checkpoint-20')],
       backend: 'vllm',
       tensorParallel: 2,
       dataParallel: 1,
-      modelArgs: '',
-      tasksDir: join(dir, 'p1', 'tasks'),
+      device: null,
+      batchSize: 'auto',
+      modelArgs: [],
+      planDir: join(dir, 'p1'),
     });
     for (const f of again) assert.equal(readFileSync(join(dir, 'p1', f.path), 'utf8'), f.text, f.path);
   });
