@@ -6,26 +6,17 @@ import { exampleFigures } from '../queries/runAnalysis';
 import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
 import { sampleInProcess, scoreInProcess, similarInProcess } from '../score/scoringProcess';
-import { askSampling } from './sampling';
+import { askSampling, configuredSampling } from './sampling';
 import { writePlan } from '../plan/writePlan';
 import { exportProtected, writeExport } from '../output/exportFile';
 import { flagsFileFor } from '../store/schema';
-import { impliedStop, samplingSettingsProblem, type SettingProblem } from '../score/sampleSettings';
+import { impliedStop } from '../score/sampleSettings';
 import type { DashboardPanel } from './webviews/dashboardPanel';
 import type { ExamplePanel } from './webviews/examplePanel';
 import { CATEGORY_LABEL, num } from '../present/format';
 import { COMMAND_IDS, type CommandId } from './commandIds';
 import { asTarget, type ExampleTarget } from './exampleTarget';
 import type { IndexService } from './indexService';
-
-/** The `premem.sample.*` setting behind each sampling setting, to name it in a message. */
-const SAMPLE_SETTING: Record<SettingProblem['setting'], string> = {
-  samples: 'samplesPerQuestion',
-  temperature: 'temperature',
-  topP: 'topP',
-  maxNewTokens: 'maxNewTokens',
-  seed: 'seed',
-};
 
 const STRATEGY_LABEL: Record<CurationStrategy, string> = {
   'lowest-premem': 'Lowest pre-memorization accuracy (the paper’s choice)',
@@ -502,22 +493,10 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
           { placeHolder: 'Which backend runs lm-evaluation-harness?' },
         );
         if (!engine) return;
-        const config = vscode.workspace.getConfiguration('premem.sample');
-        const settings = {
-          samples: config.get<number>('samplesPerQuestion', 4),
-          temperature: config.get<number>('temperature', 0.8),
-          topP: config.get<number>('topP', 1),
-          maxNewTokens: config.get<number>('maxNewTokens', 200),
-          seed: config.get<number>('seed', 0),
-          templates: AUTHORS_TEMPLATES,
-          stop: impliedStop(AUTHORS_TEMPLATES),
-        };
         // Settings can come from a workspace's .vscode/settings.json: checked before they reach a script.
-        const problem = samplingSettingsProblem(settings);
-        if (problem) {
-          void vscode.window.showErrorMessage(`Premem: the setting premem.sample.${SAMPLE_SETTING[problem.setting]} is not usable: ${problem.message}.`);
-          return;
-        }
+        const sampling = configuredSampling();
+        if (!sampling) return;
+        const settings = { ...sampling, templates: AUTHORS_TEMPLATES, stop: impliedStop(AUTHORS_TEMPLATES) };
         try {
           const { files, tasks, inputs, skipped } = writePlan({
             runDir: run.path,

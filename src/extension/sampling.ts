@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { impliedStop, sampleSetName, type SampleRunOptions, type SampleSplit } from '../score/sampleSettings';
+import { impliedStop, sampleSetName, samplingSettingsProblem, type SampleRunOptions, type SampleSplit, type SettingProblem } from '../score/sampleSettings';
 import { AUTHORS_TEMPLATES } from '../score/templates';
 import type { StoredRun } from '../store/indexStore';
 
@@ -10,7 +10,21 @@ import type { StoredRun } from '../store/indexStore';
  * and where the samples go; the sampling settings come from `premem.sample.*`. The same options
  * as `premem sample`, which the scoring process runs.
  */
-export async function askSampling(run: StoredRun): Promise<{ options: SampleRunOptions; set: string } | undefined> {
+/** The `premem.sample.*` setting behind each sampling setting, to name it in a message. */
+const SAMPLE_SETTING: Record<SettingProblem['setting'], string> = {
+  samples: 'samplesPerQuestion',
+  temperature: 'temperature',
+  topP: 'topP',
+  maxNewTokens: 'maxNewTokens',
+  seed: 'seed',
+};
+
+/**
+ * `premem.sample.*` as sampling settings, checked as `premem sample` checks its options: settings
+ * can come from a workspace's `.vscode/settings.json`, so nothing reaches the sampler or a plan
+ * unchecked. Shows the error, naming the setting, and returns undefined when one is out of range.
+ */
+export function configuredSampling(): Pick<SampleRunOptions, 'samples' | 'temperature' | 'topP' | 'maxNewTokens' | 'seed'> | undefined {
   const config = vscode.workspace.getConfiguration('premem.sample');
   const settings = {
     samples: config.get<number>('samplesPerQuestion', 4),
@@ -19,6 +33,16 @@ export async function askSampling(run: StoredRun): Promise<{ options: SampleRunO
     maxNewTokens: config.get<number>('maxNewTokens', 200),
     seed: config.get<number>('seed', 0),
   };
+  const problem = samplingSettingsProblem(settings);
+  if (!problem) return settings;
+  void vscode.window.showErrorMessage(`Premem: the setting premem.sample.${SAMPLE_SETTING[problem.setting]} is not usable: ${problem.message}.`);
+  return undefined;
+}
+
+export async function askSampling(run: StoredRun): Promise<{ options: SampleRunOptions; set: string } | undefined> {
+  const config = vscode.workspace.getConfiguration('premem.sample');
+  const settings = configuredSampling();
+  if (!settings) return undefined;
   const set = sampleSetName(settings);
   const limit = config.get<number>('limit', 0);
 

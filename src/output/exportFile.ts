@@ -1,6 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import type { StoredRun } from '../store/indexStore';
-import { writeOwnedFile, type ProtectedPath } from './ownedFiles';
+import { firstBytes, writeOwnedFile, type ProtectedPath } from './ownedFiles';
 
 /**
  * A curated export (`premem export`, the editor's Export…): JSONL whose every line carries a
@@ -10,24 +9,15 @@ import { writeOwnedFile, type ProtectedPath } from './ownedFiles';
 
 /** True when the file's first line is an export line (a JSON object with `premem.run_path`), or the file is empty. */
 export function isExportFile(path: string): boolean {
-  let fd: number;
+  const head = firstBytes(path, 65536);
+  if (head === null) return false;
+  if (head === '') return true;
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const buffer = Buffer.alloc(65536);
-    const n = readSync(fd, buffer, 0, buffer.length, 0);
-    if (n === 0) return true;
-    const first = buffer.subarray(0, n).toString('utf8').split('\n', 1)[0]!;
-    const value = JSON.parse(first) as unknown;
+    const value = JSON.parse(head.split('\n', 1)[0]!) as unknown;
     const premem = value && typeof value === 'object' ? (value as Record<string, unknown>)['premem'] : undefined;
     return !!premem && typeof premem === 'object' && typeof (premem as Record<string, unknown>)['run_path'] === 'string';
   } catch {
     return false;
-  } finally {
-    closeSync(fd);
   }
 }
 

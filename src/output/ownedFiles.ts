@@ -109,21 +109,24 @@ export function writeOwnedFile(request: OwnedWrite): string {
   return path;
 }
 
-/** True when the file begins (within its first 512 bytes) with `mark`: how a generated text file is known again. */
+/** The first `bytes` bytes of a file as text, or null when it cannot be opened. */
+export function firstBytes(path: string, bytes: number): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const n = readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the file holds `mark` within its first 512 bytes: how a generated text file is known again. */
 export function startsWithMark(mark: string): (path: string) => boolean {
-  return (path) => {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch {
-      return false;
-    }
-    try {
-      const buffer = Buffer.alloc(512);
-      const n = readSync(fd, buffer, 0, 512, 0);
-      return buffer.subarray(0, n).toString('utf8').includes(mark);
-    } finally {
-      closeSync(fd);
-    }
-  };
+  return (path) => firstBytes(path, 512)?.includes(mark) ?? false;
 }

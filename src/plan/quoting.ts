@@ -17,10 +17,13 @@ export function shellQuote(s: string): string {
 }
 
 /**
- * A YAML double-quoted scalar that reads back as exactly `s`, written in printable ASCII only:
- * `\` and `"` escaped, every other character outside U+0020–U+007E as `\xXX`, `\uXXXX` or
- * `\UXXXXXXXX`. Raw U+2028, U+2029 and U+0085 would be line breaks to a YAML reader, and DEL or
- * C1 controls are refused by PyYAML's, so none of them is ever written raw.
+ * A double-quoted string in printable ASCII that reads back as exactly `s`, both as a YAML scalar
+ * and as a Jinja string literal: `\` and `"` escaped, line feed and tab as `\n` and `\t`, every
+ * other character outside U+0020–U+007E as `\xXX`, `\uXXXX` or `\UXXXXXXXX`. YAML reads these
+ * escapes, and Jinja decodes a literal with Python's `unicode-escape`, which reads the same ones
+ * (after turning raw `\r\n` and `\r` into `\n`, which is why no raw character is left). Raw U+2028,
+ * U+2029 and U+0085 would be line breaks to a YAML reader, and DEL or C1 controls are refused by
+ * PyYAML's, so none of them is ever written raw.
  */
 export function yamlString(s: string): string {
   let out = '"';
@@ -57,25 +60,6 @@ export function yamlInt(n: number): string {
 }
 
 /**
- * A Jinja string literal that evaluates to exactly `s`. Jinja decodes a literal's body with
- * Python's `unicode-escape` after turning `\r\n` and `\r` into `\n`; so everything but printable
- * ASCII is written as an escape (which survives both steps), and `\` and `"` are escaped.
- */
-function jinjaStringLiteral(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === '"') out += '\\"';
-    else if (c >= 0x20 && c <= 0x7e) out += ch;
-    else if (c <= 0xff) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c <= 0xffff) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += `\\U${c.toString(16).padStart(8, '0')}`;
-  }
-  return out + '"';
-}
-
-/**
  * A Premem Lens template (`{question}`, `{answer}` replaced, every other character literal) as a
  * Jinja template for the harness's `doc_to_text` / `doc_to_target`, which it renders with Jinja.
  * Literal text is written as is only where Jinja cannot read it as anything else (no `{`, `}`,
@@ -92,7 +76,7 @@ export function jinjaTemplate(template: string, fields: readonly string[]): stri
       if (piece === '') return '';
       // A line feed is plain text to the harness's Jinja (keep_trailing_newline=True); a carriage
       // return is not (Jinja turns \r\n into \n), so it goes through a string expression.
-      return /^[\x20-\x7e\n]*$/.test(piece) && !/[{}%#]/.test(piece) ? piece : `{{ ${jinjaStringLiteral(piece)} }}`;
+      return /^[\x20-\x7e\n]*$/.test(piece) && !/[{}%#]/.test(piece) ? piece : `{{ ${yamlString(piece)} }}`;
     })
     .join('');
 }

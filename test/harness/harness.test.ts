@@ -70,6 +70,10 @@ const logs = (dir: string): string[] => {
   return out.sort();
 };
 
+/** `premem plan lm-eval` for the Hugging Face backend on this machine's CPU. */
+const planOnCpu = (runDir: string, out: string, ...more: string[]) =>
+  runCli('plan', 'lm-eval', runDir, '--out', out, '--backend', 'hf', '--device', 'cpu', '--batch-size', '16', ...more);
+
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe(
@@ -97,25 +101,7 @@ describe(
     });
 
     test('premem plan lm-eval --backend hf --device cpu writes a plan the harness runs on every checkpoint', async () => {
-      const planned = await runCli(
-        'plan',
-        'lm-eval',
-        runDir,
-        '--out',
-        join(work, 'plan'),
-        '--backend',
-        'hf',
-        '--device',
-        'cpu',
-        '--batch-size',
-        '16',
-        '--samples',
-        String(K),
-        '--max-new-tokens',
-        '48',
-        '--model-args',
-        'dtype=float32',
-      );
+      const planned = await planOnCpu(runDir, join(work, 'plan'), '--samples', String(K), '--max-new-tokens', '48', '--model-args', 'dtype=float32');
       assert.equal(planned.code, 0, planned.err);
       const t0 = Date.now();
       firstRun = run('bash', [join(work, 'plan', 'run_all.sh')], work);
@@ -344,25 +330,7 @@ describe(
       cpSync(join(runDir, first), join(smoke, first), { recursive: true, filter: (src) => !src.includes('/lm_eval') });
       cpSync(join(work, 'train.jsonl'), join(work, 'smoke', 'train.jsonl'));
       cpSync(join(work, 'test.jsonl'), join(work, 'smoke', 'test.jsonl'));
-      const planned = await runCli(
-        'plan',
-        'lm-eval',
-        smoke,
-        '--out',
-        join(work, 'smoke', 'plan'),
-        '--backend',
-        'hf',
-        '--device',
-        'cpu',
-        '--batch-size',
-        '16',
-        '--samples',
-        '2',
-        '--max-new-tokens',
-        '40',
-        '--limit',
-        '8',
-      );
+      const planned = await planOnCpu(smoke, join(work, 'smoke', 'plan'), '--samples', '2', '--max-new-tokens', '40', '--limit', '8');
       assert.equal(planned.code, 0, planned.err);
       must(run('bash', [join(work, 'smoke', 'plan', 'run_all.sh')], work), 'run_all.sh --limit 8');
       const r = await runCli('examples', smoke, '--db', join(work, 'smoke.sqlite'), '--json');
