@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, copyFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ANSWER_CORRECT, answerFormOf, grade, type AnswerCode } from '../core/grading';
 import type { Perturbation } from '../core/perturb';
 import { InputError } from '../ingest/errors';
 import { readPerturbations } from '../ingest/perturbations';
-import type { IndexStore, StoredRun } from '../store/indexStore';
+import type { IndexStore, StoredCheckpoint, StoredExample, StoredRun } from '../store/indexStore';
 import { Sampler } from './sampler';
 import { sampleSetName, type PartSampled, type PartName, type SampleHooks, type SampleRunOptions } from './sampleSettings';
 import { checkpointModel } from './scoreRun';
@@ -106,7 +106,33 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
   for (const { files } of targets) await (await Sampler.load(files.model, files.tokenizer, { context })).close();
 
   const out = options.out === null ? null : resolve(options.out);
-  if (out) prepareOutRun(out, run, options, setName);
+  if (out) checkOutFolder(out, run);
+  // One writer per destination: a second sampler into the same run is refused by name, not
+  // left to interleave its lines with the first's.
+  const release = acquireLock(out ?? run.path);
+  try {
+    if (out) prepareOutRun(out, run, options, setName);
+    else recordSettings(join(run.path, INTO_RUN_SETTINGS), setName, options);
+    return await sampleTargets(store, options, hooks, { parts, targets, examples, out, setName, context });
+  } finally {
+    release();
+  }
+}
+
+async function sampleTargets(
+  store: IndexStore,
+  options: SampleRunOptions,
+  hooks: SampleHooks,
+  plan: {
+    parts: readonly { name: PartName; items: Item[] }[];
+    targets: readonly { c: StoredCheckpoint; files: { model: string; tokenizer: string } }[];
+    examples: readonly StoredExample[];
+    out: string | null;
+    setName: string;
+    context: number | null;
+  },
+): Promise<PartSampled[]> {
+  const { parts, targets, examples, out, setName, context } = plan;
   const done: PartSampled[] = [];
   for (const { c, files } of targets) {
     const dir = out ? join(out, `checkpoint-${c.step}`) : c.dir;
@@ -276,17 +302,120 @@ function runContext(runPath: string): number | null {
   }
 }
 
+const LOCK = '.premem-sample.lock';
+
+/** Where `--into-run` records each sample set's settings (a run's own run.json is the user's). */
+const INTO_RUN_SETTINGS = 'premem_sample_sets.json';
+
+function readJsonObject(file: string): Record<string, unknown> | null {
+  if (!existsSync(file)) return null;
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `--out` must be a new (or empty) folder, or one premem sample wrote for this same run: never a
+ * training run's folder (its run.json would be replaced and checkpoint files added to it), never
+ * a folder of other files, never the run itself.
+ */
+function checkOutFolder(out: string, run: StoredRun): void {
+  if (resolve(out) === resolve(run.path)) throw new InputError(out, 'is the run itself: use --into-run to write into it');
+  if (!existsSync(out)) return;
+  let entries: string[];
+  try {
+    entries = readdirSync(out);
+  } catch (e) {
+    throw new InputError(out, `cannot be used as --out: ${(e as Error).message}`);
+  }
+  // A folder holding only a sampler's lock is one premem sample started: the lock decides.
+  if (entries.every((e) => e === LOCK)) return;
+  const runJson = join(out, 'run.json');
+  const previous = readJsonObject(runJson);
+  if (!previous || typeof previous['sampled_from'] !== 'string')
+    throw new InputError(
+      out,
+      existsSync(runJson)
+        ? 'is a run folder premem sample did not write (its run.json is the run’s own): choose a new --out folder'
+        : 'is a folder of other files, not one premem sample wrote: choose a new --out folder',
+    );
+  if (previous['sampled_from'] !== run.path)
+    throw new InputError(runJson, `holds samples of ${JSON.stringify(previous['sampled_from'])}, not of ${run.path}: choose another --out folder`);
+}
+
+/**
+ * A sample set is one set of settings: resuming or adding to it with other settings (another
+ * --limit, --max-new-tokens, stop or template) would mix two kinds of samples in one file, so it is
+ * refused, naming the setting. Returns the sets recorded in `file`, this one added.
+ */
+function settingsAgree(file: string, setName: string, options: SampleRunOptions): Record<string, unknown> {
+  const sets = ((readJsonObject(file)?.['sample_sets'] as Record<string, unknown> | undefined) ?? {}) as Record<string, Record<string, unknown>>;
+  const now = settingsOf(options);
+  const before = sets[setName];
+  if (before) {
+    for (const [key, value] of Object.entries(now)) {
+      const was = before[key] ?? null;
+      if (JSON.stringify(was) !== JSON.stringify(value))
+        throw new InputError(
+          file,
+          `sample set ${setName} was drawn with ${key} ${JSON.stringify(was)}; this run asks for ${JSON.stringify(value)}. Resume with the same settings, or write to another folder`,
+        );
+    }
+  }
+  return { ...sets, [setName]: now };
+}
+
+function writeJsonAtomically(file: string, body: unknown): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 1) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
+
+function recordSettings(file: string, setName: string, options: SampleRunOptions): void {
+  writeJsonAtomically(file, { written_by: 'premem sample --into-run', sample_sets: settingsAgree(file, setName, options) });
+}
+
+/**
+ * An exclusive lock on a destination (`.premem-sample.lock`, created with O_EXCL): taken over only
+ * when the process that holds it is gone. Returns the release.
+ */
+function acquireLock(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(dir, `cannot be locked for sampling: ${(e as Error).message}`);
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        throw new InputError(dir, `another premem sample (process ${pid}) is writing into it; wait for it to finish or stop it`);
+      rmSync(file, { force: true });
+    }
+  }
+  throw new InputError(dir, 'cannot be locked for sampling: another process keeps taking the lock');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A run folder of its own: run.json naming the dataset the index knows and the sampling settings. */
 function prepareOutRun(out: string, run: StoredRun, options: SampleRunOptions, setName: string): void {
-  if (resolve(out) === resolve(run.path)) throw new InputError(out, 'is the run itself: use --into-run to write into it');
   mkdirSync(out, { recursive: true });
   const runJson = join(out, 'run.json');
-  const previous = existsSync(runJson) ? (JSON.parse(readFileSync(runJson, 'utf8')) as Record<string, unknown>) : {};
-  if (previous['sampled_from'] !== undefined && previous['sampled_from'] !== run.path) {
-    throw new InputError(runJson, `holds samples of ${JSON.stringify(previous['sampled_from'])}, not of ${run.path}: choose another --out folder`);
-  }
   const testFile = run.trainDatasetFile ? [join(run.trainDatasetFile, '..', 'test.jsonl')].find(existsSync) : undefined;
-  const sets = { ...((previous['sample_sets'] as Record<string, unknown> | undefined) ?? {}), [setName]: settingsOf(options) };
+  const sets = settingsAgree(runJson, setName, options);
   const body = {
     sampled_from: run.path,
     ...(run.trainDatasetFile ? { train_file: run.trainDatasetFile } : {}),
@@ -294,11 +423,20 @@ function prepareOutRun(out: string, run: StoredRun, options: SampleRunOptions, s
     ...(run.epochs !== null ? { num_train_epochs: run.epochs } : {}),
     sample_sets: sets,
   };
-  writeFileSync(runJson, JSON.stringify(body, null, 1) + '\n');
+  writeJsonAtomically(runJson, body);
 }
 
 function settingsOf(o: SampleRunOptions): Record<string, unknown> {
-  return { samples: o.samples, temperature: o.temperature, top_p: o.topP, max_new_tokens: o.maxNewTokens, seed: o.seed, stop: o.stop, prompt_template: o.templates.prompt };
+  return {
+    samples: o.samples,
+    temperature: o.temperature,
+    top_p: o.topP,
+    max_new_tokens: o.maxNewTokens,
+    seed: o.seed,
+    stop: o.stop,
+    prompt_template: o.templates.prompt,
+    limit: o.limit ?? null,
+  };
 }
 
 /** The reference perplexities the index holds for a checkpoint, as `train_references.jsonl` (null where unknown), and its trainer state. */

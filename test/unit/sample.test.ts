@@ -4,6 +4,7 @@
  * sampling, resuming a killed run, the run folder it writes, and a real tinygsm checkpoint.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -17,7 +18,7 @@ import { indexPaths } from '../../src/store/indexer';
 import { readNpyFile } from '../../src/ingest/npy';
 import { runCli } from '../helpers/fixtures';
 import { cachedLanguageModel, characterTokenizer, lookupLanguageModel, writeModel } from '../helpers/onnxModels';
-import { skipUnless, tempDir, TINYGSM } from '../helpers/paths';
+import { REPO, skipUnless, tempDir, TINYGSM } from '../helpers/paths';
 
 const CHARS = [...new Set('abcdxyz?\nAnswer:#0123456789 Done.\\{}'.split(''))];
 const V = CHARS.length + 2;
@@ -261,6 +262,110 @@ describe('premem sample on a run', () => {
     const bad = await runCli(...['sample', run, '--db', db, '--into-run', '--checkpoints', '30']);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /no ONNX model for checkpoint 30/);
+  });
+});
+
+describe('a sample set is one set of settings, written by one sampler, never over another run', () => {
+  const { dir, cleanup } = tempDir();
+  test.after(cleanup);
+  const run = writeRun(dir, chainTable(': \\boxed{42}\n'));
+  const db = join(dir, 'guard.sqlite');
+  const sample = (...more: string[]) => runCli('sample', run, '--db', db, '--samples', '2', '--temperature', '0', '--checkpoints', '10', ...more);
+
+  test('--out another training run’s folder is refused and its run.json kept', async () => {
+    const other = join(dir, 'other_run');
+    mkdirSync(join(other, 'checkpoint-5'), { recursive: true });
+    const runJson = JSON.stringify({ num_train_epochs: 3, learning_rate: 2e-5 });
+    writeFileSync(join(other, 'run.json'), runJson);
+    const r = await sample('--out', other);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /other_run: is a run folder premem sample did not write/);
+    assert.equal(readFileSync(join(other, 'run.json'), 'utf8'), runJson);
+    assert.deepEqual(readdirSync(other).sort(), ['checkpoint-5', 'run.json']);
+    const files = join(dir, 'some_files');
+    mkdirSync(files);
+    writeFileSync(join(files, 'notes.txt'), 'mine');
+    assert.match((await sample('--out', files)).err, /some_files: is a folder of other files/);
+  });
+
+  test('resuming with another --max-new-tokens or --limit is refused by name; the same settings resume', async () => {
+    const out = join(dir, 'sampled');
+    assert.equal((await sample('--out', out, '--max-new-tokens', '30', '--limit', '4')).code, 0);
+    const file = join(out, 'checkpoint-10', 'train_samples_samples2_temp0_seed0.jsonl');
+    const before = readFileSync(file, 'utf8');
+    const tokens = await sample('--out', out, '--max-new-tokens', '31', '--limit', '4');
+    assert.equal(tokens.code, 1);
+    assert.match(tokens.err, /sample set samples2_temp0_seed0 was drawn with max_new_tokens 30; this run asks for 31/);
+    const limit = await sample('--out', out, '--max-new-tokens', '30', '--limit', '5');
+    assert.match(limit.err, /was drawn with limit 4; this run asks for 5/);
+    assert.equal(readFileSync(file, 'utf8'), before);
+    assert.equal((await sample('--out', out, '--max-new-tokens', '30', '--limit', '4')).code, 0);
+    // Into the run: the settings are recorded beside its own files, and checked the same way.
+    assert.equal((await sample('--into-run', '--max-new-tokens', '30')).code, 0);
+    assert.match(
+      (await sample('--into-run', '--max-new-tokens', '12')).err,
+      /premem_sample_sets\.json: sample set samples2_temp0_seed0 was drawn with max_new_tokens 30; this run asks for 12/,
+    );
+  });
+
+  test('a second sampler into the same destination is refused by name; a lock left by a dead process is taken over', async () => {
+    const out = join(dir, 'locked');
+    mkdirSync(out);
+    // A live process holds the lock: this test's own parent stands in for a running sampler.
+    writeFileSync(join(out, '.premem-sample.lock'), `${process.ppid}\n`);
+    const held = await sample('--out', out);
+    assert.equal(held.code, 1);
+    assert.match(held.err, new RegExp(`locked: another premem sample \\(process ${process.ppid}\\) is writing into it`));
+    // A process that has exited: its lock is stale.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(out, '.premem-sample.lock'), `${gone}\n`);
+    const r = await sample('--out', out);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!existsSync(join(out, '.premem-sample.lock')), 'the lock is released');
+  });
+
+  test('two samplers started at once into one run: one finishes with every question, the other is refused or finds it done', async () => {
+    const out = join(dir, 'race');
+    const args = [
+      join(REPO, 'bin', 'premem.js'),
+      'sample',
+      run,
+      '--db',
+      join(dir, 'race.sqlite'),
+      '--samples',
+      '3',
+      '--temperature',
+      '0.7',
+      '--checkpoints',
+      '10,20',
+      '--out',
+      out,
+    ];
+    // Index first, so both processes reach sampling rather than racing to build the index.
+    assert.equal((await runCli('report', run, '--db', join(dir, 'race.sqlite'))).code, 0);
+    const both = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<{ code: number | null; err: string }>((done) => {
+            const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+            let err = '';
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => done({ code, err }));
+          }),
+      ),
+    );
+    for (const b of both) assert.ok(b.code === 0 || /another premem sample \(process \d+\) is writing into it/.test(b.err), `exit ${b.code}: ${b.err}`);
+    assert.ok(both.some((b) => b.code === 0));
+    for (const step of [10, 20]) {
+      const lines = readFileSync(join(out, `checkpoint-${step}`, 'train_samples_samples3_temp0.7_seed0.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      assert.deepEqual(
+        lines.map((l) => (JSON.parse(l) as { index: number }).index),
+        [0, 1, 2, 3, 4, 5],
+      );
+      for (const l of lines) assert.equal((JSON.parse(l) as { samples: string[] }).samples.length, 3);
+    }
   });
 });
 
