@@ -103,7 +103,25 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
   if (!targets.length) throw new InputError(run.path, 'no checkpoint has an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx, with tokenizer.json)');
   const context = runContext(run.path);
   // Every model loads, and its tokenizer matches, before any work: a bad one costs nothing.
-  for (const { files } of targets) await (await Sampler.load(files.model, files.tokenizer, { context })).close();
+  for (const { files } of targets) {
+    const sampler = await Sampler.load(files.model, files.tokenizer, { context });
+    try {
+      // A prompt that fills the context would be sampled to nothing and graded "no answer".
+      for (const part of parts) {
+        const long = sampler.overLong(part.items.map((i) => ({ key: i.key, prompt: i.prompt })));
+        if (long.length)
+          throw new InputError(
+            files.model,
+            `${long.length} ${part.name} question${long.length === 1 ? '' : 's'} cannot be sampled: the prompt fills the model's context of ${sampler.contextLength} tokens (${long
+              .slice(0, 5)
+              .map((l) => `#${l.key}: ${l.tokens} tokens`)
+              .join(', ')}${long.length > 5 ? ', …' : ''}); leave them out with --limit or a shorter prompt template`,
+          );
+      }
+    } finally {
+      await sampler.close();
+    }
+  }
 
   const out = options.out === null ? null : resolve(options.out);
   if (out) checkOutFolder(out, run);

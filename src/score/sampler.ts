@@ -86,6 +86,22 @@ export class Sampler {
     return new Sampler(session, tokenizer, modelFile, padId, eos, context);
   }
 
+  /**
+   * Questions whose prompt fills the model's context (nothing could be generated): their indices
+   * (or variant ids) with the prompt's length, so a run is refused naming them instead of
+   * sampling empty texts graded "no answer".
+   */
+  overLong(prompts: readonly { key: string; prompt: string }[]): { key: string; tokens: number }[] {
+    if (this.context === null) return [];
+    const context = this.context;
+    return prompts.map((p) => ({ key: p.key, tokens: this.encode(p.prompt).length })).filter((p) => p.tokens >= context);
+  }
+
+  /** The model's context length in tokens, when known. */
+  get contextLength(): number | null {
+    return this.context;
+  }
+
   /** True when the model takes a key/value cache. */
   get hasCache(): boolean {
     return this.pastInputs.length > 0;

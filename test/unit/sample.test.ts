@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { argmax, nucleus, pickToken, stopAt } from '../../src/core/decoding';
@@ -157,6 +157,7 @@ describe('decoding with built models', () => {
 /** A small run in the JSONL layout whose checkpoints carry ONNX models the tests build. */
 function writeRun(root: string, table: number[][]): string {
   const run = join(root, 'run_2epochs');
+  mkdirSync(root, { recursive: true });
   const questions = ['a?', 'bb?', 'abc?', 'd?', 'ab?', 'c?'];
   writeFileSync(join(root, 'train.jsonl'), questions.map((q, i) => JSON.stringify({ question: q, answer: `x so \\boxed{${i % 2 ? 42 : 7}}` }) + '\n').join(''));
   for (const step of [10, 20]) {
@@ -366,6 +367,50 @@ describe('a sample set is one set of settings, written by one sampler, never ove
       );
       for (const l of lines) assert.equal((JSON.parse(l) as { samples: string[] }).samples.length, 3);
     }
+  });
+});
+
+describe('bad models and prompts are named before anything is written', () => {
+  const { dir, cleanup } = tempDir();
+  test.after(cleanup);
+  const table = chainTable(': \\boxed{42}\n');
+  /** premem sample in a child process with a deadline: a hang is a failure, not a stuck suite. */
+  const sampleCli = (run: string, out: string) =>
+    spawnSync(process.execPath, [join(REPO, 'bin', 'premem.js'), 'sample', run, '--db', join(dir, `${run.length}.sqlite`), '--out', out, '--samples', '1', '--temperature', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  test('a FIFO in place of model.onnx is refused at once, not read for ever', () => {
+    const run = writeRun(join(dir, 'fifo'), table);
+    rmSync(join(run, 'checkpoint-20', 'model.onnx'));
+    assert.equal(spawnSync('mkfifo', [join(run, 'checkpoint-20', 'model.onnx')]).status, 0);
+    const r = sampleCli(run, join(dir, 'fifo', 'out'));
+    assert.equal(r.signal, null, 'premem sample hung on the FIFO');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /checkpoint-20\/model\.onnx: is not a regular file/);
+    assert.ok(!existsSync(join(dir, 'fifo', 'out', 'checkpoint-10')), 'nothing sampled before the check');
+  });
+
+  test('a tokenizer with ids beyond the model’s vocabulary is named, before any sample is written', () => {
+    const run = writeRun(join(dir, 'vocab'), table);
+    // Two more tokens than the model predicts.
+    writeFileSync(join(run, 'checkpoint-10', 'tokenizer.json'), JSON.stringify(characterTokenizer([...CHARS, 'Q', 'W'])));
+    const r = sampleCli(run, join(dir, 'vocab', 'out'));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`checkpoint-10/tokenizer\\.json: has token ids up to ${V + 1} but .*model\\.onnx predicts ${V} tokens`));
+    assert.doesNotMatch(r.stderr, /Gather/);
+    assert.ok(!existsSync(join(dir, 'vocab', 'out', 'checkpoint-10')));
+  });
+
+  test('prompts that fill the model’s context are refused per question, not sampled to nothing', () => {
+    const run = writeRun(join(dir, 'context'), table);
+    // Prompts are "<question>\nAnswer:", one token a character: a? d? c? make 10 tokens, bb? ab? 11
+    // and abc? 12; a context of 11 leaves room to generate only after the 10-token ones.
+    writeFileSync(join(run, 'run.json'), JSON.stringify({ model: { context: 11 } }));
+    const r = sampleCli(run, join(dir, 'context', 'out'));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /3 train questions cannot be sampled: the prompt fills the model's context of 11 tokens \(#1: 11 tokens, #2: 12 tokens, #4: 11 tokens\)/);
   });
 });
 
