@@ -18,6 +18,20 @@ import { COMMAND_IDS, type CommandId } from './commandIds';
 import { asTarget, type ExampleTarget } from './exampleTarget';
 import type { IndexService } from './indexService';
 
+/**
+ * Workspace Trust: in Restricted Mode the commands that run models or write scripts from the
+ * workspace's settings are off, and say why (reading and browsing runs work). A repository someone
+ * clones can carry `.vscode/settings.json`; VS Code's answer is Restricted Mode, and
+ * `restrictedConfigurations` in the manifest keeps those settings to the user's own meanwhile.
+ */
+function trusted(what: string, why: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window
+    .showWarningMessage(`Premem: ${what} is off in Restricted Mode: ${why}. Trust this workspace to use it; reading and browsing runs work as they are.`, 'Manage Workspace Trust')
+    .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+  return false;
+}
+
 const STRATEGY_LABEL: Record<CurationStrategy, string> = {
   'lowest-premem': 'Lowest pre-memorization accuracy (the paper’s choice)',
   'lowest-accuracy': 'Lowest final train accuracy',
@@ -301,6 +315,7 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.findSimilar',
       async () => {
+        if (!trusted('Finding similar questions', 'it runs an ONNX sentence encoder')) return;
         const run = await pickRun('Find questions similar to the flagged examples of which run?');
         if (!run) return;
         const flags = await index.flags(run.path);
@@ -363,6 +378,7 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.scoreReferences',
       async () => {
+        if (!trusted('Scoring references', 'it runs the checkpoints’ ONNX models')) return;
         const run = await pickRun('Score the references of which run?');
         if (!run) return;
         const t0 = Date.now();
@@ -406,6 +422,7 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.sampleCheckpoints',
       async () => {
+        if (!trusted('Sampling checkpoints', 'it runs the checkpoints’ ONNX models with the workspace’s premem.sample.* settings')) return;
         const run = await pickRun('Sample the checkpoints of which run?');
         if (!run) return;
         const request = await askSampling(run);
@@ -465,6 +482,7 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.planEvaluation',
       async (arg?: unknown) => {
+        if (!trusted('Planning an evaluation', 'it writes scripts that run on your cluster from the workspace’s settings')) return;
         // From a "not evaluated" checkpoint row: its run's path; else asked.
         const run = typeof arg === 'string' ? await index.runByPath(arg) : await pickRun('Plan the evaluation of which run?');
         if (!run) return;

@@ -46,7 +46,7 @@ export function installVsix(extensionsDir: string, userDataDir: string): void {
 }
 
 /** User settings that keep the workbench quiet and deterministic for screenshots. */
-export function writeUserSettings(userDataDir: string, theme: string): void {
+export function writeUserSettings(userDataDir: string, theme: string, trust = false): void {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   writeFileSync(
     join(userDataDir, 'User', 'settings.json'),
@@ -56,7 +56,10 @@ export function writeUserSettings(userDataDir: string, theme: string): void {
       'workbench.tips.enabled': false,
       'workbench.enableExperiments': false,
       'telemetry.telemetryLevel': 'off',
-      'security.workspace.trust.enabled': false,
+      // Workspace Trust on only where a suite tests it: with no start-up prompt, a folder
+      // nobody has trusted opens in Restricted Mode.
+      'security.workspace.trust.enabled': trust,
+      'security.workspace.trust.startupPrompt': 'never',
       'extensions.autoCheckUpdates': false,
       'extensions.ignoreRecommendations': true,
       'update.mode': 'none',
@@ -67,7 +70,7 @@ export function writeUserSettings(userDataDir: string, theme: string): void {
   );
 }
 
-export async function startCodeServer(workspace: string, userDataDir: string, extensionsDir: string, log: (s: string) => void, fixedPort?: number): Promise<Host> {
+export async function startCodeServer(workspace: string, userDataDir: string, extensionsDir: string, log: (s: string) => void, fixedPort?: number, trust = false): Promise<Host> {
   const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(
     CODE_SERVER,
@@ -82,7 +85,7 @@ export async function startCodeServer(workspace: string, userDataDir: string, ex
       extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(trust ? [] : ['--disable-workspace-trust']),
       workspace,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -132,12 +135,12 @@ export interface Workbench {
  * A fresh VS Code for a suite: the packaged .vsix installed into its own user-data and
  * extensions folders under `root`, code-server serving `workspace`, Chromium showing it.
  */
-export async function startWorkbench(root: string, workspace: string, theme: string, log: (s: string) => void): Promise<Workbench> {
+export async function startWorkbench(root: string, workspace: string, theme: string, log: (s: string) => void, options: { trust?: boolean } = {}): Promise<Workbench> {
   const userData = join(root, 'user-data');
   const extensions = join(root, 'extensions');
-  writeUserSettings(userData, theme);
+  writeUserSettings(userData, theme, options.trust ?? false);
   installVsix(extensions, userData);
-  const host = await startCodeServer(workspace, userData, extensions, log);
+  const host = await startCodeServer(workspace, userData, extensions, log, undefined, options.trust ?? false);
   const browser = await launchBrowser();
   return { host, browser, page: await openWorkbench(browser, host.url) };
 }
