@@ -1,13 +1,15 @@
+import { basename } from 'node:path';
 import { num, pct } from '../present/format';
-import type { ReportJson } from '../queries/report';
+import type { ReportJson, ReportThreshold } from '../queries/report';
 import { table } from './table';
 
 /** Where the report's threshold came from, in words. */
-function thresholdSource(t: ReportJson['threshold']): string {
+function thresholdSource(t: ReportThreshold, runPath?: string): string {
   if (t.source === 'option') return 'given for this call';
   if (t.source === 'default') return "default (the authors' GSM8K value), not calibrated for this model";
   const c = t.calibration;
-  if (!c) return 'stored for this sweep';
+  const where = t.stored_for === undefined ? 'stored for this sweep' : `stored for ${t.stored_for === runPath ? 'this run' : basename(t.stored_for)}`;
+  if (!c) return where;
   return c.method === 'text'
     ? `calibrated against the text criterion (agreement ${pct(c.agreement ?? null)})`
     : `calibrated on ${c.runs} runs (held-out RMSE ${pct(c.heldOutRmse ?? null, 2)})`;
@@ -25,10 +27,14 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
   for (const run of report.runs) {
     parts.push('');
     parts.push(`${run.name}  ${run.checkpoints[0]?.examples ?? 0} examples  ${run.path}`);
+    // A run whose threshold is not the report's (its own, kept for it alone) says so by its figures.
+    const own = run.threshold;
+    if (t.memorization !== 'text' && (own.loglog !== t.loglog || own.source !== t.source || own.stored_for !== t.stored_for))
+      parts.push(`memorized here: ln(ln(ppl)) < ${num(own.loglog, 3)}  (perplexity < ${num(own.perplexity, 4)})  ${thresholdSource(own, run.path)}`);
     for (const s of run.skipped_checkpoints) parts.push(`skipped step ${s.step} (its figures are left out): ${s.file}: ${s.reason}`);
     for (const c of run.checkpoints) for (const n of c.notes ?? []) parts.push(`note, step ${c.step}: ${n}`);
     const agreed = agreements.get(run.path);
-    if (agreed) parts.push(`text and perplexity (ln ln < ${num(t.loglog, 3)}) memorization agree on ${pct(agreed.agree / agreed.total)} of example-checkpoints`);
+    if (agreed) parts.push(`text and perplexity (ln ln < ${num(own.loglog, 3)}) memorization agree on ${pct(agreed.agree / agreed.total)} of example-checkpoints`);
     parts.push(
       table(
         ['step', 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'train set', 'test set'],

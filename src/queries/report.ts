@@ -1,7 +1,7 @@
 import { fitLine, type LinearFit } from '../core/fit';
-import { describeThreshold, type ThresholdCalibration, type ThresholdDescription, type ThresholdOrigin } from '../core/threshold';
+import { describeThreshold, type MemorizationThreshold, type ThresholdCalibration, type ThresholdDescription, type ThresholdOrigin } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
-import { analyseRun, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
+import { analyseRun, resolveThresholds, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
 /** JSON has no NaN or Infinity: unknown figures are null. */
 export const finiteOrNull = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : x);
@@ -18,9 +18,19 @@ export interface ReportCheckpoint {
   readonly notes?: readonly string[];
 }
 
+/** A threshold as a report states it. */
+export type ReportThreshold = ThresholdDescription & {
+  readonly source: 'option' | 'stored' | 'default';
+  readonly calibration?: ThresholdCalibration;
+  /** The run or sweep folder a stored threshold is kept for. */
+  readonly stored_for?: string;
+};
+
 export interface ReportRun {
   readonly name: string;
   readonly path: string;
+  /** The threshold this run's figures use (a run's own can differ from its sweep's). */
+  readonly threshold: ReportThreshold;
   readonly checkpoints: readonly ReportCheckpoint[];
   /** Checkpoints that could not be read, with the file and why: the figures are over the others. */
   readonly skipped_checkpoints: readonly { readonly step: number; readonly file: string; readonly reason: string }[];
@@ -33,9 +43,7 @@ export interface ReportJson {
    * calibrated says how, in `calibration`); with the text criterion also `memorization: "text"`
    * and its `copy_rate`.
    */
-  readonly threshold: ThresholdDescription & {
-    readonly source: 'option' | 'stored' | 'default';
-    readonly calibration?: ThresholdCalibration;
+  readonly threshold: ReportThreshold & {
     readonly memorization?: 'text';
     readonly copy_rate?: number;
   };
@@ -90,29 +98,36 @@ export function sweepFit(analyses: readonly RunAnalysis[], x: 'premem' | 'train'
   return fitLine(xs, ys);
 }
 
+/** A threshold as the report states it: its value, where it came from, and its calibration. */
+function describedThreshold(threshold: MemorizationThreshold, origin: ThresholdOrigin): ReportThreshold {
+  return {
+    ...describeThreshold(threshold),
+    source: origin.source === 'panel' ? 'option' : origin.source,
+    ...(origin.source === 'stored' && origin.calibration ? { calibration: origin.calibration } : {}),
+    ...(origin.source === 'stored' ? { stored_for: origin.path } : {}),
+  };
+}
+
 export async function buildReport(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<Report> {
   // All runs at once: one run's figures are computed while the next run's arrays are read on
   // SQLite's thread. A failure is the first failing run's, in run order, as when they ran in turn.
   const analyses: RunAnalysis[] = [];
-  for (const s of await Promise.allSettled(runs.map((run) => analyseRun(store, run, options)))) {
+  const thresholds = await resolveThresholds(store, runs, options);
+  for (const s of await Promise.allSettled(runs.map((run) => analyseRun(store, run, options, thresholds.get(run.path))))) {
     if (s.status === 'rejected') throw s.reason;
     analyses.push(s.value);
   }
   const criterion = options.memorization;
   // Runs of one sweep share its threshold; the report states the first run's (or the default).
   const first = analyses[0];
-  const origin: ThresholdOrigin = first?.thresholdOrigin ?? { source: options.thresholdIsOption ? 'option' : 'default' };
-  const source = origin.source === 'panel' ? 'option' : origin.source;
-  const described = {
-    ...describeThreshold(first?.threshold ?? options.threshold),
-    source,
-    ...(origin.source === 'stored' && origin.calibration ? { calibration: origin.calibration } : {}),
-  };
+  const described = describedThreshold(first?.threshold ?? options.threshold, first?.thresholdOrigin ?? { source: options.thresholdIsOption ? 'option' : 'default' });
   const json: ReportJson = {
     threshold: criterion?.kind === 'text' ? { ...described, memorization: 'text', copy_rate: criterion.copyRate } : described,
     runs: analyses.map((a) => ({
       name: a.run.name,
       path: a.run.path,
+      // Each run's own: a run-specific threshold can differ from its sweep's.
+      threshold: describedThreshold(a.threshold, a.thresholdOrigin),
       checkpoints: a.checkpoints.map((c) => ({
         step: c.step,
         examples: a.metrics.examples,

@@ -12,7 +12,7 @@ import { agreement, memorizedByText } from '../core/textMemorization';
 import { chooseSampleSet } from '../core/sampleSets';
 import type { MemorizationThreshold, ThresholdCalibration, ThresholdOrigin } from '../core/threshold';
 import { InputError } from '../ingest/errors';
-import type { IndexStore, SkippedCheckpoint, StoredCheckpoint, StoredRun } from '../store/indexStore';
+import type { IndexStore, SkippedCheckpoint, StoredCheckpoint, StoredRun, StoredThreshold } from '../store/indexStore';
 
 /** What every front end asks a run for: the threshold and the sample-set preference. */
 export interface AnalysisOptions {
@@ -69,6 +69,33 @@ export async function resolveThreshold(store: IndexStore, run: StoredRun, option
   return { threshold: { kind: stored.kind, value: stored.value }, origin: { source: 'stored', path: stored.path, calibration: parseCalibration(stored.calibration) } };
 }
 
+export type ResolvedThreshold = { threshold: MemorizationThreshold; origin: ThresholdOrigin };
+
+/**
+ * The thresholds of several runs from one read of the stored ones: a report over a sweep must not
+ * compute some runs before and some after a `calibrate --apply` lands in another process.
+ */
+export async function resolveThresholds(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<Map<string, ResolvedThreshold>> {
+  const out = new Map<string, ResolvedThreshold>();
+  const stored: Map<string, StoredThreshold> = options.thresholdIsOption
+    ? new Map<string, StoredThreshold>()
+    : await store.storedThresholds(runs.flatMap((r) => [r.path, r.sweepPath]));
+  for (const run of runs) {
+    if (options.thresholdIsOption) {
+      out.set(run.path, { threshold: options.threshold, origin: { source: 'option' } });
+      continue;
+    }
+    const s = stored.get(run.path) ?? stored.get(run.sweepPath);
+    out.set(
+      run.path,
+      s
+        ? { threshold: { kind: s.kind, value: s.value }, origin: { source: 'stored', path: s.path, calibration: parseCalibration(s.calibration) } }
+        : { threshold: options.threshold, origin: { source: 'default' } },
+    );
+  }
+  return out;
+}
+
 /** A stored threshold's calibration (JSON in the flags file); null when set by hand or unreadable. */
 export function parseCalibration(text: string | null): ThresholdCalibration | null {
   if (text === null) return null;
@@ -90,7 +117,7 @@ function epochOf(c: StoredCheckpoint, run: StoredRun, lastStep: number): number 
  * Loads a run's stored arrays and computes its metrics at the given threshold. Thresholds are
  * applied here, at query time, so changing one never re-reads run files.
  */
-export async function analyseRun(store: IndexStore, run: StoredRun, options: AnalysisOptions): Promise<RunAnalysis> {
+export async function analyseRun(store: IndexStore, run: StoredRun, options: AnalysisOptions, resolved?: ResolvedThreshold): Promise<RunAnalysis> {
   const stored = await store.checkpoints(run.id);
   const lastStep = stored.length ? stored[stored.length - 1]!.step : 0;
   const choices = stored.map((c) => {
@@ -118,7 +145,7 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
     return acc;
   });
   const input: MetricInput = { accuracy, perplexity: stored.map((c) => ppl.get(c.id)!) };
-  const { threshold, origin } = await resolveThreshold(store, run, options);
+  const { threshold, origin } = resolved ?? (await resolveThreshold(store, run, options));
   const byPerplexity = computeRunMetrics(input, threshold);
   let metrics = byPerplexity;
   let criteriaAgreement: RunAnalysis['criteriaAgreement'] = null;

@@ -688,6 +688,24 @@ export class IndexStore {
   // ---- user state: thresholds and attached datasets (in the flags file, beside the flags) ----
 
   /** The stored threshold of the first of `paths` that has one (a run's own, then its sweep's). */
+  /** Every stored threshold of these paths, read in one statement (one snapshot), by path. */
+  async storedThresholds(paths: readonly string[]): Promise<Map<string, StoredThreshold>> {
+    const db = await this.flagsConnection();
+    const unique = [...new Set(paths)];
+    const out = new Map<string, StoredThreshold>();
+    if (unique.length === 0) return out;
+    const rows = await db.all(`SELECT path, kind, value, calibration, updated_at FROM user.thresholds WHERE path IN (${unique.map(() => '?').join(',')})`, unique);
+    for (const r of rows)
+      out.set(r['path'] as string, {
+        path: r['path'] as string,
+        kind: r['kind'] === 'perplexity' ? 'perplexity' : 'loglog',
+        value: r['value'] as number,
+        calibration: (r['calibration'] as string | null) ?? null,
+        updatedAt: r['updated_at'] as string,
+      });
+    return out;
+  }
+
   async storedThreshold(paths: readonly string[]): Promise<StoredThreshold | null> {
     const db = await this.flagsConnection();
     for (const path of paths) {

@@ -4,7 +4,7 @@ import { alignSolutions } from '../core/steps';
 import type { CheckpointData, RunHeader, TextRow } from '../ingest/runData';
 import { discoverRuns, type CheckpointRef, type RunLayout } from '../ingest/runLayout';
 import { InputError } from '../ingest/errors';
-import type { IndexStore } from './indexStore';
+import type { IndexStore, StoredRun } from './indexStore';
 
 export interface IndexOutcome {
   readonly name: string;
@@ -25,6 +25,11 @@ export interface IndexOptions {
   readonly onProgress?: (p: IndexProgress) => void;
   /** Checked between checkpoints; a cancelled run rolls back and keeps its previous index. */
   readonly isCancelled?: () => boolean;
+  /**
+   * Called between deciding (without the lock) that the run needs writing and taking the write
+   * lock: where another process can index the same run. For tests of that interleaving.
+   */
+  readonly beforeLock?: () => Promise<void>;
 }
 
 /** Questions whose texts go to the index per statement while a set is streamed. */
@@ -141,7 +146,11 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     return { ...base, action: 'indexed', checkpointsRead: read, checkpointsRemoved: 0 };
   };
 
-  if (existing && existing.fingerprint === layout.fingerprint) {
+  const unchanged: IndexOutcome = { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
+
+  /** What bringing the run up to date takes, given what the index holds now: nothing, or a body to run in a transaction. */
+  const decide = async (existing: StoredRun | undefined): Promise<'unchanged' | (() => Promise<IndexOutcome>)> => {
+    if (!existing || existing.fingerprint !== layout.fingerprint) return readWhole;
     const stored = await store.checkpoints(existing.id);
     const onDisk = new Map(layout.checkpoints.map((c) => [c.step, c.fingerprint]));
     // A checkpoint skipped as unreadable counts as known until its files change.
@@ -155,10 +164,8 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
     const add = layout.checkpoints.filter((c) => storedFp.get(c.step) !== c.fingerprint);
     // Skipped checkpoints whose files changed (read again below) or are gone (forgotten).
     const staleSkipped = skipped.filter((s) => onDisk.get(s.step) !== s.fingerprint);
-    if (changed.length === 0 && gone.length === 0 && back.length === 0 && add.length === 0 && staleSkipped.length === 0) {
-      return { ...base, action: 'unchanged', checkpointsRead: 0, checkpointsRemoved: 0 };
-    }
-    return store.db.transaction(async () => {
+    if (changed.length === 0 && gone.length === 0 && back.length === 0 && add.length === 0 && staleSkipped.length === 0) return 'unchanged';
+    return async () => {
       const header = reader.open();
       // The run's shape is read from its first checkpoint: if that changed, read it all again.
       if (header.trainQuestions !== existing.trainQuestions || header.testQuestions !== existing.testQuestions) return readWhole();
@@ -170,9 +177,19 @@ export async function indexRun(store: IndexStore, layout: RunLayout, options: In
       const read = await addAll(existing.id, add, header);
       await store.touchRun(existing.id, layout.fingerprint);
       return { ...base, action: 'updated', checkpointsRead: read, checkpointsRemoved: gone.length };
-    });
-  }
-  return store.db.transaction(readWhole);
+    };
+  };
+
+  // Without the write lock first (an unchanged run costs a few reads); then, holding it, decided
+  // again on what is committed now: another process may have indexed the run meanwhile, and
+  // replacing it again would pull it from under that process's readers (a calibrate --apply saw
+  // "needs three or more runs" so, while a report built a fresh index).
+  if ((await decide(existing)) === 'unchanged') return unchanged;
+  await options.beforeLock?.();
+  return store.db.transaction(async () => {
+    const body = await decide(await store.runByPath(layout.path));
+    return body === 'unchanged' ? unchanged : body();
+  });
 }
 
 /** Every run under the given folders (runs or sweeps), each in its own transaction. */

@@ -251,13 +251,15 @@ export async function openFlags(flagsFile: string): Promise<Database> {
  * written to (`--db` pointed at the wrong file must not gain our tables).
  */
 async function refuseForeignDatabase(db: Database): Promise<void> {
-  const ours = await db.get("SELECT 1 AS yes FROM main.sqlite_master WHERE type = 'table' AND name = 'meta'");
-  if (ours) return;
-  const other = await db.get<{ name: string }>("SELECT name FROM main.sqlite_master WHERE type = 'table' LIMIT 1");
-  if (other)
-    throw Object.assign(new Error(`${db.label} is a SQLite database of something else (it has a table "${other.name}" and no Premem schema): refusing to use it as the index`), {
-      code: 'PREMEM_FOREIGN_DATABASE',
-    });
+  // One statement, one snapshot: another process creating the schema at this moment must not
+  // be seen half-way (its meta table not yet there, another one already) as someone else's.
+  const found = await db.get<{ ours: number; other: string | null }>(
+    "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'meta') AS ours, (SELECT name FROM main.sqlite_master WHERE type = 'table' AND name <> 'meta' LIMIT 1) AS other",
+  );
+  if (!found || found.ours || found.other === null) return;
+  throw Object.assign(new Error(`${db.label} is a SQLite database of something else (it has a table "${found.other}" and no Premem schema): refusing to use it as the index`), {
+    code: 'PREMEM_FOREIGN_DATABASE',
+  });
 }
 
 async function ensureIndexSchema(db: Database): Promise<void> {

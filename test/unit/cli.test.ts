@@ -31,7 +31,7 @@ describe('premem CLI', () => {
     assert.deepEqual(Object.keys(json), ['threshold', 'runs', 'fit']);
     const runs = json['runs'] as Record<string, unknown>[];
     assert.equal(runs.length, 3);
-    assert.deepEqual(Object.keys(runs[0]!), ['name', 'path', 'checkpoints', 'skipped_checkpoints']);
+    assert.deepEqual(Object.keys(runs[0]!), ['name', 'path', 'threshold', 'checkpoints', 'skipped_checkpoints']);
     const c = (runs[0]!['checkpoints'] as Record<string, unknown>[])[0]!;
     assert.deepEqual(Object.keys(c), ['step', 'examples', 'train_accuracy', 'pre_memorization_accuracy', 'memorized_fraction', 'test_accuracy', 'sample_sets']);
     assert.deepEqual(Object.keys(c['sample_sets'] as object), ['train', 'test']);

@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { DEFAULT_THRESHOLD } from '../../src/core/threshold';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { analyseRun } from '../../src/queries/runAnalysis';
-import { indexPaths } from '../../src/store/indexer';
+import { indexPaths, indexRun } from '../../src/store/indexer';
+import { discoverRuns } from '../../src/ingest/runLayout';
 import { IndexStore } from '../../src/store/indexStore';
 import { REPO, tempDir } from '../helpers/paths';
 
@@ -138,3 +139,82 @@ test('a flag from another process lands while an index transaction holds the ind
     tmp.cleanup();
   }
 });
+
+test('a run indexed by another process while this one waited for the lock is not replaced under its readers', async () => {
+  const tmp = tempDir('premem-fresh-race-');
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'sweep'));
+    const db = join(tmp.dir, 'index.sqlite');
+    const [layout] = discoverRuns(join(sweep, 'example_3epochs_lr2e-04'), new Map());
+    const a = await IndexStore.open(db);
+    const b = await IndexStore.open(db);
+    try {
+      let firstId = -1;
+      // b decides the run is new; before it takes the lock, a indexes the whole run.
+      const outcome = await indexRun(b, layout!, {
+        beforeLock: async () => {
+          assert.equal((await indexRun(a, layout!)).action, 'indexed');
+          firstId = (await a.runByPath(layout!.path))!.id;
+        },
+      });
+      assert.equal(outcome.action, 'unchanged', 'decided again under the lock: nothing to write');
+      assert.equal((await b.runByPath(layout!.path))!.id, firstId, 'the run a indexed is the one that stays');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('six processes on a fresh index, reports and calibrate --apply at once: every one answers in full, the same figures', { timeout: 300_000 }, async () => {
+  const tmp = tempDir('premem-fresh-six-');
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'sweep'));
+    for (let round = 0; round < 4; round++) {
+      const db = join(tmp.dir, `round-${round}.sqlite`);
+      const runs = await Promise.all([
+        ...[0, 1, 2].map(() => cliOut(['report', sweep, '--db', db, '--json'])),
+        ...[0, 1, 2].map(() => cliOut(['calibrate', sweep, '--apply', '--db', db])),
+      ]);
+      for (const r of runs) assert.equal(r.code, 0, `round ${round}: ${r.stderr}`);
+      // A report answers at the threshold in force when it read it (the default, or the one a
+      // calibrate had kept by then) and says which: the same threshold, the same fit, whole runs.
+      const reports = runs
+        .slice(0, 3)
+        .map((r) => JSON.parse(r.stdout) as { threshold: { value: number; source: string }; runs: { threshold: { value: number }; checkpoints: unknown[] }[]; fit: unknown });
+      for (const r of reports) {
+        // Every run of one report at one threshold: read once, not before and after a calibrate landed.
+        assert.deepEqual(
+          r.runs.map((x) => x.threshold.value),
+          [r.threshold.value, r.threshold.value, r.threshold.value],
+        );
+        assert.deepEqual(
+          r.runs.map((x) => x.checkpoints.length),
+          [6, 6, 6],
+        );
+        assert.ok(r.threshold.value === -2.3 || r.threshold.value === -2.4, JSON.stringify(r.threshold));
+        assert.equal(r.threshold.source === 'default', r.threshold.value === -2.3);
+        const alone = JSON.parse((await cliOut(['report', sweep, '--db', join(tmp.dir, 'alone.sqlite'), '--json', '--loglog-threshold', String(r.threshold.value)])).stdout) as {
+          fit: unknown;
+        };
+        assert.deepEqual(r.fit, alone.fit);
+      }
+      for (const c of runs.slice(3)) assert.match(c.stderr + c.stdout, /kept ln ln -2\.40 for/);
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+function cliOut(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

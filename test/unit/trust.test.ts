@@ -152,7 +152,9 @@ describe('a threshold per sweep, set once, used everywhere', () => {
     const stored = JSON.parse(await json('report', sweep)) as ReportJson;
     assert.equal(stored.threshold['source'], 'stored');
     assert.equal(stored.threshold['loglog'], -3);
-    assert.deepEqual(stored.runs, at3.runs, 'the same figures as with the option');
+    // The same figures; only each run's label says where its threshold came from.
+    const figures = (r: ReportJson) => r.runs.map((x) => ({ ...x, threshold: undefined }));
+    assert.deepEqual(figures(stored), figures(at3), 'the same figures as with the option');
     // examples use it too.
     assert.equal(await json('examples', run), await json('examples', run, '--loglog-threshold', '-3'));
     assert.notEqual(await json('examples', run), await json('examples', run, '--loglog-threshold', '-2.3'));
@@ -277,5 +279,34 @@ describe('examples that stay unlearned whatever the run', { skip: !existsSync(KA
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe('a report labels each run with the threshold its figures use', () => {
+  const { dir, cleanup } = tempDir();
+  test.after(cleanup);
+  test('a sweep at −3.1 with one run kept at −2.0: that run is labelled −2.0, for itself, and its figures are −2.0’s', async () => {
+    const sweep = writeExampleSweep(join(dir, 'sweep'));
+    const run = join(sweep, 'example_3epochs_lr2e-04');
+    const db = join(dir, 'index.sqlite');
+    assert.equal((await runCli('threshold', sweep, '--loglog-threshold', '-3.1', '--db', db)).code, 0);
+    assert.equal((await runCli('threshold', run, '--loglog-threshold', '-2.0', '--db', db)).code, 0);
+    const r = await runCli('report', sweep, '--db', db, '--json');
+    assert.equal(r.code, 0, r.err);
+    type Labelled = { loglog: number; source: string; stored_for?: string };
+    const json = JSON.parse(r.out) as { runs: { path: string; threshold: Labelled; checkpoints: { pre_memorization_accuracy: number }[] }[] };
+    for (const x of json.runs) {
+      if (x.path === run) assert.deepEqual([x.threshold.loglog, x.threshold.source, x.threshold.stored_for], [-2, 'stored', run]);
+      else assert.deepEqual([x.threshold.loglog, x.threshold.source, x.threshold.stored_for], [-3.1, 'stored', sweep]);
+    }
+    // The figures are those of −2.0, as the label says (an independent call with the option).
+    const alone = JSON.parse((await runCli('report', run, '--db', db, '--json', '--loglog-threshold', '-2.0')).out) as typeof json;
+    assert.deepEqual(
+      json.runs.find((x) => x.path === run)!.checkpoints.map((c) => c.pre_memorization_accuracy),
+      alone.runs[0]!.checkpoints.map((c) => c.pre_memorization_accuracy),
+    );
+    const text = (await runCli('report', sweep, '--db', db)).out;
+    assert.match(text, /example_3epochs_lr2e-04 .*\nmemorized here: ln\(ln\(ppl\)\) < -2\.000 .* stored for this run/);
+    assert.doesNotMatch(text.split('example_3epochs_lr2e-04')[1]!.split('\n\n')[0]!, /-3\.100/);
   });
 });
