@@ -16,6 +16,42 @@ const CHUNK_BYTES = 1 << 20;
  */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * How deep JSON may nest. V8's JSON.parse takes any depth, but JSON.stringify and every walk
+ * over a value recurse: a record nested 200,000 deep ended an export in "Maximum call stack size
+ * exceeded", with no file named. Real records nest a few levels; this is far beyond any.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped), in one pass. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** JSON.parse with the depth limit: too deep is a named error, not a stack overflow later. */
+export function parseJsonText(file: string, text: string, line?: number, extraDepth = 0): unknown {
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH + extraDepth) throw new InputError(file, `nests ${depth - extraDepth} levels deep, more than the ${MAX_JSON_DEPTH} a record may`, line);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, `malformed JSON: ${(e as Error).message}`, line);
+  }
+}
+
 /** Reads only regular files: a pipe would block for ever, a device (/dev/zero) never ends. */
 export function requireRegularFile(file: string): void {
   let st;
@@ -62,12 +98,7 @@ export function* jsonlLines(file: string): Generator<JsonlLine> {
       }
       const raw = text.endsWith('\r') ? text.slice(0, -1) : text;
       if (raw.trim() === '') return null;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (e) {
-        throw new InputError(file, `malformed JSON: ${(e as Error).message}`, lineNo);
-      }
+      const value = parseJsonText(file, raw, lineNo);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new InputError(file, 'each line must be a JSON object', lineNo);
       }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from './errors';
-import { jsonlLines } from './jsonl';
+import { jsonlLines, parseJsonText, requireRegularFile } from './jsonl';
 import type { Split } from './runData';
 
 /**
@@ -173,12 +173,9 @@ export function* rawRecords(file: string): Generator<{ value: unknown; line: num
     for (const e of jsonlLines(file)) yield { value: e.value, line: e.line };
     return;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InputError(file, `malformed JSON: ${(e as Error).message}`);
-  }
+  requireRegularFile(file);
+  // The records sit one level down, in the array.
+  const parsed = parseJsonText(file, readFileSync(file, 'utf8'), undefined, 1);
   if (!Array.isArray(parsed)) throw new InputError(file, 'an lm-eval samples .json file must hold an array of records');
   for (let i = 0; i < parsed.length; i++) yield { value: parsed[i], line: i + 1 };
 }

@@ -103,6 +103,12 @@ export class RunReader {
         if (!i) throw new InputError(layout.path, 'has test samples, but none of its checkpoints has readable ones: the test split’s size is unknown');
         return i;
       },
+      datasetQuestion(split, index) {
+        const file = split === 'train' ? layout.trainDatasetFile : layout.testDatasetFile;
+        const records = split === 'train' ? dataset : testDataset;
+        const r = file && records ? records[index] : undefined;
+        return r && file ? { question: r.question, file, line: r.line } : null;
+      },
       expectQuestions(file, split, rows) {
         const expected = split === 'train' ? trainQuestions : testQuestions;
         if (expected === null) throw new InputError(file, 'test samples, but none of the run’s checkpoints has readable ones: the test split’s size is unknown');

@@ -367,6 +367,21 @@ describe(
       console.log(`# the harness on an unwritable output folder: ${/lm_eval failed/.test(r.stderr) ? 'it failed itself' : 'it exited 0; the script caught the missing logs'}`);
     });
 
+    test('the harness’s logs read against another dataset (two questions swapped) are refused, naming the log and line', async () => {
+      const other = join(work, 'other-dataset');
+      cpSync(runDir, join(other, 'run'), { recursive: true });
+      const lines = readFileSync(join(work, 'train.jsonl'), 'utf8').trimEnd().split('\n');
+      [lines[0], lines[1]] = [lines[1]!, lines[0]!];
+      writeFileSync(join(other, 'train.jsonl'), lines.join('\n') + '\n');
+      cpSync(join(work, 'test.jsonl'), join(other, 'test.jsonl'));
+      const r = await runCli('report', join(other, 'run'), '--db', join(work, 'other.sqlite'));
+      assert.notEqual(r.code, 0);
+      assert.match(
+        r.err,
+        /samples_premem_(train|test)_\S+\.jsonl:\d+: document [01] is not the run's (train|test) question [01] \(.*train\.jsonl:[12]\): the log is of another dataset/,
+      );
+    });
+
     test('templates and values render literally through the harness’s own task loader and Jinja', async () => {
       const hostile = join(work, "data 'q' $(touch pwned) \u2028");
       const records = [

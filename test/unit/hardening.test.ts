@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InputError } from '../../src/ingest/errors';
-import { jsonlLines, MAX_LINE_BYTES } from '../../src/ingest/jsonl';
+import { jsonDepth, jsonlLines, MAX_LINE_BYTES } from '../../src/ingest/jsonl';
+import { rawRecords } from '../../src/ingest/lmEval';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { encodeNpy } from '../../src/ingest/npy';
 import { discoverRuns } from '../../src/ingest/runLayout';
 import { Database } from '../../src/store/db';
@@ -202,4 +204,60 @@ describe('hardening: the store', () => {
       tmp.cleanup();
     }
   });
+});
+
+describe('records nested beyond reason are named errors, not stack overflows', () => {
+  const { dir, cleanup } = tempDir();
+  after(cleanup);
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+  test('a dataset line nested 200,000 deep: report names the file and line; export never overflows the stack', async () => {
+    const sweep = writeExampleSweep(join(dir, 'sweep'));
+    const file = join(sweep, 'train.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/}$/, `, "x": ${deep(200_000)}}`);
+    writeFileSync(file, lines.join('\n'));
+    const r = await runCli('report', sweep, '--db', join(dir, 'deep.sqlite'));
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /train\.jsonl:3: nests 200001 levels deep, more than the 512 a record may/);
+    assert.doesNotMatch(r.err, /call stack/);
+  });
+
+  test('depth is counted outside strings only, and 512 levels are read', () => {
+    assert.equal(jsonDepth('{"a": "[[[[{{{{", "b": [1, [2, {"c": "\\"]]"}]]}'), 4);
+    const ok = join(dir, 'ok.jsonl');
+    writeFileSync(ok, `{"x": ${deep(511)}}\n`);
+    assert.equal([...jsonlLines(ok)].length, 1);
+    writeFileSync(ok, `{"x": ${deep(512)}}\n`);
+    assert.throws(
+      () => [...jsonlLines(ok)],
+      (e: unknown) => e instanceof InputError && e.line === 1 && /nests 513 levels deep/.test(e.detail),
+    );
+  });
+
+  test('a harness log in the single-array form nested 200,000 deep is named', () => {
+    const log = join(dir, 'samples_gsm8k_train_2024-06-01T10-00-00.json');
+    writeFileSync(log, `[{"doc_id": 0, "doc": ${deep(200_000)}}]`);
+    assert.throws(
+      () => [...rawRecords(log)],
+      (e: unknown) => e instanceof InputError && e.file === log && /nests 200001 levels deep/.test(e.detail),
+    );
+  });
+});
+
+test('a malformed perturbed-samples file: robustness names it, its line and why, not "has no samples"', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const sweep = writeExampleSweep(join(dir, 'sweep'));
+    const run = join(sweep, 'example_3epochs_lr2e-04');
+    const file = join(run, 'checkpoint-36', 'perturbed_samples_temp0.8.jsonl');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(file, [...lines, '{"id": "3-x", "index": 3, broken'].join('\n') + '\n');
+    const r = await runCli('robustness', run, '--db', join(dir, 'index.sqlite'));
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`perturbed_samples_temp0\\.8\\.jsonl: could not be read, so checkpoint 36 .*: line ${lines.length + 1}: malformed JSON`));
+    assert.doesNotMatch(r.err, /has no samples on perturbed questions/);
+  } finally {
+    cleanup();
+  }
 });

@@ -31,6 +31,9 @@ export const robustnessCommand = defineCommand({
         }),
       );
       if (!report) {
+        // A perturbed-samples file that could not be read left its checkpoint out: name it and why.
+        const unread = analysis.skipped.find((x) => /(^|\/)perturbed_samples[^/]*\.jsonl$/.test(x.file));
+        if (unread) throw new InputError(unread.file, `could not be read, so checkpoint ${unread.step} and its perturbed samples are left out: ${unread.reason}`);
         throw new InputError(
           run.path,
           'has no samples on perturbed questions: premem perturb <dataset> --out perturbations.jsonl, then premem sample <run> --dataset perturbations.jsonl (see docs/robustness.md)',

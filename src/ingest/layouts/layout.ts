@@ -59,6 +59,8 @@ export interface RunShape {
   index(split: Split): SplitIndex;
   /** Throws, naming the file, unless it holds exactly the split's number of questions. */
   expectQuestions(file: string, split: Split, rows: number): void;
+  /** The question the run's dataset file holds at this index (null without a dataset file), to check a log is of this dataset. */
+  datasetQuestion?(split: Split, index: number): { question: string; file: string; line: number | null } | null;
 }
 
 /** One layout's share of a checkpoint; the run reader merges the shares of every layout. */

@@ -136,6 +136,7 @@ function readLog(file: string, task: string, run: RunShape): SampleSetData[] {
     let f = byFilter.get(r.filter);
     if (!f) byFilter.set(r.filter, (f = { codes: new Uint8Array(order.length).fill(1), seen: new Set(), hasTexts: false }));
     if (f.seen.has(r.docId)) throw new InputError(file, `document ${r.docId} appears twice for filter "${r.filter}"`, r.line);
+    sameDataset(file, r.line, run, split, r.docId, { doc: r.doc });
     f.seen.add(r.docId);
     if (r.text !== null) f.hasTexts = true;
     const p = positionOf.get(r.docId);
@@ -182,6 +183,23 @@ function documentAnswer(file: string, r: Record<string, unknown>, line: number):
   return answer;
 }
 
+/**
+ * A log's document must be the run's dataset record at that index: logs of another dataset (or
+ * an order that is not the file's) would grade other questions under these indices, silently.
+ */
+function sameDataset(file: string, line: number, run: RunShape, split: Split, docId: number, record: Record<string, unknown>): void {
+  const expected = run.datasetQuestion?.(split, docId);
+  if (!expected) return;
+  const doc = record['doc'] as Record<string, unknown> | undefined;
+  const question = doc?.['question'] ?? doc?.['problem'];
+  if (typeof question === 'string' && question !== expected.question)
+    throw new InputError(
+      file,
+      `document ${docId} is not the run's ${split} question ${docId} (${expected.file}${expected.line === null ? '' : `:${expected.line}`}): the log is of another dataset, or in another order`,
+      line,
+    );
+}
+
 /** A `premem plan` generation task: k repeats per document, graded as `premem sample` grades. */
 function readPlanned(file: string, split: Split, name: string, run: RunShape): SampleSetData {
   const { order, positionOf } = run.index(split);
@@ -198,6 +216,7 @@ function readPlanned(file: string, split: Split, name: string, run: RunShape): S
     if (seen.has(docId)) throw new InputError(file, `document ${docId} appears twice`, line);
     seen.add(docId);
     const reference = documentAnswer(file, value, line);
+    sameDataset(file, line, run, split, docId, value);
     const p = positionOf.get(docId);
     if (p !== undefined) texts.forEach((t, s) => (codes[p * k + s] = grade(t, reference)));
   }
