@@ -147,12 +147,17 @@ function addIrrelevant(question: string, answer: string, random: Random): Varian
   return { question: [...s.slice(0, -1), extra, s[s.length - 1]!].join(' '), answer, changes: [{ from: '', to: extra }] };
 }
 
-/** Writes the first number of 1,000 or more with a thousands separator, or `$5` as `$5.00`. */
+/**
+ * Writes the first number of 1,000 or more with a thousands separator, or `$5` as `$5.00`. The
+ * separators go into the digits as written, never through a float: thirty 9s became
+ * "1,000,…,000" and a 400-digit number "∞" through Number(), while marked as keeping the answer.
+ * A number with a leading zero (a code, not a quantity) is left alone.
+ */
 function numberFormat(question: string, answer: string): Variant | null {
-  const big = /\b(\d{4,})\b/.exec(question);
+  const big = /(?<![\d.,])([1-9]\d{3,})(?![\d.,]\d)/.exec(question);
   if (big) {
-    const to = Number(big[1]).toLocaleString('en-US');
-    return { question: question.replace(big[0], to), answer, changes: [{ from: big[1]!, to }] };
+    const to = big[1]!.replace(/\B(?=(\d{3})+$)/g, ',');
+    return { question: question.slice(0, big.index) + to + question.slice(big.index + big[0].length), answer, changes: [{ from: big[1]!, to }] };
   }
   const dollars = /\$(\d+)\b(?!\.)/.exec(question);
   if (dollars) {
@@ -233,7 +238,8 @@ function resampleNumbers(question: string, answer: string, random: Random): Vari
     const mapping = new Map<string, string>();
     for (const n of questionNumbers) {
       const old = Number(n);
-      if (!Number.isInteger(old)) return null;
+      // Past 2^53 a float no longer holds the number: its arithmetic cannot be replayed exactly.
+      if (!Number.isSafeInteger(old)) return null;
       let v = old;
       while (v === old) v = Math.max(1, Math.round(old * (0.5 + random())) + (old < 10 ? Math.floor(random() * 5) - 2 : 0));
       mapping.set(n, String(v));
@@ -241,6 +247,7 @@ function resampleNumbers(question: string, answer: string, random: Random): Vari
     const replayed = replay(steps, mapping);
     if (replayed === null) continue;
     const finalValue = replayed.results[replayed.results.length - 1]!;
+    if (replayed.results.some((r) => !Number.isSafeInteger(r))) continue;
     const renumber = (text: string) => text.replace(/\d+(?:\.\d+)?/g, (n) => replayed.known.get(n) ?? n);
     const newQuestion = renumber(question);
     // Every number of the solution that the question or a step gave is rewritten, the steps' and

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { arithmeticSteps, evaluate, perturbDataset, type Perturbation } from '../../src/core/perturb';
+import { arithmeticSteps, evaluate, perturb, perturbDataset, type Perturbation } from '../../src/core/perturb';
 import { seededRandom } from '../../src/core/random';
 import { binnedMeans, spearmanWithInterval } from '../../src/core/robustness';
 import { gsm8kAnswer } from '../../src/core/grading';
@@ -212,4 +212,32 @@ describe('premem robustness on a run with perturbed samples', () => {
     const ok = await runCli('robustness', run, '--db', db, '--json');
     assert.equal(ok.code, 0, ok.err);
   });
+});
+
+test('number formatting keeps every digit: thirty 9s and a 400-digit number get separators, never a rounded or infinite value', () => {
+  const random = seededRandom(1);
+  const thirty = '9'.repeat(30);
+  const v = perturb(`Tom has ${thirty} coins. How many?`, `He has ${thirty}.\n#### ${thirty}`, 'number-format', random)!;
+  assert.equal(v.changes[0]!.to, '999,' + Array(9).fill('999').join(','));
+  assert.equal(v.changes[0]!.to.replace(/,/g, ''), thirty, 'the same number, written with separators');
+  assert.equal(v.question, `Tom has ${v.changes[0]!.to} coins. How many?`);
+  const long = '7' + '3'.repeat(399);
+  const w = perturb(`A ${long} step walk. How far?`, `#### ${long}`, 'number-format', random)!;
+  assert.doesNotMatch(w.question, /∞|Infinity|e\+/);
+  assert.equal(w.changes[0]!.to.replace(/,/g, ''), long);
+  // Hand-checked: 1234567 → 1,234,567; a leading-zero code is left alone; decimals are not split.
+  assert.equal(perturb('Pay 1234567 now.', '#### 1', 'number-format', random)!.changes[0]!.to, '1,234,567');
+  assert.equal(perturb('Code 01234 costs $5 each.', '#### 1', 'number-format', random)!.changes[0]!.to, '$5.00');
+  assert.equal(perturb('It is 3.14159 long.', '#### 1', 'number-format', random), null);
+});
+
+test('numbers past 2^53 are not resampled (their arithmetic cannot be replayed exactly): skipped, never mis-recomputed', () => {
+  const big = '123456789012345678901';
+  const r = perturb(
+    `Ann has ${big} beads and 2 more. How many?`,
+    `${big}+2 = <<${big}+2=123456789012345678903>>123456789012345678903\n#### 123456789012345678903`,
+    'resample-numbers',
+    seededRandom(3),
+  );
+  assert.equal(r, null);
 });
