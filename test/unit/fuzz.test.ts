@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { seededRandom } from '../../src/core/random';
@@ -11,7 +11,7 @@ import { buildReport } from '../../src/queries/report';
 import { indexPaths } from '../../src/store/indexer';
 import { IndexStore } from '../../src/store/indexStore';
 import { writeNpyRun } from '../helpers/fixtures';
-import { tempDir } from '../helpers/paths';
+import { REPO as REPO_ROOT, tempDir } from '../helpers/paths';
 
 /**
  * Bounded, seeded fuzzing of the readers: real-shaped .npy and JSONL runs, mutated (header
@@ -254,4 +254,107 @@ test('fuzzed JSONL runs end in a named error or a sane index', { timeout: 60_000
   const r = await fuzz(jsonlBase, 'jsonl');
   console.log(`# fuzz JSONL layout: ${r.cases} cases, ${r.errors} clear errors, ${r.indexed} indexed (seed ${SEED})`);
   assert.ok(r.errors > r.cases / 4 && r.indexed > 0, 'the mutations reach both outcomes');
+});
+
+/** Text a hostile workspace or dataset could carry: shell, YAML and Jinja syntax, line breaks, controls. */
+const HOSTILE_PIECES = [
+  '$(touch pwned)',
+  '`touch pwned`',
+  '"',
+  "'",
+  '\\',
+  '{{ 7*7 }}',
+  '{% if 1 %}x{% endif %}',
+  '{#',
+  '#}',
+  '%}',
+  '\n',
+  '\r\n',
+  '\u2028',
+  '\u0085',
+  '\x7f',
+  '\t',
+  ': ',
+  '- ',
+  '#',
+  '&a *a',
+  '!!python/object',
+  ',',
+  '=',
+  '😀',
+  'é',
+  ' ',
+];
+
+function hostileText(rand: () => number, pieces: number): string {
+  let s = '';
+  for (let i = 0; i < pieces; i++) s += rand() < 0.5 ? HOSTILE_PIECES[Math.floor(rand() * HOSTILE_PIECES.length)]! : String.fromCharCode(97 + Math.floor(rand() * 26));
+  return s;
+}
+
+test('fuzzed plans: hostile templates, model args and dataset texts end in a usage error or inert files', { timeout: 120_000 }, async () => {
+  const { runCli } = await import('../helpers/fixtures');
+  const { dir, cleanup } = tempDir('premem-fuzz-plan-');
+  try {
+    const rand = seededRandom(SEED + 77);
+    const run = join(dir, 'run');
+    mkdirSync(join(run, 'checkpoint-10'), { recursive: true });
+    writeFileSync(join(run, 'checkpoint-10', 'config.json'), '{}');
+    writeFileSync(join(run, 'checkpoint-10', 'model.safetensors'), '');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const calls = join(dir, 'calls.jsonl');
+    writeFileSync(join(bin, 'lm_eval'), `#!/usr/bin/env node\nrequire('fs').appendFileSync(${JSON.stringify(calls)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`);
+    execFileSync('chmod', ['+x', join(bin, 'lm_eval')]);
+    let planned = 0;
+    let refused = 0;
+    for (let k = 0; k < 60; k++) {
+      const question = hostileText(rand, 12);
+      writeFileSync(join(run, 'train.jsonl'), JSON.stringify({ question, answer: `${hostileText(rand, 4)}\n#### ${k}` }) + '\n');
+      const prompt = `${hostileText(rand, 5)}{question}${hostileText(rand, 5)}`;
+      const target = ` {answer}${hostileText(rand, 4)}`;
+      const value = hostileText(rand, 6).replace(/[\n\r]/g, '');
+      const out = join(dir, `plan-${k}`);
+      const r = await runCli(
+        'plan',
+        'lm-eval',
+        run,
+        '--out',
+        out,
+        '--backend',
+        'hf',
+        '--prompt-template',
+        prompt,
+        '--target-template',
+        target,
+        '--model-args',
+        `revision=${value}`,
+      );
+      if (r.code !== 0) {
+        refused++;
+        assert.equal(r.code, 2, `case ${k}: a refusal is a usage error: ${r.err}`);
+        assert.doesNotMatch(r.err, /TypeError|Cannot read|undefined/, `case ${k}`);
+        assert.ok(!existsSync(out), `case ${k}: a refused plan writes nothing`);
+        continue;
+      }
+      planned++;
+      for (const f of readdirSync(join(out, 'tasks'))) assert.match(readFileSync(join(out, 'tasks', f), 'utf8'), /^[\x20-\x7e\n]*$/, `case ${k}: ${f} is printable ASCII`);
+      writeFileSync(calls, '');
+      execFileSync('bash', ['-c', `source "$1"; evaluate "\${CHECKPOINTS[0]}" || true`, '_', join(out, 'checkpoints.sh')], {
+        env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+        stdio: 'ignore',
+      });
+      const argv = JSON.parse(readFileSync(calls, 'utf8').trim().split('\n')[0]!) as string[];
+      assert.equal(
+        argv[argv.indexOf('--model_args') + 1],
+        `pretrained=${join(run, 'checkpoint-10')},dtype=auto,revision=${value}`,
+        `case ${k}: the value reached lm_eval literally`,
+      );
+    }
+    assert.ok(!existsSync(join(dir, 'pwned')) && !existsSync(join(REPO_ROOT, 'pwned')), 'no text ran');
+    console.log(`# fuzzed plans: ${planned} planned, ${refused} refused as usage errors (seed ${SEED + 77})`);
+    assert.ok(planned > 0);
+  } finally {
+    cleanup();
+  }
 });

@@ -414,6 +414,57 @@ describe('bad models and prompts are named before anything is written', () => {
   });
 });
 
+test('premem sample SIGKILLed once its first questions are on disk resumes to the same bytes as an uninterrupted run', { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const run = writeRun(dir, chainTable(': \\boxed{42}\n'));
+    const args = (out: string) => [
+      join(REPO, 'bin', 'premem.js'),
+      'sample',
+      run,
+      '--db',
+      join(dir, `${out}.sqlite`),
+      '--out',
+      join(dir, out),
+      '--samples',
+      '4',
+      '--temperature',
+      '1.1',
+      '--seed',
+      '9',
+      '--batch',
+      '1',
+      '--checkpoints',
+      '20',
+    ];
+    const file = (out: string) => join(dir, out, 'checkpoint-20', 'train_samples_samples4_temp1.1_seed9.jsonl');
+    assert.equal(spawnSync(process.execPath, args('whole'), { encoding: 'utf8' }).status, 0);
+    // Killed when the event happens (the partial file holds a whole question), not after a delay.
+    const killed = await new Promise<boolean>((done) => {
+      const child = spawn(process.execPath, args('killed'), { stdio: 'ignore' });
+      const partial = `${file('killed')}.partial`;
+      const watch = setInterval(() => {
+        if (existsSync(partial) && readFileSync(partial, 'utf8').includes('\n')) child.kill('SIGKILL');
+      }, 2);
+      child.on('exit', (_code, signal) => {
+        clearInterval(watch);
+        done(signal === 'SIGKILL');
+      });
+    });
+    assert.ok(killed, 'the sampler was killed midway (it finished before its first question was written?)');
+    assert.ok(!existsSync(file('killed')), 'no finished file after a kill');
+    assert.ok(
+      !existsSync(join(dir, 'killed', '.premem-sample.lock')) || readFileSync(join(dir, 'killed', '.premem-sample.lock'), 'utf8').trim() !== '',
+      'the lock names its dead holder',
+    );
+    const again = spawnSync(process.execPath, args('killed'), { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(readFileSync(file('killed'), 'utf8'), readFileSync(file('whole'), 'utf8'));
+  } finally {
+    cleanup();
+  }
+});
+
 const TINY_RUN = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
 
 test('tinygsm: sampled train accuracy at temperature 0.8 agrees with the run’s own answer files', { skip: skipUnless(TINY_RUN) }, async () => {
