@@ -354,7 +354,8 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
                 ctx.scoringChildFile,
                 {
                   kind: 'similar',
-                  options: { encoder, tokenizer, pool, out: out.fsPath, count: 100 },
+                  // The save dialog asked before replacing; only an earlier output of this search is replaced.
+                  options: { encoder, tokenizer, pool, out: out.fsPath, count: 100, force: true },
                   seedIndices: seeds.map((f) => f.index),
                   seedQuestions: seeds.map((f) => byIndex.get(f.index)!.question!),
                 },

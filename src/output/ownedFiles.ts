@@ -17,7 +17,7 @@ import { InputError } from '../ingest/errors';
 
 export interface OwnedWrite {
   readonly path: string;
-  readonly text: string;
+  readonly text: string | Uint8Array;
   /** Who writes, for messages: `premem export`. */
   readonly writer: string;
   /** True when the file already at `path` is one this writer made (its own kind); read only when it exists. */
@@ -66,6 +66,12 @@ export function checkOwnedWrite(request: Omit<OwnedWrite, 'text'>): void {
       if (realPlace(p.path + suffix) === here) throw new InputError(path, `is ${p.what}; ${request.writer} never writes over it`);
     }
   }
+  // Inside a checkpoint folder a new file is read as that run's data (a JSONL named like
+  // samples would join its figures): never written there, in any run.
+  for (let d = dirname(path); d !== dirname(d); d = dirname(d)) {
+    if (/^checkpoint-\d+$/.test(basename(d)))
+      throw new InputError(path, `is inside the checkpoint folder ${d}, where Premem Lens reads a run's data; choose a path outside the run's checkpoints`);
+  }
   const parent = dirname(path);
   const parentStat = lstatOrNull(parent);
   if (parentStat === null && !request.makeParents) throw new InputError(path, `cannot be written: the folder ${parent} does not exist`);
@@ -89,7 +95,8 @@ export function writeOwnedFile(request: OwnedWrite): string {
   // 'wx': created new, never opened through an existing name (a link planted there fails).
   const fd = openSync(tmp, 'wx', request.mode ?? 0o644);
   try {
-    writeSync(fd, request.text);
+    const bytes = typeof request.text === 'string' ? Buffer.from(request.text, 'utf8') : request.text;
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -129,4 +136,19 @@ export function firstBytes(path: string, bytes: number): string | null {
 /** True when the file holds `mark` within its first 512 bytes: how a generated text file is known again. */
 export function startsWithMark(mark: string): (path: string) => boolean {
   return (path) => firstBytes(path, 512)?.includes(mark) ?? false;
+}
+
+/** True when the file's first line is a JSON object with every one of `keys` (or the file is empty): how a JSONL the tool wrote is known again. */
+export function jsonlWithKeys(keys: readonly string[]): (path: string) => boolean {
+  return (path) => {
+    const head = firstBytes(path, 65536);
+    if (head === null) return false;
+    if (head === '') return true;
+    try {
+      const v = JSON.parse(head.split('\n', 1)[0]!) as unknown;
+      return !!v && typeof v === 'object' && !Array.isArray(v) && keys.every((k) => k in v);
+    } catch {
+      return false;
+    }
+  };
 }

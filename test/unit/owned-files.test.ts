@@ -5,7 +5,7 @@
  * only with --force. Each case was seen to destroy data or crash before the rule (issue #24).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
@@ -68,6 +68,14 @@ describe('premem export never writes over what the user owns', () => {
     assert.equal(readFileSync(join(dir, 'precious.txt'), 'utf8'), 'mine');
   });
 
+  test('never into a run: a new file inside any checkpoint folder is refused (it would be read as that run’s data)', async () => {
+    const inside = join(sweep, 'example_3epochs_lr1e-05', 'checkpoint-12', 'train_samples_extra.jsonl');
+    const r = await exportTo(inside);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /train_samples_extra\.jsonl: is inside the checkpoint folder .*checkpoint-12, where Premem Lens reads a run's data/);
+    assert.ok(!existsSync(inside));
+  });
+
   test('an earlier export is replaced only with --force; a file of another kind never', async () => {
     const out = join(dir, 'curated.jsonl');
     assert.equal((await exportTo(out)).code, 0);
@@ -82,5 +90,28 @@ describe('premem export never writes over what the user owns', () => {
     assert.match(other.err, /notes\.jsonl: exists and was not written by premem export/);
     assert.equal(readFileSync(join(dir, 'notes.jsonl'), 'utf8'), '{"my": "notes"}\n');
     await flagsIntact();
+  });
+});
+
+describe('premem perturb and premem similar write under the same rule', () => {
+  const { dir, cleanup } = tempDir();
+  test.after(cleanup);
+
+  test('perturb --out its own dataset is refused with --force too; an earlier perturbations file needs --force; another file never', async () => {
+    const sweep = writeExampleSweep(join(dir, 'sweep'));
+    const dataset = join(sweep, 'train.jsonl');
+    const before = readFileSync(dataset, 'utf8');
+    const self = await runCli('perturb', dataset, '--out', dataset, '--force', '--limit', '3');
+    assert.notEqual(self.code, 0);
+    assert.match(self.err, /train\.jsonl: is the dataset being perturbed; premem perturb never writes over it/);
+    assert.equal(readFileSync(dataset, 'utf8'), before);
+    const out = join(dir, 'perturbations.jsonl');
+    assert.equal((await runCli('perturb', dataset, '--out', out, '--limit', '3')).code, 0);
+    assert.match((await runCli('perturb', dataset, '--out', out, '--limit', '3')).err, /exists \(written by an earlier premem perturb\); pass --force/);
+    assert.equal((await runCli('perturb', dataset, '--out', out, '--limit', '3', '--force')).code, 0);
+    const mine = join(dir, 'mine.jsonl');
+    writeFileSync(mine, '{"question": "mine", "answer": "#### 1"}\n');
+    assert.match((await runCli('perturb', dataset, '--out', mine, '--force', '--limit', '3')).err, /mine\.jsonl: exists and was not written by premem perturb/);
+    assert.equal(readFileSync(mine, 'utf8'), '{"question": "mine", "answer": "#### 1"}\n');
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { checkOwnedWrite, jsonlWithKeys, writeOwnedFile } from '../../output/ownedFiles';
 import { resolve } from 'node:path';
 import { ANSWER_PRESERVING, perturbDataset, type PerturbationKind } from '../../core/perturb';
 import { readDataset } from '../../ingest/dataset';
@@ -16,7 +16,7 @@ export const perturbCommand = defineCommand({
     seed: { type: 'string', help: 'S  same seed, same variants (default 0)' },
     kinds: { type: 'string', help: `K1,K2  which edits (default all: ${KINDS.join(', ')})` },
     limit: { type: 'string', help: 'N  only the first N questions of the dataset' },
-    force: { type: 'boolean', help: 'replace FILE if it exists' },
+    force: { type: 'boolean', help: 'replace FILE if an earlier premem perturb wrote it (never a file of another kind)' },
   },
   // eslint-disable-next-line @typescript-eslint/require-await
   async run({ values: v, positionals, io }) {
@@ -27,11 +27,18 @@ export const perturbCommand = defineCommand({
       return k as PerturbationKind;
     });
     const out = resolve(v.out);
-    if (existsSync(out) && !v.force) throw new UsageError(`${out} exists: pass --force to replace it`);
-    const records = readDataset(resolve(positionals[0]!)).slice(0, wholeNumber(v.limit, '--limit', 1) ?? Infinity);
+    const dataset = resolve(positionals[0]!);
+    const write = {
+      path: out,
+      writer: 'premem perturb',
+      isOwn: jsonlWithKeys(['id', 'index', 'kind', 'preserves_answer']),
+      force: v.force ?? false,
+      protectedPaths: [{ path: dataset, what: 'the dataset being perturbed' }],
+    };
+    checkOwnedWrite(write);
+    const records = readDataset(dataset).slice(0, wholeNumber(v.limit, '--limit', 1) ?? Infinity);
     const { perturbations, skipped } = perturbDataset(records, { seed: wholeNumber(v.seed, '--seed') ?? 0, kinds });
-    writeFileSync(`${out}.tmp`, perturbations.map((p) => JSON.stringify(p) + '\n').join(''));
-    renameSync(`${out}.tmp`, out);
+    writeOwnedFile({ ...write, text: perturbations.map((p) => JSON.stringify(p) + '\n').join('') });
     for (const k of kinds ?? KINDS) {
       const made = perturbations.filter((p) => p.kind === k).length;
       io.err(

@@ -7,7 +7,7 @@ import { oneRun, singleRun, withStore } from '../session';
 
 export const similarCommand = defineCommand({
   name: 'similar',
-  usage: '<run> --encoder M.onnx --tokenizer tokenizer.json --pool candidates.jsonl --out FILE [--from lowest-premem|flagged] [--seeds N] [--count K] [--db FILE]',
+  usage: '<run> --encoder M.onnx --tokenizer tokenizer.json --pool candidates.jsonl --out FILE [--force] [--from lowest-premem|flagged] [--seeds N] [--count K] [--db FILE]',
   summary: 'candidates nearest to the least-learned (or flagged) questions, by an ONNX sentence encoder',
   options: {
     ...DB_OPTION,
@@ -16,6 +16,7 @@ export const similarCommand = defineCommand({
     tokenizer: { type: 'string', help: 'FILE  its tokenizer.json' },
     pool: { type: 'string', help: 'FILE  candidate questions, JSONL with a "question" field' },
     out: { type: 'string', help: 'FILE  where to write the nearest candidates' },
+    force: { type: 'boolean', help: 'replace FILE if an earlier premem similar wrote it' },
     from: { type: 'string', help: 'lowest-premem|flagged  the seeds (default lowest-premem)' },
     seeds: { type: 'string', help: 'N  how many lowest-premem seeds (default 20)' },
     count: { type: 'string', help: 'K  how many candidates (default 100)' },
@@ -49,7 +50,7 @@ export const similarCommand = defineCommand({
       }
       // onnxruntime loads here, on first use.
       const { findSimilar } = await import('../../score/similar');
-      return findSimilar({ encoder, tokenizer, pool, out, count }, seeds, seedTexts);
+      return findSimilar({ encoder, tokenizer, pool, out, count, force: v.force ?? false }, seeds, seedTexts);
     });
     io.err(`wrote the ${written.count} candidates nearest to ${written.seeds} ${from} examples (of ${written.pool}) to ${out}`);
     return 0;

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { firstBytes, writeOwnedFile } from '../../output/ownedFiles';
+import { flagsFileFor } from '../../store/schema';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeThreshold, type MemorizationThreshold, type ThresholdCalibration } from '../../core/threshold';
@@ -186,7 +187,19 @@ export class DashboardPanel implements vscode.Disposable {
         const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64');
         if (format === 'png' && !bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error('the chart is not a PNG image');
         if (format === 'svg' && !/^<svg[\s>]/.test(data)) throw new Error('the chart is not an SVG image');
-        await writeFile(target.fsPath, bytes);
+        // The save dialog asked before replacing; the one write rule still keeps a chart from
+        // landing on anything but an earlier chart (never a dataset, the index or the flags).
+        writeOwnedFile({
+          path: target.fsPath,
+          text: bytes,
+          writer: 'Premem chart export',
+          isOwn: (p) => /^(<svg[\s>]|\x89PNG)/.test(firstBytes(p, 8) ?? '') || firstBytes(p, 1) === '',
+          force: true,
+          protectedPaths: [
+            { path: this.index.dbFile, what: 'the Premem index' },
+            { path: flagsFileFor(this.index.dbFile), what: 'the flags database' },
+          ],
+        });
         return target.fsPath;
       },
     };
