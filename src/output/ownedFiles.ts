@@ -96,7 +96,7 @@ export function writeOwnedFile(request: OwnedWrite): string {
   const fd = openSync(tmp, 'wx', request.mode ?? 0o644);
   try {
     const bytes = typeof request.text === 'string' ? Buffer.from(request.text, 'utf8') : request.text;
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
