@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { seededRandom } from '../../src/core/random';
@@ -71,6 +71,48 @@ test(`${KILLS} SIGKILLs during indexing and flag writes: the index stays whole a
       }
       const flags = new Set((await store.flags()).map((f) => `${f.runPath}#${f.index}`));
       for (const key of acknowledged) assert.ok(flags.has(key), `acknowledged flag ${key} is present`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('exports and perturbations to one file, three at once and SIGKILLed midway: the file is always absent or whole', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('premem-kill-write-');
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const run = join(sweep, 'example_3epochs_lr2e-04');
+    const db = join(tmp.dir, 'index.sqlite');
+    const rand = seededRandom(11);
+    const exported = join(tmp.dir, 'curated.jsonl');
+    const perturbed = join(tmp.dir, 'perturbations.jsonl');
+    const whole = (file: string, lines?: number) => {
+      if (!existsSync(file)) return;
+      const text = readFileSync(file, 'utf8');
+      assert.ok(text.endsWith('\n'), `${file} ends mid-line`);
+      const rows = text.trimEnd().split('\n');
+      for (const l of rows) JSON.parse(l);
+      if (lines !== undefined) assert.equal(rows.length, lines);
+    };
+    let killed = 0;
+    for (let k = 0; k < 12; k++) {
+      // Three writers of the same file at once; one of them killed after a seeded delay.
+      const delay = 20 + Math.floor(rand() * 250);
+      const runs = await Promise.all([
+        runAndKill(['export', run, '--strategy', 'random', '--count', '40', '--out', exported, '--force', '--db', db], delay),
+        runAndKill(['export', run, '--strategy', 'lowest-premem', '--count', '40', '--out', exported, '--force', '--db', db], 60_000),
+        runAndKill(['perturb', join(sweep, 'train.jsonl'), '--out', perturbed, '--force'], k % 2 ? delay : 60_000),
+      ]);
+      killed += runs.filter((r) => r.killed).length;
+      whole(exported, 40);
+      whole(perturbed);
+    }
+    console.log(`# write-kill test: 36 writers, ${killed} killed mid-way; the files were absent or whole every time`);
+    const store = await IndexStore.open(db);
+    try {
+      assert.deepEqual(await store.integrityCheck(), { index: 'ok', flags: 'ok' });
     } finally {
       await store.close();
     }
