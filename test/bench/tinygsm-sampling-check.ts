@@ -38,9 +38,14 @@ function main(): number {
   console.log(`sampled train accuracy (premem sample, set ${set}) against the run's recorded accuracy (types4_seed2_temp0.8)`);
   console.log(`${'step'.padStart(5)} ${'questions'.padStart(9)} ${'sampled'.padStart(8)} ${'recorded'.padStart(9)} ${'diff'.padStart(8)} ${'3·se'.padStart(7)}  within`);
   let outside = 0;
+  let compared = 0;
   for (const step of [50, 100, 150, 200, 250, 300, 350, 400]) {
     const file = join(sampled, `checkpoint-${step}`, `train_samples_${set}.jsonl`);
-    if (!existsSync(file)) continue;
+    if (!existsSync(file)) {
+      console.log(`${String(step).padStart(5)}  no samples at ${file}`);
+      continue;
+    }
+    compared++;
     const lines = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
@@ -55,6 +60,11 @@ function main(): number {
     console.log(
       `${String(step).padStart(5)} ${String(lines.length).padStart(9)} ${ours.mean.toFixed(4).padStart(8)} ${recorded.mean.toFixed(4).padStart(9)} ${diff.toFixed(4).padStart(8)} ${bound.toFixed(4).padStart(7)}  ${ok ? 'yes' : 'NO'}`,
     );
+  }
+  // Nothing compared is a failure, not a pass: a wrong folder or set name must not read as "all within".
+  if (compared === 0) {
+    console.error(`no checkpoint of ${sampled} has train_samples_${set}.jsonl: nothing was compared`);
+    return 2;
   }
   return outside ? 1 : 0;
 }

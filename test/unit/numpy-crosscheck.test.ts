@@ -44,6 +44,7 @@ test(
       assert.equal(json.fit!.points, baseline.fit.points);
       assert.ok(Math.abs(json.fit!.r2! - baseline.fit.r2) < 1e-12);
       assert.ok(Math.abs(json.fit!.slope! - baseline.fit.slope) < 1e-12);
+      assert.ok(Math.abs(json.fit!.intercept! - baseline.fit.intercept) < 1e-12, `intercept ${json.fit!.intercept} vs numpy ${baseline.fit.intercept}`);
     } finally {
       await store.close();
       tmp.cleanup();

@@ -25,6 +25,8 @@ async function until(what: string, probe: () => boolean, ms = 15_000): Promise<n
 test('a checkpoint written slowly in pieces is indexed exactly once, complete', { timeout: 60_000 }, async () => {
   const tmp = tempDir();
   const out: string[] = [];
+  /** When each line of `out` was printed (ms since the epoch), to know what came before what. */
+  const printedAt: number[] = [];
   const err: string[] = [];
   const stop = new AbortController();
   const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
@@ -45,7 +47,13 @@ test('a checkpoint written slowly in pieces is indexed exactly once, complete', 
       store,
       [join(tmp.dir, 'sweep')],
       { threshold: DEFAULT_THRESHOLD, samplePreference: null },
-      { out: (t) => out.push(t), err: (t) => err.push(t) },
+      {
+        out: (t) => {
+          out.push(t);
+          printedAt.push(Date.now());
+        },
+        err: (t) => err.push(t),
+      },
       stop.signal,
       {
         quietMs: 200,
@@ -68,8 +76,10 @@ test('a checkpoint written slowly in pieces is indexed exactly once, complete', 
     assert.ok(!out.some((l) => l.includes('checkpoint-20')), 'nothing is indexed while the file is cut short');
     const completedAt = Date.now();
     writeFileSync(join(ckpt, 'train_perplexities.npy'), ppl);
-    const seenAt = await until('the second checkpoint', () => out.some((l) => l.includes('checkpoint-20 indexed')));
-    assert.ok(seenAt >= completedAt);
+    await until('the second checkpoint', () => out.some((l) => l.includes('checkpoint-20 indexed')));
+    // The announcement was printed after the file was whole, not while it was cut short.
+    const announcedAt = printedAt[out.findIndex((l) => l.includes('checkpoint-20 indexed'))]!;
+    assert.ok(announcedAt >= completedAt, `checkpoint-20 was announced ${completedAt - announcedAt} ms before its file was whole`);
     await sleep(800); // any duplicate announcement would come now
     assert.equal(out.filter((l) => l.includes('checkpoint-20')).length, 1, out.join('\n'));
     assert.match(
