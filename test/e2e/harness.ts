@@ -1,9 +1,9 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
-import { REPO } from '../helpers/paths';
+import { missingRequirement, REPO, REQUIRE_SHARED } from '../helpers/paths';
 
 /**
  * A real VS Code (code-server 4.100.3, VS Code 1.100) with the packaged .vsix installed,
@@ -12,6 +12,14 @@ import { REPO } from '../helpers/paths';
 export const CODE_SERVER = join(REPO, '.tools', 'node_modules', '.bin', 'code-server');
 export const VSIX = join(REPO, 'premem-lens.vsix');
 export const SHOTS = join(REPO, 'test-results', 'screenshots');
+export const CHROMIUM = '/usr/bin/chromium';
+
+// In CI (PREMEM_REQUIRE_SHARED=1) every e2e suite needs Debian's Chromium and the test VS Code:
+// without them the suites would skip and CI would pass having shown nothing.
+if (REQUIRE_SHARED) {
+  if (!existsSync(CHROMIUM)) missingRequirement(`Chromium is not installed at ${CHROMIUM} (Debian: chromium)`);
+  if (!existsSync(CODE_SERVER)) missingRequirement(`code-server is not installed at ${CODE_SERVER} (test/e2e/setup-code-server.sh)`);
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -120,7 +128,7 @@ export async function startCodeServer(workspace: string, userDataDir: string, ex
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
 }

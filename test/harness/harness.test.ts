@@ -22,7 +22,7 @@ import { parseThreshold } from '../../src/core/threshold';
 import { dashboardFigures } from '../../src/queries/dashboard';
 import { analyseRun } from '../../src/queries/runAnalysis';
 import { runCli } from '../helpers/fixtures';
-import { REPO, tempDir } from '../helpers/paths';
+import { missingRequirement, REPO, tempDir } from '../helpers/paths';
 
 const VENV = process.env['PREMEM_HARNESS_VENV'] ?? join(REPO, '.tools', 'harness-venv');
 const PYTHON = join(VENV, 'bin', 'python');
@@ -78,7 +78,7 @@ const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe(
   'the cluster route on the real lm-evaluation-harness',
-  { skip: existsSync(PYTHON) ? false : `no harness environment at ${VENV}: run bash test/harness/setup-venv.sh` },
+  { skip: existsSync(PYTHON) ? false : missingRequirement(`no harness environment at ${VENV}: run bash test/harness/setup-venv.sh`) },
   () => {
     const { dir: work, cleanup } = tempDir('premem-harness-');
     const runDir = join(work, 'run');

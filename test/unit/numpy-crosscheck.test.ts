@@ -6,7 +6,7 @@ import { buildReport } from '../../src/queries/report';
 import { indexPaths } from '../../src/store/indexer';
 import { IndexStore } from '../../src/store/indexStore';
 import { fromPythonHex, pythonWithNumpy } from '../helpers/numpy';
-import { KANG_SWEEP, REPO, skipUnless, tempDir } from '../helpers/paths';
+import { KANG_SWEEP, missingRequirement, REPO, skipUnless, tempDir } from '../helpers/paths';
 
 const python = pythonWithNumpy();
 const AUTHORS = ['types5_seed2_temp0.8', 'types50_seed2_temp0.8', 'types5_seed2', 'types50_seed2', 'types10_seed2_temp0.8'];
@@ -18,7 +18,7 @@ interface Baseline {
 
 test(
   "every dataset-level figure equals numpy's, bit for bit, on all 51 checkpoints",
-  { skip: skipUnless(KANG_SWEEP) || (python === null && 'python3 with numpy not found (Debian: python3-numpy)') },
+  { skip: skipUnless(KANG_SWEEP) || (python === null && missingRequirement('no python3 with numpy was found (Debian: python3-numpy)')) },
   async () => {
     const baseline = JSON.parse(execFileSync(python!, [join(REPO, 'test/bench/numpy_baseline.py'), KANG_SWEEP, '-2.3'], { encoding: 'utf8', maxBuffer: 1 << 26 })) as Baseline;
     const tmp = tempDir();

@@ -10,7 +10,7 @@ import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { fitLine } from '../../src/core/fit';
 import { predictTest } from '../../src/queries/runSummary';
 import { runCli } from '../helpers/fixtures';
-import { KANG_SWEEP, tempDir, TINYGSM } from '../helpers/paths';
+import { KANG_SWEEP, skipUnless, tempDir, TINYGSM } from '../helpers/paths';
 
 interface ReportJson {
   threshold: Record<string, unknown>;
@@ -67,7 +67,7 @@ describe('trust', () => {
     assert.deepEqual(predictTest({ ...model, withheld: 'too few' }, 0.5), { value: null, interval: null });
   });
 
-  test('a damaged checkpoint costs that checkpoint, not the run; --strict keeps all-or-nothing', { skip: !existsSync(TINYGSM) && 'shared tinygsm run not found' }, async () => {
+  test('a damaged checkpoint costs that checkpoint, not the run; --strict keeps all-or-nothing', { skip: skipUnless(TINYGSM) }, async () => {
     const run = join(tmp.dir, 'tinygsm_copy');
     cpSync(join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8'), run, {
       recursive: true,
@@ -168,7 +168,7 @@ describe('a threshold per sweep, set once, used everywhere', () => {
     assert.equal((JSON.parse(await json('report', sweep)) as ReportJson).threshold['source'], 'default');
   });
 
-  test('calibrate --apply keeps the cross-validated threshold for the authors’ sweep', { skip: !existsSync(KANG_SWEEP) && 'shared GSM8K runs not found' }, async () => {
+  test('calibrate --apply keeps the cross-validated threshold for the authors’ sweep', { skip: skipUnless(KANG_SWEEP) }, async () => {
     const db = join(tmp.dir, 'kang.sqlite');
     const r = await runCli('calibrate', KANG_SWEEP, '--apply', '--db', db);
     assert.equal(r.code, 0, r.err);
@@ -184,7 +184,7 @@ describe('a threshold per sweep, set once, used everywhere', () => {
     assert.match(text.out, /calibrated on 13 runs \(held-out RMSE 3\.46%\)/);
   });
 
-  test('calibration without a sweep: tinygsm against its own sample texts', { skip: !existsSync(TINYGSM) && 'shared tinygsm run not found' }, async () => {
+  test('calibration without a sweep: tinygsm against its own sample texts', { skip: skipUnless(TINYGSM) }, async () => {
     const db = join(tmp.dir, 'tiny.sqlite');
     const r = await runCli('calibrate', join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8'), '--against', 'text', '--json', '--db', db);
     assert.equal(r.code, 0, r.err);
@@ -198,11 +198,14 @@ describe('a threshold per sweep, set once, used everywhere', () => {
   });
 });
 
-describe('the authors’ sweep, with a dataset attached and every run of an example at once', { skip: !existsSync(KANG_SWEEP) && 'shared GSM8K runs not found' }, () => {
+describe('the authors’ sweep, with a dataset attached and every run of an example at once', () => {
+  // Each test skips on its own (counted per test, with the reason), not the whole suite as one.
+  const skip = skipUnless(KANG_SWEEP);
   let tmp: ReturnType<typeof tempDir>;
   let db: string;
   let dataset: string;
   before(() => {
+    if (skip) return;
     tmp = tempDir('premem-attach-');
     db = join(tmp.dir, 'index.sqlite');
     // A GSM8K-shaped training set of 7,473 records (the real one is not shipped): record i
@@ -215,7 +218,7 @@ describe('the authors’ sweep, with a dataset attached and every run of an exam
   });
   after(() => tmp.cleanup());
 
-  test('a dataset attached to the sweep gives every run its questions, and is kept as user state', async () => {
+  test('a dataset attached to the sweep gives every run its questions, and is kept as user state', { skip }, async () => {
     const short = join(tmp.dir, 'short.jsonl');
     writeFileSync(short, readFileSync(dataset, 'utf8').split('\n').slice(0, 100).join('\n') + '\n');
     const refused = await runCli('attach', KANG_SWEEP, '--train', short, '--db', db);
@@ -237,7 +240,7 @@ describe('the authors’ sweep, with a dataset attached and every run of an exam
     assert.match(again.question, /^Question \d+: how many\?$/);
   });
 
-  test('examples --index: one example in every run of the sweep', async () => {
+  test('examples --index: one example in every run of the sweep', { skip }, async () => {
     const r = await runCli('examples', KANG_SWEEP, '--index', '11,12', '--db', db, '--json');
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n').map((l) => JSON.parse(l) as { run: string; index: number; memorization_step: number | null; question?: string });
@@ -258,8 +261,10 @@ describe('the authors’ sweep, with a dataset attached and every run of an exam
   });
 });
 
-describe('examples that stay unlearned whatever the run', { skip: !existsSync(KANG_SWEEP) && 'shared GSM8K runs not found' }, () => {
-  test('premem examples <sweep> --sort unlearned: copied before solved in the most runs first, counted run by run', async () => {
+describe('examples that stay unlearned whatever the run', () => {
+  // Each test skips on its own (counted per test, with the reason), not the whole suite as one.
+  const skip = skipUnless(KANG_SWEEP);
+  test('premem examples <sweep> --sort unlearned: copied before solved in the most runs first, counted run by run', { skip }, async () => {
     const tmp = tempDir('premem-unlearned-');
     try {
       const db = join(tmp.dir, 'index.sqlite');
