@@ -19,12 +19,15 @@ import { REPO, tempDir } from '../helpers/paths';
 const BIN = join(REPO, 'bin', 'premem.js');
 const WRITER_SWEEPS = 5;
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs the CLI in a process of its own, with what it printed. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -175,8 +178,8 @@ test('six processes on a fresh index, reports and calibrate --apply at once: eve
     for (let round = 0; round < 4; round++) {
       const db = join(tmp.dir, `round-${round}.sqlite`);
       const runs = await Promise.all([
-        ...[0, 1, 2].map(() => cliOut(['report', sweep, '--db', db, '--json'])),
-        ...[0, 1, 2].map(() => cliOut(['calibrate', sweep, '--apply', '--db', db])),
+        ...[0, 1, 2].map(() => cli(['report', sweep, '--db', db, '--json'])),
+        ...[0, 1, 2].map(() => cli(['calibrate', sweep, '--apply', '--db', db])),
       ]);
       for (const r of runs) assert.equal(r.code, 0, `round ${round}: ${r.stderr}`);
       // A report answers at the threshold in force when it read it (the default, or the one a
@@ -196,7 +199,7 @@ test('six processes on a fresh index, reports and calibrate --apply at once: eve
         );
         assert.ok(r.threshold.value === -2.3 || r.threshold.value === -2.4, JSON.stringify(r.threshold));
         assert.equal(r.threshold.source === 'default', r.threshold.value === -2.3);
-        const alone = JSON.parse((await cliOut(['report', sweep, '--db', join(tmp.dir, 'alone.sqlite'), '--json', '--loglog-threshold', String(r.threshold.value)])).stdout) as {
+        const alone = JSON.parse((await cli(['report', sweep, '--db', join(tmp.dir, 'alone.sqlite'), '--json', '--loglog-threshold', String(r.threshold.value)])).stdout) as {
           fit: unknown;
         };
         assert.deepEqual(r.fit, alone.fit);
@@ -207,14 +210,3 @@ test('six processes on a fresh index, reports and calibrate --apply at once: eve
     tmp.cleanup();
   }
 });
-
-function cliOut(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
