@@ -53,7 +53,11 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
       'a question limit samples part of the run: write it to a run folder of its own (--out DIR); in the run it would leave checkpoints covering only some examples',
     );
   }
-  const examples = (await store.examples(run.id)).slice(0, options.limit ?? Infinity);
+  // "The first N questions" means the dataset's first N everywhere (perturb, plan, sample): the
+  // examples with an index below N, not the first N of the run's analysis order (which follows
+  // subsample_idxs and shared no question with perturb --limit N).
+  const limit = options.limit ?? Infinity;
+  const examples = (await store.examples(run.id)).filter((e) => e.index < limit);
   const parts: { name: PartName; items: Item[] }[] = [];
   const promptOf = (question: string) => fillTemplates(options.templates, question, '').prompt;
   const needText = (what: string, i: { question: string | null; answer: string | null; index: number }) => {
@@ -66,7 +70,7 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
   if (options.perturbations) {
     const known = new Set(examples.map((e) => e.index));
     const variants = readPerturbations(options.perturbations).filter((p) => known.has(p.index));
-    if (!variants.length) throw new InputError(options.perturbations, `none of its variants is of one of the run's ${options.limit ? `first ${examples.length} ` : ''}examples`);
+    if (!variants.length) throw new InputError(options.perturbations, `none of its variants is of one of the run's ${options.limit ? `examples among the dataset's first ${options.limit} questions` : 'examples'}`);
     parts.push({ name: 'perturbed', items: variants.map((p) => variantItem(p, promptOf)) });
   } else {
     if (options.split !== 'test')
@@ -78,7 +82,7 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
         }),
       });
     if (options.split !== 'train') {
-      const tests = (await store.testExamples(run.id)).slice(0, options.limit ?? Infinity);
+      const tests = (await store.testExamples(run.id)).filter((e) => e.index < limit);
       if (!tests.length) throw new InputError(run.path, 'has no test questions (no test samples or test dataset indexed): use --split train');
       parts.push({
         name: 'test',

@@ -18,7 +18,7 @@ export interface SampleRunOptions extends SampleSettings {
   readonly split: SampleSplit;
   /** Sample these perturbed variants (a perturbations file) instead of the splits. */
   readonly perturbations?: string;
-  /** Only the first N training examples (analysis order), test questions, and their variants. */
+  /** Only the dataset's first N training and test questions (index below N), and their variants: what "the first N" means in every command. */
   readonly limit?: number;
   readonly steps?: readonly number[];
   readonly modelPattern?: string;

@@ -467,39 +467,74 @@ test('premem sample SIGKILLed once its first questions are on disk resumes to th
 
 const TINY_RUN = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
 
-test('tinygsm: sampled train accuracy at temperature 0.8 agrees with the run’s own answer files', { skip: skipUnless(TINY_RUN) }, async () => {
-  // The first 64 questions (analysis order) at the first and last checkpoints, one sample each.
-  // Bound: 3.5 standard errors of the difference, the recorded accuracy's error computed over
-  // question means (its 4 samples per question are not independent), the two treated as
-  // independent (conservative: they share questions). The full 400-question, 8-checkpoint
-  // comparison is in docs/robustness.md.
-  const { dir, cleanup } = tempDir();
-  try {
-    const out = join(dir, 'sampled');
-    const db = join(dir, 'index.sqlite');
-    const r = await runCli(
-      ...['sample', TINY_RUN, '--db', db, '--out', out, '--samples', '1', '--temperature', '0.8', '--seed', '2', '--checkpoints', '50,400', '--limit', '64', '--batch', '32'],
-    );
-    assert.equal(r.code, 0, r.err);
-    const order = Array.from(readNpy(join(TINY_RUN, 'subsample_idxs.npy'))).slice(0, 64);
-    for (const step of [50, 400]) {
-      const lines = readFileSync(join(out, `checkpoint-${step}`, 'train_samples_samples1_temp0.8_seed2.jsonl'), 'utf8')
-        .trim()
-        .split('\n');
-      const ours = lines.map((l): number => ((JSON.parse(l) as { correct: boolean[] }).correct[0] ? 1 : 0));
-      const codes = readNpy(join(TINY_RUN, `checkpoint-${step}`, 'train_answer_types4_seed2_temp0.8.npy'));
-      const perQuestion = order.map((q) => [0, 1, 2, 3].filter((k) => codes[q * 4 + k] === 0).length / 4);
-      const p1 = ours.reduce((a, b) => a + b, 0) / ours.length;
-      const p0 = perQuestion.reduce((a, b) => a + b, 0) / perQuestion.length;
-      const var0 = perQuestion.reduce((a, b) => a + (b - p0) ** 2, 0) / (perQuestion.length - 1) / perQuestion.length;
-      const se = Math.sqrt((p1 * (1 - p1) + 1e-9) / ours.length + var0);
-      assert.ok(Math.abs(p1 - p0) <= 3.5 * Math.max(se, 0.02), `checkpoint-${step}: sampled ${p1.toFixed(3)} vs recorded ${p0.toFixed(3)} (se ${se.toFixed(3)})`);
+test(
+  'tinygsm: sampled train accuracy at temperature 0.8 agrees with the run’s own answer files (on the dataset’s first 64 questions)',
+  { skip: skipUnless(TINY_RUN) },
+  async () => {
+    // The dataset's first 64 questions at the first and last checkpoints, one sample each.
+    // Bound: 3.5 standard errors of the difference, the recorded accuracy's error computed over
+    // question means (its 4 samples per question are not independent), the two treated as
+    // independent (conservative: they share questions). The full 400-question, 8-checkpoint
+    // comparison is in docs/robustness.md.
+    const { dir, cleanup } = tempDir();
+    try {
+      const out = join(dir, 'sampled');
+      const db = join(dir, 'index.sqlite');
+      const r = await runCli(
+        ...['sample', TINY_RUN, '--db', db, '--out', out, '--samples', '1', '--temperature', '0.8', '--seed', '2', '--checkpoints', '50,400', '--limit', '64', '--batch', '32'],
+      );
+      assert.equal(r.code, 0, r.err);
+      // --limit 64 means the dataset's first 64 questions (indices 0–63), whatever the run's order.
+      const order = Array.from({ length: 64 }, (_, i) => i);
+      for (const step of [50, 400]) {
+        const lines = readFileSync(join(out, `checkpoint-${step}`, 'train_samples_samples1_temp0.8_seed2.jsonl'), 'utf8')
+          .trim()
+          .split('\n');
+        const parsed = lines.map((l) => JSON.parse(l) as { index: number; correct: boolean[] });
+        assert.deepEqual(
+          parsed.map((l) => l.index).sort((a, b) => a - b),
+          order,
+        );
+        const ours = parsed.map((l): number => (l.correct[0] ? 1 : 0));
+        const codes = readNpy(join(TINY_RUN, `checkpoint-${step}`, 'train_answer_types4_seed2_temp0.8.npy'));
+        const perQuestion = order.map((q) => [0, 1, 2, 3].filter((k) => codes[q * 4 + k] === 0).length / 4);
+        const p1 = ours.reduce((a, b) => a + b, 0) / ours.length;
+        const p0 = perQuestion.reduce((a, b) => a + b, 0) / perQuestion.length;
+        const var0 = perQuestion.reduce((a, b) => a + (b - p0) ** 2, 0) / (perQuestion.length - 1) / perQuestion.length;
+        const se = Math.sqrt((p1 * (1 - p1) + 1e-9) / ours.length + var0);
+        assert.ok(Math.abs(p1 - p0) <= 3.5 * Math.max(se, 0.02), `checkpoint-${step}: sampled ${p1.toFixed(3)} vs recorded ${p0.toFixed(3)} (se ${se.toFixed(3)})`);
+      }
+    } finally {
+      cleanup();
     }
-  } finally {
-    cleanup();
-  }
-});
+  },
+);
 
 function readNpy(file: string): number[] {
   return Array.from(readNpyFile(file).data as ArrayLike<number>, Number);
 }
+
+test(
+  '"the first N questions" are the same in perturb and sample: --limit 12 on both finds the variants (tinygsm’s order is a permutation)',
+  { skip: skipUnless(TINY_RUN) },
+  async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const db = join(dir, 'index.sqlite');
+      const variants = join(dir, 'perturbations.jsonl');
+      assert.equal((await runCli('perturb', join(TINYGSM, 'train.jsonl'), '--out', variants, '--limit', '12', '--kinds', 'rename-person')).code, 0);
+      const common = ['--db', db, '--out', join(dir, 'sampled'), '--samples', '1', '--temperature', '0', '--checkpoints', '400', '--limit', '12', '--max-new-tokens', '8'];
+      const train = await runCli('sample', TINY_RUN, ...common);
+      assert.equal(train.code, 0, train.err);
+      const perturbed = await runCli('sample', TINY_RUN, ...common, '--dataset', variants);
+      assert.equal(perturbed.code, 0, perturbed.err);
+      const lines = readFileSync(join(dir, 'sampled', 'checkpoint-400', 'perturbed_samples_samples1_temp0_seed0.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      const indices = new Set(lines.map((l) => (JSON.parse(l) as { index: number }).index));
+      assert.ok(indices.size > 0 && [...indices].every((i) => i < 12), [...indices].join(','));
+    } finally {
+      cleanup();
+    }
+  },
+);
