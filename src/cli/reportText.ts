@@ -11,7 +11,7 @@ function thresholdSource(t: ReportThreshold, runPath?: string): string {
   const where = t.stored_for === undefined ? 'stored for this sweep' : `stored for ${t.stored_for === runPath ? 'this run' : basename(t.stored_for)}`;
   if (!c) return where;
   return c.method === 'text'
-    ? `calibrated against the text criterion (agreement ${pct(c.agreement ?? null)})`
+    ? `calibrated against the text criterion (${c.kappa === undefined ? '' : `kappa ${num(c.kappa, 2)}, `}agreement ${pct(c.agreement ?? null)})`
     : `calibrated on ${c.runs} runs (held-out RMSE ${pct(c.heldOutRmse ?? null, 2)})`;
 }
 

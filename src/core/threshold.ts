@@ -14,6 +14,8 @@ export interface ThresholdCalibration {
   readonly heldOutRmse?: number;
   /** text: the share of (example, checkpoint) pairs on which the two criteria agree at this threshold. */
   readonly agreement?: number;
+  /** text: Cohen's κ at this threshold, by which it was chosen. */
+  readonly kappa?: number;
 }
 
 /** Where the threshold behind a figure comes from: it is shown wherever the figure is. */

@@ -120,7 +120,7 @@ export function describeThresholdOrigin(t: MemorizationThreshold, origin: Thresh
       const c = origin.calibration;
       if (!c) return `${cut} · set for this ${origin.path.split(/[\\/]/).pop() ?? 'sweep'}`;
       return c.method === 'text'
-        ? `${cut} · calibrated against the text criterion on ${c.runs} run${c.runs === 1 ? '' : 's'} (agreement ${pct(c.agreement ?? null)})`
+        ? `${cut} · calibrated against the text criterion on ${c.runs} run${c.runs === 1 ? '' : 's'} (${c.kappa === undefined ? '' : `κ ${num(c.kappa, 2)}, `}agreement ${pct(c.agreement ?? null)})`
         : `${cut} · calibrated on ${c.runs} runs (held-out RMSE ${pct(c.heldOutRmse ?? null, 2)})`;
     }
   }

@@ -55,8 +55,12 @@ export interface CalibrationView {
 export interface TextCalibrationView {
   readonly runPath: string;
   readonly copyRate: number;
-  readonly scores: readonly { readonly threshold: number; readonly agreement: number | null }[];
-  readonly best: { readonly threshold: number; readonly agreement: number } | null;
+  readonly scores: readonly { readonly threshold: number; readonly agreement: number | null; readonly kappa: number | null; readonly f1: number | null }[];
+  /** The highest Cohen's κ (agreement beyond chance). */
+  readonly best: { readonly threshold: number; readonly agreement: number; readonly kappa: number; readonly f1: number } | null;
+  /** Copied (example, checkpoint) pairs by the text criterion, and why no threshold is chosen when too few. */
+  readonly copies: number;
+  readonly tooFewCopies: string | null;
 }
 
 export interface DashboardRun {

@@ -1,6 +1,6 @@
 import { bestThreshold, predictWithInterval, scoreThreshold, thresholdGrid, type CalibrationPoint, type Prediction, type ThresholdScore } from '../core/calibration';
 import { computeRunMetrics, summarizeCheckpoints } from '../core/metrics';
-import { agreement, DEFAULT_COPY_RATE } from '../core/textMemorization';
+import { agreement, cohensKappa, confusion, DEFAULT_COPY_RATE, f1Score } from '../core/textMemorization';
 import { memorizedMask, type MemorizationThreshold } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
 import { analyseRun, type RunAnalysis } from './runAnalysis';
@@ -74,14 +74,26 @@ export interface TextAgreementScore {
   readonly threshold: number;
   /** Share of (example, checkpoint) pairs on which both criteria say the same. */
   readonly agreement: number;
+  /** Cohen's κ: agreement beyond chance, what the best threshold is chosen by. */
+  readonly kappa: number;
+  /** F1 of the perplexity criterion at finding the text criterion's copies. */
+  readonly f1: number;
 }
 
 export interface TextCalibration {
   readonly run: string;
   readonly copyRate: number;
   readonly scores: readonly TextAgreementScore[];
+  /** The highest κ (ties: nearest the paper's −2.3); null when nothing could be scored or copies are too few. */
   readonly best: TextAgreementScore | null;
+  /** How many (example, checkpoint) pairs the text criterion calls copied. */
+  readonly copies: number;
+  /** Why no threshold is chosen, when the data hold too few copies to calibrate against. */
+  readonly too_few_copies?: string;
 }
+
+/** Fewer copied (example, checkpoint) pairs than this and a threshold chosen against them means little. */
+export const MIN_TEXT_COPIES = 20;
 
 /**
  * Calibration without a sweep: on one run with sample texts and its dataset, the ln-ln
@@ -110,13 +122,24 @@ export function calibrateTextAnalysis(a: RunAnalysis, grid: readonly number[], c
   const scores = grid.map((t) => {
     const byPerplexity = a.input.perplexity.map((p) => memorizedMask(p, { kind: 'loglog', value: t }));
     const { agree, total } = agreement(byText, byPerplexity);
-    return { threshold: t, agreement: total === 0 ? NaN : agree / total };
+    const c = confusion(byText, byPerplexity);
+    return { threshold: t, agreement: total === 0 ? NaN : agree / total, kappa: cohensKappa(c), f1: f1Score(c) };
   });
+  let copies = 0;
+  for (const m of byText) for (const x of m) copies += x;
+  if (copies < MIN_TEXT_COPIES)
+    return {
+      run: a.run.path,
+      copyRate,
+      scores,
+      best: null,
+      copies,
+      too_few_copies: `the text criterion finds ${copies} copied (example, checkpoint) pair${copies === 1 ? '' : 's'}, fewer than ${MIN_TEXT_COPIES}: too few to choose a threshold by`,
+    };
   let best: TextAgreementScore | null = null;
   for (const s of scores) {
-    if (!Number.isFinite(s.agreement)) continue;
-    if (!best || s.agreement > best.agreement || (s.agreement === best.agreement && Math.abs(s.threshold - DEFAULT_HAND_PICKED) < Math.abs(best.threshold - DEFAULT_HAND_PICKED)))
-      best = s;
+    if (!Number.isFinite(s.kappa)) continue;
+    if (!best || s.kappa > best.kappa || (s.kappa === best.kappa && Math.abs(s.threshold - DEFAULT_HAND_PICKED) < Math.abs(best.threshold - DEFAULT_HAND_PICKED))) best = s;
   }
-  return { run: a.run.path, copyRate, scores, best };
+  return { run: a.run.path, copyRate, scores, best, copies };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { computeRunMetrics, computeRunMetricsWith } from '../../src/core/metrics';
-import { agreement, memorizedByText } from '../../src/core/textMemorization';
+import { agreement, cohensKappa, confusion, f1Score, memorizedByText } from '../../src/core/textMemorization';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { runCli } from '../helpers/fixtures';
 import { skipUnless, tempDir, TINYGSM } from '../helpers/paths';
@@ -67,4 +67,19 @@ describe('text memorization criterion', () => {
       tmp.cleanup();
     }
   });
+});
+
+test("Cohen's kappa and F1 from the confusion counts, against hand computation", () => {
+  const truth = [Uint8Array.from([1, 1, 0, 0, 0]), Uint8Array.from([1, 0, 0, 0, 0])];
+  const said = [Uint8Array.from([1, 0, 1, 0, 0]), Uint8Array.from([1, 0, 0, 0, 0])];
+  const c = confusion(truth, said);
+  assert.deepEqual(c, { both: 2, onlySaid: 1, onlyTruth: 1, neither: 6 });
+  // p_o = 8/10; p_e = 0.3·0.3 + 0.7·0.7 = 0.58; κ = (0.8 − 0.58) / 0.42 = 0.5238…
+  assert.ok(Math.abs(cohensKappa(c) - 0.22 / 0.42) < 1e-15);
+  // F1 = 2·2 / (2·2 + 1 + 1) = 2/3
+  assert.ok(Math.abs(f1Score(c) - 2 / 3) < 1e-15);
+  // "Nothing is memorized" against rare copies: 90% raw agreement, κ 0, F1 undefined.
+  const rare = confusion([Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0])], [new Uint8Array(10)]);
+  assert.equal(cohensKappa(rare), 0);
+  assert.ok(Number.isNaN(f1Score({ both: 0, onlySaid: 0, onlyTruth: 0, neither: 5 })));
 });

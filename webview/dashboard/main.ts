@@ -400,14 +400,15 @@ async function calibrateText(): Promise<void> {
 /** The agreement curve between the two criteria on one run, and the way to keep its best threshold. */
 function textCalibrationBlock(tc: TextCalibrationView, theme: ChartTheme, width: number): HTMLElement {
   const pct1 = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
-  const at23 = tc.scores.find((s) => Math.abs(s.threshold + 2.3) < 1e-9)?.agreement ?? null;
+  const at23 = tc.scores.find((s) => Math.abs(s.threshold + 2.3) < 1e-9) ?? null;
+  const k = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(3));
   const children: (HTMLElement | null)[] = [
     el('p', {
       className: 'verdict',
       attrs: { id: 'text-calibration-verdict' },
       text: tc.best
-        ? `Against its texts (most samples copy at least ${tc.copyRate} of the reference steps), this run agrees best at ln ln ${tc.best.threshold}: ${pct1(tc.best.agreement)} of example-checkpoints; at the paper's −2.3, ${pct1(at23)}.`
-        : 'No threshold could be scored against the texts.',
+        ? `Against its texts (most samples copy at least ${tc.copyRate} of the reference steps; ${tc.copies} copied example-checkpoints), the perplexity criterion agrees best beyond chance at ln ln ${tc.best.threshold}: Cohen's κ ${k(tc.best.kappa)}, F1 ${k(tc.best.f1)}, raw agreement ${pct1(tc.best.agreement)}; at the paper's −2.3, κ ${k(at23?.kappa)}, agreement ${pct1(at23?.agreement ?? null)}. Raw agreement alone would favour "nothing is memorized" when copies are rare.`
+        : (tc.tooFewCopies ?? 'No threshold could be scored against the texts.'),
     }),
   ];
   if (tc.best) {
@@ -418,7 +419,10 @@ function textCalibrationBlock(tc: TextCalibrationView, theme: ChartTheme, width:
       }),
     );
   }
-  const points: LinePoint[] = tc.scores.flatMap((s) => (s.agreement === null ? [] : [{ x: s.threshold, series: 'agree', y: 100 * s.agreement }]));
+  const points: LinePoint[] = tc.scores.flatMap((s) => [
+    ...(s.agreement === null ? [] : [{ x: s.threshold, series: 'agree', y: 100 * s.agreement }]),
+    ...(s.kappa === null ? [] : [{ x: s.threshold, series: 'kappa', y: 100 * s.kappa }]),
+  ]);
   if (points.length > 1) {
     const svg = chartSlot(width, 200, (plot) =>
       keep(
@@ -427,16 +431,19 @@ function textCalibrationBlock(tc: TextCalibrationView, theme: ChartTheme, width:
           theme,
           width,
           height: 200,
-          series: [{ key: 'agree', label: 'agreement with the text criterion (%)', color: theme.series.green }],
+          series: [
+            { key: 'agree', label: 'raw agreement with the text criterion (%)', color: theme.series.green },
+            { key: 'kappa', label: 'Cohen’s κ × 100 (agreement beyond chance; chooses)', color: theme.series.blue },
+          ],
           points,
           xLabel: 'ln ln threshold',
-          yLabel: 'agreement (%)',
+          yLabel: 'agreement (%), κ × 100',
           xTickFormat: (x) => String(Number(x.toFixed(2))),
           rules: [
-            ...(tc.best ? [{ x: tc.best.threshold, color: theme.series.green, label: `best ${tc.best.threshold}` }] : []),
+            ...(tc.best ? [{ x: tc.best.threshold, color: theme.series.blue, label: `best κ ${tc.best.threshold}` }] : []),
             { x: -2.3, color: theme.series.orange, label: 'paper −2.3' },
           ],
-          ariaLabel: 'Agreement with the text criterion against the memorization threshold',
+          ariaLabel: 'Raw agreement and Cohen’s kappa with the text criterion against the memorization threshold',
         }),
       ),
     );

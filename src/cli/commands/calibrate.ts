@@ -97,8 +97,8 @@ async function calibrateText(
     const run = await singleRun(store, dirs[0]!, io);
     const r = await calibrateAgainstText(store, run, samplePreference, grid, copyRate);
     if (v.apply) {
-      if (!r.best) throw new UsageError('nothing to apply: no threshold could be scored');
-      const calibration: ThresholdCalibration = { method: 'text', runs: 1, agreement: r.best.agreement };
+      if (!r.best) throw new UsageError(`nothing to apply: ${r.too_few_copies ?? 'no threshold could be scored'}`);
+      const calibration: ThresholdCalibration = { method: 'text', runs: 1, agreement: r.best.agreement, kappa: r.best.kappa };
       await store.setStoredThreshold(run.path, 'loglog', r.best.threshold, JSON.stringify(calibration));
       io.err(`kept ln ln ${num(r.best.threshold, 2)} for ${run.path}: every view and command on this run now uses it`);
     }
@@ -111,16 +111,22 @@ async function calibrateText(
   io.out(`agreement of the perplexity criterion with the text criterion (most samples copy at least ${num(result.copyRate, 2)} of the reference steps), ${result.run}`);
   io.out(
     table(
-      ['ln-ln t', 'ppl below', 'agreement %', ''],
+      ['ln-ln t', 'ppl below', 'agreement %', 'kappa', 'F1', ''],
       result.scores.map((s) => [
         num(s.threshold, 2),
         num(Math.exp(Math.exp(s.threshold)), 4),
         Number.isFinite(s.agreement) ? (100 * s.agreement).toFixed(1) : '–',
-        s === result.best ? '<- best agreement' : '',
+        num(Number.isFinite(s.kappa) ? s.kappa : null, 3),
+        num(Number.isFinite(s.f1) ? s.f1 : null, 3),
+        s === result.best ? '<- highest kappa' : '',
       ]),
-      new Set([3]),
+      new Set([5]),
     ),
   );
-  io.out(result.best ? `\nbest agreement at t = ${num(result.best.threshold, 2)}: ${pct(result.best.agreement)}` : '\nno threshold could be scored');
+  io.out(
+    result.best
+      ? `\nchosen by Cohen's kappa (agreement beyond chance): t = ${num(result.best.threshold, 2)}, kappa ${num(result.best.kappa, 3)}, F1 ${num(result.best.f1, 3)}, agreement ${pct(result.best.agreement)}; ${result.copies} copied pairs`
+      : `\n${result.too_few_copies ?? 'no threshold could be scored'}`,
+  );
   return 0;
 }

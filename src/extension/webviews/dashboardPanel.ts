@@ -156,8 +156,10 @@ export class DashboardPanel implements vscode.Disposable {
         const view: TextCalibrationView = {
           runPath,
           copyRate: c.copyRate,
-          scores: c.scores.map((s) => ({ threshold: s.threshold, agreement: Number.isFinite(s.agreement) ? s.agreement : null })),
+          scores: c.scores.map((s) => ({ threshold: s.threshold, agreement: finiteOrNull(s.agreement), kappa: finiteOrNull(s.kappa), f1: finiteOrNull(s.f1) })),
           best: c.best,
+          copies: c.copies,
+          tooFewCopies: c.too_few_copies ?? null,
         };
         p.state.textCalibrations.set(runPath, view);
         return view;
@@ -166,7 +168,7 @@ export class DashboardPanel implements vscode.Disposable {
         requireKnown(runPath);
         const c = p.state.textCalibrations.get(runPath);
         if (!c?.best) throw new Error('calibrate this run against its texts first');
-        await this.index.keepThreshold(runPath, { kind: 'loglog', value: c.best.threshold }, { method: 'text', runs: 1, agreement: c.best.agreement });
+        await this.index.keepThreshold(runPath, { kind: 'loglog', value: c.best.threshold }, { method: 'text', runs: 1, agreement: c.best.agreement, kappa: c.best.kappa });
         p.state.threshold = undefined;
         return this.data(p.state);
       },
