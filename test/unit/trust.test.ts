@@ -321,3 +321,25 @@ describe('a report labels each run with the threshold its figures use', () => {
     assert.doesNotMatch(text.split('example_3epochs_lr2e-04')[1]!.split('\n\n')[0]!, /-3\.100/);
   });
 });
+
+test('text calibration on a run with no copies says there are too few to choose by, and --apply keeps nothing', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const run = join(writeExampleSweep(join(dir, 'sweep')), 'example_3epochs_lr1e-05');
+    const db = join(dir, 'index.sqlite');
+    const r = await runCli('calibrate', run, '--against', 'text', '--json', '--db', db);
+    assert.equal(r.code, 0, r.err);
+    const c = JSON.parse(r.out) as { best: unknown; copies: number; too_few_copies: string; scores: { agreement: number }[] };
+    assert.equal(c.best, null);
+    assert.equal(c.copies, 0);
+    assert.match(c.too_few_copies, /finds 0 copied \(example, checkpoint\) pairs, fewer than 20/);
+    assert.equal(c.scores[0]!.agreement, 1, 'raw agreement at −4 is perfect here, and means nothing');
+    const apply = await runCli('calibrate', run, '--against', 'text', '--apply', '--db', db);
+    assert.equal(apply.code, 2);
+    assert.match(apply.err, /nothing to apply: the text criterion finds 0 copied/);
+    const kept = await runCli('threshold', run, '--db', db);
+    assert.match(kept.out + kept.err, /no threshold stored for .*: the default applies/i);
+  } finally {
+    cleanup();
+  }
+});
