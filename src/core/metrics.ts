@@ -15,8 +15,14 @@ export interface MetricInput {
 export type ExampleCategory =
   /** Some sample was correct at a checkpoint before the one where memorization began. */
   | 'solved-before-memorized'
-  /** Memorized, and no sample was correct at any earlier checkpoint. */
+  /** Memorized, and no sample was correct at any earlier checkpoint (there was at least one). */
   | 'memorized-before-solved'
+  /**
+   * Memorized at the run's first checkpoint: there is no earlier checkpoint to measure, so its
+   * pre-memorization accuracy is 0 by construction (with one checkpoint per epoch, common) and
+   * says nothing about whether the model could solve it.
+   */
+  | 'memorized-at-first-checkpoint'
   | 'never-memorized';
 
 export interface RunMetrics {
@@ -113,6 +119,7 @@ function metricsFromCuts(accuracy: readonly Float64Array[], cuts: readonly { rea
 export function categorize(input: MetricInput, metrics: RunMetrics, example: number): ExampleCategory {
   const first = metrics.memorizationCheckpoint[example]!;
   if (first === -1) return 'never-memorized';
+  if (first === 0) return 'memorized-at-first-checkpoint';
   for (let j = 0; j < first; j++) {
     if (input.accuracy[j]![example]! > 0) return 'solved-before-memorized';
   }

@@ -228,6 +228,12 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
             detail: 'copied the reference before any sample was correct',
             filter: { kind: 'memorized-before-solved' },
           },
+          {
+            label: 'Memorized at the first checkpoint',
+            description: mark({ kind: 'memorized-at-first-checkpoint' }),
+            detail: 'no earlier checkpoint to measure: their pre-memorization accuracy is 0 by construction',
+            filter: { kind: 'memorized-at-first-checkpoint' },
+          },
           { label: 'Flagged', description: mark({ kind: 'flagged' }), filter: { kind: 'flagged' } },
           { label: '', kind: vscode.QuickPickItemKind.Separator },
           { label: 'Search question and reference…', detail: 'narrows the filter above; case-insensitive', search: 'texts' },

@@ -25,6 +25,7 @@ type Node = ExampleNode | { readonly kind: 'more'; readonly remaining: number };
 const CATEGORY_ICON: Record<ExampleFigures['category'], vscode.ThemeIcon> = {
   'solved-before-memorized': new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green')),
   'memorized-before-solved': new vscode.ThemeIcon('copy', new vscode.ThemeColor('charts.orange')),
+  'memorized-at-first-checkpoint': new vscode.ThemeIcon('history', new vscode.ThemeColor('charts.yellow')),
   'never-memorized': new vscode.ThemeIcon('circle-large-outline'),
 };
 

@@ -35,6 +35,7 @@ export function stepLabel(step: number | null): string {
 export const CATEGORY_LABEL: Readonly<Record<ExampleCategory, string>> = {
   'solved-before-memorized': 'solved before memorized',
   'memorized-before-solved': 'memorized before ever solved',
+  'memorized-at-first-checkpoint': 'memorized at the first checkpoint (nothing earlier to measure)',
   'never-memorized': 'never memorized',
 };
 

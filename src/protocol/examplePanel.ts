@@ -9,7 +9,7 @@ export const EXAMPLE_VIEW_TYPE = 'premem.example';
 
 export type StepKind = 'copied' | 'reworded' | 'own' | 'skipped';
 export type SampleOutcome = 'correct' | 'wrong' | 'no-answer';
-export type ExampleCategory = 'solved-before-memorized' | 'memorized-before-solved' | 'never-memorized';
+export type ExampleCategory = 'solved-before-memorized' | 'memorized-before-solved' | 'memorized-at-first-checkpoint' | 'never-memorized';
 
 export interface TimelinePoint {
   readonly step: number;

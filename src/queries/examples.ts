@@ -134,7 +134,12 @@ export function exportLine(e: CuratedExample): string {
   return JSON.stringify(Object.assign({ index: e.index }, record, { index: e.index, premem }));
 }
 
-export type ExampleFilter = { readonly kind: 'all' } | { readonly kind: 'never-memorized' } | { readonly kind: 'memorized-before-solved' } | { readonly kind: 'flagged' };
+export type ExampleFilter =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'never-memorized' }
+  | { readonly kind: 'memorized-before-solved' }
+  | { readonly kind: 'memorized-at-first-checkpoint' }
+  | { readonly kind: 'flagged' };
 
 /** A text search, which narrows whatever filter is set: in the question and the reference, and optionally in the samples. */
 export interface ExampleSearch {
@@ -150,6 +155,8 @@ export function describeFilter(f: ExampleFilter): string {
       return 'never memorized';
     case 'memorized-before-solved':
       return 'memorized before first solved';
+    case 'memorized-at-first-checkpoint':
+      return 'memorized at the first checkpoint';
     case 'flagged':
       return 'flagged';
   }
@@ -170,6 +177,7 @@ export function filterExamples(
       return [...ordered];
     case 'never-memorized':
     case 'memorized-before-solved':
+    case 'memorized-at-first-checkpoint':
       return ordered.filter((e) => categorize(context.analysis.input, context.analysis.metrics, e.position) === filter.kind);
     case 'flagged':
       return ordered.filter((e) => context.flagged.has(e.index));

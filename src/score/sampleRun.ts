@@ -70,7 +70,11 @@ export async function sampleRun(store: IndexStore, run: StoredRun, options: Samp
   if (options.perturbations) {
     const known = new Set(examples.map((e) => e.index));
     const variants = readPerturbations(options.perturbations).filter((p) => known.has(p.index));
-    if (!variants.length) throw new InputError(options.perturbations, `none of its variants is of one of the run's ${options.limit ? `examples among the dataset's first ${options.limit} questions` : 'examples'}`);
+    if (!variants.length)
+      throw new InputError(
+        options.perturbations,
+        `none of its variants is of one of the run's ${options.limit ? `examples among the dataset's first ${options.limit} questions` : 'examples'}`,
+      );
     parts.push({ name: 'perturbed', items: variants.map((p) => variantItem(p, promptOf)) });
   } else {
     if (options.split !== 'test')

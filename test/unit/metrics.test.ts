@@ -23,11 +23,19 @@ describe('pre-memorization accuracy, per example', () => {
     assert.equal(categorize(inp, m, 0), 'never-memorized');
   });
 
-  test('memorized from the first checkpoint: always 0, whatever the accuracy', () => {
+  test('memorized from the first checkpoint: always 0, whatever the accuracy, and labelled as unmeasured, not as never solved', () => {
+    // Every sample correct at the first checkpoint: 0 by construction says nothing of solving.
     const inp = input([[1], [1], [1]], [[1.05], [1.01], [1.0]]);
     const m = computeRunMetrics(inp, PPL);
     assert.deepEqual(column(m.preMemorization, 0), [0, 0, 0]);
     assert.equal(m.memorizationCheckpoint[0], 0);
+    assert.equal(categorize(inp, m, 0), 'memorized-at-first-checkpoint');
+  });
+
+  test('memorized after an earlier checkpoint with no correct sample: memorized before solved', () => {
+    const inp = input([[0], [0.5], [1]], [[1.5], [1.01], [1.0]]);
+    const m = computeRunMetrics(inp, PPL);
+    assert.equal(m.memorizationCheckpoint[0], 1);
     assert.equal(categorize(inp, m, 0), 'memorized-before-solved');
   });
 

@@ -286,7 +286,8 @@ describe('examples that stay unlearned whatever the run', () => {
       assert.equal(top[0]!.runs, across.length);
       assert.equal(top[0]!.memorized_before_solved, across.filter((a) => a.category === 'memorized-before-solved').length);
       console.log(`# GSM8K: example #${top[0]!.index} was memorized before ever solved in ${top[0]!.memorized_before_solved} of ${top[0]!.runs} runs`);
-      assert.ok(top[0]!.memorized_before_solved >= 8, 'some examples are copied, not learned, in most runs');
+      // 7 of 12: runs that memorized it at their first checkpoint (nothing earlier to measure) do not count.
+      assert.ok(top[0]!.memorized_before_solved >= 7, 'some examples are copied, not learned, in most runs');
     } finally {
       tmp.cleanup();
     }

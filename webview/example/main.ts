@@ -15,6 +15,7 @@ const app = document.getElementById('app')!;
 const CATEGORY: Record<ExampleDetail['category'], string> = {
   'solved-before-memorized': 'solved before memorized',
   'memorized-before-solved': 'memorized before ever solved',
+  'memorized-at-first-checkpoint': 'memorized at the first checkpoint (nothing earlier to measure)',
   'never-memorized': 'never memorized',
 };
 const KIND_LABEL: Record<AlignedRow['kind'], string> = { copied: 'copied', reworded: 'reworded', own: 'own step', skipped: 'skipped' };
