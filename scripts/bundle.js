@@ -16,6 +16,14 @@ const node = {
   logLevel: 'warning',
 };
 
+/** The panels' `import('./charts')` resolves, at run time, to the one charts.js built beside them. */
+const chartsStayExternal = {
+  name: 'charts-stay-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/charts$/ }, (args) => (args.importer.endsWith('lazyCharts.ts') ? { path: './charts.js', external: true } : undefined));
+  },
+};
+
 const browser = {
   bundle: true,
   platform: 'browser',
@@ -39,14 +47,14 @@ const all = () => [
   esbuild.build({ ...node, entryPoints: ['src/store/indexWorker.ts'], outfile: 'dist/indexWorker.js' }),
   // onnxruntime-node is a native addon too: shipped as-is (its linux-x64 binaries), not bundled.
   esbuild.build({ ...node, entryPoints: ['src/score/scoringChild.ts'], outfile: 'dist/scoringChild.js', external: [...node.external, 'onnxruntime-node'] }),
-  // Each panel's script as an ES module split at the dynamic import of the charting module
-  // (webview/shared/lazyCharts.ts): the first script carries the panel's text and controls, and
-  // Plot is a chunk of its own, fetched while the page waits for its data. One build per panel,
-  // so that nothing else is split into a shared chunk the page would fetch only after its
-  // script. A module script's imports inherit its nonce, so the CSP stays nonce-only.
-  ...['example', 'dashboard'].map((entry) =>
-    esbuild.build({ ...browser, format: 'esm', splitting: true, chunkNames: `${entry}-[name]`, entryPoints: { [entry]: `webview/${entry}/main.ts` } }),
-  ),
+  // Each panel's script as an ES module whose dynamic import of the charting module
+  // (webview/shared/lazyCharts.ts) stays a request for charts.js: the first script carries the
+  // panel's text and controls, and Plot is one module of its own that both panels share (it was
+  // shipped twice, once per panel, 254 kB each), fetched while the page waits for its data. No
+  // other code is split off, so nothing else is fetched only after the panel's script. A module
+  // script's imports inherit its nonce, so the CSP stays nonce-only.
+  ...['example', 'dashboard'].map((entry) => esbuild.build({ ...browser, format: 'esm', entryPoints: { [entry]: `webview/${entry}/main.ts` }, plugins: [chartsStayExternal] })),
+  esbuild.build({ ...browser, format: 'esm', entryPoints: { charts: 'webview/shared/charts.ts' } }),
   esbuild.build({
     ...browser,
     entryPoints: {

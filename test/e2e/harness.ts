@@ -338,7 +338,7 @@ export async function firstOpenBreakdown(frame: Frame, t0: number): Promise<stri
           marks: { ...(window.prememMarks ?? {}) },
           script: entry(/\\/(example|dashboard)\\.js(\\?|$)/),
           style: entry(/\\/(example|dashboard)\\.css(\\?|$)/),
-          charts: entry(/\\/(example|dashboard)-charts\\.js(\\?|$)/),
+          charts: entry(/\\/charts\\.js(\\?|$)/),
           placeholder: (([n]) => n ? { worker: n.workerStart, request: n.requestStart, response: n.responseStart, received: n.responseEnd, ready: n.domContentLoadedEventStart } : null)(performance.getEntriesByType('navigation')),
         };
       })()`);

@@ -1,6 +1,6 @@
 /**
  * The charting module (Observable Plot and its d3 parts: ~270 kB of the ~385 kB a panel used
- * to load as one script) is its own chunk, fetched while the page asks for its data. A panel
+ * to load as one script) is its own module, charts.js, shared by both panels and fetched while the page asks for its data. A panel
  * draws its text without waiting for Plot to be fetched and parsed; each chart takes its place,
  * sized beforehand so nothing jumps, once the module is there.
  */

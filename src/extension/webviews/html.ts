@@ -41,7 +41,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, ent
 <meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${asset(`${entry}.css`)}">
-<link rel="modulepreload" nonce="${nonce}" href="${asset(`${entry}-charts.js`)}">
+<link rel="modulepreload" nonce="${nonce}" href="${asset('charts.js')}">
 <title>${esc(title)}</title>
 </head>
 <body>
