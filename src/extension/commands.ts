@@ -286,14 +286,16 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
     [
       'premem.attachDataset',
       async (arg?: unknown) => {
-        // From a run's context menu, that run; from the palette, the selected one (or ask).
-        const node = arg as { kind?: unknown; view?: { run?: { path?: unknown } } } | undefined;
-        const fromMenu = node?.kind === 'run' && typeof node.view?.run?.path === 'string' ? await index.runByPath(node.view.run.path) : undefined;
+        // From a run's context menu, that run; from a sweep's, its runs; from the palette, the selected one (or ask).
+        const node = arg as { kind?: unknown; view?: { run?: { path?: unknown } }; sweep?: unknown; runs?: readonly { run?: { path?: unknown } }[] } | undefined;
+        const fromSweep = node?.kind === 'sweep' && typeof node.runs?.[0]?.run?.path === 'string' ? await index.runByPath(node.runs[0].run.path) : undefined;
+        const fromMenu = node?.kind === 'run' && typeof node.view?.run?.path === 'string' ? await index.runByPath(node.view.run.path) : fromSweep;
         const run = fromMenu ?? (await pickRun('Attach a dataset file to which run?'));
         if (!run) return;
         const sweepRuns = (await index.runs()).filter((r) => r.sweepPath === run.sweepPath);
-        const scope =
-          sweepRuns.length > 1
+        const scope = fromSweep
+          ? { folder: run.sweepPath }
+          : sweepRuns.length > 1
             ? await vscode.window.showQuickPick(
                 [
                   { label: `All ${sweepRuns.length} runs of ${path.basename(run.sweepPath)}`, folder: run.sweepPath },

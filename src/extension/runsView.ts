@@ -139,8 +139,12 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     // description: run names are long (gsm8k_orig_3epochs_full_lr2e-05_bs128) and a narrow
     // sidebar should cut the name, not the numbers.
     item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
-    item.description = run.name;
-    item.iconPath = new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
+    // A checkpoint left out (a damaged file) shows on the collapsed row too, not only inside it.
+    const skipped = analysis.skipped.length;
+    item.description = skipped ? `${skipped} checkpoint${skipped === 1 ? '' : 's'} skipped · ${run.name}` : run.name;
+    item.iconPath = skipped
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      : new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**`);
     appendUntrusted(md, run.name);

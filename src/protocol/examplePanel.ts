@@ -121,6 +121,8 @@ export interface ExampleMethods {
   readonly openDiff: { readonly params: { readonly step: number; readonly sample: number }; readonly result: null };
   /** Shows the same example in another run of the sweep (one of `otherRuns`). */
   readonly switchRun: { readonly params: { readonly runPath: string }; readonly result: ExampleDetail };
+  /** Runs *Attach Dataset File…* for this example's run (it has no question texts). */
+  readonly attachDataset: { readonly params: Record<string, never>; readonly result: null };
 }
 
 export interface ExampleNotifications {
@@ -145,6 +147,7 @@ export const EXAMPLE_PARAMS: ParamValidators<ExampleMethods> = {
   navigate: object({ direction: oneOf('previous', 'next') }),
   openDiff: object({ step: integer(0, MAX_STEP), sample: integer(0, 100_000) }),
   switchRun: object({ runPath: text(4096) }),
+  attachDataset: empty,
 };
 
 export const parseExampleState = object<ExamplePanelState>({

@@ -215,10 +215,11 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     });
     await runCommand(page, 'Premem: Filter Examples…');
     await pick(page, 'Memorized before first solved');
-    // Memorized before first solved: memorized somewhere, no correct sample at any earlier checkpoint.
+    // Memorized before first solved: memorized after at least one earlier checkpoint, with no
+    // correct sample at any of them (memorized at the first checkpoint is a category of its own).
     const copied = examples(join(sweep, FAST_RUN)).filter((e) => {
       const m = e.memorized.indexOf(true);
-      return m !== -1 && e.train_accuracy.slice(0, m).every((a) => a === 0);
+      return m > 0 && e.train_accuracy.slice(0, m).every((a) => a === 0);
     });
     assert.ok(copied.length > 0, 'the example run has such examples');
     const desc = page.locator('.pane-header', { hasText: /examples/i }).first();

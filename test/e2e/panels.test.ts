@@ -493,6 +493,9 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.match(await text(frame, '#samples-summary'), /of 50 samples correct/);
     assert.equal(await frame.locator('#samples .outcome').count(), 50);
     assert.match(await text(frame, '#app'), /kept no sample texts/);
+    // No question texts: the panel says which file it needs and offers to attach it.
+    assert.match(await text(frame, '#app'), /No question text: the run has no dataset file Premem Lens can find/);
+    assert.equal(await frame.locator('#attach-dataset').count(), 1, 'an Attach Dataset File… button where texts are missing');
     const steps = (await timelineRows(frame)).map((r) => Number(r[0]));
     const switchMs = await chooseCheckpoint(frame, steps[0]!);
     timings.push(`GSM8K example panel (50 samples): open from the dashboard ${openMs} ms; switch checkpoint ${switchMs} ms`);

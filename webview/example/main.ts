@@ -172,7 +172,16 @@ function questionAndReference(d: ExampleDetail): HTMLElement {
   return el('div', { className: 'two-columns' }, [
     section('Question', [
       d.question === null
-        ? el('p', { className: 'muted', text: 'No question text in the index.' })
+        ? el('div', {}, [
+            el('p', {
+              className: 'muted',
+              text: 'No question text: the run has no dataset file Premem Lens can find (train.jsonl in the run or its sweep, or train_file in run.json). Attach the training set (JSONL, one {"question", "answer"} per line, in dataset order) to see questions, references and step alignment.',
+            }),
+            button('Attach Dataset File…', () => void client.request('attachDataset', {}).catch((e: Error) => showError(e.message)), {
+              id: 'attach-dataset',
+              title: 'Premem: Attach Dataset File… for this run',
+            }),
+          ])
         : foldable(el('p', { className: 'question text', text: d.question, attrs: { id: 'question' } }), d.question.length),
     ]),
     section(d.reference.text === null ? 'Reference solution' : `Reference solution (${d.reference.steps.length} steps)`, reference),

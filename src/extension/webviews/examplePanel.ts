@@ -89,6 +89,11 @@ export class ExamplePanel implements vscode.Disposable {
         await this.index.select(runPath);
         return this.requireDetail(p);
       },
+      attachDataset: async () => {
+        // The panel's own run, as from its row's context menu; the command asks for the file.
+        await vscode.commands.executeCommand('premem.attachDataset', { kind: 'run', view: { run: { path: p.state.runPath } } });
+        return null;
+      },
       openDiff: async ({ step, sample }: { step: number; sample: number }) => {
         const { run, example } = await this.resolve(p.state);
         const key = { runPath: run.path, index: example.index };
