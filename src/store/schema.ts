@@ -187,6 +187,25 @@ async function versionOf(db: Database, schema: 'main' | 'user', key: string): Pr
 }
 
 /** The flags database, attached as `user`: created when new, refused when newer than this code. */
+/**
+ * Switches a database to WAL. On a file that other processes are creating at the same moment the
+ * switch can answer SQLITE_BUSY at once, without waiting for the busy timeout (it needs the file
+ * to itself): six processes opening a new index together saw "database is locked" so. Retried
+ * for up to 10 s, as the busy timeout would wait for any other lock.
+ */
+async function walMode(db: Database, schema: 'main' | 'user'): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.get(`PRAGMA ${schema}.journal_mode = WAL`);
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
+    }
+  }
+}
+
 async function ensureFlagsSchema(db: Database, flagsFile: string): Promise<void> {
   try {
     await attachFlags(db, flagsFile);
@@ -198,7 +217,7 @@ async function ensureFlagsSchema(db: Database, flagsFile: string): Promise<void>
 
 async function attachFlags(db: Database, flagsFile: string): Promise<void> {
   await db.run('ATTACH DATABASE ? AS user', [flagsFile]);
-  await db.get('PRAGMA user.journal_mode = WAL');
+  await walMode(db, 'user');
   await db.exec('CREATE TABLE IF NOT EXISTS user.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
   const found = await versionOf(db, 'user', 'flags_version');
   if (found !== null && found > FLAGS_VERSION) {
@@ -220,7 +239,7 @@ export async function ensureSchema(db: Database, flagsFile: string): Promise<voi
   // Before anything writes (even the journal mode is written to the file's header).
   await refuseForeignDatabase(db);
   // WAL lets a reader (the editor) and a writer (the CLI) share the file without blocking.
-  await db.get('PRAGMA journal_mode = WAL');
+  await walMode(db, 'main');
   await ensureFlagsSchema(db, flagsFile);
   try {
     await ensureIndexSchema(db);
