@@ -62,5 +62,32 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
       ? `fit: needs at least two checkpoints with test accuracy and some spread (have ${f.points})`
       : `fit over ${f.points} checkpoints: test accuracy = ${num(f.slope)} x pre-memorization accuracy ${f.intercept < 0 ? '-' : '+'} ${num(Math.abs(f.intercept))}   R^2 = ${num(f.r2)}`,
   );
+  parts.push(...doesItHoldText(report));
   return parts.join('\n');
+}
+
+/** The "Does it hold?" block: the threshold's sensitivity, the baselines, and how early it tells. */
+function doesItHoldText(report: ReportJson): string[] {
+  const { sensitivity, predictors, early } = report;
+  if (!sensitivity || !predictors || !early) return [];
+  const out = ['', 'Does it hold?'];
+  const scored = sensitivity.filter((s) => s.r2 !== null);
+  const best = scored.reduce<(typeof scored)[number] | null>((b, s) => (b === null || s.r2! > b.r2! ? s : b), null);
+  const t = report.threshold.loglog;
+  const near = scored.filter((s) => Math.abs(s.threshold - t) <= 0.3 + 1e-9).map((s) => s.r2!);
+  if (best && near.length)
+    out.push(
+      `  threshold: R^2 ${num(Math.min(...near))}-${num(Math.max(...near))} within 0.3 of ln ln ${num(t, 2)}; best ${num(best.r2)} at ${num(best.threshold, 1)} (41 thresholds, -4.0 to 0.0)`,
+    );
+  const label: Record<string, string> = {
+    pre_memorization_accuracy: 'pre-memorization accuracy',
+    train_accuracy: 'train accuracy',
+    memorized_fraction: 'memorized fraction',
+    mean_log_perplexity: 'mean log perplexity (loss)',
+  };
+  out.push(`  baselines (R^2, leave-one-run-out RMSE): ${predictors.map((p) => `${label[p.name]} ${num(p.r2)}, ${num(p.loo_rmse)}`).join('; ')}`);
+  out.push(
+    `  early: final test accuracy from the first j checkpoints, R^2 pre-memorization / train: ${early.map((e) => `j=${e.checkpoints} ${num(e.pre_memorization_accuracy.r2, 2)}/${num(e.train_accuracy.r2, 2)}`).join(', ')}`,
+  );
+  return out;
 }

@@ -1,6 +1,7 @@
 import { fitLine, type LinearFit } from '../core/fit';
 import { describeThreshold, type MemorizationThreshold, type ThresholdCalibration, type ThresholdDescription, type ThresholdOrigin } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
+import { doesItHold, type DoesItHold } from './doesItHold';
 import { analyseRun, resolveThresholds, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
 /** JSON has no NaN or Infinity: unknown figures are null. */
@@ -51,6 +52,12 @@ export interface ReportJson {
   /** Null where too few runs or checkpoints carry a test evaluation to mean anything (see fit_withheld). */
   readonly fit: LinearFit | null;
   readonly fit_withheld?: string;
+  /** Whenever a fit is drawn: R² and leave-one-run-out RMSE at 41 thresholds from −4.0 to 0.0 (see doesItHold.ts). */
+  readonly sensitivity?: DoesItHold['sensitivity'];
+  /** The same fit from the baselines: train accuracy, memorized fraction, mean log perplexity. */
+  readonly predictors?: DoesItHold['predictors'];
+  /** Each run's final test accuracy predicted from its first j checkpoints. */
+  readonly early?: DoesItHold['early'];
 }
 
 /** A line from test to pre-memorization accuracy is drawn, and predicts, only from this much. */
@@ -143,5 +150,5 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
     fit: null,
   };
   const withheld = fitWithheld(analyses);
-  return { json: withheld === null ? { ...json, fit: sweepFit(analyses) } : { ...json, fit: null, fit_withheld: withheld }, analyses };
+  return { json: withheld === null ? { ...json, fit: sweepFit(analyses), ...doesItHold(analyses) } : { ...json, fit: null, fit_withheld: withheld }, analyses };
 }

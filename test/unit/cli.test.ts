@@ -28,7 +28,7 @@ describe('premem CLI', () => {
     const r = await cli('report', sweep, '--db', db, '--loglog-threshold', '-2.3', '--json');
     assert.equal(r.code, 0, r.err);
     const json = JSON.parse(r.out) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(json), ['threshold', 'runs', 'fit']);
+    assert.deepEqual(Object.keys(json), ['threshold', 'runs', 'fit', 'sensitivity', 'predictors', 'early']);
     const runs = json['runs'] as Record<string, unknown>[];
     assert.equal(runs.length, 3);
     assert.deepEqual(Object.keys(runs[0]!), ['name', 'path', 'threshold', 'checkpoints', 'skipped_checkpoints']);

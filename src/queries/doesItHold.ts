@@ -1,0 +1,107 @@
+import { leaveOneRunOut, type CalibrationPoint } from '../core/calibration';
+import { fitLine } from '../core/fit';
+import { computeRunMetrics, summarizeCheckpoints } from '../core/metrics';
+import { numpyMean } from '../core/numpySum';
+import type { RunAnalysis } from './runAnalysis';
+
+/**
+ * The questions anyone asks of the metric before trusting it on a sweep, answered from the same
+ * engine as the fit: is the fit an artefact of the threshold (`sensitivity`), does it beat simple
+ * baselines (`predictors`), and how early in a run does it tell (`early`). Each figure is a
+ * straight-line least-squares fit to test accuracy, as the sweep fit is, with its R² and its
+ * leave-one-run-out RMSE (fit on every other run's points, predict the held-out run's, RMSE over
+ * all predictions). Checked against numpy in test/unit/does-it-hold.test.ts.
+ */
+
+export interface FitQuality {
+  readonly r2: number | null;
+  readonly loo_rmse: number | null;
+}
+
+export interface SensitivityRow extends FitQuality {
+  readonly threshold: number;
+  readonly points: number;
+}
+
+export interface PredictorRow extends FitQuality {
+  readonly name: 'pre_memorization_accuracy' | 'train_accuracy' | 'memorized_fraction' | 'mean_log_perplexity';
+}
+
+export interface EarlyRow {
+  readonly checkpoints: number;
+  readonly pre_memorization_accuracy: FitQuality;
+  readonly train_accuracy: FitQuality;
+}
+
+export interface DoesItHold {
+  readonly sensitivity: readonly SensitivityRow[];
+  readonly predictors: readonly PredictorRow[];
+  readonly early: readonly EarlyRow[];
+}
+
+/** The sensitivity grid: −4.0 to 0.0 by 0.1, each computed as (i − 40) / 10 so that it is exact. */
+export const SENSITIVITY_THRESHOLDS: readonly number[] = Array.from({ length: 41 }, (_, i) => (i - 40) / 10);
+
+function quality(points: readonly CalibrationPoint[]): FitQuality {
+  const fit = fitLine(
+    points.map((p) => p.preMemorizationAccuracy),
+    points.map((p) => p.testAccuracy),
+  );
+  return { r2: fit.r2, loo_rmse: leaveOneRunOut(points).rmse };
+}
+
+/** The mean over a checkpoint's examples of ln(reference perplexity), over the finite ones (the loss the run trained on, per token). */
+function meanLogPerplexity(perplexity: Float64Array): number {
+  const logs: number[] = [];
+  for (const p of perplexity) {
+    const l = Math.log(p);
+    if (Number.isFinite(l)) logs.push(l);
+  }
+  return numpyMean(logs);
+}
+
+/** One point per checkpoint with a test evaluation, x as `value` gives it; checkpoints where x is not finite are left out. */
+function checkpointPoints(analyses: readonly RunAnalysis[], value: (a: RunAnalysis, j: number) => number): CalibrationPoint[] {
+  const points: CalibrationPoint[] = [];
+  for (const a of analyses) {
+    a.checkpoints.forEach((c, j) => {
+      const x = value(a, j);
+      if (c.testAccuracy !== null && Number.isFinite(x)) points.push({ run: a.run.path, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy });
+    });
+  }
+  return points;
+}
+
+export function doesItHold(analyses: readonly RunAnalysis[]): DoesItHold {
+  const sensitivity = SENSITIVITY_THRESHOLDS.map((threshold): SensitivityRow => {
+    // Each run's pre-memorization accuracy recomputed at this threshold, from the arrays loaded.
+    const summaries = analyses.map((a) => summarizeCheckpoints(a.input, computeRunMetrics(a.input, { kind: 'loglog', value: threshold })));
+    const points = checkpointPoints(analyses, (a, j) => summaries[analyses.indexOf(a)]![j]!.preMemorizationAccuracy);
+    return { threshold, ...quality(points), points: points.length };
+  });
+
+  const predictors: PredictorRow[] = [
+    { name: 'pre_memorization_accuracy', ...quality(checkpointPoints(analyses, (a, j) => a.checkpoints[j]!.summary.preMemorizationAccuracy)) },
+    { name: 'train_accuracy', ...quality(checkpointPoints(analyses, (a, j) => a.checkpoints[j]!.summary.trainAccuracy)) },
+    { name: 'memorized_fraction', ...quality(checkpointPoints(analyses, (a, j) => a.checkpoints[j]!.summary.memorizedFraction)) },
+    { name: 'mean_log_perplexity', ...quality(checkpointPoints(analyses, (a, j) => meanLogPerplexity(a.input.perplexity[j]!))) },
+  ];
+
+  // After j checkpoints: each run's value at its checkpoint min(j, its count) predicts that run's
+  // test accuracy at its last checkpoint; one point per run (runs without it are left out).
+  const longest = Math.max(0, ...analyses.map((a) => a.checkpoints.length));
+  const early: EarlyRow[] = [];
+  for (let j = 1; j <= longest; j++) {
+    const at = (x: 'preMemorizationAccuracy' | 'trainAccuracy') =>
+      quality(
+        analyses.flatMap((a) => {
+          const last = a.checkpoints[a.checkpoints.length - 1];
+          if (!last || last.testAccuracy === null) return [];
+          const v = a.checkpoints[Math.min(j, a.checkpoints.length) - 1]!.summary[x];
+          return Number.isFinite(v) ? [{ run: a.run.path, preMemorizationAccuracy: v, testAccuracy: last.testAccuracy }] : [];
+        }),
+      );
+    early.push({ checkpoints: j, pre_memorization_accuracy: at('preMemorizationAccuracy'), train_accuracy: at('trainAccuracy') });
+  }
+  return { sensitivity, predictors, early };
+}

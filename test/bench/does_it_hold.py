@@ -1,0 +1,115 @@
+"""The "Does it hold?" figures in numpy, from the authors' .npy arrays: the reference that
+test/unit/does-it-hold.test.ts holds premem report --json's sensitivity, predictors and early to.
+
+    python3 does_it_hold.py SWEEP [T]
+
+Every fit is np.polyfit(x, y, 1) with R^2 = corrcoef(x, y)^2; leave-one-run-out RMSE fits on
+every other run's points and predicts the held-out run's, the RMSE over all predictions.
+"""
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+PREFERENCE = ["types5_seed2_temp0.8", "types50_seed2_temp0.8", "types5_seed2", "types50_seed2", "types10_seed2_temp0.8"]
+
+
+def first_present(ckpt, split):
+    for name in PREFERENCE:
+        path = os.path.join(ckpt, f"{split}_answer_{name}.npy")
+        if os.path.exists(path):
+            return np.load(path)
+    return None
+
+
+def load(sweep):
+    runs = []
+    for run in sorted(os.listdir(sweep)):
+        run_dir = os.path.join(sweep, run)
+        steps = sorted(int(m.group(1)) for m in (re.match(r"checkpoint-(\d+)$", d) for d in os.listdir(run_dir)) if m)
+        if not steps:
+            continue
+        sub = np.load(os.path.join(run_dir, "subsample_idxs.npy"))
+        accs, ppls, tests = [], [], []
+        for step in steps:
+            ckpt = os.path.join(run_dir, f"checkpoint-{step}")
+            accs.append((first_present(ckpt, "train") == 0).mean(axis=1))
+            ppls.append(np.load(os.path.join(ckpt, "train_perplexities.npy")))
+            test = first_present(ckpt, "test")
+            tests.append(None if test is None else float((test == 0).mean()))
+        runs.append({"name": run, "acc": np.stack(accs)[:, sub], "ppl": np.stack(ppls)[:, sub], "tests": tests})
+    return runs
+
+
+def premem(run, t):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        memorized = np.log(np.log(run["ppl"])) < t
+    acc = run["acc"]
+    return np.minimum(acc, np.maximum.accumulate(acc * (~memorized), axis=0)), memorized
+
+
+def quality(points):
+    """points: (run, x, y). R^2 of the line, and its leave-one-run-out RMSE."""
+    xs = np.array([p[1] for p in points])
+    ys = np.array([p[2] for p in points])
+    r2 = float(np.corrcoef(xs, ys)[0, 1] ** 2) if len(points) >= 2 else None
+    names = sorted({p[0] for p in points})
+    if len(names) < 3:
+        return {"r2": r2, "loo_rmse": None}
+    errors = []
+    for held in names:
+        train = [p for p in points if p[0] != held]
+        slope, intercept = np.polyfit([p[1] for p in train], [p[2] for p in train], 1)
+        errors += [slope * p[1] + intercept - p[2] for p in points if p[0] == held]
+    return {"r2": r2, "loo_rmse": float(np.sqrt(np.mean(np.square(errors))))}
+
+
+def per_checkpoint(runs, value):
+    points = []
+    for run in runs:
+        for j, test in enumerate(run["tests"]):
+            x = value(run, j)
+            if test is not None and np.isfinite(x):
+                points.append((run["name"], float(x), test))
+    return points
+
+
+def main(sweep, t):
+    runs = load(sweep)
+    sensitivity = []
+    for i in range(41):
+        threshold = (i - 40) / 10
+        pm = {run["name"]: premem(run, threshold)[0] for run in runs}
+        points = per_checkpoint(runs, lambda run, j: pm[run["name"]][j].mean())
+        sensitivity.append({"threshold": threshold, **quality(points), "points": len(points)})
+    at_t = {run["name"]: premem(run, t) for run in runs}
+
+    def mean_log_ppl(run, j):
+        logs = np.log(run["ppl"][j])
+        return logs[np.isfinite(logs)].mean()
+
+    predictors = [
+        {"name": "pre_memorization_accuracy", **quality(per_checkpoint(runs, lambda run, j: at_t[run["name"]][0][j].mean()))},
+        {"name": "train_accuracy", **quality(per_checkpoint(runs, lambda run, j: run["acc"][j].mean()))},
+        {"name": "memorized_fraction", **quality(per_checkpoint(runs, lambda run, j: at_t[run["name"]][1][j].mean()))},
+        {"name": "mean_log_perplexity", **quality(per_checkpoint(runs, mean_log_ppl))},
+    ]
+    early = []
+    for j in range(1, max(len(run["tests"]) for run in runs) + 1):
+        def at(kind):
+            points = []
+            for run in runs:
+                if run["tests"][-1] is None:
+                    continue
+                k = min(j, len(run["tests"])) - 1
+                x = at_t[run["name"]][0][k].mean() if kind == "premem" else run["acc"][k].mean()
+                points.append((run["name"], float(x), run["tests"][-1]))
+            return quality(points)
+        early.append({"checkpoints": j, "pre_memorization_accuracy": at("premem"), "train_accuracy": at("train")})
+    print(json.dumps({"sensitivity": sensitivity, "predictors": predictors, "early": early}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else -2.3)
