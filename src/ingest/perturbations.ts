@@ -10,19 +10,23 @@ import { Fields, jsonlLines, type JsonlLine } from './jsonl';
  * `kind` is free text for variants made elsewhere.
  */
 export function readPerturbations(file: string): Perturbation[] {
+  return readPerturbationLines(file).map((l) => l.variant);
+}
+
+/** The variants with their lines as written (a plan's subset file hands them back untouched). */
+export function readPerturbationLines(file: string): { variant: Perturbation; raw: string }[] {
   const seen = new Set<string>();
-  const out: Perturbation[] = [];
+  const out: { variant: Perturbation; raw: string }[] = [];
   for (const e of jsonlLines(file)) {
     const p = perturbationFields(file, e);
     if (seen.has(p.id)) throw new InputError(file, `variant "${p.id}" appears twice`, e.line);
     seen.add(p.id);
-    out.push(p);
+    out.push({ variant: p, raw: e.raw });
   }
   if (out.length === 0) throw new InputError(file, 'has no perturbed variants');
   return out;
 }
 
-/** The variant fields of a line (also carried by each line of a perturbed samples file). */
 export function perturbationFields(file: string, e: JsonlLine): Perturbation {
   const f = new Fields(file, e);
   const id = e.value['id'];

@@ -1,5 +1,5 @@
 import type { StoredRun } from '../store/indexStore';
-import { firstBytes, writeOwnedFile, type ProtectedPath } from './ownedFiles';
+import { firstJsonlRecord, writeOwnedFile, type ProtectedPath } from './ownedFiles';
 
 /**
  * A curated export (`premem export`, the editor's Export…): JSONL whose every line carries a
@@ -9,16 +9,10 @@ import { firstBytes, writeOwnedFile, type ProtectedPath } from './ownedFiles';
 
 /** True when the file's first line is an export line (a JSON object with `premem.run_path`), or the file is empty. */
 export function isExportFile(path: string): boolean {
-  const head = firstBytes(path, 65536);
-  if (head === null) return false;
-  if (head === '') return true;
-  try {
-    const value = JSON.parse(head.split('\n', 1)[0]!) as unknown;
-    const premem = value && typeof value === 'object' ? (value as Record<string, unknown>)['premem'] : undefined;
-    return !!premem && typeof premem === 'object' && typeof (premem as Record<string, unknown>)['run_path'] === 'string';
-  } catch {
-    return false;
-  }
+  const v = firstJsonlRecord(path);
+  if (v === 'empty') return true;
+  const premem = v && typeof v === 'object' ? (v as Record<string, unknown>)['premem'] : undefined;
+  return !!premem && typeof premem === 'object' && typeof (premem as Record<string, unknown>)['run_path'] === 'string';
 }
 
 /** What an export must never overwrite: the index and its flags, and the datasets of the runs exported. */

@@ -138,17 +138,26 @@ export function startsWithMark(mark: string): (path: string) => boolean {
   return (path) => firstBytes(path, 512)?.includes(mark) ?? false;
 }
 
-/** True when the file's first line is a JSON object with every one of `keys` (or the file is empty): how a JSONL the tool wrote is known again. */
+/**
+ * The first line of a JSONL file, parsed: `'empty'` for an empty file, null when it cannot be read
+ * or is not JSON. How a JSONL the tool wrote (an export, perturbations, similar questions) is
+ * known again by its first record.
+ */
+export function firstJsonlRecord(path: string): unknown {
+  const head = firstBytes(path, 65536);
+  if (head === null) return null;
+  if (head === '') return 'empty';
+  try {
+    return JSON.parse(head.split('\n', 1)[0]!) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the file's first line is a JSON object with every one of `keys` (or the file is empty). */
 export function jsonlWithKeys(keys: readonly string[]): (path: string) => boolean {
   return (path) => {
-    const head = firstBytes(path, 65536);
-    if (head === null) return false;
-    if (head === '') return true;
-    try {
-      const v = JSON.parse(head.split('\n', 1)[0]!) as unknown;
-      return !!v && typeof v === 'object' && !Array.isArray(v) && keys.every((k) => k in v);
-    } catch {
-      return false;
-    }
+    const v = firstJsonlRecord(path);
+    return v === 'empty' || (!!v && typeof v === 'object' && !Array.isArray(v) && keys.every((k) => k in v));
   };
 }

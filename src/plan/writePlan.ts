@@ -1,9 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { jsonlLines } from '../ingest/jsonl';
 import { basename, join, resolve } from 'node:path';
 import { readDataset } from '../ingest/dataset';
 import { InputError } from '../ingest/errors';
-import { readPerturbations } from '../ingest/perturbations';
+import { readPerturbationLines } from '../ingest/perturbations';
 import { describeRun } from '../ingest/runLayout';
 import { checkOwnedWrite, startsWithMark, writeOwnedFile } from '../output/ownedFiles';
 import { samplingSettingsProblem, sampleSetName } from '../score/sampleSettings';
@@ -120,11 +119,9 @@ export function writePlan(request: PlanRequest): PlanResult {
   const test = testSource ? readDataset(testSource) : null;
   // Variants in the file's order; with a limit, those of the first N training questions.
   const perturbed = perturbationsSource
-    ? (() => {
-        const variants = readPerturbations(perturbationsSource);
-        const lines = [...jsonlLines(perturbationsSource)];
-        return variants.map((v, i) => ({ raw: lines[i]!.raw, index: v.index })).filter((v) => limit === undefined || v.index < limit);
-      })()
+    ? readPerturbationLines(perturbationsSource)
+        .filter((l) => limit === undefined || l.variant.index < limit)
+        .map((l) => ({ raw: l.raw }))
     : null;
 
   const subsets: PlannedFile[] = [];

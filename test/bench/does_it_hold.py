@@ -13,15 +13,8 @@ import sys
 
 import numpy as np
 
-PREFERENCE = ["types5_seed2_temp0.8", "types50_seed2_temp0.8", "types5_seed2", "types50_seed2", "types10_seed2_temp0.8"]
-
-
-def first_present(ckpt, split):
-    for name in PREFERENCE:
-        path = os.path.join(ckpt, f"{split}_answer_{name}.npy")
-        if os.path.exists(path):
-            return np.load(path)
-    return None
+# The authors' sample-set preference and the lookup, shared with the bit-for-bit baseline.
+from numpy_baseline import first_present
 
 
 def load(sweep):
@@ -35,9 +28,9 @@ def load(sweep):
         accs, ppls, tests = [], [], []
         for step in steps:
             ckpt = os.path.join(run_dir, f"checkpoint-{step}")
-            accs.append((first_present(ckpt, "train") == 0).mean(axis=1))
+            accs.append((first_present(ckpt, "train")[1] == 0).mean(axis=1))
             ppls.append(np.load(os.path.join(ckpt, "train_perplexities.npy")))
-            test = first_present(ckpt, "test")
+            _, test = first_present(ckpt, "test")
             tests.append(None if test is None else float((test == 0).mean()))
         runs.append({"name": run, "acc": np.stack(accs)[:, sub], "ppl": np.stack(ppls)[:, sub], "tests": tests})
     return runs
