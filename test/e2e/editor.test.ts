@@ -18,6 +18,7 @@ import {
   contextMenu,
   fileDialog,
   CODE_SERVER,
+  hoverOnLine,
   openFile,
   pick,
   premem,
@@ -255,24 +256,8 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
   test('hovering a dataset line shows that example’s metrics, and low examples are marked', async () => {
     await openFile(page, 'example-sweep/train.jsonl');
     // Line 5 holds example #4 (line i is record i-1: the dataset has no blank lines).
-    const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
-    await waitFor('the cursor on line 5', async () => {
-      await page
-        .locator('.monaco-editor .view-lines')
-        .first()
-        .click({ position: { x: 5, y: 5 } });
-      await page.keyboard.press('Control+Home');
-      for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
-      return /^Ln 5,/.test(await position.innerText());
-    });
-    await runCommand(page, 'Show or Focus Hover');
     const e4 = examples(join(sweep, FAST_RUN)).find((e) => e.index === 4)!;
-    const hover = page
-      .locator('.monaco-hover')
-      .filter({ hasText: /Premem · example #/ })
-      .first();
-    await hover.waitFor({ timeout: 30_000 });
-    const text = await hover.innerText();
+    const { text } = await hoverOnLine(page, 5, 4);
     assert.match(text, /example #4/);
     assert.ok(text.includes(`Pre-memorization accuracy: ${f4(e4.pre_memorization_accuracy.at(-1)!)}`), text);
     assert.ok(text.includes(`Memorization step: ${e4.memorization_step ?? 'never'}`), text);
@@ -326,19 +311,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await page.mouse.move(700, 10);
     await page.keyboard.press('Escape');
     await openFile(page, 'example-sweep/train.jsonl');
-    const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
-    await waitFor(`the cursor on line ${first.index + 1}`, async () => {
-      await page.keyboard.press('Control+Home');
-      for (let i = 0; i < first.index; i++) await page.keyboard.press('ArrowDown');
-      return new RegExp(`^Ln ${first.index + 1},`).test(await position.innerText());
-    });
-    await runCommand(page, 'Show or Focus Hover');
-    const hover = page
-      .locator('.monaco-hover')
-      .filter({ hasText: /Premem · example #/ })
-      .first();
-    await hover.waitFor({ timeout: 30_000 });
-    const text = await hover.innerText();
+    const { hover, text } = await hoverOnLine(page, first.index + 1, first.index);
     assert.ok(text.includes(hostile), `the note, literally: ${text}`);
     assert.match(text, /Edit note/);
     assert.match(text, /Unflag/);

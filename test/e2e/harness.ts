@@ -233,6 +233,34 @@ export async function openFile(page: Page, relativePath: string): Promise<void> 
   await page.locator('.monaco-editor .view-line').first().waitFor();
 }
 
+/**
+ * Puts the cursor on a 1-based line of the active editor (Go to Line, not arrow keys: keys sent
+ * while focus is still moving from Quick Open land elsewhere) and shows our hover there. The
+ * status bar may still show an earlier "Ln N", so the hover itself must name the example that
+ * line holds (`example #${record}`); a hover for another line moves the cursor again, up to three
+ * times, then fails. Returns the hover, with its text.
+ */
+export async function hoverOnLine(page: Page, line: number, record: number): Promise<{ hover: Locator; text: string }> {
+  const position = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
+  const hover = page
+    .locator('.monaco-hover')
+    .filter({ hasText: /Premem · example #/ })
+    .first();
+  let text = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await runCommand(page, 'Go to Line/Column...');
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    await waitFor(`the cursor on line ${line}`, async () => new RegExp(`^Ln ${line},`).test(await position.innerText()));
+    await runCommand(page, 'Show or Focus Hover');
+    await hover.waitFor({ timeout: 30_000 });
+    text = await hover.innerText();
+    if (new RegExp(`example #${record}\\b`).test(text)) return { hover, text };
+    await page.keyboard.press('Escape');
+  }
+  throw new Error(`the hover on line ${line} is not for example #${record}: ${text}`);
+}
+
 /** Picks an item in an open quick pick by its label. */
 export async function pick(page: Page, label: string): Promise<void> {
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
