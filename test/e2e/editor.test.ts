@@ -5,20 +5,23 @@
  * numbers, not numbers of its own. Screenshots of each step go to test-results/screenshots.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { writeNpyRun } from '../helpers/fixtures';
-import { KANG_SWEEP, REPO, TINYGSM } from '../helpers/paths';
+import { KANG_SWEEP, skipUnless, TINYGSM } from '../helpers/paths';
 import {
   answer,
   contextMenu,
   fileDialog,
   CODE_SERVER,
   hoverOnLine,
+  paletteCommands,
+  runFromPalette,
+  type CommandAnswer,
   openFile,
   pick,
   premem,
@@ -35,7 +38,9 @@ import {
 
 const FAST_RUN = 'example_3epochs_lr2e-04';
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
-const hasKang = existsSync(KANG_SWEEP);
+// The authors' sweep: its tests skip, each saying so, where ../shared is absent (CI requires it).
+const kangSkip = skipUnless(KANG_SWEEP);
+const hasKang = kangSkip === false;
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
   : !existsSync(VSIX)
@@ -142,12 +147,22 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await waitFor('the run description', async () =>
       (await row.innerText()).includes(`premem ${f4(last.pre_memorization_accuracy)} · test ${f4(last.test_accuracy!)} · predicted ${f4(predicted)}`),
     );
-    if (hasKang) {
-      await waitFor('the GSM8K sweep with its fit', async () => (await rowTexts(runs())).some((t) => t.startsWith('gsm8k') && t.includes('13 runs · R² 0.9393')), 120_000);
-      console.log(`# e2e: workspace opened and 16 runs indexed and shown in ${Date.now() - t0} ms`);
-      // Fold the 13-run sweep so the example sweep's rows stay in view in this small pane.
-      await (await rowOf(runs(), '13 runs')).locator('.monaco-tl-twistie').click();
-    }
+    console.log(`# e2e: workspace opened and the example sweep indexed and shown in ${Date.now() - t0} ms`);
+  });
+
+  test('the authors’ 13-run GSM8K sweep is listed with its fit', { skip: kangSkip }, async () => {
+    const t0 = Date.now();
+    await waitFor('the GSM8K sweep with its fit', async () => (await rowTexts(runs())).some((t) => t.startsWith('gsm8k') && t.includes('13 runs · R² 0.9393')), 120_000);
+    console.log(`# e2e: the 13-run sweep shown ${Date.now() - t0} ms after the example sweep`);
+    // Fold the 13-run sweep so the example sweep's rows stay in view in this small pane.
+    await (await rowOf(runs(), '13 runs')).locator('.monaco-tl-twistie').click();
+  });
+
+  test('a run’s checkpoints carry the per-checkpoint figures', async () => {
+    const last = report(sweep)
+      .find((r) => r.name === FAST_RUN)!
+      .checkpoints.at(-1)!;
+    const row = await rowOf(runs(), FAST_RUN);
     // Expand the run: its checkpoints carry the per-checkpoint figures.
     await row.locator('.monaco-tl-twistie').click();
     const ck = last;
@@ -411,7 +426,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await waitFor('the figures back at -2.3', async () => (await row.innerText()).includes(`premem ${f4(before.pre_memorization_accuracy)}`));
   });
 
-  test('on the real 7,473-example run the views stay responsive (timed, not asserted)', { skip: !hasKang && 'shared GSM8K runs not found' }, async () => {
+  test('on the real 7,473-example run the views stay responsive (timed, not asserted)', { skip: kangSkip }, async () => {
     const t0 = Date.now();
     await runCommand(page, 'Premem: Select Run…');
     await pick(page, KANG_RUN);
@@ -433,21 +448,96 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await runCommand(page, 'Premem: Sort Examples by Pre-memorization Accuracy');
   });
 
-  test('every Premem command is reachable from the palette', async () => {
-    const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
-      contributes: { commands: { command: string; title: string }[]; menus: { commandPalette: { command: string; when: string }[] } };
+  test('every palette command runs from the palette: each registered, none fails, each answers as it should', async () => {
+    // A workspace where each command can do something: a run of the example sweep selected (it
+    // has a dataset file, sibling runs and a flag), a filter to clear, a dataset file open.
+    await runCommand(page, 'Premem: Select Run…');
+    await pick(page, FAST_RUN);
+    cli('flag', join(sweep, FAST_RUN), '4', '--note', 'palette test');
+    await openFile(page, 'example-sweep/train.jsonl');
+    const desc = page.locator('.pane-header', { hasText: /examples/i }).first();
+    const described = (words: string, not?: string): CommandAnswer => ({
+      seen: `the examples view: ${words}`,
+      probe: async () => {
+        const text = await desc.innerText();
+        return text.includes(`${FAST_RUN} · ${words}`) && !(not && text.includes(not));
+      },
+    });
+    // Every line the Premem output channel has written, from its log file (the panel shows only what is scrolled into view).
+    const logs = join(root, 'user-data', 'logs');
+    const premLog = () =>
+      readdirSync(logs, { recursive: true, encoding: 'utf8' })
+        .filter((f) => /Premem\.log$/.test(f))
+        .map((f) => readFileSync(join(logs, f), 'utf8'))
+        .join('\n');
+    const indexedLines = () => premLog().match(/indexed \d+ runs in/g)?.length ?? 0;
+    let indexedBefore = 0;
+    const settingsFile = join(ws, '.vscode', 'settings.json');
+    const example = new RegExp(`Example index in ${FAST_RUN.replace(/[.-]/g, '\\$&')}`);
+    const answers: Record<string, CommandAnswer> = {
+      'premem.openRun': { input: /Open Run or Sweep/ },
+      'premem.refresh': { seen: 'a new "indexed … runs" line in the Premem log', probe: () => Promise.resolve(indexedLines() > indexedBefore) },
+      'premem.selectRun': { input: /Select a run/ },
+      'premem.sortExamples.byPreMemorization': described('lowest pre-memorization first'),
+      'premem.sortExamples.byMemorizationStep': described('earliest memorized first'),
+      'premem.sortExamples.byTrainAccuracy': described('lowest train accuracy first'),
+      'premem.sortExamples.byDatasetOrder': described('dataset order'),
+      'premem.sortExamples.byUnlearnedAcrossSweep': described('copied before solved in the most runs of the sweep first'),
+      'premem.filterExamples': { input: /Filter the examples view/ },
+      'premem.clearExampleFilter': described('copied before solved in the most runs of the sweep first', '· flagged'),
+      'premem.flagExample': { input: example },
+      'premem.unflagExample': { input: /Remove which flag\?/ },
+      'premem.editFlagNote': { input: example },
+      'premem.showExample': { input: example },
+      'premem.showDashboard': { tab: 'Premem Dashboard' },
+      'premem.attachDataset': { input: /Which runs read this dataset\?/ },
+      'premem.scoreReferences': { toast: /has no checkpoint with an ONNX model/ },
+      'premem.sampleCheckpoints': { input: /Sample what/ },
+      'premem.planEvaluation': { input: /Where do the task files and scripts go\?/ },
+      'premem.findSimilar': { input: /Candidate questions|Use as Candidates/ },
+      'premem.revealExample': { input: example },
+      'premem.exportFlagged': { input: /Export the flagged examples of which run\?/ },
+      'premem.exportCurated': { input: /Which examples to export/ },
+      'premem.toggleDecorations': {
+        seen: 'premem.decorations.enabled turned off in the workspace settings',
+        probe: () => Promise.resolve(/"premem\.decorations\.enabled":\s*false/.test(readFileSync(settingsFile, 'utf8'))),
+      },
+      'premem.showOutput': {
+        seen: 'the Output panel showing the Premem log',
+        probe: async () =>
+          (
+            await page
+              .locator('.part.panel .output-view, .part.panel')
+              .first()
+              .innerText()
+              .catch(() => '')
+          ).includes('indexed'),
+      },
     };
-    const hidden = new Set(manifest.contributes.menus.commandPalette.filter((m) => m.when === 'false').map((m) => m.command));
-    // The palette list is virtualised: look each title up by typing it.
-    const input = page.locator('.quick-input-widget input');
-    for (const c of manifest.contributes.commands) {
-      if (hidden.has(c.command) || c.command === 'premem.clearExampleFilter') continue;
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>Premem: ${c.title}`);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: c.title }).first().waitFor({ timeout: 10_000 });
+    const commands = paletteCommands();
+    assert.deepEqual(
+      commands.filter((c) => !answers[c.command]).map((c) => c.command),
+      [],
+      'every palette command has an expected answer here',
+    );
+    assert.ok(commands.length >= 25, `${commands.length} palette commands`);
+    // From a known order, so that each sort changes what the view says.
+    await runCommand(page, 'Premem: Sort Examples by Dataset Order');
+    await waitFor('dataset order', async () => (await desc.innerText()).includes('dataset order'));
+    const seen: string[] = [];
+    for (const c of commands) {
+      if (c.command === 'premem.clearExampleFilter') {
+        // Shown only while a filter is on: put one on first.
+        await runCommand(page, 'Premem: Filter Examples…');
+        await pick(page, 'Flagged');
+        await waitFor('the flagged filter', async () => (await desc.innerText()).includes('· flagged'));
+      }
+      if (c.command === 'premem.refresh') indexedBefore = indexedLines();
+      seen.push(`${c.command}: ${await runFromPalette(page, c, answers[c.command]!)}`);
     }
-    await page.keyboard.press('Escape');
+    console.log(`# e2e palette: every command answered\n${seen.map((l) => `#   ${l}`).join('\n')}`);
+    // Put back what the run changed.
+    writeWorkspaceSettings({});
+    cli('flag', join(sweep, FAST_RUN), '4', '--remove');
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
@@ -259,6 +259,81 @@ export async function hoverOnLine(page: Page, line: number, record: number): Pro
     await page.keyboard.press('Escape');
   }
   throw new Error(`the hover on line ${line} is not for example #${record}: ${text}`);
+}
+
+/** A command a user can run from the palette: the manifest's entries not hidden with `when: false`. */
+export interface PaletteCommand {
+  readonly command: string;
+  readonly title: string;
+  /** The palette's `when`, if the command shows only in some states. */
+  readonly when?: string;
+}
+
+export function paletteCommands(): PaletteCommand[] {
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+    contributes: { commands: { command: string; title: string }[]; menus: { commandPalette: { command: string; when: string }[] } };
+  };
+  const when = new Map(manifest.contributes.menus.commandPalette.map((m) => [m.command, m.when]));
+  return manifest.contributes.commands.filter((c) => when.get(c.command) !== 'false').map((c) => ({ command: c.command, title: c.title, when: when.get(c.command) }));
+}
+
+/**
+ * What running a command must visibly do: open a quick input (a pick, an input box or the file
+ * dialog) whose text matches, show a notification that matches, make an editor tab active, or
+ * something else a probe can see.
+ */
+export type CommandAnswer = { readonly input: RegExp } | { readonly toast: RegExp } | { readonly tab: string } | { readonly seen: string; readonly probe: () => Promise<boolean> };
+
+/** VS Code's own words for a command that is not registered or that threw. */
+const COMMAND_FAILED = /command '[^']*' not found|resulted in an error|error running command/i;
+
+/**
+ * Runs one command from the palette exactly as listed (its row, by its full label: the palette
+ * puts recently used commands first, so the top row may be another) and waits for its answer.
+ * Fails on VS Code's "not found" or "resulted in an error" notifications. Leaves any quick input
+ * it opened closed. Returns what was seen, for the log.
+ */
+export async function runFromPalette(page: Page, c: PaletteCommand, expected: CommandAnswer, timeoutMs = 20_000): Promise<string> {
+  const label = `Premem: ${c.title}`;
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${label}`);
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  const at = await waitFor(
+    `"${label}" in the palette`,
+    async () => {
+      const labels = await rows.evaluateAll((rs) =>
+        (rs as unknown as { querySelector(s: string): { textContent: string | null } | null }[]).map((r) => r.querySelector('.label-name')?.textContent ?? ''),
+      );
+      const i = labels.indexOf(label);
+      return i >= 0 ? i + 1 : undefined;
+    },
+    15_000,
+  );
+  await rows.nth(at - 1).click();
+  const toasts = page.locator('.notifications-toasts');
+  const widget = page.locator('.quick-input-widget');
+  const answered = await waitFor(
+    `${c.command} to answer (${'input' in expected ? `an input matching ${String(expected.input)}` : 'toast' in expected ? `a notification matching ${String(expected.toast)}` : 'tab' in expected ? `the tab "${expected.tab}"` : expected.seen})`,
+    async (): Promise<{ seen: string } | { failed: string } | false> => {
+      const notes = (await toasts.count()) > 0 ? (await toasts.innerText()).replace(/\s+/g, ' ').trim() : '';
+      if (COMMAND_FAILED.test(notes)) return { failed: notes };
+      if ('toast' in expected) return expected.toast.test(notes) && { seen: `notification: ${notes}` };
+      if ('tab' in expected) return (await page.locator('.tab.active', { hasText: expected.tab }).count()) > 0 && { seen: `tab: ${expected.tab}` };
+      if ('seen' in expected) return (await expected.probe()) && { seen: expected.seen };
+      if (!(await widget.isVisible()) || (await input.inputValue()).startsWith('>')) return false;
+      const text = [await widget.innerText(), (await input.getAttribute('placeholder')) ?? '', (await input.getAttribute('aria-label')) ?? ''].join(' ').replace(/\s+/g, ' ');
+      return expected.input.test(text) && { seen: `input: ${text.trim().slice(0, 120)}` };
+    },
+    timeoutMs,
+  );
+  if ('failed' in answered) throw new Error(`${c.command} failed: ${answered.failed}`);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  return answered.seen;
 }
 
 /** Picks an item in an open quick pick by its label. */

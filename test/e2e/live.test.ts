@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { TINYGSM } from '../helpers/paths';
+import { skipUnless, TINYGSM } from '../helpers/paths';
 import { characterTokenizer, lookupEncoder, writeModel } from '../helpers/onnxModels';
 import { CODE_SERVER, fileDialog, notification, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
 
@@ -18,7 +18,9 @@ const SOURCE_RUN = 'example_3epochs_lr2e-04';
 const LIVE_RUN = 'live_3epochs_run';
 const TINY_RUN = 'tiny_scored_run';
 const TINY_SOURCE = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
-const hasTiny = existsSync(TINY_SOURCE);
+// Its tinygsm tests skip, each saying why, without ../shared (CI requires it).
+const tinySkip = skipUnless(TINY_SOURCE);
+const hasTiny = tinySkip === false;
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
   : !existsSync(VSIX)
@@ -99,7 +101,7 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     console.log(`# e2e timing (live run): checkpoint folder copied -> announced and shown ${shownMs} ms (includes the 1.5 s quiet period)`);
   });
 
-  test('scoring a run without perplexities from its ONNX checkpoints, in the editor, fills in its figures', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
+  test('scoring a run without perplexities from its ONNX checkpoints, in the editor, fills in its figures', { skip: tinySkip }, async () => {
     const runs = viewPane(page, 'Runs');
     const row = runs.locator('.monaco-list-row', { hasText: TINY_RUN }).first();
     await row.waitFor({ timeout: 60_000 });
@@ -122,7 +124,7 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     console.log(`# e2e timing (scoring in the editor): 2 checkpoints x 400 references scored in a child process and shown ${scoredMs} ms after the command`);
   });
 
-  test('from the flagged examples, find similar questions in a candidate file', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
+  test('from the flagged examples, find similar questions in a candidate file', { skip: tinySkip }, async () => {
     // The run selected by the previous test; two of its examples flagged through the CLI.
     const runPath = join(root, 'workspace', 'tiny-sweep', TINY_RUN);
     const questions = readFileSync(join(TINYGSM, 'train.jsonl'), 'utf8')

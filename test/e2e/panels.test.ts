@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { KANG_SWEEP, TINYGSM } from '../helpers/paths';
+import { KANG_SWEEP, skipUnless, TINYGSM } from '../helpers/paths';
 import {
   answer,
   CODE_SERVER,
@@ -59,8 +59,11 @@ const TINY_RUN = 'tinygsm_8epochs_full_lr0.001_bs8';
 /** A tinygsm question whose samples reason in their own words early and copy the reference late. */
 const TINY_EXAMPLE = 20;
 const HOSTILE_RUN = 'hostile_1epochs_run';
-const hasKang = existsSync(KANG_SWEEP);
-const hasTiny = existsSync(TINYGSM);
+// Tests on ../shared skip, each saying why, where it is absent (CI requires it: PREMEM_REQUIRE_SHARED).
+const kangSkip = skipUnless(KANG_SWEEP);
+const tinySkip = skipUnless(TINYGSM);
+const hasKang = kangSkip === false;
+const hasTiny = tinySkip === false;
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
   : !existsSync(VSIX)
@@ -260,7 +263,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await tab.locator('.codicon-close').click();
   });
 
-  test('example panel on tinygsm: early samples reason in their own words, late ones copy the reference', { skip: !hasTiny && 'shared tinygsm run not found' }, async () => {
+  test('example panel on tinygsm: early samples reason in their own words, late ones copy the reference', { skip: tinySkip }, async () => {
     await selectRun(TINY_RUN);
     const { frame, ms: openMs, t0: opened } = await openExample(TINY_EXAMPLE);
     const breakdown = await firstOpenBreakdown(frame, opened);
@@ -342,7 +345,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     await shot(page, 'panel-example-untrusted');
   });
 
-  test('dashboard on the real GSM8K sweep: the paper’s figure, a live threshold, point selection, export', { skip: !hasKang && 'shared GSM8K runs not found' }, async () => {
+  test('dashboard on the real GSM8K sweep: the paper’s figure, a live threshold, point selection, export', { skip: kangSkip }, async () => {
     await selectRun(KANG_RUN);
     const expected = JSON.parse(cli('report', KANG_SWEEP, '--json')) as ReportJson;
     const t0 = Date.now();
@@ -464,7 +467,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     );
   });
 
-  test('from the dashboard to an example: 50 samples without texts, flag with a note, next in order', { skip: !hasKang && 'shared GSM8K runs not found' }, async () => {
+  test('from the dashboard to an example: 50 samples without texts, flag with a note, next in order', { skip: kangSkip }, async () => {
     await selectRun(KANG_RUN);
     await runCommand(page, 'Premem: Show Dashboard');
     const dash = await webviewFrame(page, 'Premem Dashboard');
@@ -552,38 +555,27 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     assert.ok(restored);
     writeWorkspaceSettings({ 'workbench.colorTheme': 'Default Light Modern' });
     await waitFor('the light theme', async () => (await page.locator('.monaco-workbench.vs').count()) > 0);
-    await (await webviewFrame(page, 'Premem Example')).locator('#samples[data-step]:not([aria-busy])').waitFor();
+    const light = await webviewFrame(page, 'Premem Example');
+    await light.locator('#samples[data-step]:not([aria-busy])').waitFor();
+    // The panel itself took the theme, and still shows the same figures as the CLI.
+    await waitFor('the light theme inside the panel', async () => (await light.evaluate<string>('document.body.className')).split(' ').includes('vscode-light'));
+    const runName = await light.locator('h1 .run').innerText();
+    const runPath = { [FAST_RUN]: join(sweep, FAST_RUN), [KANG_RUN]: join(KANG_SWEEP, KANG_RUN), [HOSTILE_RUN]: join(ws, 'hostile-sweep', HOSTILE_RUN) }[runName];
+    assert.ok(runPath, `a run this suite opened: ${runName}`);
+    await checkExampleNumbers(light, runPath, Number(before.slice(1)));
     await page.waitForTimeout(500);
     await shot(page, 'panel-example-light');
-    if (hasTiny) {
-      await selectRun(TINY_RUN);
-      const { frame } = await openExample(TINY_EXAMPLE);
-      await chooseCheckpoint(frame, 400);
-      await page.waitForTimeout(300);
-      await shot(page, 'panel-example-tinygsm-light');
-    }
     await runCommand(page, 'Premem: Show Dashboard');
     const dash = await webviewFrame(page, 'Premem Dashboard');
     await dash.locator('[data-chart="premem-vs-test"] svg, [data-chart="run-curves"] svg').first().waitFor();
     // The dashboard restored by the reload is the one shown: no second tab.
     assert.equal(await page.locator('.tab', { hasText: 'Premem Dashboard' }).count(), 1);
-    if (hasTiny) {
-      // Slices of the tinygsm run by reference length: the CLI's `report --by steps`, row for row.
-      const bySteps = (
-        JSON.parse(cli('report', TINYGSM, '--by', 'steps', '--json')) as {
-          slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] };
-        }
-      ).slices.runs[0]!.slices;
-      const rows = await waitFor('the slices table', async () => {
-        const r = await dash.locator('#slices tbody tr').evaluateAll(cellTexts);
-        return r.length > 0 ? r : undefined;
-      });
-      assert.deepEqual(
-        rows.map((r) => [r[0], r[1], r[2]]),
-        bySteps.map((x) => [x.label, String(x.examples), x.pre_memorization_accuracy.toFixed(4)]),
-      );
-      await dash.locator('#slices').scrollIntoViewIfNeeded();
-    }
+    await waitFor('the light theme inside the dashboard', async () => (await dash.evaluate<string>('document.body.className')).split(' ').includes('vscode-light'));
+    // The selected run's sweep, with the CLI's fit.
+    const fit = (JSON.parse(cli('report', sweep, '--json')) as ReportJson).fit;
+    await waitFor('the sweep fit in the light theme', async () =>
+      (await text(dash, '[data-fit="premem-vs-test"]')).startsWith(`R² ${fit.r2.toFixed(4)} · ${fit.points} checkpoints`),
+    );
     await page.waitForTimeout(500);
     await shot(page, 'panel-dashboard-light');
     // High contrast: the charts redraw from the theme's own colours.
@@ -591,9 +583,46 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     writeWorkspaceSettings({ 'workbench.colorTheme': 'Default High Contrast' });
     await waitFor('the high-contrast theme', async () => (await page.locator('.monaco-workbench.hc-black').count()) > 0);
     await waitFor('charts redrawn in its colours', async () => (await dash.locator('[data-chart="run-curves"] svg').first().innerHTML()) !== lightChart);
+    await waitFor('the high-contrast theme inside the dashboard', async () => (await dash.evaluate<string>('document.body.className')).split(' ').includes('vscode-high-contrast'));
+    assert.ok((await text(dash, '[data-fit="premem-vs-test"]')).startsWith(`R² ${fit.r2.toFixed(4)}`), 'the same fit in high contrast');
     await page.waitForTimeout(500);
     await shot(page, 'panel-dashboard-high-contrast');
     writeWorkspaceSettings({});
     assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violation was reported');
+  });
+
+  test('in the light theme, the tinygsm example panel shows the CLI’s figures at the chosen checkpoint', { skip: tinySkip }, async () => {
+    writeWorkspaceSettings({ 'workbench.colorTheme': 'Default Light Modern' });
+    await waitFor('the light theme', async () => (await page.locator('.monaco-workbench.vs').count()) > 0);
+    await selectRun(TINY_RUN);
+    const { frame } = await openExample(TINY_EXAMPLE);
+    await waitFor('the light theme inside the panel', async () => (await frame.evaluate<string>('document.body.className')).split(' ').includes('vscode-light'));
+    await checkExampleNumbers(frame, TINYGSM.endsWith(TINY_RUN) ? TINYGSM : join(TINYGSM, TINY_RUN), TINY_EXAMPLE);
+    await chooseCheckpoint(frame, 400);
+    assert.ok((await frame.locator('.aligned.copied').count()) > 0, 'late samples show copied steps');
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-example-tinygsm-light');
+  });
+
+  test('in the light theme, the dashboard’s slices of tinygsm by reference length equal premem report --by steps', { skip: tinySkip }, async () => {
+    await runCommand(page, 'Premem: Show Dashboard');
+    const dash = await webviewFrame(page, 'Premem Dashboard');
+    const bySteps = (
+      JSON.parse(cli('report', TINYGSM, '--by', 'steps', '--json')) as {
+        slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] };
+      }
+    ).slices.runs[0]!.slices;
+    const rows = await waitFor('the slices table', async () => {
+      const r = await dash.locator('#slices tbody tr').evaluateAll(cellTexts);
+      return r.length > 0 ? r : undefined;
+    });
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[1], r[2]]),
+      bySteps.map((x) => [x.label, String(x.examples), x.pre_memorization_accuracy.toFixed(4)]),
+    );
+    await dash.locator('#slices').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-dashboard-tinygsm-slices-light');
+    writeWorkspaceSettings({});
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { KANG_SWEEP } from '../helpers/paths';
+import { KANG_SWEEP, skipUnless } from '../helpers/paths';
 import {
   answer,
   CODE_SERVER,
@@ -30,15 +30,14 @@ import {
   type Host,
 } from './harness';
 
-const hasKang = existsSync(KANG_SWEEP);
+// Every test here reads the authors' sweep: each skips, saying why, without ../shared (CI requires it).
+const kangSkip = skipUnless(KANG_SWEEP);
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
   : !existsSync(VSIX)
     ? 'no premem-lens.vsix: run npm run package'
-    : !hasKang
-      ? 'shared GSM8K runs not found'
-      : false;
+    : false;
 
 describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing }, () => {
   let root: string;
@@ -59,6 +58,7 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
   }
 
   before(async () => {
+    if (kangSkip) return;
     root = mkdtempSync(join(tmpdir(), 'premem-e2e-trust-'));
     ws = join(root, 'workspace');
     db = join(root, 'index.sqlite');
@@ -86,7 +86,7 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
     if (process.env['PREMEM_E2E_KEEP'] !== '1') rmSync(root, { recursive: true, force: true });
   });
 
-  test('Attach Dataset File… gives the authors’ runs their questions everywhere', async () => {
+  test('Attach Dataset File… gives the authors’ runs their questions everywhere', { skip: kangSkip }, async () => {
     await selectRun(KANG_RUN);
     await runCommand(page, 'Notifications: Clear All Notifications');
     await runCommand(page, 'Premem: Attach Dataset File…');
@@ -102,7 +102,7 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
     await shot(page, 'trust-attached-dataset');
   });
 
-  test('In other runs: the example across the 13 runs of the sweep, one click to switch', async () => {
+  test('In other runs: the example across the 13 runs of the sweep, one click to switch', { skip: kangSkip }, async () => {
     const index = 11;
     await runCommand(page, 'Premem: Open Example Panel');
     await answer(page, String(index));
@@ -135,7 +135,7 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
       .waitFor({ timeout: 30_000 });
   });
 
-  test('the dashboard’s Use for This Sweep keeps the calibrated threshold, and every figure follows', async () => {
+  test('the dashboard’s Use for This Sweep keeps the calibrated threshold, and every figure follows', { skip: kangSkip }, async () => {
     await runCommand(page, 'Premem: Show Dashboard');
     const frame = await waitFor('the dashboard', async () => {
       const f = await webviewFrame(page, 'Premem Dashboard');
@@ -163,7 +163,7 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
     assert.equal((JSON.parse(cli('report', KANG_SWEEP, '--json')) as { threshold: { source: string } }).threshold.source, 'default');
   });
 
-  test('Close Run or Sweep takes a run out of the views and the index; its flags stay', async () => {
+  test('Close Run or Sweep takes a run out of the views and the index; its flags stay', { skip: kangSkip }, async () => {
     const run = join(ws, 'example-sweep', 'example_3epochs_lr2e-04');
     cli('flag', run, '3', '--note', 'keep me');
     await runCommand(page, 'View: Close All Editors');
