@@ -7,6 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_THRESHOLD } from '../../src/core/threshold';
+import { dashboardFigures } from '../../src/queries/dashboard';
+import { doesItHold } from '../../src/queries/doesItHold';
+import { analyseRun, atThreshold } from '../../src/queries/runAnalysis';
+import { IndexStore } from '../../src/store/indexStore';
 import { pythonWithNumpy } from '../helpers/numpy';
 import { KANG_SWEEP, REPO } from '../helpers/paths';
 
@@ -44,7 +49,7 @@ function row(label: string, ms: Measure[], extra = ''): string {
     .padStart(5)} MB  ${extra}`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (!existsSync(KANG_SWEEP)) {
     console.log(`bench: skipped, shared data not found at ${KANG_SWEEP}`);
     return;
@@ -126,10 +131,51 @@ function main(): void {
       row('CLI start-up, scoring libraries loaded too', helpWithScoring, '(what every command paid when onnxruntime loaded eagerly)'),
     );
     lines.push('', 'aims (issue 16): cold report within 2x of numpy, warm report at or under it');
+    lines.push('', ...(await doesItHoldCost(join(tmp, 'cold-0.sqlite'))));
     console.log(lines.join('\n'));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-main();
+/**
+ * "Does it hold?" (issue 26) in this process, from the warm index: the 41-threshold sensitivity
+ * with the baselines and the early prediction, beside what the dashboard does when the threshold
+ * moves (every run recomputed at the new threshold, then the sweep's figures). Interleaved, so
+ * that both see the same machine; median of 11 after one warm-up each.
+ */
+async function doesItHoldCost(db: string): Promise<string[]> {
+  const store = await IndexStore.open(db);
+  try {
+    const options = { threshold: DEFAULT_THRESHOLD, samplePreference: AUTHORS.split(',') };
+    const analyses = await Promise.all((await store.runs()).map((r) => analyseRun(store, r, options)));
+    const recompute = () => dashboardFigures(analyses.map((a) => ({ run: a.run, analysis: atThreshold(a, { kind: 'loglog', value: -2.5 }), error: null })));
+    const hold = () => doesItHold(analyses);
+    const ms = (f: () => unknown) => {
+      const t0 = performance.now();
+      f();
+      return performance.now() - t0;
+    };
+    recompute();
+    hold();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const one: number[] = [];
+    const all: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      one.push(ms(recompute));
+      all.push(ms(hold));
+    }
+    const [a, b] = [median(one), median(all)];
+    const rows = hold().sensitivity.length;
+    return [
+      `Does it hold? on the ${analyses.length}-run sweep, in this process (median of 11, interleaved):`,
+      `  one recompute at a new threshold (what the dashboard does)   ${a.toFixed(1).padStart(7)} ms`,
+      `  sensitivity at ${rows} thresholds + baselines + early prediction ${b.toFixed(1).padStart(7)} ms  = ${(b / a).toFixed(1)}x one recompute (aim: under 5x)`,
+      `  heap after both: ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB (${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(0)} MB more than before the timed rounds)`,
+    ];
+  } finally {
+    await store.close();
+  }
+}
+
+void main();

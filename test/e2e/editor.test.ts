@@ -33,6 +33,7 @@ import {
   viewPane,
   VSIX,
   waitFor,
+  webviewFrame,
   type Host,
 } from './harness';
 
@@ -489,7 +490,8 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
       'premem.unflagExample': { input: /Remove which flag\?/ },
       'premem.editFlagNote': { input: example },
       'premem.showExample': { input: example },
-      'premem.showDashboard': { tab: 'Premem Dashboard' },
+      // The panel's page loaded, not only its tab: it takes the focus when it has.
+      'premem.showDashboard': { seen: 'the dashboard panel, loaded', probe: async () => Boolean(await webviewFrame(page, 'Premem Dashboard', 1_000).catch(() => undefined)) },
       'premem.attachDataset': { input: /Which runs read this dataset\?/ },
       'premem.scoreReferences': { toast: /has no checkpoint with an ONNX model/ },
       'premem.sampleCheckpoints': { input: /Sample what/ },

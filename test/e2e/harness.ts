@@ -296,11 +296,20 @@ const COMMAND_FAILED = /command '[^']*' not found|resulted in an error|error run
 export async function runFromPalette(page: Page, c: PaletteCommand, expected: CommandAnswer, timeoutMs = 20_000): Promise<string> {
   const label = `Premem: ${c.title}`;
   await runCommand(page, 'Notifications: Clear All Notifications');
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${label}`);
+  // A panel that has just opened can take the focus a moment later, which closes the palette
+  // under the typing: open it again then.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${label}`, { timeout: 5_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const at = await waitFor(
     `"${label}" in the palette`,
