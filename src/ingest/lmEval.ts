@@ -24,7 +24,7 @@ export interface LmEvalRecord {
   /** The model's first response to the document. */
   readonly text: string | null;
   readonly question: string | null;
-  /** The reference solution: the document's answer or solution, else the target. */
+  /** The reference solution: the document's solution or answer, else the target. */
   readonly reference: string | null;
   readonly doc: Record<string, unknown>;
 }
@@ -60,7 +60,10 @@ function parseRecord(file: string, v: unknown, line: number): LmEvalRecord {
     correct: value === true || value === 1,
     text: str(first),
     question: str(d['question']) ?? str(d['problem']) ?? str(d['input']),
-    reference: str(d['answer']) ?? str(d['solution']) ?? target,
+    // A MATH document has both once the harness's minerva_math task has read it: "solution" is
+    // the worked solution and "answer" only its final answer (process_docs adds it). GSM8K's
+    // "answer" is the worked solution, and it has no "solution".
+    reference: str(d['solution']) ?? str(d['answer']) ?? target,
     doc: d,
   };
 }

@@ -15,7 +15,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { int64Npy } from '../helpers/fixtures';
 import { REPO, TINYGSM } from '../helpers/paths';
-import { writeHarnessRun } from '../helpers/harnessRun';
+import { copyFixtureSweep } from '../helpers/harnessFixtures';
 import {
   answer,
   CODE_SERVER,
@@ -206,19 +206,20 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
   });
 
   test('a run in lm-evaluation-harness’s layout, with log-likelihood records, shows perplexity-based memorization', async () => {
-    // Outside the workspace, as cluster output usually is: opened through the Runs view's command.
-    const harnessRun = writeHarnessRun(join(root, 'cluster', 'harness_8epochs'));
+    // Real harness logs (test/helpers/harnessFixtures.ts), outside the workspace, as cluster
+    // output usually is: opened through the Runs view's command.
+    const harnessRun = join(copyFixtureSweep('gsm8k-style', join(root, 'cluster')), 'planned_run');
     await runCommand(page, 'Premem: Open Run or Sweep…');
     await fileDialog(page, harnessRun, 'Open Run or Sweep');
     const runs = viewPane(page, 'Runs');
-    await waitFor('the harness run in the Runs view', async () => (await rowTexts(runs)).some((t) => t.includes('harness_8epochs')));
+    await waitFor('the harness run in the Runs view', async () => (await rowTexts(runs)).some((t) => t.includes('planned_run')));
     const expected = (
       JSON.parse(cli('report', harnessRun, '--json')) as { runs: { checkpoints: { memorized_fraction: number; pre_memorization_accuracy: number }[] }[] }
     ).runs[0]!.checkpoints.at(-1)!;
     assert.ok(expected.memorized_fraction > 0, 'the log-likelihoods mark memorized references');
     await runCommand(page, 'Premem: Select Run…');
-    await page.locator('.quick-input-widget input').fill('harness_8epochs');
-    await pick(page, 'harness_8epochs');
+    await page.locator('.quick-input-widget input').fill('planned_run');
+    await pick(page, 'planned_run');
     // The examples view names each example's memorization step: from the perplexities, as the CLI says.
     const examples = (JSON.parse(`[${cli('examples', harnessRun, '--json').trim().split('\n').join(',')}]`) as { index: number; memorization_step: number | null }[]).filter(
       (e) => e.memorization_step !== null,
@@ -229,7 +230,7 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
       const rows = await rowTexts(pane);
       return examples.some((e) => rows.some((r) => r.startsWith(`#${e.index} `) && r.includes(`memorized at step ${e.memorization_step}`)));
     });
-    const row = runs.locator('.monaco-list-row', { hasText: 'harness_8epochs' }).first();
+    const row = runs.locator('.monaco-list-row', { hasText: 'planned_run' }).first();
     assert.match(await row.innerText(), new RegExp(`premem ${expected.pre_memorization_accuracy.toFixed(4)}`));
     await shot(page, 'sampling-harness-run');
   });

@@ -1,42 +1,39 @@
 /**
- * The lm-evaluation-harness route: log-likelihood records of the training references turned into
- * perplexities with the checkpoint's tokenizer, the record shapes of the harness's 0.4.x releases,
- * logs nested where `--output_path` puts them, duplicate logs, tasks planned by `premem plan
- * lm-eval` (graded by Premem Lens), Trainer folders, and the plan's files.
- *
- * Records are built exactly in the harness's format. Sources (lm-evaluation-harness, read at
- * v0.4.2, v0.4.3 and main): `lm_eval/evaluator.py` (the logged example: doc_id, doc, target,
- * arguments, resps, filtered_resps, filter, metrics, doc_hash, prompt_hash, target_hash, and each
- * metric); `lm_eval/loggers/evaluation_tracker.py` `save_results_samples` (v0.4.3 on: one JSON
- * line per record in `<output_path>/<model_name_sanitized>/samples_<task>_<date>.jsonl`, arguments
- * rewritten as {"gen_args_<i>": {"arg_<j>": …}}, resps and filtered_resps through `sanitize_list`,
- * which turns every leaf into a string); v0.4.2 `lm_eval/__main__.py` (one JSON array per task,
- * arguments as lists, numbers as numbers); `lm_eval/api/model.py` `TemplateLM._encode_pair`
- * (trailing context whitespace moves to the continuation; continuation tokens = whole − context).
+ * The lm-evaluation-harness route, on real logs (test/helpers/harnessFixtures.ts: the harness
+ * 0.4.13 running a fine-tuned GPT-2 on the tasks `premem plan lm-eval` wrote): log-likelihood
+ * records of the training references turned into perplexities with the checkpoint's tokenizer,
+ * the record shapes of the harness's 0.4.x releases (v0.4.3 on: one JSON line per record,
+ * arguments as {"gen_args_<i>": {"arg_<j>": …}}, every response leaf a string; v0.4.0–0.4.2: one
+ * JSON array, arguments as lists, numbers as numbers), logs nested where `--output_path` puts
+ * them, duplicate logs, the planned tasks' k samples graded by Premem Lens, Trainer folders, and
+ * the plan's files. Expected figures come from outside Premem Lens: a float64 transformers
+ * forward pass of each reference, and the authors' GSM8K grading in Python.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { continuationTokens } from '../../src/ingest/harnessTokens';
-import { readNpyFile } from '../../src/ingest/npy';
 import { planFiles } from '../../src/plan/lmEvalPlan';
 import { AUTHORS_TEMPLATES } from '../../src/score/templates';
 import { runCli } from '../helpers/fixtures';
+import { copyFixtureSweep, FIXTURE_CHECKPOINTS, harnessExpected, harnessLogs, jsonlRecords, toOldForm } from '../helpers/harnessFixtures';
 import { characterTokenizer } from '../helpers/onnxModels';
-import { generationRecord, jsonl, loglikelihoodRecord, scores, STEPS, TINY, trainRecords, writeHarnessRun } from '../helpers/harnessRun';
-import { skipUnless, tempDir } from '../helpers/paths';
+import { tempDir } from '../helpers/paths';
+
+const expected = harnessExpected();
+const jsonl = (records: readonly object[]) => records.map((r) => JSON.stringify(r) + '\n').join('');
+const SET = 'samples2_temp0.8_seed0';
 
 describe('reference perplexities from harness log-likelihood records', () => {
-  // Each test skips on its own (counted per test, with the reason), not the whole suite as one.
-  const skip = skipUnless(TINY);
   const { dir, cleanup } = tempDir();
   test.after(cleanup);
-  const train = skip ? [] : trainRecords();
-  const run = skip ? '' : writeHarnessRun(join(dir, 'harness_8epochs'));
+  const run = join(copyFixtureSweep('gsm8k-style', dir), 'planned_run');
 
-  test('perplexities equal reference_scores.jsonl within 1e-9 relative, at every checkpoint and in both record forms', { skip }, async () => {
+  test('perplexities equal a float64 forward pass of each reference (1e-6 relative), at every checkpoint and in both record forms', async () => {
+    // checkpoint-24's references as the older releases wrote them: one JSON array.
+    for (const f of harnessLogs(join(run, 'checkpoint-24'), 'premem_train_references')) toOldForm(f);
     const db = join(dir, 'index.sqlite');
     const r = await runCli('examples', run, '--db', db, '--json');
     assert.equal(r.code, 0, r.err);
@@ -44,68 +41,79 @@ describe('reference perplexities from harness log-likelihood records', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { index: number; perplexity: number[]; memorized: boolean[] });
-    assert.equal(rows.length, 20);
-    STEPS.forEach((step, j) => {
-      for (const s of scores(step)) {
-        const got = rows.find((x) => x.index === s.index)!.perplexity[j]!;
-        assert.ok(Math.abs(got - s.perplexity) / s.perplexity < 1e-9, `checkpoint-${step} #${s.index}: ${got} vs ${s.perplexity}`);
+    assert.equal(rows.length, 8);
+    let worst = 0;
+    FIXTURE_CHECKPOINTS.forEach((ck, j) => {
+      for (const ref of expected.references[ck]) {
+        const want = Math.exp(-ref.logprob / ref.tokens);
+        const got = rows.find((x) => x.index === ref.index)!.perplexity[j]!;
+        worst = Math.max(worst, Math.abs(got - want) / want);
+        assert.ok(Math.abs(got - want) / want < 1e-6, `${ck} #${ref.index}: ${got} vs ${want}`);
       }
     });
+    console.log(`# perplexities from the harness's float32 log-likelihoods vs a float64 forward pass: worst relative difference ${worst.toExponential(2)}`);
     // The perplexity criterion is the paper's own: memorized below the default cut (ppl < 1.1055).
     const cut = Math.exp(Math.exp(-2.3));
     for (const row of rows) row.memorized.forEach((m, j) => assert.equal(m, row.perplexity[j]! < cut));
-    assert.ok(
-      rows.some((x) => x.memorized.some(Boolean)),
-      'some references are memorized',
-    );
   });
 
-  test('continuation tokens are counted as the harness splits them, equal to num_tokens', { skip }, () => {
-    const tokenizer = new Tokenizer(JSON.parse(readFileSync(join(TINY, 'tokenizer.json'), 'utf8')) as ConstructorParameters<typeof Tokenizer>[0], {});
-    for (const s of scores(400)) assert.equal(continuationTokens(tokenizer, s.prompt, s.target), s.num_tokens);
+  test('continuation tokens are counted as the harness splits them, equal to the transformers tokenizer’s count', () => {
+    for (const ck of FIXTURE_CHECKPOINTS) {
+      const tokenizer = new Tokenizer(JSON.parse(readFileSync(join(run, ck, 'tokenizer.json'), 'utf8')) as ConstructorParameters<typeof Tokenizer>[0], {});
+      const log = harnessLogs(join(run, ck), 'premem_train_references')[0]!;
+      for (const rec of log.endsWith('.json') ? (JSON.parse(readFileSync(log, 'utf8')) as Record<string, unknown>[]) : jsonlRecords(log)) {
+        const args = rec['arguments'] as { gen_args_0: { arg_0: string; arg_1: string } } | [string, string][];
+        const [context, continuation] = Array.isArray(args) ? args[0]! : [args.gen_args_0.arg_0, args.gen_args_0.arg_1];
+        const want = expected.references[ck].find((x) => x.index === rec['doc_id'])!.tokens;
+        assert.equal(continuationTokens(tokenizer, context, continuation), want, `${ck} #${String(rec['doc_id'])}`);
+      }
+    }
     // Trailing whitespace of the context belongs to the continuation.
     const chars = characterTokenizer(['a', 'b', ' ']);
     const t = new Tokenizer(chars, {});
     assert.equal(continuationTokens(t, 'ab ', 'ba'), 3);
   });
 
-  test('duplicate logs of a task: the newest is read and the report says which', { skip }, async () => {
-    const c = join(run, 'checkpoint-400', 'lm_eval', '__work__ckpt');
-    const older = readFileSync(join(c, 'samples_gsm8k_train_2024-06-01T10-00-00.000001.jsonl'), 'utf8');
-    // An older log of the same task in which every sample is wrong: it must not be read.
-    writeFileSync(join(c, 'samples_gsm8k_train_2023-01-01T00-00-00.000001.jsonl'), older.replace(/"exact_match":1/g, '"exact_match":0'));
+  test('duplicate logs of a task: the newest is read and the report says which', async () => {
+    // At checkpoint-24, where some samples are right (none are at checkpoint-6).
+    const newest = harnessLogs(join(run, 'checkpoint-24'), `premem_train_${SET}`)[0]!;
+    const stamp = /_(\d{4}-\d\d-\d\dT[\d.-]+)\.jsonl$/.exec(newest)![1]!;
+    // An older log of the same task in which every sample answers wrong: it must not be read.
+    const older = jsonlRecords(newest).map((rec) => ({ ...rec, resps: (rec['resps'] as string[][]).map((x) => x.map(() => ' #### -999999')) }));
+    writeFileSync(newest.replace(stamp, '2023-01-01T00-00-00.000001'), jsonl(older));
     const db = join(dir, 'dup.sqlite');
     const r = await runCli('report', run, '--db', db, '--json');
     assert.equal(r.code, 0, r.err);
-    const last = (JSON.parse(r.out) as { runs: { checkpoints: { train_accuracy: number; notes?: string[] }[] }[] }).runs[0]!.checkpoints.at(-1)!;
-    const codes = readNpyFile(join(TINY, 'checkpoint-400', 'train_answer_types4_seed2_temp0.8.npy')).data as ArrayLike<number>;
-    const expected = Array.from({ length: 20 }, (_, i) => (Number(codes[i * 4]) === 0 ? 1 : 0)).reduce((a: number, b: number) => a + b, 0) / 20;
-    assert.equal(last.train_accuracy, expected);
-    assert.match(last.notes!.join('\n'), /2 harness logs of task gsm8k_train: read the newest, .*2024-06-01T10-00-00/);
+    const first = (JSON.parse(r.out) as { runs: { checkpoints: { train_accuracy: number; notes?: string[] }[] }[] }).runs[0]!.checkpoints[1]!;
+    const grades = Object.values(expected.grades['checkpoint-24']);
+    assert.ok(grades.flat().includes(0), 'some samples are right here');
+    const want = grades.map((g) => g.filter((x) => x === 0).length / g.length).reduce((a, b) => a + b, 0) / grades.length;
+    assert.ok(Math.abs(first.train_accuracy - want) < 1e-12, `${first.train_accuracy} vs the authors' grading ${want}`);
+    assert.match(first.notes!.join('\n'), new RegExp(`2 harness logs of task premem_train_${SET.replace(/\./g, '\\.')}: read the newest, .*${stamp.replace(/\./g, '\\.')}`));
     const text = await runCli('report', run, '--db', db);
-    assert.match(text.out, /note, step 400: 2 harness logs of task gsm8k_train/);
+    assert.match(text.out, /note, step 24: 2 harness logs of task premem_train_samples2/);
   });
 
-  test('records of other shapes are refused with the file and line', { skip }, async () => {
-    const bad = join(dir, 'bad_2epochs');
-    const c = join(bad, 'checkpoint-10');
-    mkdirSync(c, { recursive: true });
-    copyFileSync(join(TINY, 'tokenizer.json'), join(c, 'tokenizer.json'));
-    const doc = train[0]!;
-    writeFileSync(join(c, 'samples_gsm8k_train_2024-01-01T00-00-00.000001.jsonl'), jsonl([generationRecord(0, doc, '#### 78', true)]));
-    const s = scores(400)[0]!;
-    const good = loglikelihoodRecord(s, doc, 'new') as Record<string, unknown>;
+  test('records of other shapes are refused with the file and line', async () => {
+    const good = jsonlRecords(harnessLogs(join(run, 'checkpoint-6'), 'premem_train_references')[0]!)[0]!;
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ...good, arguments: { foo: 1 } }, /"arguments" is neither/],
       [{ ...good, arguments: { gen_args_0: { arg_0: 'only context' } } }, /\(context, continuation\), two strings/],
       [{ ...good, resps: [[['0.5', 'False']]], filtered_resps: [['0.5', 'False']] }, /above 0: not a log-probability/],
       [{ ...good, filtered_resps: [['-1', 'False']] }, /"filtered_resps" .* and "resps" .* disagree/],
     ];
-    for (const [record, message] of cases) {
-      writeFileSync(join(c, 'samples_premem_train_references_2024-01-01T00-00-00.000001.jsonl'), '\n' + JSON.stringify(record) + '\n');
-      const r = await runCli('report', bad, '--db', join(dir, `bad-${Math.random()}.sqlite`));
-      assert.notEqual(r.code, 0);
-      assert.match(r.out + r.err, new RegExp(`samples_premem_train_references_2024-01-01T00-00-00\\.000001\\.jsonl(:2:|: line 2:) .*${message.source}`));
+    for (const [k, [record, message]] of cases.entries()) {
+      const bad = join(dir, `bad_${k}`);
+      copyFixtureSweep('gsm8k-style', bad);
+      const badRun = join(bad, 'gsm8k-style', 'planned_run');
+      const log = harnessLogs(join(badRun, 'checkpoint-6'), 'premem_train_references')[0]!;
+      const name = log.split('/').pop()!.replace(/\./g, '\\.');
+      writeFileSync(log, '\n' + JSON.stringify(record) + '\n');
+      const r = await runCli('report', badRun, '--db', join(dir, `bad-${k}.sqlite`));
+      // The checkpoint is left out, named with the file and line; the run's other checkpoint stays.
+      assert.match(r.out + r.err, new RegExp(`skipped step 6 .*${name}(:2:|: line 2:) .*${message.source}`));
+      assert.match(r.out, /^\s+24\s/m);
+      assert.doesNotMatch(r.out, /^\s+6\s/m);
     }
   });
 });
@@ -114,49 +122,23 @@ describe('tasks planned by premem plan lm-eval, read back', () => {
   const { dir, cleanup } = tempDir();
   test.after(cleanup);
 
-  test('k repeats per document are graded by Premem Lens into the sample set; variants into perturbed samples', async () => {
-    const run = join(dir, 'planned_1epochs');
-    const train = [
-      { question: 'Q0?', answer: 'x\n#### 7' },
-      { question: 'Q1?', answer: 'y\n#### 1,000' },
-    ];
-    writeFileSync(join(dir, 'train.jsonl'), jsonl(train));
-    const c = join(run, 'checkpoint-5', 'lm_eval', 'model');
-    mkdirSync(c, { recursive: true });
-    const record = (docId: number, doc: object, responses: string[]) => ({
-      doc_id: docId,
-      doc,
-      target: '',
-      arguments: { gen_args_0: { arg_0: 'Q\nAnswer:', arg_1: { until: ['\nDone.'] } } },
-      resps: [responses],
-      filtered_resps: [responses[0]],
-      filter: 'strict-match',
-      metrics: ['exact_match'],
-      exact_match: 0,
-    });
-    writeFileSync(
-      join(c, 'samples_premem_train_samples3_temp0.8_seed0_2024-06-01T10-00-00.000001.jsonl'),
-      jsonl([record(0, train[0]!, [' #### 7', ' #### 7.0', ' no answer']), record(1, train[1]!, [' #### 1000', ' #### 999', ' #### 1,000'])]),
-    );
-    writeFileSync(
-      join(run, 'checkpoint-5', 'train_references.jsonl'),
-      jsonl([
-        { index: 0, perplexity: 1.5 },
-        { index: 1, perplexity: 1.01 },
-      ]),
-    );
-    const variant = { id: '0-rename-person', index: 0, kind: 'rename-person', preserves_answer: true, question: 'Q0 renamed?', answer: 'x\n#### 7', changes: [] };
-    writeFileSync(join(c, 'samples_premem_perturbed_samples3_temp0.8_seed0_2024-06-01T10-00-00.000001.jsonl'), jsonl([record(0, variant, [' #### 7', ' #### 8', ' #### 7'])]));
+  test('k repeats per document are graded by Premem Lens into the sample set, as the authors’ rule grades them; variants into perturbed samples', async () => {
+    const run = join(copyFixtureSweep('gsm8k-style', dir), 'planned_run');
     const db = join(dir, 'index.sqlite');
     const r = await runCli('report', run, '--db', db, '--json');
     assert.equal(r.code, 0, r.err);
-    const cp = (JSON.parse(r.out) as { runs: { checkpoints: { train_accuracy: number; sample_sets: { train: string } }[] }[] }).runs[0]!.checkpoints[0]!;
-    assert.equal(cp.sample_sets.train, 'samples3_temp0.8_seed0');
-    // Doc 0: 7 and 7.0 correct, one without an answer; doc 1: 1000 and 1,000 correct, 999 wrong.
-    assert.equal(cp.train_accuracy, 4 / 6);
+    const cps = (JSON.parse(r.out) as { runs: { checkpoints: { train_accuracy: number; sample_sets: { train: string } }[] }[] }).runs[0]!.checkpoints;
+    FIXTURE_CHECKPOINTS.forEach((ck, j) => {
+      const grades = Object.values(expected.grades[ck]);
+      const want = grades.map((g) => g.filter((x) => x === 0).length / g.length).reduce((a, b) => a + b, 0) / grades.length;
+      assert.equal(cps[j]!.sample_sets.train, SET);
+      assert.ok(Math.abs(cps[j]!.train_accuracy - want) < 1e-12, `${ck}: ${cps[j]!.train_accuracy} vs the authors' grading ${want}`);
+    });
+    const variants = jsonlRecords(harnessLogs(join(run, 'checkpoint-6'), `premem_perturbed_${SET}`)[0]!).length;
+    assert.ok(variants > 0);
     const robust = await runCli('robustness', run, '--db', db, '--json');
     assert.equal(robust.code, 0, robust.err);
-    assert.equal((JSON.parse(robust.out) as { variants: number }).variants, 1);
+    assert.equal((JSON.parse(robust.out) as { variants: number }).variants, variants);
   });
 
   test('a Trainer checkpoint with model files but no evaluation is shown as not evaluated, with the plan command', async () => {

@@ -1,114 +1,19 @@
 /**
- * lm-evaluation-harness `--log_samples` logs as a run layout. The fixture follows the harness's
- * record format: one record per document and filter with doc_id, doc, target, arguments,
- * resps, filtered_resps, filter, metrics, the hashes and the metric value; GSM8K's two filters
- * (strict-match, flexible-extract); a training-split task (`gsm8k_train`) and the test task;
- * one checkpoint written in the older single-JSON-array form.
+ * lm-evaluation-harness `--log_samples` logs as a run layout, on real logs (test/helpers/
+ * harnessFixtures.ts): the harness's own gsm8k task with its two filters, on training questions
+ * (`gsm8k_train`) and test questions; its own minerva_math task on MATH-style problems with
+ * levels; the tasks `premem plan lm-eval` writes. Expectations come from outside Premem Lens:
+ * the harness's own aggregate figures, and step copy rates computed in Python.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli } from '../helpers/fixtures';
+import { copyFixtureSweep, FIXTURE_CHECKPOINTS, harnessExpected, harnessLogs, jsonlRecords, toOldForm } from '../helpers/harnessFixtures';
 import { tempDir } from '../helpers/paths';
 
-const TRAIN_DOCS = [
-  { question: 'Tom has 3 apples and buys 4 more. How many apples does he have?', answer: 'Tom starts with 3 apples.\nHe buys 4 more, so 3+4 = <<3+4=7>>7.\n#### 7' },
-  { question: 'A box holds 6 pens. How many pens are in 5 boxes?', answer: 'Each box has 6 pens.\nFive boxes hold 5*6 = <<5*6=30>>30.\n#### 30' },
-  { question: 'Mia reads 12 pages a day. How many pages in 3 days?', answer: 'She reads 12 a day.\nIn 3 days that is 12*3 = <<12*3=36>>36.\n#### 36' },
-  { question: 'Sam had 20 stamps and gave away 8. How many are left?', answer: 'He gave away 8 of 20.\nSo 20-8 = <<20-8=12>>12 are left.\n#### 12' },
-];
-const TEST_DOCS = [
-  { question: 'Ann buys 2 kites at $5. How much does she pay?', answer: 'Two kites cost 2*5 = <<2*5=10>>10.\n#### 10' },
-  { question: 'Leo has 9 cards and gets 6. How many now?', answer: 'He has 9+6 = <<9+6=15>>15.\n#### 15' },
-];
-
-/** One record per document and filter, as the harness writes them. */
-function records(docs: readonly { question: string; answer: string }[], responses: readonly string[], correct: readonly [boolean, boolean][]): object[] {
-  return docs.flatMap((doc, i) =>
-    (['strict-match', 'flexible-extract'] as const).map((filter, f) => ({
-      doc_id: i,
-      doc,
-      target: doc.answer,
-      arguments: { gen_args_0: { arg_0: `Question: ${doc.question}\nAnswer:`, arg_1: { until: ['Question:'], do_sample: false } } },
-      resps: [[responses[i]]],
-      filtered_resps: [correct[i]![f] ? doc.answer.split('#### ')[1] : '[invalid]'],
-      filter,
-      metrics: ['exact_match'],
-      doc_hash: `d${i}`,
-      prompt_hash: `p${i}`,
-      target_hash: `t${i}`,
-      exact_match: correct[i]![f] ? 1.0 : 0.0,
-    })),
-  );
-}
-
-const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-
-/**
- * Checkpoint 100: the model reasons in its own words and solves two of four (strict), three
- * (flexible). Checkpoint 200: it reproduces the references verbatim and solves all four.
- * Checkpoint 200 is in the old JSON-array form.
- */
-function writeLmEvalRun(dir: string): string {
-  const run = join(dir, 'lmeval_sweep', 'llama_lm_eval_run');
-  const own = ['3 and 4 make 7.\n#### 7', 'I think 5+6 = 11.\n#### 11', '12 times 3 gives 36.\n#### 36', '20 minus 8 is 13.\n#### 13'];
-  const c100 = join(run, 'checkpoint-100');
-  mkdirSync(c100, { recursive: true });
-  writeFileSync(
-    join(c100, 'samples_gsm8k_train_2024-06-01T10-00-00.123456.jsonl'),
-    jsonl(
-      records(TRAIN_DOCS, own, [
-        [true, true],
-        [false, false],
-        [true, true],
-        [false, true],
-      ]),
-    ),
-  );
-  writeFileSync(
-    join(c100, 'samples_gsm8k_2024-06-01T10-05-00.654321.jsonl'),
-    jsonl(
-      records(
-        TEST_DOCS,
-        ['2*5 = 10.\n#### 10', '9+6 = 14\n#### 14'],
-        [
-          [true, true],
-          [false, false],
-        ],
-      ),
-    ),
-  );
-  const c200 = join(run, 'checkpoint-200');
-  mkdirSync(c200);
-  writeFileSync(
-    join(c200, 'samples_gsm8k_train_2024-06-02T10-00-00.json'),
-    JSON.stringify(
-      records(
-        TRAIN_DOCS,
-        TRAIN_DOCS.map((d) => d.answer),
-        TRAIN_DOCS.map(() => [true, true]),
-      ),
-    ),
-  );
-  writeFileSync(
-    join(c200, 'samples_gsm8k_2024-06-02T10-05-00.json'),
-    JSON.stringify(
-      records(
-        TEST_DOCS,
-        ['2*5 = 10.\n#### 10', '9+6 = 15\n#### 15'],
-        [
-          [true, true],
-          [true, true],
-        ],
-      ),
-    ),
-  );
-  return run;
-}
-
 interface Report {
-  threshold: { memorization?: string };
   runs: {
     checkpoints: {
       step: number;
@@ -120,107 +25,120 @@ interface Report {
     }[];
   }[];
 }
+interface ExampleLine {
+  index: number;
+  memorized: boolean[];
+  train_accuracy: number[];
+}
 
-describe('lm-evaluation-harness logs', () => {
-  test('read per checkpoint: strict filter by default, correctness from the metric, test split for test accuracy', async () => {
+const expected = harnessExpected();
+const examples = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ExampleLine);
+/** The text criterion, from copy rates: memorized when more than half the samples copy at least half the steps. */
+const memorizedByCopies = (rates: number[]) => 2 * rates.filter((r) => r >= 0.5).length > rates.length;
+
+describe('lm-evaluation-harness logs (real, 0.4.13)', () => {
+  test('read per checkpoint: strict filter by default, correctness from the metric, test split for test accuracy; the v0.4.0–0.4.2 array form alike', async () => {
     const t = tempDir();
     try {
-      const run = writeLmEvalRun(t.dir);
+      const run = join(copyFixtureSweep('gsm8k-style', t.dir), 'harness_tasks_run');
+      // checkpoint-24's logs as the older releases wrote them: one JSON array per task.
+      for (const f of harnessLogs(join(run, 'checkpoint-24'), 'gsm8k_(train|test)')) toOldForm(f);
       const db = join(t.dir, 'i.sqlite');
       const r = await runCli('report', run, '--db', db, '--json');
       assert.equal(r.code, 0, r.err);
       const cps = (JSON.parse(r.out) as Report).runs[0]!.checkpoints;
+      const harness = expected.harness.gsm8k;
       assert.deepEqual(
         cps.map((c) => [c.step, c.train_accuracy, c.test_accuracy, c.sample_sets]),
-        [
-          [100, 0.5, 0.5, { train: 'gsm8k_train:strict-match', test: 'gsm8k:strict-match' }],
-          [200, 1, 1, { train: 'gsm8k_train:strict-match', test: 'gsm8k:strict-match' }],
-        ],
+        FIXTURE_CHECKPOINTS.map((ck) => [
+          Number(ck.slice(11)),
+          harness[ck]['gsm8k_train']!['exact_match,strict-match'],
+          harness[ck]['gsm8k_test']!['exact_match,strict-match'],
+          { train: 'gsm8k_train:strict-match', test: 'gsm8k_test:strict-match' },
+        ]),
       );
-      // Another filter is another sample set.
-      const flex = await runCli('report', run, '--db', db, '--json', '--sample-set', 'gsm8k_train:flexible-extract,gsm8k:flexible-extract');
+      // Another filter is another sample set, with the harness's figure for that filter.
+      const flex = await runCli('report', run, '--db', db, '--json', '--sample-set', 'gsm8k_train:flexible-extract,gsm8k_test:flexible-extract');
+      assert.equal(flex.code, 0, flex.err);
       assert.deepEqual(
-        (JSON.parse(flex.out) as Report).runs[0]!.checkpoints.map((c) => c.train_accuracy),
-        [0.75, 1],
+        (JSON.parse(flex.out) as Report).runs[0]!.checkpoints.map((c) => [c.train_accuracy, c.test_accuracy]),
+        FIXTURE_CHECKPOINTS.map((ck) => [harness[ck]['gsm8k_train']!['exact_match,flexible-extract'], harness[ck]['gsm8k_test']!['exact_match,flexible-extract']]),
       );
     } finally {
       t.cleanup();
     }
   });
 
-  test('no perplexities: the text criterion finds where the model started copying, from the logged responses', async () => {
+  test('no perplexities: the text criterion finds the copies in the logged responses, as an independent implementation does', async () => {
     const t = tempDir();
     try {
-      const run = writeLmEvalRun(t.dir);
+      const run = join(copyFixtureSweep('gsm8k-style', t.dir), 'planned_run');
+      // Without the references' logs the run has no perplexities: only the text can tell.
+      for (const ck of FIXTURE_CHECKPOINTS) for (const f of harnessLogs(join(run, ck), 'premem_train_references')) rmSync(f);
       const db = join(t.dir, 'i.sqlite');
-      const r = await runCli('report', run, '--db', db, '--json', '--memorization', 'text');
+      const r = await runCli('examples', run, '--db', db, '--json', '--memorization', 'text');
       assert.equal(r.code, 0, r.err);
-      const cps = (JSON.parse(r.out) as Report).runs[0]!.checkpoints;
-      // Own words at 100, verbatim references at 200: everything is memorized at 200 only.
-      assert.deepEqual(
-        cps.map((c) => c.memorized_fraction),
-        [0, 1],
-      );
-      assert.deepEqual(
-        cps.map((c) => c.pre_memorization_accuracy),
-        [0.5, 0.5],
-      );
-      // The documents are the examples: questions come from the logs.
+      const rows = examples(r.out);
+      const task = Object.keys(expected.copies.planned['checkpoint-6']).find((k) => k.startsWith('premem_train_samples'))!;
+      let memorized = 0;
+      for (const row of rows) {
+        const want = FIXTURE_CHECKPOINTS.map((ck) => memorizedByCopies(expected.copies.planned[ck][task]![String(row.index)]!));
+        assert.deepEqual(row.memorized, want, `example #${row.index}`);
+        memorized += want.filter(Boolean).length;
+      }
+      assert.equal(rows.length, 8);
+      assert.ok(memorized > 0, 'the real model copies some references');
+      // The documents are the examples: the questions are the dataset's.
       const ex = await runCli('examples', run, '--db', db, '--sort', 'dataset', '--limit', '1');
-      assert.match(ex.out, /Tom has 3 apples/);
+      const first = JSON.parse(readFileSync(join(t.dir, 'gsm8k-style', 'train.jsonl'), 'utf8').split('\n')[0]!) as { question: string };
+      assert.ok(ex.out.includes(first.question.slice(0, 40)), ex.out);
     } finally {
       t.cleanup();
     }
   });
 
-  test('a MATH-style log: problem and solution documents, one filter, LaTeX answers, slices by level', async () => {
+  test('a MATH log of the harness’s own task: problem and solution documents, one filter, LaTeX references, slices by level', async () => {
     const t = tempDir();
     try {
-      const docs = [
-        { problem: 'What is $2+3$?', solution: 'We add: $2+3=5$. The answer is $\\boxed{5}$.', level: 'Level 1', type: 'Prealgebra' },
-        { problem: 'Solve $x^2=9$ for $x>0$.', solution: 'Taking roots, $x=3$. So $x=\\boxed{3}$.', level: 'Level 2', type: 'Algebra' },
-        { problem: 'What is $10/2$?', solution: 'Divide: $10/2=5$. Hence $\\boxed{5}$.', level: 'Level 1', type: 'Prealgebra' },
-      ];
-      const run = join(t.dir, 'math_sweep', 'math_lm_eval_run');
-      for (const [step, right] of [
-        [50, [true, false, false]],
-        [100, [true, true, true]],
-      ] as const) {
-        const dir = join(run, `checkpoint-${step}`);
-        mkdirSync(dir, { recursive: true });
-        const rows = docs.map((doc, i) => ({
-          doc_id: i,
-          doc,
-          target: doc.solution,
-          resps: [[step === 100 ? doc.solution : 'I am not sure.']],
-          filtered_resps: [right[i] ? 'ok' : 'no'],
-          filter: 'none',
-          metrics: ['exact_match'],
-          exact_match: right[i] ? 1 : 0,
-        }));
-        writeFileSync(join(dir, `samples_minerva_math_train_2024-07-01T00-00-00.jsonl`), jsonl(rows));
-      }
+      const run = join(copyFixtureSweep('math-style', t.dir), 'math_run');
       const db = join(t.dir, 'i.sqlite');
       const r = await runCli('report', run, '--db', db, '--json', '--memorization', 'text', '--by', 'level');
       assert.equal(r.code, 0, r.err);
-      const json = JSON.parse(r.out) as Report & { slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] } };
-      const cps = json.runs[0]!.checkpoints;
+      const json = JSON.parse(r.out) as Report & { slices: { runs: { slices: { label: string; examples: number }[] }[] } };
+      const task = 'minerva_math_train';
       assert.deepEqual(
-        cps.map((c) => [c.step, c.sample_sets.train, c.train_accuracy, c.memorized_fraction]),
-        [
-          [50, 'minerva_math_train:none', 1 / 3, 0],
-          [100, 'minerva_math_train:none', 1, 1],
-        ],
+        json.runs[0]!.checkpoints.map((c) => [c.step, c.sample_sets.train, c.train_accuracy, c.memorized_fraction]),
+        FIXTURE_CHECKPOINTS.map((ck) => {
+          const copies = Object.values(expected.copies.math[ck][task]!);
+          return [Number(ck.slice(11)), `${task}:none`, expected.harness.math[ck][task]!['exact_match,none'], copies.filter(memorizedByCopies).length / copies.length];
+        }),
       );
+      // Six problems, as fixture_tasks.py wrote them: three at level 1, two at level 2, one at level 3.
       assert.deepEqual(
-        json.slices.runs[0]!.slices.map((x) => [x.label, x.examples, x.pre_memorization_accuracy]),
+        json.slices.runs[0]!.slices.map((x) => [x.label, x.examples]),
         [
-          ['Level 1', 2, 0.5],
-          ['Level 2', 1, 0],
+          ['Level 1', 3],
+          ['Level 2', 2],
+          ['Level 3', 1],
         ],
       );
       const ex = await runCli('examples', run, '--db', db, '--sort', 'dataset', '--limit', '1');
       assert.match(ex.out, /What is \$2\+3\$\?/);
+      // The reference is the worked solution, not the bare final answer the harness's task adds
+      // to each document ("answer"): a response that writes the solution out is a copy of it.
+      const last = harnessLogs(join(run, 'checkpoint-24'), task)[0]!;
+      const records = jsonlRecords(last);
+      const doc0 = records.find((x) => x['doc_id'] === 0)!;
+      const solution = (doc0['doc'] as { solution: string; answer: string }).solution;
+      assert.notEqual((doc0['doc'] as { answer: string }).answer, solution, 'the harness adds a bare answer beside the solution');
+      writeFileSync(last, records.map((x) => JSON.stringify(x === doc0 ? { ...x, resps: [[solution]], filtered_resps: [solution] } : x) + '\n').join(''));
+      const copied = await runCli('examples', run, '--db', join(t.dir, 'copied.sqlite'), '--json', '--memorization', 'text');
+      assert.equal(copied.code, 0, copied.err);
+      assert.deepEqual(examples(copied.out).find((x) => x.index === 0)!.memorized, [false, true]);
     } finally {
       t.cleanup();
     }
@@ -229,28 +147,32 @@ describe('lm-evaluation-harness logs', () => {
   test('a malformed record or a log cut short names the file and the record', async () => {
     const t = tempDir();
     try {
-      const run = writeLmEvalRun(t.dir);
-      const file = join(run, 'checkpoint-100', 'samples_gsm8k_train_2024-06-01T10-00-00.123456.jsonl');
-      const rows = records(
-        TRAIN_DOCS,
-        ['a', 'b', 'c', 'd'],
-        TRAIN_DOCS.map(() => [true, true]),
-      );
+      const run = join(copyFixtureSweep('gsm8k-style', t.dir), 'harness_tasks_run');
+      const file = harnessLogs(join(run, 'checkpoint-6'), 'gsm8k_train')[0]!;
+      const name = file.split('/').pop()!.replace(/\./g, '\\.');
+      const rows = jsonlRecords(file);
+      const jsonl = (records: object[]) => records.map((x) => JSON.stringify(x) + '\n').join('');
       writeFileSync(file, jsonl([...rows.slice(0, 3), { ...rows[3]!, doc_id: 'three' }, ...rows.slice(4)]));
+      // The checkpoint is left out, named with the file and the record's line; checkpoint-24 stays.
+      const skipped = (text: string, detail: string) => assert.match(text, new RegExp(`skipped step 6 .*${name}(:|: line )${detail}`));
       let r = await runCli('report', run, '--db', join(t.dir, 'a.sqlite'));
-      assert.equal(r.code, 1);
-      assert.match(r.err, /samples_gsm8k_train_2024-06-01T10-00-00\.123456\.jsonl:4: "doc_id" must be a whole number/);
+      assert.equal(r.code, 0, r.err);
+      skipped(r.out + r.err, '4: "doc_id" must be a whole number');
+      assert.match(r.out, /^\s+24\s/m);
       // Cut mid-record, as a log still being written is.
       const whole = jsonl(rows);
       writeFileSync(file, whole.slice(0, whole.length - 40));
       r = await runCli('report', run, '--db', join(t.dir, 'b.sqlite'));
-      assert.equal(r.code, 1);
-      assert.match(r.err, /\.jsonl:8: malformed JSON/);
+      skipped(r.out + r.err, `${rows.length}: malformed JSON`);
       // A record without any metric value.
-      const noMetric = rows.map((x) => ({ ...x, exact_match: undefined, metrics: undefined }));
-      writeFileSync(file, jsonl(noMetric));
+      writeFileSync(file, jsonl(rows.map((x) => ({ ...x, exact_match: undefined, metrics: undefined }))));
       r = await runCli('report', run, '--db', join(t.dir, 'c.sqlite'));
-      assert.match(r.err, /\.jsonl:1: no metric value/);
+      skipped(r.out + r.err, '1: no metric value');
+      // With no checkpoint left to read, the run itself is refused, naming the same file.
+      rmSync(join(run, 'checkpoint-24'), { recursive: true });
+      r = await runCli('report', run, '--db', join(t.dir, 'd.sqlite'));
+      assert.equal(r.code, 1);
+      assert.match(r.err, new RegExp(`${name}(:|: line )1: no metric value`));
     } finally {
       t.cleanup();
     }

@@ -177,7 +177,8 @@ function* firstFilterRecords(file: string): Generator<{ value: Record<string, un
 /** The reference a planned task's document is graded against. */
 function documentAnswer(file: string, r: Record<string, unknown>, line: number): string {
   const doc = r['doc'] as Record<string, unknown> | undefined;
-  const answer = doc?.['answer'] ?? doc?.['solution'];
+  // "solution" first: a MATH record may carry its bare final answer as "answer" too (see lmEval.ts).
+  const answer = doc?.['solution'] ?? doc?.['answer'];
   if (typeof answer !== 'string' || answerFormOf(answer) === null)
     throw new InputError(file, 'the document has no reference with a final answer ("#### N" or \\boxed{}) to grade against', line);
   return answer;
