@@ -4,7 +4,7 @@
  * and an unknown value is always shown one way. Pure: no `vscode`, no Node, no DOM.
  */
 import type { ExampleCategory } from '../core/metrics';
-import { describeThreshold, type MemorizationThreshold, type ThresholdOrigin } from '../core/threshold';
+import { DEFAULT_THRESHOLD, describeThreshold, type MemorizationThreshold, type ThresholdOrigin } from '../core/threshold';
 
 /** What an unknown figure (no evaluation, no perplexity, not computable) is shown as. */
 export const UNKNOWN = '–';
@@ -112,7 +112,10 @@ export function describeThresholdOrigin(t: MemorizationThreshold, origin: Thresh
   const cut = t.kind === 'loglog' ? `ln ln ${d.loglog.toFixed(2).replace('-', '−')}` : `perplexity ${d.perplexity.toFixed(4)}`;
   switch (origin.source) {
     case 'default':
-      return `${cut} · default (the authors' GSM8K value), not calibrated for this model`;
+      // The fallback is the authors' value unless the editor's settings name another.
+      return t.kind === DEFAULT_THRESHOLD.kind && t.value === DEFAULT_THRESHOLD.value
+        ? `${cut} · default (the authors' GSM8K value), not calibrated for this model`
+        : `${cut} · from settings, not calibrated for this model`;
     case 'option':
       return `${cut} · given for this call`;
     case 'panel':

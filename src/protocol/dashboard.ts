@@ -63,10 +63,25 @@ export interface TextCalibrationView {
   readonly tooFewCopies: string | null;
 }
 
+/**
+ * The threshold a run's figures use and where it came from: the one answer every label reads
+ * (the header, the threshold box, the sweep's line), so that none can contradict the figures.
+ */
+export interface ThresholdInForce {
+  readonly loglog: number;
+  readonly perplexity: number;
+  /** Where it came from, in words with the cut, e.g. "ln ln −2.50 · calibrated on 13 runs (…)". */
+  readonly origin: string;
+  /** 'panel' while a threshold tried in the dashboard applies; 'stored' when kept for the sweep or run. */
+  readonly source: 'default' | 'option' | 'panel' | 'stored';
+}
+
 export interface DashboardRun {
   readonly path: string;
   readonly name: string;
   readonly sweepPath: string;
+  /** The threshold its figures use; null for a run without figures. */
+  readonly threshold: ThresholdInForce | null;
   /** Why the run has no figures (e.g. no sample set matches the preference). */
   readonly error: string | null;
   readonly checkpoints: readonly DashboardCheckpoint[];
@@ -96,8 +111,8 @@ export interface DashboardSweep {
   readonly trainFit: LinearFit;
   /** Why no line is drawn (too few runs or checkpoints with a test evaluation); null when it is. */
   readonly withheld: string | null;
-  /** The threshold its figures use, in words with where it came from, and whether the sweep keeps one. */
-  readonly threshold: { readonly loglog: number; readonly origin: string; readonly stored: boolean };
+  /** The threshold its figures use (its runs share it), and whether the sweep keeps one. */
+  readonly threshold: ThresholdInForce & { readonly stored: boolean };
 }
 
 export type ThresholdForm = 'loglog' | 'perplexity';

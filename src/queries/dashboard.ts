@@ -3,13 +3,19 @@ import type { LinearFit } from '../core/fit';
 import { preMemorizationHistogram } from '../core/histogram';
 import { describeThreshold } from '../core/threshold';
 import { describeThresholdOrigin } from '../present/format';
-import type { CalibrationView, DashboardRun, DashboardSweep, LowExample } from '../protocol/dashboard';
+import type { CalibrationView, DashboardRun, DashboardSweep, LowExample, ThresholdInForce } from '../protocol/dashboard';
 import type { StoredExample } from '../store/indexStore';
 import { listExamples } from './examples';
 import { finiteOrNull, sweepFit } from './report';
 import { calibrateAnalyses, DEFAULT_GRID, DEFAULT_HAND_PICKED } from './calibrate';
 import type { RunAnalysis, RunView } from './runAnalysis';
 import { predictTest, sweepModels } from './runSummary';
+
+/** The threshold an analysis used, with where it came from: what every threshold label shows. */
+export function thresholdInForce(a: RunAnalysis): ThresholdInForce {
+  const d = describeThreshold(a.threshold);
+  return { loglog: d.loglog, perplexity: d.perplexity, origin: describeThresholdOrigin(a.threshold, a.thresholdOrigin), source: a.thresholdOrigin.source };
+}
 
 /**
  * The dashboard's figures: per run, its curves over checkpoints; per sweep, the fit of test
@@ -28,6 +34,7 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       path: v.run.path,
       name: v.run.name,
       sweepPath: v.run.sweepPath,
+      threshold: v.analysis ? thresholdInForce(v.analysis) : null,
       error: v.error,
       criteriaAgreement: v.analysis?.criteriaAgreement ?? null,
       histogram: v.analysis && v.analysis.checkpoints.length > 0 ? preMemorizationHistogram(v.analysis.metrics.preMemorization[v.analysis.checkpoints.length - 1]!) : null,
@@ -52,14 +59,13 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
   const sweeps = [...fits].map(([path, f]): DashboardSweep => {
     // Runs of a sweep share its threshold: the first run's says which and where it came from.
     const a = bySweep.get(path)![0]!;
-    const origin = a.thresholdOrigin;
     return {
       path,
       name: basename(path),
       fit: f.fit,
       trainFit: f.trainFit,
       withheld: models.get(path)?.withheld ?? null,
-      threshold: { loglog: describeThreshold(a.threshold).loglog, origin: describeThresholdOrigin(a.threshold, origin), stored: origin.source === 'stored' },
+      threshold: { ...thresholdInForce(a), stored: a.thresholdOrigin.source === 'stored' },
     };
   });
   sweeps.sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));

@@ -135,33 +135,80 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
       .waitFor({ timeout: 30_000 });
   });
 
-  test('the dashboard’s Use for This Sweep keeps the calibrated threshold, and every figure follows', { skip: kangSkip }, async () => {
-    await runCommand(page, 'Premem: Show Dashboard');
-    const frame = await waitFor('the dashboard', async () => {
-      const f = await webviewFrame(page, 'Premem Dashboard');
-      return (await f.locator('#threshold-origin').count()) > 0 ? f : undefined;
-    });
-    assert.match(await frame.locator('#threshold-origin').innerText(), /ln ln −2\.30 · default \(the authors' GSM8K value\), not calibrated for this model/);
-    await frame.locator('#calibrate').click();
-    await frame.locator('#use-calibrated').waitFor({ timeout: 60_000 });
-    await frame.locator('#use-calibrated').click();
-    await waitFor('the kept threshold in the dashboard', async () =>
-      /ln ln −2\.50 · calibrated on 13 runs \(held-out RMSE 3\.46%\)/.test(await frame.locator('#threshold-origin').innerText()),
-    );
-    await shot(page, 'trust-use-for-this-sweep');
-    // The CLI and every view read the same user state.
-    const report = JSON.parse(cli('report', KANG_SWEEP, '--json')) as { threshold: { loglog: number; source: string } };
-    assert.deepEqual([report.threshold.loglog, report.threshold.source], [-2.5, 'stored']);
-    const expected = JSON.parse(cli('report', join(KANG_SWEEP, KANG_RUN), '--json')) as { runs: { checkpoints: { pre_memorization_accuracy: number }[] }[] };
-    const premem = expected.runs[0]!.checkpoints.at(-1)!.pre_memorization_accuracy.toFixed(4);
-    await waitFor('the run row at the kept threshold', async () =>
-      (await runs().locator('.monaco-list-row', { hasText: KANG_RUN }).first().innerText()).includes(`premem ${premem}`),
-    );
-    // Back to the default, from the same place.
-    await frame.locator('#clear-threshold').click();
-    await waitFor('the default again', async () => /default \(the authors' GSM8K value\)/.test(await frame.locator('#threshold-origin').innerText()));
-    assert.equal((JSON.parse(cli('report', KANG_SWEEP, '--json')) as { threshold: { source: string } }).threshold.source, 'default');
-  });
+  test(
+    'one threshold in force: the header, the box, the sweep’s line, the fit and the Runs view agree through Apply, Use for This Sweep, End Trial and Use the Default',
+    { skip: kangSkip },
+    async () => {
+      await runCommand(page, 'Premem: Show Dashboard');
+      const frame = await waitFor('the dashboard', async () => {
+        const f = await webviewFrame(page, 'Premem Dashboard');
+        return (await f.locator('#threshold-origin').count()) > 0 ? f : undefined;
+      });
+      const fitAt = (...extra: string[]) => (JSON.parse(cli('report', KANG_SWEEP, '--json', ...extra)) as { fit: { r2: number } }).fit.r2.toFixed(4);
+      const sweepRow = () => runs().locator('.monaco-list-row', { hasText: '13 runs' }).first();
+      /** Every label that names the threshold, read at once. */
+      const labels = async () => ({
+        header: await frame.locator('#criterion').innerText(),
+        box: await frame.locator('#threshold input').inputValue(),
+        line: await frame.locator('#threshold-origin').innerText(),
+        fit: await frame.locator('[data-fit="premem-vs-test"]').innerText(),
+        endTrial: (await frame.locator('#reset-threshold[disabled]').count()) === 0,
+      });
+      /** Waits until every label says `cut` (e.g. "−2.50") with `words`, and the fit is `r2`; returns them. */
+      const agree = async (what: string, box: string, cut: string, words: RegExp, r2: string, trial: boolean) => {
+        const l = await waitFor(what, async () => {
+          const x = await labels();
+          return x.box === box &&
+            x.header.includes(`ln ln ${cut} · `) &&
+            words.test(x.header) &&
+            x.line.includes(`ln ln ${cut} · `) &&
+            words.test(x.line) &&
+            x.fit.startsWith(`R² ${r2} `) &&
+            x.endTrial === trial
+            ? x
+            : undefined;
+        });
+        return l;
+      };
+      const settings = fitAt();
+      await agree('the authors’ default everywhere', '-2.3', '−2.30', /default \(the authors' GSM8K value\)/, settings, false);
+      // A trial: every label says so, and the sidebar keeps the setting's figures.
+      await frame.locator('#threshold input').fill('-1.5');
+      await frame.locator('#apply-threshold').click();
+      const tried = fitAt('--loglog-threshold', '-1.5');
+      await agree('the trial everywhere in the panel', '-1.5', '−1.50', /tried in the dashboard/, tried, true);
+      assert.match(await sweepRow().innerText(), new RegExp(`R² ${settings}`), 'a trial leaves the Runs view alone');
+      // Use the calibrated threshold for this sweep, straight from the trial: nothing may still say "tried".
+      await frame.locator('#calibrate').click();
+      await frame.locator('#use-calibrated').waitFor({ timeout: 60_000 });
+      await frame.locator('#use-calibrated').click();
+      const kept = fitAt('--loglog-threshold', '-2.5');
+      const calibrated = /calibrated on 13 runs \(held-out RMSE 3\.46%\)/;
+      const afterKeep = await agree('the kept threshold everywhere', '-2.5', '−2.50', calibrated, kept, false);
+      assert.doesNotMatch(afterKeep.header + afterKeep.line, /tried/);
+      await waitFor('the Runs view at the kept threshold', async () => (await sweepRow().innerText()).includes(`R² ${kept}`));
+      await shot(page, 'trust-use-for-this-sweep');
+      // The CLI and every view read the same user state.
+      const report = JSON.parse(cli('report', KANG_SWEEP, '--json')) as { threshold: { loglog: number; source: string } };
+      assert.deepEqual([report.threshold.loglog, report.threshold.source], [-2.5, 'stored']);
+      const expected = JSON.parse(cli('report', join(KANG_SWEEP, KANG_RUN), '--json')) as { runs: { checkpoints: { pre_memorization_accuracy: number }[] }[] };
+      const premem = expected.runs[0]!.checkpoints.at(-1)!.pre_memorization_accuracy.toFixed(4);
+      await waitFor('the run row at the kept threshold', async () =>
+        (await runs().locator('.monaco-list-row', { hasText: KANG_RUN }).first().innerText()).includes(`premem ${premem}`),
+      );
+      // Another trial, then End Trial: back to the kept threshold, not to the settings'.
+      await frame.locator('#threshold input').fill('-1.5');
+      await frame.locator('#apply-threshold').click();
+      await agree('the second trial', '-1.5', '−1.50', /tried in the dashboard/, tried, true);
+      await frame.locator('#reset-threshold').click();
+      await agree('the kept threshold after End Trial', '-2.5', '−2.50', calibrated, kept, false);
+      // Back to the default, from the same place.
+      await frame.locator('#clear-threshold').click();
+      await agree('the default again', '-2.3', '−2.30', /default \(the authors' GSM8K value\)/, settings, false);
+      await waitFor('the Runs view at the default', async () => (await sweepRow().innerText()).includes(`R² ${settings}`));
+      assert.equal((JSON.parse(cli('report', KANG_SWEEP, '--json')) as { threshold: { source: string } }).threshold.source, 'default');
+    },
+  );
 
   test('Close Run or Sweep takes a run out of the views and the index; its flags stay', { skip: kangSkip }, async () => {
     const run = join(ws, 'example-sweep', 'example_3epochs_lr2e-04');

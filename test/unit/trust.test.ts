@@ -222,7 +222,7 @@ describe('the authors’ sweep, with a dataset attached and every run of an exam
       Array.from({ length: 7473 }, (_, i) => JSON.stringify({ question: `Question ${i}: how many?`, answer: `Step one for ${i}.\n#### ${i}` })).join('\n') + '\n',
     );
   });
-  after(() => tmp.cleanup());
+  after(() => tmp?.cleanup());
 
   test('a dataset attached to the sweep gives every run its questions, and is kept as user state', { skip }, async () => {
     const short = join(tmp.dir, 'short.jsonl');

@@ -163,15 +163,26 @@ function toolbar(d: DashboardData, run: DashboardRun | null): HTMLElement {
     { id: 'threshold-form', label: 'Threshold form' },
   );
   const apply = () => void setThreshold(form.value === 'perplexity' ? 'perplexity' : 'loglog', value.value);
-  const value = textField({ id: 'threshold', label: 'Memorization threshold', value: String(d.threshold.value), size: 8, onEnter: apply });
+  // The box shows the threshold the selected run's figures use (tried here, kept for its sweep or
+  // run, or from settings), never another one: the same answer the header and the sweep's line give.
+  const inForce = run?.threshold ?? null;
+  const shown = inForce ? (d.threshold.form === 'perplexity' ? round(inForce.perplexity) : round(inForce.loglog)) : d.threshold.value;
+  const value = textField({ id: 'threshold', label: 'Memorization threshold', value: String(shown), size: 8, onEnter: apply });
   const applyButton = button('Apply', apply, { id: 'apply-threshold', appearance: 'primary' });
-  const reset = button('Use Settings', () => void act(() => client.request('resetThreshold', {})), { id: 'reset-threshold', disabled: d.thresholdSource === 'settings' });
+  // Ends a trial: back to the threshold in force (the one kept for the sweep, else the settings').
+  const reset = button('End Trial', () => void act(() => client.request('resetThreshold', {})), {
+    id: 'reset-threshold',
+    disabled: d.thresholdSource === 'settings',
+    title: 'Forget the threshold tried here: the one kept for this sweep (or run) applies again, else the settings’',
+  });
   const textCriterion = d.criterion.kind === 'text';
   if (textCriterion) for (const c of [form.element, value.element, applyButton]) setDisabled(c, true);
   const criterion =
     d.criterion.kind === 'text'
       ? `Memorization by text: most samples copy at least ${d.criterion.copyRate} of the reference steps.`
-      : `Memorization by perplexity: ppl < ${num(d.threshold.perplexity)} (ln ln ${num(d.threshold.loglog, 2)})${d.thresholdSource === 'panel' ? ', tried here (settings unchanged)' : ', from settings'}.`;
+      : inForce
+        ? `Memorization by perplexity: ppl < ${num(inForce.perplexity)}, ${inForce.origin}${inForce.source === 'panel' ? ' (settings and kept thresholds unchanged)' : ''}.`
+        : `Memorization by perplexity: ppl < ${num(d.threshold.perplexity)} (ln ln ${num(d.threshold.loglog, 2)})${d.thresholdSource === 'panel' ? ', tried here (settings unchanged)' : ', from settings'}.`;
   return el('header', { className: 'toolbar' }, [
     el('div', { className: 'controls' }, [
       el('label', { text: 'Run' }),

@@ -135,17 +135,20 @@ export class DashboardPanel implements vscode.Disposable {
       },
       keepThreshold: async ({ sweepPath, calibrated }) => {
         requireSweep(sweepPath);
+        const tried = p.state.threshold;
+        // The kept threshold is what the figures use now, not a trial any more. Cleared before
+        // the write: the index's change event redraws the panel while the write lands, and that
+        // redraw must not show the old trial after this answer.
+        p.state.threshold = undefined;
         if (calibrated) {
           const c = p.state.calibrations.get(sweepPath);
           if (!c?.best) throw new Error('calibrate this sweep first');
           const calibration: ThresholdCalibration = { method: 'leave-one-run-out', runs: c.runs, heldOutRmse: c.best.heldOutRmse };
           await this.index.keepThreshold(sweepPath, { kind: 'loglog', value: c.best.threshold }, calibration);
         } else {
-          if (!p.state.threshold) throw new Error('try a threshold first (the control above), then keep it');
-          await this.index.keepThreshold(sweepPath, p.state.threshold, null);
+          if (!tried) throw new Error('try a threshold first (the control above), then keep it');
+          await this.index.keepThreshold(sweepPath, tried, null);
         }
-        // The kept threshold is what the figures use now, not a trial any more.
-        p.state.threshold = undefined;
         return this.data(p.state);
       },
       calibrateText: async ({ runPath }) => {
@@ -168,12 +171,13 @@ export class DashboardPanel implements vscode.Disposable {
         requireKnown(runPath);
         const c = p.state.textCalibrations.get(runPath);
         if (!c?.best) throw new Error('calibrate this run against its texts first');
+        p.state.threshold = undefined; // before the write, as in keepThreshold
         await this.index.keepThreshold(runPath, { kind: 'loglog', value: c.best.threshold }, { method: 'text', runs: 1, agreement: c.best.agreement, kappa: c.best.kappa });
-        p.state.threshold = undefined;
         return this.data(p.state);
       },
       clearThreshold: async ({ sweepPath }) => {
         requireSweep(sweepPath);
+        p.state.threshold = undefined; // "Use the Default" ends a trial too: the default is what shows
         await this.index.clearThreshold(sweepPath);
         return this.data(p.state);
       },
