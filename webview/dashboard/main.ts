@@ -355,14 +355,22 @@ function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme: ChartT
   block.append(el('p', { className: 'verdict', text: verdict, attrs: { id: 'calibration-verdict' } }));
   if (c.best) {
     const best = c.best.threshold;
+    // Already the sweep's threshold: say so rather than offer it again.
+    const kept = sweep.threshold.stored && Math.abs(sweep.threshold.loglog - best) < 1e-9;
+    const inForce = sweep.threshold.source !== 'panel' && Math.abs(sweep.threshold.loglog - best) < 1e-9;
     block.append(
       el('div', { className: 'calibration-actions' }, [
-        button(`Use ${best} for This Sweep`, () => void act(() => client.request('keepThreshold', { sweepPath: sweep.path, calibrated: true })), {
-          id: 'use-calibrated',
-          appearance: 'primary',
-          title: 'Keep this threshold for the sweep: the views, hovers, panels, exports and the CLI use it from now on',
-        }),
-        button(`Try ${best} Here`, () => void setThreshold('loglog', String(best)), { id: 'try-best' }),
+        button(
+          kept ? `${best} Is Kept for This Sweep` : `Use ${best} for This Sweep`,
+          () => void act(() => client.request('keepThreshold', { sweepPath: sweep.path, calibrated: true })),
+          {
+            id: 'use-calibrated',
+            appearance: kept ? 'secondary' : 'primary',
+            disabled: kept,
+            title: 'Keep this threshold for the sweep: the views, hovers, panels, exports and the CLI use it from now on',
+          },
+        ),
+        button(`Try ${best} Here`, () => void setThreshold('loglog', String(best)), { id: 'try-best', disabled: inForce }),
       ]),
     );
   }
