@@ -7,7 +7,7 @@ import type { StoredRun } from '../store/indexStore';
 import { AUTHORS_TEMPLATES } from '../score/templates';
 import { sampleInProcess, scoreInProcess, similarInProcess } from '../score/scoringProcess';
 import { askSampling, configuredSampling } from './sampling';
-import { writePlan } from '../plan/writePlan';
+import { planTrainingSet, writePlan } from '../plan/writePlan';
 import { exportProtected, writeExport } from '../output/exportFile';
 import { flagsFileFor } from '../store/schema';
 import { impliedStop } from '../score/sampleSettings';
@@ -68,6 +68,23 @@ function indexRange(indices: ReadonlySet<number>): string {
     if (i > hi) hi = i;
   }
   return `${indices.size.toLocaleString('en-US')} example${indices.size === 1 ? '' : 's'}, indices ${lo}–${hi}`;
+}
+
+/** The run a Plan Evaluation… is for: a path, or a Runs view row's run (run, checkpoint or one waiting for its evaluation). */
+function planTargetOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const node = arg as { view?: { run?: { path?: unknown } }; failure?: { path?: unknown } } | undefined;
+  const p = node?.view?.run?.path ?? node?.failure?.path;
+  return typeof p === 'string' ? p : undefined;
+}
+
+/** The run's own training set, or null when it has none to find (or the folder cannot be read). */
+function planTrainingSetOrNull(runPath: string): string | null {
+  try {
+    return planTrainingSet(runPath);
+  } catch {
+    return null;
+  }
 }
 
 /** Every command's handler, typed by COMMAND_IDS: a command without a handler does not compile. */
@@ -492,9 +509,16 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
       'premem.planEvaluation',
       async (arg?: unknown) => {
         if (!trusted('Planning an evaluation', 'it writes scripts that run on your cluster from the workspace’s settings')) return;
-        // From a "not evaluated" checkpoint row: its run's path; else asked.
-        const run = typeof arg === 'string' ? await index.runByPath(arg) : await pickRun('Plan the evaluation of which run?');
-        if (!run) return;
+        // From a Runs view row (a run, a checkpoint, or a run not evaluated yet) or a path: that
+        // run, never the selected one; from the palette, the selected run or asked.
+        const runPath = planTargetOf(arg);
+        const indexed = runPath ? await index.runByPath(runPath) : await pickRun('Plan the evaluation of which run?');
+        const waiting = runPath && !indexed ? index.runFailures().find((f) => f.path === runPath && f.notEvaluated) : undefined;
+        const run = indexed ?? (waiting ? { path: waiting.path, name: path.basename(waiting.path), trainDatasetFile: null } : undefined);
+        if (!run) {
+          if (runPath) void vscode.window.showWarningMessage(`Premem: ${runPath} is not open in this window.`);
+          return;
+        }
         const beside = path.join(run.path, 'premem-lm-eval');
         const where = await vscode.window.showQuickPick(
           [
@@ -524,12 +548,25 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
         const sampling = configuredSampling();
         if (!sampling) return;
         const settings = { ...sampling, templates: AUTHORS_TEMPLATES, stop: impliedStop(AUTHORS_TEMPLATES) };
+        // The training questions: the run's own, else asked here (a fresh Trainer run often has
+        // none beside it), never as a CLI flag in a message.
+        let dataset = run.trainDatasetFile ?? planTrainingSetOrNull(run.path) ?? undefined;
+        if (!dataset) {
+          const picked = await vscode.window.showOpenDialog({
+            title: `Training set of ${run.name} (JSONL: {"question", "answer"} per line, in dataset order)`,
+            canSelectMany: false,
+            filters: { 'JSON Lines': ['jsonl'] },
+            openLabel: 'Plan with This Training Set',
+          });
+          if (!picked?.[0]) return;
+          dataset = picked[0].fsPath;
+        }
         try {
           const { files, tasks, inputs, skipped } = writePlan({
             runDir: run.path,
             out,
             settings,
-            dataset: run.trainDatasetFile ?? undefined,
+            dataset,
             backend: engine.backend,
             device: engine.device,
             tensorParallel: 1,

@@ -270,13 +270,15 @@ export class IndexService implements vscode.Disposable {
         for (const folder of folders) this.failures.delete(folder);
         for (const f of result.failures) {
           this.failures.set(f.path, f);
-          this.log.appendLine(`error: ${f.message}`);
+          this.log.appendLine(f.notEvaluated ? `waiting for an evaluation: ${f.message}` : `error: ${f.message}`);
         }
         this.log.appendLine(`indexed ${result.outcomes.length} runs in ${((Date.now() - t0) / 1000).toFixed(2)} s${result.cancelled ? ' (cancelled)' : ''}`);
-        if (result.failures.length > 0 && !quiet) {
-          const first = result.failures[0]!;
+        // A run not evaluated yet is a state, not an error: the Runs view lists it with its plan action.
+        const errors = result.failures.filter((f) => !f.notEvaluated);
+        if (errors.length > 0 && !quiet) {
+          const first = errors[0]!;
           void vscode.window
-            .showErrorMessage(`Premem could not index ${result.failures.length === 1 ? first.path : `${result.failures.length} folders`}: ${first.message}`, 'Show Output')
+            .showErrorMessage(`Premem could not index ${errors.length === 1 ? first.path : `${errors.length} folders`}: ${first.message}`, 'Show Output')
             .then((choice) => choice && this.log.show(true));
         }
       } finally {

@@ -18,7 +18,8 @@ type Node =
   | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined; readonly short: string }
   | { readonly kind: 'checkpoint'; readonly view: RunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
   | { readonly kind: 'skipped'; readonly view: RunView; readonly skipped: SkippedCheckpoint }
-  | { readonly kind: 'failure'; readonly failure: RunFailure };
+  | { readonly kind: 'failure'; readonly failure: RunFailure }
+  | { readonly kind: 'waiting'; readonly failure: RunFailure; readonly step: number };
 
 /** Sweeps -> runs -> checkpoints, with each level's figures in its description and tooltip. */
 export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -45,6 +46,10 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     if (node.kind === 'sweep') {
       const short = distinguishingNames(node.runs.map((v) => v.run.name));
       return node.runs.map((view, i) => ({ kind: 'run', view, model: node.model, short: short[i]! }));
+    }
+    if (node.kind === 'failure' && node.failure.notEvaluated) {
+      const failure = node.failure;
+      return failure.notEvaluated!.map((step): Node => ({ kind: 'waiting', failure, step }));
     }
     if (node.kind === 'run') {
       const checkpoints: Node[] = (node.view.analysis?.checkpoints ?? []).map((checkpoint) => ({ kind: 'checkpoint', view: node.view, checkpoint, model: node.model }));
@@ -73,6 +78,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
           item.iconPath = new vscode.ThemeIcon('circle-large-outline');
           item.tooltip = `step ${node.skipped.step} has model files but no samples yet. Click to plan its evaluation with lm-evaluation-harness (premem plan lm-eval).`;
           item.command = { command: 'premem.planEvaluation', title: 'Plan Evaluation with lm-evaluation-harness…', arguments: [node.view.run.path] };
+          item.contextValue = 'notEvaluatedCheckpoint';
           return item;
         }
         item.description = `not read: ${path.basename(node.skipped.file)}`;
@@ -83,7 +89,28 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
         item.tooltip = md;
         return item;
       }
+      case 'waiting': {
+        const item = new vscode.TreeItem(`step ${node.step}`);
+        item.id = `waiting:${node.failure.path}:${node.step}`;
+        item.description = 'not evaluated';
+        item.iconPath = new vscode.ThemeIcon('circle-large-outline');
+        item.tooltip = `step ${node.step} has model files but no samples yet. Click to plan the run's evaluation with lm-evaluation-harness (premem plan lm-eval).`;
+        item.command = { command: 'premem.planEvaluation', title: 'Plan Evaluation with lm-evaluation-harness…', arguments: [node.failure.path] };
+        item.contextValue = 'notEvaluatedCheckpoint';
+        return item;
+      }
       case 'failure': {
+        if (node.failure.notEvaluated) {
+          // A fresh Trainer run: weights, no samples yet. Its row plans the evaluation.
+          const n = node.failure.notEvaluated.length;
+          const item = new vscode.TreeItem(path.basename(node.failure.path), vscode.TreeItemCollapsibleState.Collapsed);
+          item.id = `waiting:${node.failure.path}`;
+          item.description = `not evaluated · ${n} checkpoint${n === 1 ? '' : 's'}`;
+          item.iconPath = new vscode.ThemeIcon('circle-large-outline');
+          item.tooltip = `${node.failure.path}\n\n${n} checkpoint${n === 1 ? '' : 's'} with model files and no samples yet. Plan Evaluation… (on this row's menu, or a checkpoint's) writes the lm-evaluation-harness tasks and scripts that evaluate them.`;
+          item.contextValue = 'notEvaluated';
+          return item;
+        }
         const item = new vscode.TreeItem(path.basename(node.failure.path));
         item.id = `failure:${node.failure.path}`;
         item.description = 'could not index';

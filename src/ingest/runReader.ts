@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readDataset, type DatasetRecord } from './dataset';
 import { NOT_EVALUATED } from './values';
-import { InputError } from './errors';
+import { InputError, NotEvaluatedError } from './errors';
 import { filesOf, type CheckpointPart, type LayoutReader, type RunShape, type SplitExtent, type SplitIndex } from './layouts/layout';
 import { LAYOUTS } from './layouts/registry';
 import { expectNumeric, readNpyFile } from './npy';
@@ -71,7 +71,15 @@ export class RunReader {
       }
       if (train !== null) break;
     }
-    if (train === null) throw firstError ?? new InputError(first.dir, NO_TRAIN_SAMPLES);
+    if (train === null) {
+      // Weights everywhere and samples nowhere: a run waiting for its evaluation, said as such.
+      if (layout.checkpoints.every((c) => hasModelFiles(c.dir)))
+        throw new NotEvaluatedError(
+          layout.path,
+          layout.checkpoints.map((c) => c.step),
+        );
+      throw firstError ?? new InputError(first.dir, NO_TRAIN_SAMPLES);
+    }
     const trainQuestions = train.questions;
     if (dataset && trainQuestions > dataset.length) {
       throw new InputError(layout.trainDatasetFile!, `has ${dataset.length} records but the checkpoints hold ${trainQuestions} training questions`);

@@ -69,6 +69,11 @@ export function harnessLoadProblem(dir: string): string | null {
 /** Records as their own lines, untouched (an export or subset hands back the user's own text). */
 const asLines = (records: readonly { raw: string }[]): string => records.map((r) => r.raw + '\n').join('');
 
+/** The training set a plan of this run would use unasked (train.jsonl in the run or its sweep, or run.json's train_file); null when there is none to find. */
+export function planTrainingSet(runDir: string): string | null {
+  return describeRun(runDir).trainDatasetFile;
+}
+
 /**
  * Plans a run's evaluation with lm-evaluation-harness and writes the files: the run's dataset as
  * Premem Lens finds it unless one is given. Shared by `premem plan lm-eval` and the editor's

@@ -6,6 +6,8 @@ export interface RunFailure {
   readonly path: string;
   readonly message: string;
   readonly file: string | null;
+  /** A run not evaluated yet (model files, no samples): its checkpoints' steps; null for a real failure. */
+  readonly notEvaluated: readonly number[] | null;
 }
 
 export interface WorkerIndexResult {
@@ -50,7 +52,7 @@ export function indexInWorker(
           hooks.onIndexed?.(m.outcome);
           break;
         case 'failed':
-          failures.push({ path: m.path, message: m.message, file: m.file });
+          failures.push({ path: m.path, message: m.message, file: m.file, notEvaluated: m.notEvaluated });
           break;
         case 'done':
           finish(() => resolve({ outcomes, failures, cancelled: m.cancelled }));

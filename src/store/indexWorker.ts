@@ -4,7 +4,7 @@
  * host only through the messages in `workerProtocol.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { InputError } from '../ingest/errors';
+import { InputError, NotEvaluatedError } from '../ingest/errors';
 import { discoverRuns } from '../ingest/runLayout';
 import { IndexCancelled, indexRun } from './indexer';
 import { IndexStore } from './indexStore';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       try {
         layouts = discoverRuns(folder, attachments);
       } catch (e) {
-        post({ type: 'failed', path: folder, message: (e as Error).message, file: e instanceof InputError ? e.file : null });
+        post({ type: 'failed', path: folder, message: (e as Error).message, file: e instanceof InputError ? e.file : null, notEvaluated: null });
         continue;
       }
       for (const layout of layouts.filter((l) => !closed.has(l.path) && !closed.has(l.sweepPath))) {
@@ -41,7 +41,13 @@ async function main(): Promise<void> {
         } catch (e) {
           if (e instanceof IndexCancelled) break;
           // One bad run never stops the others; its previous index stays as it was.
-          post({ type: 'failed', path: layout.path, message: (e as Error).message, file: e instanceof InputError ? e.file : null });
+          post({
+            type: 'failed',
+            path: layout.path,
+            message: (e as Error).message,
+            file: e instanceof InputError ? e.file : null,
+            notEvaluated: e instanceof NotEvaluatedError ? [...e.steps] : null,
+          });
         }
       }
     }

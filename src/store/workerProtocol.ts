@@ -11,6 +11,6 @@ export interface WorkerRequest {
 export type WorkerMessage =
   | { readonly type: 'progress'; readonly run: string; readonly checkpoint: number; readonly of: number }
   | { readonly type: 'indexed'; readonly outcome: IndexOutcome }
-  | { readonly type: 'failed'; readonly path: string; readonly message: string; readonly file: string | null }
+  | { readonly type: 'failed'; readonly path: string; readonly message: string; readonly file: string | null; readonly notEvaluated: readonly number[] | null }
   | { readonly type: 'done'; readonly cancelled: boolean }
   | { readonly type: 'crashed'; readonly message: string };

@@ -23,6 +23,7 @@ import {
   runFromPalette,
   type CommandAnswer,
   openFile,
+  notification,
   pick,
   premem,
   rowTexts,
@@ -437,6 +438,54 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     console.log(`# e2e timing (${KANG_RUN}, 7,473 examples): select run -> first page shown ${firstPage} ms; re-sort -> shown ${resort} ms (wall clock through the browser)`);
     await shot(page, '11-gsm8k-7473-examples');
     await runCommand(page, 'Premem: Sort Examples by Pre-memorization Accuracy');
+  });
+
+  test('a fresh Trainer run, not evaluated yet, is listed with its checkpoints, and Plan Evaluation… from its row plans that run, asking for its training set', async () => {
+    // Weights and Trainer state, no samples and no dataset beside it: what a run looks like
+    // the moment training ends, before anything has evaluated it.
+    const run = join(root, 'cluster', 'fresh-sweep', 'trainer_2epochs');
+    for (const step of [10, 20]) {
+      const c = join(run, `checkpoint-${step}`);
+      mkdirSync(c, { recursive: true });
+      writeFileSync(join(c, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
+      writeFileSync(join(c, 'model.safetensors'), 'weights');
+      writeFileSync(join(c, 'trainer_state.json'), JSON.stringify({ global_step: step, epoch: step / 10 }));
+    }
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await runCommand(page, 'Premem: Open Run or Sweep…');
+    await fileDialog(page, run, 'Open Run or Sweep');
+    const row = await rowOf(runs(), 'trainer_2epochs');
+    await waitFor('the run waiting for its evaluation', async () => (await row.innerText()).includes('not evaluated · 2 checkpoints'));
+    await expand(row);
+    await waitFor('its checkpoints', async () => {
+      const texts = await rowTexts(runs());
+      return [10, 20].every((step) => texts.some((t) => new RegExp(`step ${step}\\s*not evaluated`).test(t)));
+    });
+    // Not an error: no "could not index" pop-up for it.
+    assert.doesNotMatch(
+      await page
+        .locator('.notifications-toasts')
+        .innerText()
+        .catch(() => ''),
+      /could not index/,
+    );
+    await shot(page, '11-not-evaluated-run');
+    // Planned from its own row, though another run is selected.
+    await contextMenu(page, row, 'Plan Evaluation with lm-evaluation-harness…');
+    await pick(page, 'Into trainer_2epochs/premem-lm-eval');
+    await pick(page, 'Hugging Face transformers on CPU');
+    // It has no training set beside it: the GUI asks for one, in words, not as a CLI flag.
+    await page.locator('.quick-input-widget', { hasText: 'Training set of trainer_2epochs' }).first().waitFor({ timeout: 15_000 });
+    await fileDialog(page, join(sweep, 'train.jsonl'), 'Plan with This Training Set');
+    // Two tasks: samples and references of the training questions (it has no test set to sample).
+    await notification(page, 'planned 2 harness tasks for 2 checkpoints of trainer_2epochs', 30_000);
+    const plan = join(run, 'premem-lm-eval');
+    assert.ok(existsSync(join(plan, 'run_all.sh')), 'run_all.sh written');
+    const listed = readFileSync(join(plan, 'checkpoints.sh'), 'utf8');
+    for (const step of [10, 20]) assert.ok(listed.includes(join(run, `checkpoint-${step}`)), `checkpoint-${step} in the plan`);
+    assert.doesNotMatch(await page.locator('.notifications-toasts').innerText(), /--dataset/);
+    await shot(page, '12-not-evaluated-planned');
+    await runCommand(page, 'Notifications: Clear All Notifications');
   });
 
   test('every palette command runs from the palette: each registered, none fails, each answers as it should', async () => {

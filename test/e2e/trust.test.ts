@@ -186,9 +186,9 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
       const calibrated = /calibrated on 13 runs \(held-out RMSE 3\.46%\)/;
       const afterKeep = await agree('the kept threshold everywhere', '-2.5', '−2.50', calibrated, kept, false);
       assert.doesNotMatch(afterKeep.header + afterKeep.line, /tried/);
-    // The calibration's buttons say it is done, instead of offering it again.
-    await waitFor('the kept calibration', async () => (await frame.locator('#use-calibrated[disabled]').innerText()).includes('-2.5 Is Kept for This Sweep'));
-    assert.equal(await frame.locator('#try-best[disabled]').count(), 1);
+      // The calibration's buttons say it is done, instead of offering it again.
+      await waitFor('the kept calibration', async () => (await frame.locator('#use-calibrated[disabled]').innerText()).includes('-2.5 Is Kept for This Sweep'));
+      assert.equal(await frame.locator('#try-best[disabled]').count(), 1);
       await waitFor('the Runs view at the kept threshold', async () => (await sweepRow().innerText()).includes(`R² ${kept}`));
       await shot(page, 'trust-use-for-this-sweep');
       // The CLI and every view read the same user state.

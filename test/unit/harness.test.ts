@@ -10,7 +10,7 @@
  * forward pass of each reference, and the authors' GSM8K grading in Python.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -160,6 +160,19 @@ describe('tasks planned by premem plan lm-eval, read back', () => {
     );
     assert.equal(json.runs[0]!.skipped_checkpoints[0]!.step, 20);
     assert.match(json.runs[0]!.skipped_checkpoints[0]!.reason, /^not evaluated yet: .*premem plan lm-eval/);
+    // Weights at every checkpoint and samples at none: a run waiting for its evaluation, said so.
+    const fresh = join(dir, 'fresh_sweep', 'trainer_1epochs');
+    for (const step of [5, 10]) {
+      mkdirSync(join(fresh, `checkpoint-${step}`), { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) writeFileSync(join(fresh, `checkpoint-${step}`, f), '{}');
+    }
+    const waiting = await runCli('report', fresh, '--db', join(dir, 'fresh.sqlite'));
+    assert.equal(waiting.code, 1);
+    assert.match(waiting.err, /trainer_1epochs: not evaluated yet: 2 checkpoints \(steps 5, 10\) with model files and no samples\. premem plan lm-eval/);
+    // One checkpoint without weights is not that: it is named as a checkpoint without samples.
+    rmSync(join(fresh, 'checkpoint-5', 'model.safetensors'));
+    rmSync(join(fresh, 'checkpoint-5', 'config.json'));
+    assert.match((await runCli('report', fresh, '--db', join(dir, 'fresh2.sqlite'))).err, /checkpoint-5: no training samples/);
   });
 });
 
