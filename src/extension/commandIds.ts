@@ -6,6 +6,7 @@
  */
 export const COMMAND_IDS = [
   'premem.openRun',
+  'premem.openExampleSweep',
   'premem.refresh',
   'premem.closeRun',
   'premem.showOutput',

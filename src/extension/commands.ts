@@ -8,6 +8,7 @@ import { AUTHORS_TEMPLATES } from '../score/templates';
 import { sampleInProcess, scoreInProcess, similarInProcess } from '../score/scoringProcess';
 import { askSampling, configuredSampling } from './sampling';
 import { planTrainingSet, writePlan } from '../plan/writePlan';
+import { writeExampleSweep } from '../example/exampleSweep';
 import { exportProtected, writeExport } from '../output/exportFile';
 import { flagsFileFor } from '../store/schema';
 import { impliedStop } from '../score/sampleSettings';
@@ -54,6 +55,8 @@ export interface CommandContext {
   readonly dashboard: DashboardPanel;
   /** Pages the Examples view. */
   readonly showMoreExamples: () => void;
+  /** Where Open the Example Sweep writes the bundled example (the extension's global storage). */
+  readonly exampleSweepDir: string;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -192,6 +195,24 @@ function commandHandlers(ctx: CommandContext): Record<CommandId, Handler> {
       async () => {
         const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Open Run or Sweep' });
         if (picked?.[0]) await ctx.openFolder(picked[0].fsPath);
+      },
+    ],
+    [
+      'premem.openExampleSweep',
+      async () => {
+        // The sweep `premem example` writes: three small runs made up to show the metric, in the
+        // layouts real runs use. Written once into the extension's own storage, then opened.
+        const dir = writeExampleSweep(ctx.exampleSweepDir);
+        await ctx.openFolder(dir);
+        const runs = (await index.runs()).filter((r) => r.sweepPath === dir);
+        const fast = runs.find((r) => r.name === 'example_3epochs_lr2e-04') ?? runs[0];
+        if (fast) await index.select(fast.path);
+        await vscode.commands.executeCommand('workbench.view.extension.premem');
+        const next = await vscode.window.showInformationMessage(
+          `Premem: the example sweep is open: ${runs.length} runs made up to show the metric (not a real model). Its fit is in the dashboard; its least-learned examples are at the top of the Examples view.`,
+          'Show Dashboard',
+        );
+        if (next) await vscode.commands.executeCommand('premem.showDashboard');
       },
     ],
     ['premem.refresh', () => ctx.reindexAll()],

@@ -167,6 +167,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     dashboard,
     showMoreExamples: () => examplesView.showMore(),
     scoringChildFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoringChild.js').fsPath,
+    // The bundled example is written where the extension keeps its own files, never in a workspace.
+    exampleSweepDir: vscode.Uri.joinPath(context.globalStorageUri, 'example-sweep').fsPath,
   });
   void reindexAll()
     .then(async () => {

@@ -72,13 +72,25 @@ export async function askSampling(run: StoredRun): Promise<{ options: SampleRunO
   const steps = await pickCheckpoints(run);
   if (!steps) return undefined;
 
-  const beside = path.join(path.dirname(run.path), `${run.name}-${set}`);
+  // A run folder of samples inside the sweep would be a second run of the same training in every
+  // cross-run figure (the fit, "copied in N runs"): a separate one goes beside the sweep instead.
+  const outside = path.join(path.dirname(run.sweepPath), `${path.basename(run.sweepPath)}-samples`, `${run.name}-${set}`);
   type Where = vscode.QuickPickItem & { out: string | null; ask?: boolean };
   const where = await vscode.window.showQuickPick<Where>(
     [
-      { label: `Into a new run folder: ${path.basename(beside)}`, description: path.dirname(beside), detail: 'Leaves the run untouched; opened beside it when done.', out: beside },
-      { label: 'Into a folder…', detail: 'A run folder of its own, wherever you choose.', out: null, ask: true },
-      { label: 'Into the run’s checkpoint folders', detail: `Writes ${perturbations ? 'perturbed' : 'train'}_samples_${set}.jsonl beside each model.`, out: null },
+      {
+        label: 'Into the run’s checkpoint folders',
+        description: 'recommended',
+        detail: `Writes ${perturbations ? 'perturbed' : 'train'}_samples_${set}.jsonl beside each model; the run then counts them as its own.`,
+        out: null,
+      },
+      {
+        label: `Into a new run folder outside the sweep: ${path.basename(path.dirname(outside))}/${path.basename(outside)}`,
+        description: path.dirname(path.dirname(outside)),
+        detail: 'Leaves the run untouched; a sweep of its own, so the sweep’s figures still count this training run once.',
+        out: outside,
+      },
+      { label: 'Into a folder…', detail: 'A run folder of its own, wherever you choose (outside the sweep, to keep its figures as they are).', out: null, ask: true },
     ],
     { placeHolder: 'Where do the samples go?' },
   );

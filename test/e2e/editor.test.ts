@@ -488,11 +488,47 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await runCommand(page, 'Notifications: Clear All Notifications');
   });
 
+  test('the Get Started walkthrough opens from the Welcome page; each step carries its command and a picture, and its buttons run them', async () => {
+    await runCommand(page, 'Help: Welcome');
+    // The Welcome page may open inside the editor's own walkthrough: back to the page's list.
+    const back = page.locator('.gettingStartedContainer .prev-button, .prev-button').first();
+    await back.waitFor({ timeout: 10_000 }).catch(() => undefined);
+    if (await back.isVisible().catch(() => false)) await back.click();
+    const entry = page.locator('.getting-started-category', { hasText: 'Get Started with Premem Lens' }).first();
+    await entry.waitFor({ timeout: 30_000 });
+    await entry.click();
+    // The walkthrough: its five steps, in order.
+    const steps = page.locator('.getting-started-step .step-title');
+    await waitFor('the walkthrough’s steps', async () => (await steps.count()) === 5);
+    assert.deepEqual(await steps.allInnerTexts(), ['Open a sweep', 'Read the fit', 'Open an example the model copied', 'Flag and export', 'Sample or plan a fresh run']);
+    // The first step, open: its picture, its link to Open Run or Sweep…, and its button, which
+    // runs Open the Example Sweep: the bundled sweep joins the Runs view beside the workspace's.
+    const first = page.locator('.getting-started-step.expanded').first();
+    await waitFor('the step’s picture', async () => (await page.locator('.getting-started-media img[alt^="The Runs view"]').count()) > 0);
+    assert.equal(await first.locator('a.monaco-link[href="command:premem.openRun"]').count(), 1);
+    await page.waitForTimeout(500);
+    await shot(page, '13-walkthrough');
+    await first.locator('.button-container a', { hasText: 'Open the Example Sweep' }).click();
+    await notification(page, 'the example sweep is open: 3 runs', 30_000);
+    await waitFor('the bundled sweep beside the workspace’s', async () => (await rowTexts(runs())).filter((t) => t.startsWith('example-sweep')).length === 2);
+    // The second step's button runs its command too: the dashboard opens.
+    await page.locator('.tab', { hasText: 'Premem Lens' }).first().click();
+    await page.locator('.getting-started-step', { hasText: 'Read the fit' }).first().click();
+    await page.locator('.getting-started-step.expanded .button-container a', { hasText: 'Show Dashboard' }).first().click();
+    await webviewFrame(page, 'Premem Dashboard');
+    await runCommand(page, 'View: Close All Editors');
+  });
+
   test('every palette command runs from the palette: each registered, none fails, each answers as it should', async () => {
     // A workspace where each command can do something: a run of the example sweep selected (it
     // has a dataset file, sibling runs and a flag), a filter to clear, a dataset file open.
     await runCommand(page, 'Premem: Select Run…');
-    await pick(page, FAST_RUN);
+    // The workspace's run (the bundled example sweep has one of the same name): its row says its sweep's folder.
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: FAST_RUN })
+      .filter({ hasText: join('workspace', 'example-sweep') })
+      .first()
+      .click();
     cli('flag', join(sweep, FAST_RUN), '4', '--note', 'palette test');
     await openFile(page, 'example-sweep/train.jsonl');
     const desc = page.locator('.pane-header', { hasText: /examples/i }).first();
@@ -516,6 +552,7 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     const example = new RegExp(`Example index in ${FAST_RUN.replace(/[.-]/g, '\\$&')}`);
     const answers: Record<string, CommandAnswer> = {
       'premem.openRun': { input: /Open Run or Sweep/ },
+      'premem.openExampleSweep': { toast: /the example sweep is open: 3 runs made up to show the metric/ },
       'premem.refresh': { seen: 'a new "indexed … runs" line in the Premem log', probe: () => Promise.resolve(indexedLines() > indexedBefore) },
       'premem.selectRun': { input: /Select a run/ },
       'premem.sortExamples.byPreMemorization': described('lowest pre-memorization first'),
@@ -566,7 +603,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await runCommand(page, 'Premem: Sort Examples by Dataset Order');
     await waitFor('dataset order', async () => (await desc.innerText()).includes('dataset order'));
     const seen: string[] = [];
-    for (const c of commands) {
+    // Open the Example Sweep selects a run of its own: last, so that the others act on FAST_RUN.
+    const last = (c: { command: string }) => (c.command === 'premem.openExampleSweep' ? 1 : 0);
+    for (const c of [...commands].sort((a, b) => last(a) - last(b))) {
       if (c.command === 'premem.clearExampleFilter') {
         // Shown only while a filter is on: put one on first.
         await runCommand(page, 'Premem: Filter Examples…');

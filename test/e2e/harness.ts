@@ -175,13 +175,28 @@ export async function openWorkbench(browser: Browser, url: string): Promise<Page
   return page;
 }
 
+/**
+ * Opens the command palette with `text` typed in. A panel or page that has just opened can take
+ * the focus a moment later, which closes the palette under the typing: it is opened again then.
+ */
+async function openPalette(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(text, { timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
 /** Runs a command from the palette by its title, as a user would. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
+  await openPalette(page, `>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await page.keyboard.press('Enter');
@@ -297,19 +312,7 @@ export async function runFromPalette(page: Page, c: PaletteCommand, expected: Co
   const label = `Premem: ${c.title}`;
   await runCommand(page, 'Notifications: Clear All Notifications');
   const input = page.locator('.quick-input-widget input');
-  // A panel that has just opened can take the focus a moment later, which closes the palette
-  // under the typing: open it again then.
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    try {
-      await input.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.fill(`>${label}`, { timeout: 5_000 });
-      break;
-    } catch (e) {
-      if (attempt === 3) throw e;
-    }
-  }
+  await openPalette(page, `>${label}`);
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const at = await waitFor(
     `"${label}" in the palette`,
