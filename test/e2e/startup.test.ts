@@ -55,7 +55,8 @@ describe('Premem Lens with an index it cannot open', { skip: missing }, () => {
     assert.match(text, /not-a-folder/, 'names the index file');
     assert.match(text, /premem\.databasePath/, 'says which setting fixes it');
     assert.doesNotMatch(text, /not found/i, 'never "command not found"');
-    assert.ok(await page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Setting' }).first().isVisible(), 'offers the setting');
+    // The toast's text and its buttons are drawn one after the other: wait for the button.
+    await page.locator('.notifications-toasts .monaco-button', { hasText: 'Open Setting' }).first().waitFor({ timeout: 10_000 });
     // The welcome view now says so too.
     await runs.locator('.welcome-view-content', { hasText: 'could not open its index' }).first().waitFor({ timeout: 10_000 });
     await shot(page, 'startup-unopenable-index');
