@@ -95,6 +95,15 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     }
     const f = exampleFigures(ctx.analysis, position, record);
     const flagged = (await this.index.flags(ctx.run.path)).find((x) => x.index === record);
+    const target = { runPath: ctx.run.path, index: record };
+    // Actions first: the per-checkpoint table below can be long, and must not push them out of view.
+    md.appendMarkdown(
+      `\n\n${commandLink('Open example', 'premem.showExample', target)} · ${
+        flagged
+          ? `${commandLink('Edit note', 'premem.editFlagNote', target)} · ${commandLink('Unflag', 'premem.unflagExample', target)}`
+          : commandLink('Flag', 'premem.flagExample', target)
+      }${ctx.others.length > 0 ? ` · ${commandLink(`Show all ${ctx.others.length + 1} runs`, 'premem.showExample', target)}` : ''}`,
+    );
     const epoch = f.memorizationEpoch !== null ? ` (epoch ${num(f.memorizationEpoch, 2)})` : '';
     md.appendMarkdown(
       `\n\nPre-memorization accuracy: **${num(f.preMemorizationAccuracy.at(-1))}**  \n` +
@@ -107,16 +116,10 @@ export class DatasetAnnotations implements vscode.HoverProvider, vscode.Disposab
     }
     appendExampleTable(md, f, ctx.analysis.checkpoints);
     md.appendMarkdown(`\nMemorized: ${describeThresholdOrigin(ctx.analysis.threshold, ctx.analysis.thresholdOrigin)}\n`);
-    const target = { runPath: ctx.run.path, index: record };
-    md.appendMarkdown(
-      `\n${commandLink('Open example', 'premem.showExample', target)} · ${
-        flagged
-          ? `${commandLink('Edit note', 'premem.editFlagNote', target)} · ${commandLink('Unflag', 'premem.unflagExample', target)}`
-          : commandLink('Flag', 'premem.flagExample', target)
-      }`,
-    );
     if (ctx.others.length > 0)
-      md.appendMarkdown(`\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}; select one in the Runs view to see its figures.`);
+      md.appendMarkdown(
+        `\n\nAlso read by ${ctx.others.length} other run${ctx.others.length === 1 ? '' : 's'}: *Show all ${ctx.others.length + 1} runs* opens the example with its figures in each (or select a run in the Runs view).`,
+      );
     return new vscode.Hover(md, doc.lineAt(pos.line).range);
   }
 

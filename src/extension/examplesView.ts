@@ -127,7 +127,9 @@ export class ExamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
 }
 
 /** What the three icons mean, for every example's tooltip. */
-const ICON_LEGEND = 'Icons: ✓ green, solved before memorized · ⧉ orange, memorized before ever solved · ○ never memorized.';
+/** The rows' own icons (product icons, which every font draws; a ⧉ glyph showed as a box), named. */
+const ICON_LEGEND =
+  'Icons: $(pass) solved before memorized · $(copy) memorized before ever solved · $(history) memorized at the first checkpoint (nothing earlier to measure) · $(circle-large-outline) never memorized.';
 
 /**
  * An example row. The figures come first, in the label, so a narrow sidebar cuts the
@@ -159,6 +161,7 @@ function exampleTreeItem(node: ExampleNode): vscode.TreeItem {
     appendUntrusted(md, node.question.length > 1500 ? `${node.question.slice(0, 1500)}…` : node.question);
   }
   md.appendMarkdown(`\n\nPre-memorization accuracy **${num(premem)}** · ${f.category === 'never-memorized' ? mem : `${mem} · ${CATEGORY_LABEL[f.category]}`}`);
+  md.supportThemeIcons = true;
   md.appendMarkdown(`\n\n${ICON_LEGEND}`);
   item.tooltip = md;
   return item;

@@ -281,6 +281,10 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     assert.ok(text.includes(`Memorization step: ${e4.memorization_step ?? 'never'}`), text);
     assert.match(text, /Open example/);
     assert.match(text, /Flag/);
+    // Compact: the actions come before the figures and the per-checkpoint table, with a way to
+    // every run that reads this file (the example sweep's three).
+    assert.ok(text.indexOf('Open example') < text.indexOf('Pre-memorization accuracy'), text);
+    assert.match(text, /Show all 3 runs/);
     await page.waitForTimeout(400); // let the hover finish fading in
     await shot(page, '05-dataset-hover');
     await page.keyboard.press('Escape');

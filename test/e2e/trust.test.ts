@@ -126,6 +126,16 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
     assert.match(await frame.locator('.question').first().innerText(), new RegExp(`^Question ${index}: how many apples\\?`));
     await frame.locator('#other-runs').scrollIntoViewIfNeeded();
     await shot(page, 'trust-in-other-runs');
+    // In a narrow editor the table's last column is still there: inside the panel, or reachable by
+    // scrolling the table's own box (it used to be cut off).
+    await page.setViewportSize({ width: 900, height: 900 });
+    await page.waitForTimeout(600);
+    const reach = await frame.evaluate<{ right: number; width: number; scrolls: boolean }>(
+      "(() => { const box = document.querySelector('#other-runs').parentElement; const th = document.querySelector('#other-runs th:last-child'); return { right: th.getBoundingClientRect().right, width: document.documentElement.clientWidth, scrolls: box.scrollWidth > box.clientWidth && getComputedStyle(box).overflowX === 'auto' }; })()",
+    );
+    assert.ok(reach.right <= reach.width || reach.scrolls, `the last column: ${JSON.stringify(reach)}`);
+    await shot(page, 'trust-in-other-runs-narrow');
+    await page.setViewportSize({ width: 1500, height: 900 });
     // Switch to another run of the sweep from the table.
     const other = across.find((a) => a.run !== KANG_RUN)!;
     await frame.locator('#other-runs vscode-button', { hasText: other.run }).first().click();

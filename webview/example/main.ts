@@ -208,15 +208,17 @@ function otherRunsSection(d: ExampleDetail): HTMLElement | null {
   );
   return section(`In other runs (${d.otherRuns.length} runs of the sweep)`, [
     el('p', { className: 'muted', attrs: { id: 'other-runs-summary' }, text: `Memorized before ever solved in ${copied} of ${d.otherRuns.length} runs.` }),
-    el('table', { className: 'numbers other-runs', attrs: { id: 'other-runs' } }, [
-      el('thead', {}, [
-        el(
-          'tr',
-          {},
-          ['run', 'memorized at', 'epoch', 'pre-mem acc', 'train acc', 'pattern'].map((h) => el('th', { text: h })),
-        ),
+    el('div', { className: 'table-scroll' }, [
+      el('table', { className: 'numbers other-runs', attrs: { id: 'other-runs' } }, [
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['run', 'memorized at', 'epoch', 'pre-mem acc', 'train acc', 'pattern'].map((h) => el('th', { text: h })),
+          ),
+        ]),
+        el('tbody', {}, rows),
       ]),
-      el('tbody', {}, rows),
     ]),
   ]);
 }
