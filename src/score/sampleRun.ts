@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ANSWER_CORRECT, answerFormOf, grade, type AnswerCode } from '../core/grading';
 import type { Perturbation } from '../core/perturb';
@@ -358,7 +358,7 @@ function checkOutFolder(out: string, run: StoredRun): void {
     throw new InputError(out, `cannot be used as --out: ${(e as Error).message}`);
   }
   // A folder holding only a sampler's lock is one premem sample started: the lock decides.
-  if (entries.every((e) => e === LOCK)) return;
+  if (entries.every((e) => e === LOCK || e.startsWith(`${LOCK}.`))) return;
   const runJson = join(out, 'run.json');
   const previous = readJsonObject(runJson);
   if (!previous || typeof previous['sampled_from'] !== 'string')
@@ -410,19 +410,27 @@ function recordSettings(file: string, setName: string, options: SampleRunOptions
 function acquireLock(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, LOCK);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(dir, `cannot be locked for sampling: ${(e as Error).message}`);
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
-        throw new InputError(dir, `another premem sample (process ${pid}) is writing into it; wait for it to finish or stop it`);
-      rmSync(file, { force: true });
+  // The lock appears with its process id already in it (written to a file of this process's own,
+  // then hard-linked into place, which fails if a lock exists): a lock created empty and filled
+  // after looked stale to a second sampler reading it in between, and both went on to write.
+  const mine = join(dir, `${LOCK}.${process.pid}`);
+  writeFileSync(mine, `${process.pid}\n`);
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(mine, file);
+        return () => rmSync(file, { force: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(dir, `cannot be locked for sampling: ${(e as Error).message}`);
+        const pid = Number(readFileSync(file, 'utf8').trim());
+        if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+          throw new InputError(dir, `another premem sample (process ${pid}) is writing into it; wait for it to finish or stop it`);
+        // Its process is gone: a stale lock, taken over.
+        rmSync(file, { force: true });
+      }
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   throw new InputError(dir, 'cannot be locked for sampling: another process keeps taking the lock');
 }

@@ -527,7 +527,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     // A workspace where each command can do something: a run of the example sweep selected (it
     // has a dataset file, sibling runs and a flag), a filter to clear, a dataset file open.
     await runCommand(page, 'Premem: Select Run…');
-    // The workspace's run (the bundled example sweep has one of the same name): its row says its sweep's folder.
+    // The workspace's run (the bundled example sweep has one of the same name): its row says its
+    // sweep's folder. Typed first: the list is virtualised, and 20 runs need not all be drawn.
+    await page.locator('.quick-input-widget input').fill(FAST_RUN);
     await page
       .locator('.quick-input-list .monaco-list-row', { hasText: FAST_RUN })
       .filter({ hasText: join('workspace', 'example-sweep') })
