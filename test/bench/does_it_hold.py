@@ -7,40 +7,20 @@ Every fit is np.polyfit(x, y, 1) with R^2 = corrcoef(x, y)^2; leave-one-run-out 
 every other run's points and predicts the held-out run's, the RMSE over all predictions.
 """
 import json
-import os
-import re
 import sys
 
 import numpy as np
 
-# The authors' sample-set preference and the lookup, shared with the bit-for-bit baseline.
-from numpy_baseline import first_present
+# The authors' layout and metric, shared with the bit-for-bit baseline.
+from numpy_baseline import load_runs, pre_memorization
 
 
 def load(sweep):
-    runs = []
-    for run in sorted(os.listdir(sweep)):
-        run_dir = os.path.join(sweep, run)
-        steps = sorted(int(m.group(1)) for m in (re.match(r"checkpoint-(\d+)$", d) for d in os.listdir(run_dir)) if m)
-        if not steps:
-            continue
-        sub = np.load(os.path.join(run_dir, "subsample_idxs.npy"))
-        accs, ppls, tests = [], [], []
-        for step in steps:
-            ckpt = os.path.join(run_dir, f"checkpoint-{step}")
-            accs.append((first_present(ckpt, "train")[1] == 0).mean(axis=1))
-            ppls.append(np.load(os.path.join(ckpt, "train_perplexities.npy")))
-            _, test = first_present(ckpt, "test")
-            tests.append(None if test is None else float((test == 0).mean()))
-        runs.append({"name": run, "acc": np.stack(accs)[:, sub], "ppl": np.stack(ppls)[:, sub], "tests": tests})
-    return runs
+    return list(load_runs(sweep))
 
 
 def premem(run, t):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        memorized = np.log(np.log(run["ppl"])) < t
-    acc = run["acc"]
-    return np.minimum(acc, np.maximum.accumulate(acc * (~memorized), axis=0)), memorized
+    return pre_memorization(run["acc"], run["ppl"], t)
 
 
 def quality(points):

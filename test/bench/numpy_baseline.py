@@ -25,10 +25,10 @@ def first_present(ckpt, split):
     return None, None
 
 
-def main(sweep, t):
-    start = time.perf_counter()
-    runs = []
-    xs, ys = [], []
+def load_runs(sweep):
+    """Each run of a sweep in turn (one in memory at a time): its steps, and per checkpoint (rows)
+    each analysed example's train accuracy and reference perplexity, and the test accuracy (None
+    where the checkpoint has no test evaluation)."""
     for run in sorted(os.listdir(sweep)):
         run_dir = os.path.join(sweep, run)
         steps = sorted(int(m.group(1)) for m in (re.match(r"checkpoint-(\d+)$", d) for d in os.listdir(run_dir)) if m)
@@ -43,11 +43,23 @@ def main(sweep, t):
             accs.append((train == 0).mean(axis=1))
             ppls.append(np.load(os.path.join(ckpt, "train_perplexities.npy")))
             tests.append(None if test is None else float((test == 0).mean()))
-        acc = np.stack(accs)[:, sub]
-        ppl = np.stack(ppls)[:, sub]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            memorized = np.log(np.log(ppl)) < t
-        premem = np.minimum(acc, np.maximum.accumulate(acc * (~memorized), axis=0))
+        yield {"name": run, "steps": steps, "acc": np.stack(accs)[:, sub], "ppl": np.stack(ppls)[:, sub], "tests": tests}
+
+
+def pre_memorization(acc, ppl, t):
+    """The authors' metric at ln ln threshold t: pre-memorization accuracy and the memorized mask."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        memorized = np.log(np.log(ppl)) < t
+    return np.minimum(acc, np.maximum.accumulate(acc * (~memorized), axis=0)), memorized
+
+
+def main(sweep, t):
+    start = time.perf_counter()
+    runs = []
+    xs, ys = [], []
+    for loaded in load_runs(sweep):
+        run, steps, acc, tests = loaded["name"], loaded["steps"], loaded["acc"], loaded["tests"]
+        premem, memorized = pre_memorization(acc, loaded["ppl"], t)
         checkpoints = []
         for j, step in enumerate(steps):
             checkpoints.append({
