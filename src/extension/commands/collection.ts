@@ -44,27 +44,18 @@ export function collectionCommands(ctx: CommandContext, helpers: CommandHelpers)
       const byIndex = new Map(examples.map((e) => [e.index, e]));
       const seeds = flags.filter((f) => byIndex.get(f.index)?.question != null);
       if (seeds.length === 0) throw new Error(`${run.name} has no question texts (no dataset file)`);
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Premem: finding questions like ${seeds.length} flagged examples`, cancellable: true },
-        async (_progress, token) => {
-          const controller = new AbortController();
-          const sub = token.onCancellationRequested(() => controller.abort());
-          try {
-            return await similarInProcess(
-              ctx.scoringChildFile,
-              {
-                kind: 'similar',
-                // The save dialog asked before replacing; only an earlier output of this search is replaced.
-                options: { encoder, tokenizer, pool, out: out.fsPath, count: 100, force: true },
-                seedIndices: seeds.map((f) => f.index),
-                seedQuestions: seeds.map((f) => byIndex.get(f.index)!.question!),
-              },
-              controller.signal,
-            );
-          } finally {
-            sub.dispose();
-          }
-        },
+      const result = await withCancellableProgress(`Premem: finding questions like ${seeds.length} flagged examples`, (signal) =>
+        similarInProcess(
+          ctx.scoringChildFile,
+          {
+            kind: 'similar',
+            // The save dialog asked before replacing; only an earlier output of this search is replaced.
+            options: { encoder, tokenizer, pool, out: out.fsPath, count: 100, force: true },
+            seedIndices: seeds.map((f) => f.index),
+            seedQuestions: seeds.map((f) => byIndex.get(f.index)!.question!),
+          },
+          signal,
+        ),
       );
       if (result === null) {
         void vscode.window.showInformationMessage('Premem: the search for similar questions was cancelled.');
@@ -80,37 +71,21 @@ export function collectionCommands(ctx: CommandContext, helpers: CommandHelpers)
       const run = await pickRun('Score the references of which run?');
       if (!run) return;
       const t0 = Date.now();
-      const scored = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Premem: scoring ${run.name}`, cancellable: true },
-        async (progress, token) => {
-          const controller = new AbortController();
-          const sub = token.onCancellationRequested(() => controller.abort());
-          let last = 0;
-          try {
-            return await scoreInProcess(
-              ctx.scoringChildFile,
-              { kind: 'score', db: index.dbFile, runPath: run.path, batch: 8, templates: AUTHORS_TEMPLATES },
-              {
-                signal: controller.signal,
-                onProgress: (p) => {
-                  const share = (100 * p.done) / p.total;
-                  progress.report({
-                    message: `checkpoint-${p.step}: ${p.done} of ${p.total} examples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`,
-                    increment: Math.max(0, share - last),
-                  });
-                  last = share >= 100 ? 0 : share;
-                },
-                // Stored as each checkpoint finishes: the views show its figures at once.
-                onCheckpoint: (c) => {
-                  ctx.log.appendLine(`scored ${run.name} checkpoint-${c.step}: ${c.examples} references, ${c.tokens} tokens in ${c.seconds.toFixed(2)} s`);
-                  index.invalidate();
-                },
-              },
-            );
-          } finally {
-            sub.dispose();
-          }
-        },
+      const scored = await withCancellableProgress(`Premem: scoring ${run.name}`, (signal, report) =>
+        scoreInProcess(
+          ctx.scoringChildFile,
+          { kind: 'score', db: index.dbFile, runPath: run.path, batch: 8, templates: AUTHORS_TEMPLATES },
+          {
+            signal,
+            onProgress: (p) =>
+              report((100 * p.done) / p.total, `checkpoint-${p.step}: ${p.done} of ${p.total} examples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`),
+            // Stored as each checkpoint finishes: the views show its figures at once.
+            onCheckpoint: (c) => {
+              ctx.log.appendLine(`scored ${run.name} checkpoint-${c.step}: ${c.examples} references, ${c.tokens} tokens in ${c.seconds.toFixed(2)} s`);
+              index.invalidate();
+            },
+          },
+        ),
       );
       if (scored === -1) void vscode.window.showInformationMessage(`Premem: scoring of ${run.name} cancelled; the checkpoints already scored keep their new perplexities.`);
       else if (scored === 0) void vscode.window.showWarningMessage(`Premem: ${run.name} has no checkpoint with an ONNX model (checkpoint-<step>/model.onnx or onnx/model.onnx).`);
@@ -124,40 +99,24 @@ export function collectionCommands(ctx: CommandContext, helpers: CommandHelpers)
       if (!request) return;
       const t0 = Date.now();
       const lines: string[] = [];
-      const sampled = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Premem: sampling ${run.name}`, cancellable: true },
-        async (progress, token) => {
-          const controller = new AbortController();
-          const sub = token.onCancellationRequested(() => controller.abort());
-          let last = 0;
-          try {
-            return await sampleInProcess(
-              ctx.scoringChildFile,
-              { kind: 'sample', db: index.dbFile, runPath: run.path, options: request.options },
-              {
-                signal: controller.signal,
-                onProgress: (p) => {
-                  const share = (100 * p.done) / p.total;
-                  progress.report({
-                    message: `checkpoint-${p.step} ${p.part}: ${p.done} of ${p.total} samples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`,
-                    increment: Math.max(0, share - last),
-                  });
-                  last = share >= 100 ? 0 : share;
-                },
-                onPart: (p) => {
-                  const n = p.questions * p.samples;
-                  const line = p.skipped
-                    ? `checkpoint-${p.step} ${p.part}: already sampled (${p.file})`
-                    : `checkpoint-${p.step} ${p.part}: ${p.questions} questions × ${p.samples}, accuracy ${num(p.correct / n)}, ${p.tokens} tokens in ${p.seconds.toFixed(1)} s → ${p.file}`;
-                  lines.push(line);
-                  ctx.log.appendLine(`sampled ${run.name} ${line}`);
-                },
-              },
-            );
-          } finally {
-            sub.dispose();
-          }
-        },
+      const sampled = await withCancellableProgress(`Premem: sampling ${run.name}`, (signal, report) =>
+        sampleInProcess(
+          ctx.scoringChildFile,
+          { kind: 'sample', db: index.dbFile, runPath: run.path, options: request.options },
+          {
+            signal,
+            onProgress: (p) =>
+              report((100 * p.done) / p.total, `checkpoint-${p.step} ${p.part}: ${p.done} of ${p.total} samples, ${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`),
+            onPart: (p) => {
+              const n = p.questions * p.samples;
+              const line = p.skipped
+                ? `checkpoint-${p.step} ${p.part}: already sampled (${p.file})`
+                : `checkpoint-${p.step} ${p.part}: ${p.questions} questions × ${p.samples}, accuracy ${num(p.correct / n)}, ${p.tokens} tokens in ${p.seconds.toFixed(1)} s → ${p.file}`;
+              lines.push(line);
+              ctx.log.appendLine(`sampled ${run.name} ${line}`);
+            },
+          },
+        ),
       );
       if (sampled === -1) {
         void vscode.window.showInformationMessage(`Premem: sampling of ${run.name} stopped; run it again with the same settings to resume where it stopped.`);
@@ -251,6 +210,27 @@ export function collectionCommands(ctx: CommandContext, helpers: CommandHelpers)
       }
     },
   };
+}
+
+/**
+ * A cancellable progress notification around work in the scoring process: Cancel aborts the
+ * work's signal. `report(share, message)` moves the bar to `share` percent of the current pass
+ * (each checkpoint is a pass: one that reaches 100% starts the next from 0).
+ */
+function withCancellableProgress<T>(title: string, work: (signal: AbortSignal, report: (share: number, message: string) => void) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const controller = new AbortController();
+    const sub = token.onCancellationRequested(() => controller.abort());
+    let last = 0;
+    try {
+      return await work(controller.signal, (share, message) => {
+        progress.report({ message, increment: Math.max(0, share - last) });
+        last = share >= 100 ? 0 : share;
+      });
+    } finally {
+      sub.dispose();
+    }
+  });
 }
 
 /** The run a Plan Evaluation… is for: a path, or a Runs view row's run (run, checkpoint or one waiting for its evaluation). */
