@@ -1,7 +1,7 @@
 import { leaveOneRunOut, type CalibrationPoint } from '../core/calibration';
 import { fitLine } from '../core/fit';
-import { computeRunMetrics, summarizeCheckpoints } from '../core/metrics';
 import { numpyMean } from '../core/numpySum';
+import { preMemorizationAcrossThresholds } from '../core/sensitivity';
 import type { RunAnalysis } from './runAnalysis';
 
 /**
@@ -61,22 +61,23 @@ function meanLogPerplexity(perplexity: Float64Array): number {
 }
 
 /** One point per checkpoint with a test evaluation, x as `value` gives it; checkpoints where x is not finite are left out. */
-function checkpointPoints(analyses: readonly RunAnalysis[], value: (a: RunAnalysis, j: number) => number): CalibrationPoint[] {
+function checkpointPoints(analyses: readonly RunAnalysis[], value: (a: RunAnalysis, j: number, r: number) => number): CalibrationPoint[] {
   const points: CalibrationPoint[] = [];
-  for (const a of analyses) {
+  analyses.forEach((a, r) => {
     a.checkpoints.forEach((c, j) => {
-      const x = value(a, j);
+      const x = value(a, j, r);
       if (c.testAccuracy !== null && Number.isFinite(x)) points.push({ run: a.run.path, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy });
     });
-  }
+  });
   return points;
 }
 
 export function doesItHold(analyses: readonly RunAnalysis[]): DoesItHold {
-  const sensitivity = SENSITIVITY_THRESHOLDS.map((threshold): SensitivityRow => {
-    // Each run's pre-memorization accuracy recomputed at this threshold, from the arrays loaded.
-    const summaries = analyses.map((a) => summarizeCheckpoints(a.input, computeRunMetrics(a.input, { kind: 'loglog', value: threshold })));
-    const points = checkpointPoints(analyses, (a, j) => summaries[analyses.indexOf(a)]![j]!.preMemorizationAccuracy);
+  // Every run's dataset-level pre-memorization accuracy at all 41 thresholds in one pass over
+  // its arrays (src/core/sensitivity.ts), not 41 recomputes.
+  const curves = analyses.map((a) => preMemorizationAcrossThresholds(a.input, SENSITIVITY_THRESHOLDS));
+  const sensitivity = SENSITIVITY_THRESHOLDS.map((threshold, t): SensitivityRow => {
+    const points = checkpointPoints(analyses, (_, j, r) => curves[r]![t]![j]!);
     return { threshold, ...quality(points), points: points.length };
   });
 
