@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import { num, pct } from '../present/format';
-import type { ReportJson, ReportThreshold } from '../queries/report';
+import type { ReportForecast, ReportJson, ReportThreshold } from '../queries/report';
+import { unfinishedText } from '../queries/forecast';
+import { NEAR, PREDICTOR_LABELS, summarizeHolds } from '../present/holds';
 import { table } from './table';
 
 /** Where the report's threshold came from, in words. */
@@ -13,6 +15,11 @@ function thresholdSource(t: ReportThreshold, runPath?: string): string {
   return c.method === 'text'
     ? `calibrated against the text criterion (${c.kappa === undefined ? '' : `kappa ${num(c.kappa, 2)}, `}agreement ${pct(c.agreement ?? null)})`
     : `calibrated on ${c.runs} runs (held-out RMSE ${pct(c.heldOutRmse ?? null, 2)})`;
+}
+
+/** "final test accuracy forecast 0.412 ± 0.031 (…)" */
+export function forecastText(f: Extract<ReportForecast, { band: number | null }>): string {
+  return `final test accuracy forecast ${num(f.final_test_accuracy)}${f.band === null ? '' : ` ± ${num(f.band)}`} (from ${f.runs} finished runs of its sweep after ${f.checkpoints} checkpoint${f.checkpoints === 1 ? '' : 's'}; ± is their leave-one-run-out RMSE)`;
 }
 
 /** `premem report` for people: the criterion, a table per run, then the sweep's fit. */
@@ -50,6 +57,8 @@ export function formatReport(report: ReportJson, agreements: ReadonlyMap<string,
         new Set([5, 6]),
       ),
     );
+    const f = run.forecast;
+    if (f) parts.push(`${unfinishedText(f)}: ${f.final_test_accuracy === null ? f.reason : forecastText(f)}`);
   }
   parts.push('');
   const f = report.fit;
@@ -71,21 +80,13 @@ function doesItHoldText(report: ReportJson): string[] {
   const { sensitivity, predictors, early } = report;
   if (!sensitivity || !predictors || !early) return [];
   const out = ['', 'Does it hold?'];
-  const scored = sensitivity.filter((s) => s.r2 !== null);
-  const best = scored.reduce<(typeof scored)[number] | null>((b, s) => (b === null || s.r2! > b.r2! ? s : b), null);
   const t = report.threshold.loglog;
-  const near = scored.filter((s) => Math.abs(s.threshold - t) <= 0.3 + 1e-9).map((s) => s.r2!);
-  if (best && near.length)
+  const { best, near } = summarizeHolds({ sensitivity, predictors, early }, t);
+  if (best && near)
     out.push(
-      `  threshold: R^2 ${num(Math.min(...near))}-${num(Math.max(...near))} within 0.3 of ln ln ${num(t, 2)}; best ${num(best.r2)} at ${num(best.threshold, 1)} (41 thresholds, -4.0 to 0.0)`,
+      `  threshold: R^2 ${num(near.low)}-${num(near.high)} within ${NEAR} of ln ln ${num(t, 2)}; best ${num(best.r2)} at ${num(best.threshold, 1)} (41 thresholds, -4.0 to 0.0)`,
     );
-  const label: Record<string, string> = {
-    pre_memorization_accuracy: 'pre-memorization accuracy',
-    train_accuracy: 'train accuracy',
-    memorized_fraction: 'memorized fraction',
-    mean_log_perplexity: 'mean log perplexity (loss)',
-  };
-  out.push(`  baselines (R^2, leave-one-run-out RMSE): ${predictors.map((p) => `${label[p.name]} ${num(p.r2)}, ${num(p.loo_rmse)}`).join('; ')}`);
+  out.push(`  baselines (R^2, leave-one-run-out RMSE): ${predictors.map((p) => `${PREDICTOR_LABELS[p.name]} ${num(p.r2)}, ${num(p.loo_rmse)}`).join('; ')}`);
   out.push(
     `  early: final test accuracy from the first j checkpoints, R^2 pre-memorization / train: ${early.map((e) => `j=${e.checkpoints} ${num(e.pre_memorization_accuracy.r2, 2)}/${num(e.train_accuracy.r2, 2)}`).join(', ')}`,
   );

@@ -95,11 +95,12 @@ export class RunFollower implements vscode.Disposable {
   private async newCheckpoints(folders: readonly string[], before: Map<string, Set<number>>): Promise<NewCheckpoint[]> {
     const views = await this.index.runViews();
     const models = await this.index.sweepModels(views);
+    const analyses = views.flatMap((v) => (v.analysis ? [v.analysis] : []));
     return views.flatMap((v) => {
       const known = before.get(v.run.path);
       // A run seen for the first time is announced by the indexing itself, not per checkpoint.
       if (!v.analysis || !known || !underAny(folders, v.run)) return [];
-      return announce(v.analysis, models.get(v.run.sweepPath), (step) => !known.has(step));
+      return announce(v.analysis, models.get(v.run.sweepPath), (step) => !known.has(step), analyses);
     });
   }
 

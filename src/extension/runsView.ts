@@ -5,6 +5,7 @@ const NOT_EVALUATED_PREFIX = NOT_EVALUATED.split(':')[0]!;
 import * as vscode from 'vscode';
 import type { LinearFit } from '../core/fit';
 import { describeThreshold } from '../core/threshold';
+import { forecasts, unfinishedText, type Forecast } from '../queries/forecast';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { RunFailure } from '../store/indexInWorker';
 import type { SkippedCheckpoint } from '../store/indexStore';
@@ -15,7 +16,7 @@ import { appendUntrusted } from './markdown';
 
 type Node =
   | { readonly kind: 'sweep'; readonly sweep: string; readonly runs: readonly RunView[]; readonly model: SweepModel | undefined }
-  | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined; readonly short: string }
+  | { readonly kind: 'run'; readonly view: RunView; readonly model: SweepModel | undefined; readonly short: string; readonly forecast: Forecast | undefined }
   | { readonly kind: 'checkpoint'; readonly view: RunView; readonly checkpoint: AnalysedCheckpoint; readonly model: SweepModel | undefined }
   | { readonly kind: 'skipped'; readonly view: RunView; readonly skipped: SkippedCheckpoint }
   | { readonly kind: 'failure'; readonly failure: RunFailure }
@@ -45,7 +46,8 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     }
     if (node.kind === 'sweep') {
       const short = distinguishingNames(node.runs.map((v) => v.run.name));
-      return node.runs.map((view, i) => ({ kind: 'run', view, model: node.model, short: short[i]! }));
+      const forecast = forecasts(node.runs.flatMap((v) => (v.analysis ? [v.analysis] : [])));
+      return node.runs.map((view, i) => ({ kind: 'run', view, model: node.model, short: short[i]!, forecast: forecast.get(view.run.path) }));
     }
     if (node.kind === 'failure' && node.failure.notEvaluated) {
       const failure = node.failure;
@@ -66,7 +68,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       case 'sweep':
         return this.sweepItem(node.sweep, node.runs, node.model);
       case 'run':
-        return this.runItem(node.view, node.model, node.short);
+        return this.runItem(node.view, node.model, node.short, node.forecast);
       case 'checkpoint':
         return this.checkpointItem(node.view, node.checkpoint, node.model);
       case 'skipped': {
@@ -145,7 +147,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     return item;
   }
 
-  private runItem(view: RunView, model: SweepModel | undefined, short: string): vscode.TreeItem {
+  private runItem(view: RunView, model: SweepModel | undefined, short: string, forecast: Forecast | undefined): vscode.TreeItem {
     const { run, analysis } = view;
     const selected = run.path === this.index.selectedRunPath;
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
@@ -162,10 +164,12 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const s = summarizeRun(analysis, model);
     const measured = s.finalTestAccuracy !== null ? ` · test ${num(s.finalTestAccuracy)}` : '';
     const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}${plusMinus(s.predictedInterval)}` : '';
+    // Unfinished: where its final test accuracy is heading, from its sweep's finished runs.
+    const heading = forecast?.kind === 'forecast' ? ` · final ≈ ${num(forecast.value)}${forecast.band === null ? '' : ` ± ${num(forecast.band)}`}` : '';
     // In the label what tells the run apart in its sweep and its figures; the full name in the
     // description: run names are long (gsm8k_orig_3epochs_full_lr2e-05_bs128) and a narrow
     // sidebar should cut the name, not the numbers.
-    item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${measured}${predicted}`;
+    item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${measured}${predicted}${heading}`;
     // A checkpoint left out (a damaged file) shows on the collapsed row too, not only inside it.
     const skipped = analysis.skipped.length;
     item.description = skipped ? `${skipped} checkpoint${skipped === 1 ? '' : 's'} skipped · ${run.name}` : run.name;
@@ -182,6 +186,11 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
         `| final test accuracy | ${num(s.finalTestAccuracy)} |\n| predicted test accuracy (sweep fit) | ${num(s.predictedTestAccuracy)} |\n` +
         (s.predictedInterval ? `| 95% prediction interval | ${num(s.predictedInterval.low)} – ${num(s.predictedInterval.high)} |\n` : ''),
     );
+    if (forecast?.kind === 'forecast')
+      md.appendMarkdown(
+        `\n**${capitalize(unfinishedText(forecast))}.** Final test accuracy forecast: **${num(forecast.value)}**${forecast.band === null ? '' : ` ± ${num(forecast.band)}`}, from the ${forecast.runs} finished runs of its sweep after ${forecast.checkpoints} checkpoints (± is how far such forecasts missed on them, leave one run out).\n`,
+      );
+    else if (forecast?.kind === 'none') md.appendMarkdown(`\n${capitalize(unfinishedText(forecast))}: ${forecast.reason}.\n`);
     const t = describeThreshold(analysis.threshold);
     md.appendMarkdown(`\nMemorized: ppl < ${num(t.perplexity)}, ${describeThresholdOrigin(analysis.threshold, analysis.thresholdOrigin)}`);
     if (analysis.skipped.length > 0) md.appendMarkdown(`\n\n${analysis.skipped.length} checkpoint(s) could not be read and are left out (see the rows below).`);
@@ -217,3 +226,5 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     for (const s of this.subscriptions) s.dispose();
   }
 }
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

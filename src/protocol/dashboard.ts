@@ -2,6 +2,8 @@
  * Messages of the dashboard panel. The webview may name only runs the host sent it in the
  * current data; the host checks every path against that list.
  */
+import type { DoesItHold } from '../core/doesItHold';
+export type { DoesItHold };
 import type { LinearFit } from '../core/fit';
 import type { HistogramBin } from '../core/histogram';
 import { bool, empty, finite, integer, object, oneOf, text, type ParamValidators } from './rpc';
@@ -91,7 +93,15 @@ export interface DashboardRun {
   readonly histogram: { readonly bins: readonly HistogramBin[]; readonly unknown: number } | null;
   /** Accuracy on perturbed questions against pre-memorization accuracy (the paper's per-example figure); null without perturbed samples. */
   readonly robustness: RobustnessView | null;
+  /** Unfinished (still training, or no final test evaluation): its final test accuracy forecast from its sweep, or why there is none; null when finished. */
+  readonly forecast: DashboardForecast | null;
 }
+
+/** See src/queries/forecast.ts. */
+export type DashboardForecast = { readonly training: { readonly epoch: number; readonly of: number } | null; readonly unfinished: string } & (
+  | { readonly kind: 'forecast'; readonly value: number; readonly band: number | null; readonly checkpoints: number; readonly runs: number }
+  | { readonly kind: 'none'; readonly reason: string }
+);
 
 export interface RobustnessView {
   readonly step: number;
@@ -113,6 +123,8 @@ export interface DashboardSweep {
   readonly withheld: string | null;
   /** The threshold its figures use (its runs share it), and whether the sweep keeps one. */
   readonly threshold: ThresholdInForce & { readonly stored: boolean };
+  /** "Does it hold?": R² and held-out error by threshold, the baselines, and how early it tells; null where the fit is withheld. */
+  readonly holds: DoesItHold | null;
 }
 
 export type ThresholdForm = 'loglog' | 'perplexity';

@@ -5,7 +5,9 @@ import { describeThreshold } from '../core/threshold';
 import { describeThresholdOrigin } from '../present/format';
 import type { CalibrationView, DashboardRun, DashboardSweep, LowExample, ThresholdInForce } from '../protocol/dashboard';
 import type { StoredExample } from '../store/indexStore';
+import { doesItHold } from './doesItHold';
 import { listExamples } from './examples';
+import { forecasts, unfinishedText } from './forecast';
 import { finiteOrNull, sweepFit } from './report';
 import { calibrateAnalyses, DEFAULT_GRID, DEFAULT_HAND_PICKED } from './calibrate';
 import type { RunAnalysis, RunView } from './runAnalysis';
@@ -28,8 +30,10 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
   const fits = new Map<string, { fit: LinearFit; trainFit: LinearFit }>(
     [...bySweep].map(([sweep, analyses]) => [sweep, { fit: models.get(sweep)!.fit, trainFit: sweepFit(analyses, 'train') }]),
   );
+  const forecast = forecasts(views.flatMap((v) => (v.analysis ? [v.analysis] : [])));
   const runs = views.map((v): DashboardRun => {
     const model = models.get(v.run.sweepPath);
+    const f = forecast.get(v.run.path);
     return {
       path: v.run.path,
       name: v.run.name,
@@ -39,6 +43,12 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       criteriaAgreement: v.analysis?.criteriaAgreement ?? null,
       histogram: v.analysis && v.analysis.checkpoints.length > 0 ? preMemorizationHistogram(v.analysis.metrics.preMemorization[v.analysis.checkpoints.length - 1]!) : null,
       robustness: null,
+      forecast:
+        f === undefined || f.kind === 'finished'
+          ? null
+          : f.kind === 'forecast'
+            ? { kind: 'forecast', value: f.value, band: f.band, checkpoints: f.checkpoints, runs: f.runs, training: f.training, unfinished: unfinishedText(f) }
+            : { kind: 'none', reason: f.reason, training: f.training, unfinished: unfinishedText(f) },
       checkpoints: (v.analysis?.checkpoints ?? []).map((c) => {
         const p = predictTest(model, c.summary.preMemorizationAccuracy);
         return {
@@ -66,6 +76,8 @@ export function dashboardFigures(views: readonly RunView[]): { runs: DashboardRu
       trainFit: f.trainFit,
       withheld: models.get(path)?.withheld ?? null,
       threshold: { ...thresholdInForce(a), stored: a.thresholdOrigin.source === 'stored' },
+      // The sweep's own runs at the threshold in force; the curves over thresholds are kept per run.
+      holds: (models.get(path)?.withheld ?? null) === null ? doesItHold(bySweep.get(path)!) : null,
     };
   });
   sweeps.sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));

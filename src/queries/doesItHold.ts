@@ -1,8 +1,13 @@
 import { leaveOneRunOut, type CalibrationPoint } from '../core/calibration';
 import { fitLine } from '../core/fit';
+import type { MetricInput } from '../core/metrics';
 import { numpyMean } from '../core/numpySum';
 import { preMemorizationAcrossThresholds } from '../core/sensitivity';
+import { isFinished } from './forecast';
 import type { RunAnalysis } from './runAnalysis';
+import { SENSITIVITY_THRESHOLDS, type DoesItHold, type EarlyRow, type FitQuality, type PredictorRow, type SensitivityRow } from '../core/doesItHold';
+
+export { SENSITIVITY_THRESHOLDS, type DoesItHold, type EarlyRow, type FitQuality, type PredictorRow, type SensitivityRow };
 
 /**
  * The questions anyone asks of the metric before trusting it on a sweep, answered from the same
@@ -13,35 +18,6 @@ import type { RunAnalysis } from './runAnalysis';
  * all predictions). Checked against numpy in test/unit/does-it-hold.test.ts.
  */
 
-export interface FitQuality {
-  readonly r2: number | null;
-  readonly loo_rmse: number | null;
-}
-
-export interface SensitivityRow extends FitQuality {
-  readonly threshold: number;
-  readonly points: number;
-}
-
-export interface PredictorRow extends FitQuality {
-  readonly name: 'pre_memorization_accuracy' | 'train_accuracy' | 'memorized_fraction' | 'mean_log_perplexity';
-}
-
-export interface EarlyRow {
-  readonly checkpoints: number;
-  readonly pre_memorization_accuracy: FitQuality;
-  readonly train_accuracy: FitQuality;
-}
-
-export interface DoesItHold {
-  readonly sensitivity: readonly SensitivityRow[];
-  readonly predictors: readonly PredictorRow[];
-  readonly early: readonly EarlyRow[];
-}
-
-/** The sensitivity grid: −4.0 to 0.0 by 0.1, each computed as (i − 40) / 10 so that it is exact. */
-export const SENSITIVITY_THRESHOLDS: readonly number[] = Array.from({ length: 41 }, (_, i) => (i - 40) / 10);
-
 function quality(points: readonly CalibrationPoint[]): FitQuality {
   const fit = fitLine(
     points.map((p) => p.preMemorizationAccuracy),
@@ -50,8 +26,28 @@ function quality(points: readonly CalibrationPoint[]): FitQuality {
   return { r2: fit.r2, loo_rmse: leaveOneRunOut(points).rmse };
 }
 
-/** The mean over a checkpoint's examples of ln(reference perplexity), over the finite ones (the loss the run trained on, per token). */
+/**
+ * The sensitivity curves and the mean log perplexities depend on a run's arrays only, not on the
+ * threshold in force: kept per array, so that moving the threshold in the dashboard recomputes
+ * only the fits.
+ */
+const curvesOf = new WeakMap<MetricInput, Float64Array[]>();
+const meanLogOf = new WeakMap<Float64Array, number>();
+
+function sensitivityCurves(input: MetricInput): Float64Array[] {
+  let c = curvesOf.get(input);
+  if (!c) curvesOf.set(input, (c = preMemorizationAcrossThresholds(input, SENSITIVITY_THRESHOLDS)));
+  return c;
+}
+
 function meanLogPerplexity(perplexity: Float64Array): number {
+  let m = meanLogOf.get(perplexity);
+  if (m === undefined) meanLogOf.set(perplexity, (m = computeMeanLogPerplexity(perplexity)));
+  return m;
+}
+
+/** The mean over a checkpoint's examples of ln(reference perplexity), over the finite ones (the loss the run trained on, per token). */
+function computeMeanLogPerplexity(perplexity: Float64Array): number {
   const logs: number[] = [];
   for (const p of perplexity) {
     const l = Math.log(p);
@@ -75,7 +71,7 @@ function checkpointPoints(analyses: readonly RunAnalysis[], value: (a: RunAnalys
 export function doesItHold(analyses: readonly RunAnalysis[]): DoesItHold {
   // Every run's dataset-level pre-memorization accuracy at all 41 thresholds in one pass over
   // its arrays (src/core/sensitivity.ts), not 41 recomputes.
-  const curves = analyses.map((a) => preMemorizationAcrossThresholds(a.input, SENSITIVITY_THRESHOLDS));
+  const curves = analyses.map((a) => sensitivityCurves(a.input));
   const sensitivity = SENSITIVITY_THRESHOLDS.map((threshold, t): SensitivityRow => {
     const points = checkpointPoints(analyses, (_, j, r) => curves[r]![t]![j]!);
     return { threshold, ...quality(points), points: points.length };
@@ -88,7 +84,7 @@ export function doesItHold(analyses: readonly RunAnalysis[]): DoesItHold {
     { name: 'mean_log_perplexity', ...quality(checkpointPoints(analyses, (a, j) => meanLogPerplexity(a.input.perplexity[j]!))) },
   ];
 
-  // After j checkpoints: each run's value at its checkpoint min(j, its count) predicts that run's
+  // After j checkpoints: each finished run's value at its checkpoint min(j, its count) predicts that run's
   // test accuracy at its last checkpoint; one point per run (runs without it are left out).
   const longest = Math.max(0, ...analyses.map((a) => a.checkpoints.length));
   const early: EarlyRow[] = [];
@@ -96,8 +92,9 @@ export function doesItHold(analyses: readonly RunAnalysis[]): DoesItHold {
     const at = (x: 'preMemorizationAccuracy' | 'trainAccuracy') =>
       quality(
         analyses.flatMap((a) => {
+          // A run still training has no final test accuracy yet (forecast.ts): left out.
           const last = a.checkpoints[a.checkpoints.length - 1];
-          if (!last || last.testAccuracy === null) return [];
+          if (!last || last.testAccuracy === null || !isFinished(a)) return [];
           const v = a.checkpoints[Math.min(j, a.checkpoints.length) - 1]!.summary[x];
           return Number.isFinite(v) ? [{ run: a.run.path, preMemorizationAccuracy: v, testAccuracy: last.testAccuracy }] : [];
         }),

@@ -1,5 +1,6 @@
 import { InputError } from '../ingest/errors';
 import { discoverRuns } from '../ingest/runLayout';
+import { forecastOf, type Forecast } from './forecast';
 import { predictTest, sweepModels, type SweepModel } from './runSummary';
 import { analyseRun, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 import { indexRun } from '../store/indexer';
@@ -13,6 +14,8 @@ export interface NewCheckpoint {
   readonly preMemorizationAccuracy: number;
   readonly testAccuracy: number | null;
   readonly predictedTestAccuracy: number | null;
+  /** On the run's newest checkpoint: its final test accuracy forecast, while it is still training. */
+  readonly forecast?: Forecast;
 }
 
 export interface FollowResult {
@@ -25,7 +28,9 @@ export interface FollowResult {
 export function describeNewCheckpoint(c: NewCheckpoint): string {
   const test =
     c.testAccuracy !== null ? `test ${c.testAccuracy.toFixed(2)}` : c.predictedTestAccuracy !== null ? `predicted test ${c.predictedTestAccuracy.toFixed(2)}` : 'no test accuracy';
-  return `${c.run}: checkpoint-${c.step} indexed: pre-memorization ${c.preMemorizationAccuracy.toFixed(2)}, ${test}`;
+  const f = c.forecast?.kind === 'forecast' ? c.forecast : null;
+  const forecast = f ? `; final test forecast ${f.value.toFixed(2)}${f.band === null ? '' : ` ± ${f.band.toFixed(2)}`} after ${f.checkpoints} checkpoints` : '';
+  return `${c.run}: checkpoint-${c.step} indexed: pre-memorization ${c.preMemorizationAccuracy.toFixed(2)}, ${test}${forecast}`;
 }
 
 /**
@@ -58,17 +63,29 @@ export async function followOnce(store: IndexStore, folders: readonly string[], 
     const sweepRuns = (await store.runs()).filter((r) => r.sweepPath === run.sweepPath);
     const analyses = await Promise.all(sweepRuns.map((r) => analyseRun(store, r, options)));
     const a = analyses.find((x) => x.run.path === run.path)!;
-    added.push(...announce(a, sweepModels(analyses).get(run.sweepPath), (step) => steps.includes(step)));
+    added.push(...announce(a, sweepModels(analyses).get(run.sweepPath), (step) => steps.includes(step), analyses));
   }
   return { added, pending };
 }
 
-/** What is said of a run's new checkpoints: pre-memorization accuracy, and test accuracy measured or predicted. */
-export function announce(a: RunAnalysis, model: SweepModel | undefined, isNew: (step: number) => boolean): NewCheckpoint[] {
+/**
+ * What is said of a run's new checkpoints: pre-memorization accuracy, test accuracy measured or
+ * predicted, and on the newest, the run's final test accuracy forecast from its sweep (`analyses`).
+ */
+export function announce(a: RunAnalysis, model: SweepModel | undefined, isNew: (step: number) => boolean, analyses: readonly RunAnalysis[]): NewCheckpoint[] {
+  const last = a.checkpoints.at(-1)?.step;
   return a.checkpoints
     .filter((c) => isNew(c.step))
     .map((c) => {
       const x = c.summary.preMemorizationAccuracy;
-      return { run: a.run.name, runPath: a.run.path, step: c.step, preMemorizationAccuracy: x, testAccuracy: c.testAccuracy, predictedTestAccuracy: predictTest(model, x).value };
+      const base = {
+        run: a.run.name,
+        runPath: a.run.path,
+        step: c.step,
+        preMemorizationAccuracy: x,
+        testAccuracy: c.testAccuracy,
+        predictedTestAccuracy: predictTest(model, x).value,
+      };
+      return c.step === last ? { ...base, forecast: forecastOf(a, analyses) } : base;
     });
 }

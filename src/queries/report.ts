@@ -2,7 +2,8 @@ import { fitLine, type LinearFit } from '../core/fit';
 import { describeThreshold, type MemorizationThreshold, type ThresholdCalibration, type ThresholdDescription, type ThresholdOrigin } from '../core/threshold';
 import type { IndexStore, StoredRun } from '../store/indexStore';
 import { doesItHold, type DoesItHold } from './doesItHold';
-import { analyseRun, resolveThresholds, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
+import { forecastOf, isFinished, type Forecast } from './forecast';
+import { analyseRun, resolveThresholds, type AnalysisOptions, type ResolvedThreshold, type RunAnalysis } from './runAnalysis';
 
 /** JSON has no NaN or Infinity: unknown figures are null. */
 export const finiteOrNull = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : x);
@@ -35,6 +36,24 @@ export interface ReportRun {
   readonly checkpoints: readonly ReportCheckpoint[];
   /** Checkpoints that could not be read, with the file and why: the figures are over the others. */
   readonly skipped_checkpoints: readonly { readonly step: number; readonly file: string; readonly reason: string }[];
+  /**
+   * A run still training (see forecast.ts): its final test accuracy forecast from the finished
+   * runs of its sweep after as many checkpoints as it has, with the leave-one-run-out RMSE as the
+   * band; or why there is none. Absent for a finished run.
+   */
+  readonly forecast?: ReportForecast;
+}
+
+/** `training`: the epoch the Trainer recorded at the last checkpoint, of the planned; null where the run is unfinished for want of a final test evaluation. */
+export type ReportForecast = { readonly training: { readonly epoch: number; readonly of: number } | null } & (
+  | { readonly final_test_accuracy: number; readonly band: number | null; readonly checkpoints: number; readonly runs: number; readonly r2: number | null }
+  | { readonly final_test_accuracy: null; readonly reason: string }
+);
+
+export function reportForecast(f: Forecast): ReportForecast | undefined {
+  if (f.kind === 'finished') return undefined;
+  if (f.kind === 'none') return { final_test_accuracy: null, reason: f.reason, training: f.training };
+  return { final_test_accuracy: f.value, band: f.band, checkpoints: f.checkpoints, runs: f.runs, r2: f.r2, training: f.training };
 }
 
 /** The contract of `premem report --json`: names and shapes are relied on by other tools. */
@@ -105,6 +124,31 @@ export function sweepFit(analyses: readonly RunAnalysis[], x: 'premem' | 'train'
   return fitLine(xs, ys);
 }
 
+/**
+ * Forecasts for the report's unfinished runs. A report on one run still forecasts from its whole
+ * sweep: the sweep's other indexed runs are analysed too (a run that cannot be is left out).
+ */
+async function forecastsWithSweeps(
+  store: IndexStore,
+  analyses: readonly RunAnalysis[],
+  options: AnalysisOptions,
+  thresholds: Map<string, ResolvedThreshold>,
+): Promise<Map<string, ReportForecast>> {
+  const out = new Map<string, ReportForecast>();
+  const open = analyses.filter((a) => !isFinished(a));
+  if (open.length === 0) return out;
+  const have = new Set(analyses.map((a) => a.run.path));
+  const sweeps = new Set(open.map((a) => a.run.sweepPath));
+  const siblings = (await store.runs()).filter((r) => sweeps.has(r.sweepPath) && !have.has(r.path));
+  const more = await Promise.allSettled(siblings.map((r) => analyseRun(store, r, options, thresholds.get(r.path))));
+  const all = [...analyses, ...more.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []))];
+  for (const a of open) {
+    const f = reportForecast(forecastOf(a, all));
+    if (f) out.set(a.run.path, f);
+  }
+  return out;
+}
+
 /** A threshold as the report states it: its value, where it came from, and its calibration. */
 function describedThreshold(threshold: MemorizationThreshold, origin: ThresholdOrigin): ReportThreshold {
   return {
@@ -124,6 +168,7 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
     if (s.status === 'rejected') throw s.reason;
     analyses.push(s.value);
   }
+  const forecast = await forecastsWithSweeps(store, analyses, options, thresholds);
   const criterion = options.memorization;
   // Runs of one sweep share its threshold; the report states the first run's (or the default).
   const first = analyses[0];
@@ -146,6 +191,7 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
         ...(c.notes.length ? { notes: c.notes } : {}),
       })),
       skipped_checkpoints: a.skipped.map((s) => ({ step: s.step, file: s.file, reason: s.reason })),
+      ...(forecast.get(a.run.path) ? { forecast: forecast.get(a.run.path)! } : {}),
     })),
     fit: null,
   };

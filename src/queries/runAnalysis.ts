@@ -56,6 +56,12 @@ export interface RunAnalysis {
   /** The perplexity threshold the figures use, and where it came from. */
   readonly threshold: MemorizationThreshold;
   readonly thresholdOrigin: ThresholdOrigin;
+  /**
+   * How far training got: the epoch the Trainer recorded at the last checkpoint, of the epochs
+   * the run plans (run.json or its name). Null where either is unknown: such a run is taken as
+   * finished once its last checkpoint has a test evaluation (see forecast.ts).
+   */
+  readonly progress: { readonly epoch: number; readonly of: number } | null;
 }
 
 /**
@@ -184,7 +190,9 @@ export async function analyseRun(store: IndexStore, run: StoredRun, options: Ana
     };
   });
   const skipped = (await store.skippedCheckpoints(run.id)).map(({ step, file, reason }) => ({ step, file, reason }));
-  return { run, checkpoints, input, metrics, criteriaAgreement, skipped, threshold, thresholdOrigin: origin };
+  const recorded = choices.at(-1)?.c.epoch ?? null;
+  const progress = recorded !== null && run.epochs !== null ? { epoch: recorded, of: run.epochs } : null;
+  return { run, checkpoints, input, metrics, criteriaAgreement, skipped, threshold, thresholdOrigin: origin, progress };
 }
 
 /**

@@ -467,6 +467,87 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     );
   });
 
+  test('Does it hold? on the GSM8K sweep: the CLI’s sensitivity, baselines and early rows; a click on the curve tries that threshold', { skip: kangSkip }, async () => {
+    await selectRun(KANG_RUN);
+    interface Quality {
+      r2: number | null;
+      loo_rmse: number | null;
+    }
+    const report = JSON.parse(cli('report', KANG_SWEEP, '--json')) as ReportJson & {
+      sensitivity: (Quality & { threshold: number; points: number })[];
+      predictors: (Quality & { name: string })[];
+      early: { checkpoints: number; pre_memorization_accuracy: Quality; train_accuracy: Quality }[];
+    };
+    await runCommand(page, 'Premem: Show Dashboard');
+    const frame = await webviewFrame(page, 'Premem Dashboard');
+    const summary = await waitFor('the Does it hold? summary', async () => ((await frame.locator('#holds-summary').count()) > 0 ? text(frame, '#holds-summary') : undefined));
+    const at = (t: number) => report.sensitivity.find((r) => r.threshold === t)!;
+    const best = report.sensitivity.reduce((b, r) => (r.r2! > b.r2! ? r : b));
+    const near = report.sensitivity.filter((r) => Math.abs(r.threshold + 2.3) <= 0.3 + 1e-9).map((r) => r.r2!);
+    assert.ok(
+      summary.startsWith(
+        `R² ${f4(at(-2.3).r2)} at the threshold in force (ln ln -2.30); ${f4(Math.min(...near))} to ${f4(Math.max(...near))} within ±0.3 of it; best ${f4(best.r2)} at -2.5.`,
+      ),
+      summary,
+    );
+    const p = Object.fromEntries(report.predictors.map((x) => [x.name, x]));
+    assert.match(
+      summary,
+      new RegExp(
+        `Held-out error \\(leave one run out\\): ${f4(p['pre_memorization_accuracy']!.loo_rmse)} from pre-memorization accuracy against ${f4(p['train_accuracy']!.loo_rmse)} from train accuracy`,
+      ),
+    );
+    // The baselines side by side, each row the CLI's.
+    for (const x of report.predictors) {
+      const cells = await frame.locator(`#holds-baselines tr[data-predictor="${x.name}"] td`).allInnerTexts();
+      assert.deepEqual(cells.slice(1), [f4(x.r2), f4(x.loo_rmse)], x.name);
+    }
+    // Every threshold, and the early rows, as tables (the charts' text alternative).
+    await frame.locator('details:has(#holds-sensitivity) summary').click();
+    const cellsOf = async (selector: string) => (await frame.locator(selector).allInnerTexts()).map((row) => row.split('\t').map((c) => c.trim()));
+    const rows = await cellsOf('#holds-sensitivity tbody tr');
+    assert.deepEqual(
+      rows,
+      report.sensitivity.map((r) => [r.threshold.toFixed(1), f4(r.r2), f4(r.loo_rmse), String(r.points)]),
+    );
+    assert.equal(await frame.locator('#holds-sensitivity tr.selected td').first().innerText(), '-2.3');
+    await frame.locator('details:has(#holds-early-table) summary').click();
+    const early = await cellsOf('#holds-early-table tbody tr');
+    assert.deepEqual(
+      early,
+      report.early.map((e) => [
+        String(e.checkpoints),
+        f4(e.pre_memorization_accuracy.r2),
+        f4(e.pre_memorization_accuracy.loo_rmse),
+        f4(e.train_accuracy.r2),
+        f4(e.train_accuracy.loo_rmse),
+      ]),
+    );
+    assert.equal(await frame.locator('[data-chart="holds-early"] svg').count(), 1);
+    const chart = frame.locator('[data-chart="holds-threshold"] svg');
+    await chart.waitFor();
+    await chart.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-dashboard-does-it-hold-dark');
+
+    // A click on the curve at −2.5 tries that threshold: the sweep's fit is the CLI's at −2.5.
+    const at25 = JSON.parse(cli('report', KANG_SWEEP, '--json', '--loglog-threshold', '-2.5')) as ReportJson;
+    const target = await frame.evaluate(() => {
+      const svg = document.querySelector('[data-chart="holds-threshold"] svg')!;
+      const dots = [...svg.querySelectorAll('g[aria-label="dot"] circle, g[aria-label="dot"] path')].map((d) => d.getBoundingClientRect());
+      // 41 thresholds from −4.0: the 16th distinct x from the left is −2.5.
+      const xs = [...new Set(dots.map((r) => Math.round(r.x + r.width / 2)))].sort((a, b) => a - b);
+      const s = svg.getBoundingClientRect();
+      return { count: xs.length, x: xs[15]! - s.x, y: s.height / 2 };
+    });
+    assert.equal(target.count, 41, 'one x per threshold');
+    await chart.click({ position: { x: target.x, y: target.y } });
+    await waitFor('the fit at −2.5 from the curve', async () => (await text(frame, '[data-fit="premem-vs-test"]')).startsWith(`R² ${at25.fit.r2.toFixed(4)}`));
+    await waitFor('the summary at −2.5', async () => (await text(frame, '#holds-summary')).startsWith(`R² ${f4(at(-2.5).r2)} at the threshold in force (ln ln -2.50)`));
+    await frame.locator('#reset-threshold').click();
+    await waitFor('back at −2.3', async () => (await text(frame, '#holds-summary')).startsWith(`R² ${f4(at(-2.3).r2)} at the threshold in force (ln ln -2.30)`));
+  });
+
   test('from the dashboard to an example: 50 samples without texts, flag with a note, next in order', { skip: kangSkip }, async () => {
     await selectRun(KANG_RUN);
     await runCommand(page, 'Premem: Show Dashboard');

@@ -98,3 +98,29 @@ test('no fit, no "Does it hold?" fields: a single run gets neither', async () =>
     tmp.cleanup();
   }
 });
+
+test('the dashboard’s "Does it hold?" is the report’s, at the threshold in force and after it moves', { skip: skipUnless(KANG_SWEEP) }, async () => {
+  const { IndexStore } = await import('../../src/store/indexStore');
+  const { indexPaths } = await import('../../src/store/indexer');
+  const { analyseRun, atThreshold } = await import('../../src/queries/runAnalysis');
+  const { dashboardFigures } = await import('../../src/queries/dashboard');
+  const tmp = tempDir();
+  const db = join(tmp.dir, 'index.sqlite');
+  const store = await IndexStore.open(db);
+  try {
+    await indexPaths(store, [KANG_SWEEP]);
+    const analyses = await Promise.all((await store.runs()).map((r) => analyseRun(store, r, { threshold: { kind: 'loglog', value: -2.3 }, samplePreference: null })));
+    for (const t of [-2.3, -1.6]) {
+      const views = analyses.map((a) => ({ run: a.run, analysis: t === -2.3 ? a : atThreshold(a, { kind: 'loglog', value: t }), error: null }));
+      const holds = dashboardFigures(views).sweeps[0]!.holds!;
+      const r = await runCli('report', KANG_SWEEP, '--db', db, '--json', '--loglog-threshold', String(t));
+      const report = JSON.parse(r.out) as Holds;
+      assert.deepEqual(holds.sensitivity, report.sensitivity, `sensitivity at ${t}`);
+      assert.deepEqual(holds.predictors, report.predictors, `predictors at ${t}`);
+      assert.deepEqual(holds.early, report.early, `early at ${t}`);
+    }
+  } finally {
+    await store.close();
+    tmp.cleanup();
+  }
+});

@@ -1,0 +1,215 @@
+/**
+ * "Does it hold?": the questions anyone asks of the metric before trusting it on a sweep, from
+ * the same engine as the fit (premem report --json's sensitivity, predictors and early). Is the
+ * fit an artefact of the threshold (R² and held-out error against it; a click tries that
+ * threshold), does it beat simple baselines, and how early in a run does it tell.
+ */
+import type { DashboardSweep } from '../../src/protocol/dashboard';
+import type { DoesItHold } from '../../src/protocol/dashboard';
+import { num } from '../../src/present/format';
+import { NEAR, PREDICTOR_LABELS, summarizeHolds } from '../../src/present/holds';
+import type { LinePoint } from '../shared/charts';
+import { chartSlot } from '../shared/lazyCharts';
+import { legend } from '../shared/legend';
+import { el, section } from '../shared/dom';
+import type { ChartTheme } from '../shared/theme';
+import { exportButtons, keep, setThreshold } from './state';
+
+const TITLE = 'Does it hold? The threshold, the baselines, and how early it tells';
+
+export function doesItHoldSection(sweep: DashboardSweep, textCriterion: boolean, theme: ChartTheme, width: number): HTMLElement {
+  const h = sweep.holds;
+  if (!h) return section(TITLE, [el('p', { className: 'muted', attrs: { id: 'holds-summary' }, text: `Nothing to check yet: the fit ${sweep.withheld ?? 'is withheld'}.` })]);
+  const t = sweep.threshold.loglog;
+  const s = summarizeHolds(h, t);
+  const pm = h.predictors.find((p) => p.name === 'pre_memorization_accuracy');
+  const train = h.predictors.find((p) => p.name === 'train_accuracy');
+  const earliest = h.early.find((e) => e.pre_memorization_accuracy.r2 !== null && e.train_accuracy.r2 !== null && e.pre_memorization_accuracy.r2 > e.train_accuracy.r2) ?? null;
+  const sentences = [
+    s.here ? `R² ${num(s.here.r2)} at the threshold in force (ln ln ${num(t, 2)})` : `The threshold in force (ln ln ${num(t, 2)}) is between grid points`,
+    s.near ? `; ${num(s.near.low)} to ${num(s.near.high)} within ±${NEAR} of it` : '',
+    s.best ? `; best ${num(s.best.r2)} at ${num(s.best.threshold, 1)}. ` : '. ',
+    pm && train ? `Held-out error (leave one run out): ${num(pm.loo_rmse)} from pre-memorization accuracy against ${num(train.loo_rmse)} from train accuracy. ` : '',
+    earliest
+      ? `Final test accuracy is predicted better by pre-memorization than by train accuracy from ${earliest.checkpoints} checkpoint${earliest.checkpoints === 1 ? '' : 's'} on (R² ${num(earliest.pre_memorization_accuracy.r2, 2)} against ${num(earliest.train_accuracy.r2, 2)}).`
+      : 'At no checkpoint count does pre-memorization accuracy predict final test accuracy better than train accuracy here.',
+  ];
+  return section(TITLE, [
+    el('p', { className: 'muted', attrs: { id: 'holds-summary' }, text: sentences.join('') }),
+    el('div', { className: 'charts' }, [sensitivityFigure(h, sweep, s.lowestError?.threshold ?? null, textCriterion, theme, width), earlyFigure(h, theme, width)]),
+    baselines(h),
+    details('Every threshold', sensitivityTable(h, t)),
+  ]);
+}
+
+/** R² and the held-out error against the threshold; the one in force and the calibrated one marked; a click tries a threshold. */
+function sensitivityFigure(h: DoesItHold, sweep: DashboardSweep, calibrated: number | null, textCriterion: boolean, theme: ChartTheme, width: number): HTMLElement {
+  const series = [
+    { key: 'r2', label: 'R² of the fit', color: theme.series.green },
+    { key: 'loo', label: 'held-out RMSE of test accuracy (leave one run out)', color: theme.series.blue },
+  ];
+  const points: LinePoint[] = h.sensitivity.flatMap((r) => [
+    ...(r.r2 === null ? [] : [{ x: r.threshold, series: 'r2', y: r.r2 }]),
+    ...(r.loo_rmse === null ? [] : [{ x: r.threshold, series: 'loo', y: r.loo_rmse }]),
+  ]);
+  const t = sweep.threshold.loglog;
+  const rules = [
+    { x: t, color: theme.foreground, label: `in force ${num(t, 2)}` },
+    ...(calibrated !== null && Math.abs(calibrated - t) > 1e-9 ? [{ x: calibrated, color: theme.series.orange, label: `calibrated ${calibrated}` }] : []),
+  ];
+  const svg = chartSlot(width, 220, (plot) =>
+    keep(
+      'holds-threshold',
+      plot.lineChart({
+        theme,
+        width,
+        height: 220,
+        series,
+        points,
+        xLabel: 'ln ln threshold',
+        yLabel: 'R², RMSE',
+        yDomain: [0, 1],
+        xTickFormat: (x) => String(Number(x.toFixed(2))),
+        rules,
+        // Tries the clicked threshold here, as Apply does (kept thresholds and settings unchanged).
+        onPick: textCriterion ? undefined : (x) => void setThreshold('loglog', String(x)),
+        ariaLabel: 'R² and held-out error of the sweep fit against the memorization threshold',
+      }),
+    ),
+  );
+  const fig = el('figure', { className: 'chart', attrs: { 'data-chart': 'holds-threshold' } }, [
+    el('figcaption', {}, [
+      el('strong', { text: 'Is the fit an artefact of the threshold?' }),
+      el('span', {
+        className: 'fit',
+        text: textCriterion
+          ? 'memorization by text: the curve is the perplexity criterion’s'
+          : `calibrated: lowest held-out error, as Calibrate Threshold chooses${calibrated === null ? ' (none)' : ''}; click the curve to try a threshold`,
+      }),
+      exportButtons('holds-threshold', theme),
+    ]),
+    legend(series),
+    svg,
+  ]);
+  fig.style.width = `${width}px`;
+  return fig;
+}
+
+/** R² of final test accuracy predicted from each run's first j checkpoints, by the metric and by train accuracy. */
+function earlyFigure(h: DoesItHold, theme: ChartTheme, width: number): HTMLElement {
+  const series = [
+    { key: 'premem', label: 'from pre-memorization accuracy', color: theme.series.green },
+    { key: 'train', label: 'from train accuracy', color: theme.series.blue },
+  ];
+  const points: LinePoint[] = h.early.flatMap((e) => [
+    ...(e.pre_memorization_accuracy.r2 === null ? [] : [{ x: e.checkpoints, series: 'premem', y: e.pre_memorization_accuracy.r2 }]),
+    ...(e.train_accuracy.r2 === null ? [] : [{ x: e.checkpoints, series: 'train', y: e.train_accuracy.r2 }]),
+  ]);
+  const svg = chartSlot(width, 220, (plot) =>
+    keep(
+      'holds-early',
+      plot.lineChart({
+        theme,
+        width,
+        height: 220,
+        series,
+        points,
+        xLabel: 'checkpoints seen',
+        yLabel: 'R² of final test accuracy',
+        yDomain: [0, 1],
+        ariaLabel: 'How early it tells: R² of each run’s final test accuracy from its first checkpoints',
+      }),
+    ),
+  );
+  const rows = h.early.map((e) =>
+    el('tr', {}, [
+      el('td', { text: String(e.checkpoints) }),
+      el('td', { text: num(e.pre_memorization_accuracy.r2) }),
+      el('td', { text: num(e.pre_memorization_accuracy.loo_rmse) }),
+      el('td', { text: num(e.train_accuracy.r2) }),
+      el('td', { text: num(e.train_accuracy.loo_rmse) }),
+    ]),
+  );
+  const fig = el('figure', { className: 'chart', attrs: { 'data-chart': 'holds-early' } }, [
+    el('figcaption', {}, [
+      el('strong', { text: 'How early does it tell?' }),
+      el('span', { className: 'fit', text: 'one point per finished run' }),
+      exportButtons('holds-early', theme),
+    ]),
+    legend(series),
+    svg,
+    details(
+      'As a table',
+      el('table', { className: 'numbers', attrs: { id: 'holds-early-table' } }, [
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['checkpoints', 'pre-mem R²', 'pre-mem held-out RMSE', 'train R²', 'train held-out RMSE'].map((x) => el('th', { text: x })),
+          ),
+        ]),
+        el('tbody', {}, rows),
+      ]),
+    ),
+  ]);
+  fig.style.width = `${width}px`;
+  return fig;
+}
+
+/** The same fit from the baselines, side by side: R² (higher is better) and held-out error (lower is better). */
+function baselines(h: DoesItHold): HTMLElement {
+  const bar = (v: number | null) => {
+    const b = el('span', { className: 'bar' });
+    b.style.width = `${Math.max(0, Math.min(1, v ?? 0)) * 100}%`;
+    return b;
+  };
+  return el('table', { className: 'numbers slices', attrs: { id: 'holds-baselines' } }, [
+    el('caption', { text: 'Does it beat simple baselines? Each predicts test accuracy with a straight line over the same checkpoints.' }),
+    el('thead', {}, [
+      el(
+        'tr',
+        {},
+        ['predictor', 'R²', 'held-out RMSE'].map((x) => el('th', { text: x })),
+      ),
+    ]),
+    el(
+      'tbody',
+      {},
+      h.predictors.map((p) =>
+        el('tr', { attrs: { 'data-predictor': p.name } }, [
+          el('td', { text: PREDICTOR_LABELS[p.name] }),
+          el('td', { className: 'bar-cell' }, [bar(p.r2), el('span', { text: num(p.r2) })]),
+          el('td', { text: num(p.loo_rmse) }),
+        ]),
+      ),
+    ),
+  ]);
+}
+
+function sensitivityTable(h: DoesItHold, inForce: number): HTMLElement {
+  return el('table', { className: 'numbers', attrs: { id: 'holds-sensitivity' } }, [
+    el('thead', {}, [
+      el(
+        'tr',
+        {},
+        ['ln ln threshold', 'R²', 'held-out RMSE', 'checkpoints'].map((x) => el('th', { text: x })),
+      ),
+    ]),
+    el(
+      'tbody',
+      {},
+      h.sensitivity.map((r) =>
+        el('tr', { className: Math.abs(r.threshold - inForce) < 1e-9 ? 'selected' : '' }, [
+          el('td', { text: num(r.threshold, 1) }),
+          el('td', { text: num(r.r2) }),
+          el('td', { text: num(r.loo_rmse) }),
+          el('td', { text: String(r.points) }),
+        ]),
+      ),
+    ),
+  ]);
+}
+
+function details(summary: string, body: HTMLElement): HTMLElement {
+  return el('details', {}, [el('summary', { text: summary }), body]);
+}

@@ -1,0 +1,41 @@
+import type { DashboardRun } from '../../src/protocol/dashboard';
+import { chartSlot } from '../shared/lazyCharts';
+import { el, section } from '../shared/dom';
+import { num } from '../../src/present/format';
+import type { ChartTheme } from '../shared/theme';
+import { keep } from './state';
+
+/**
+ * The paper's per-example figure: accuracy on perturbed questions for examples binned by
+ * pre-memorization accuracy, with 95% intervals, and the rank correlation over examples.
+ */
+export function robustnessSection(run: DashboardRun, theme: ChartTheme, width: number): HTMLElement | null {
+  const r = run.robustness;
+  if (!r) return null;
+  const svg = chartSlot(width, 240, (plot) =>
+    keep(
+      'premem-robustness',
+      plot.intervalBarChart({
+        theme,
+        width,
+        height: 240,
+        bars: r.bins.map((b) => ({ label: b.label, value: b.mean, low: b.low, high: b.high, note: `n=${b.examples}` })),
+        color: theme.series.blue,
+        xLabel: `pre-memorization accuracy at checkpoint ${r.step}`,
+        yLabel: 'accuracy on perturbed questions',
+        ariaLabel: `Accuracy on perturbed questions by pre-memorization accuracy in ${run.name}`,
+      }),
+    ),
+  );
+  const s = r.spearman;
+  return section('Robustness to perturbed questions', [
+    el('p', {
+      className: 'muted',
+      attrs: { id: 'robustness-note' },
+      text:
+        `Spearman ρ = ${num(s.rho)} (95% CI ${num(s.low)} to ${num(s.high)}) over ${r.examples} examples and ${r.variants} perturbed variants at checkpoint ${r.step} (sample set ${r.sampleSet}). ` +
+        'The paper finds examples with low pre-memorization accuracy less robust to perturbations of their question. Bars: mean per bin with its 95% interval.',
+    }),
+    el('div', { attrs: { 'data-chart': 'premem-robustness' } }, [svg]),
+  ]);
+}
