@@ -164,12 +164,13 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const s = summarizeRun(analysis, model);
     const measured = s.finalTestAccuracy !== null ? ` · test ${num(s.finalTestAccuracy)}` : '';
     const predicted = s.predictedTestAccuracy !== null ? ` · predicted ${num(s.predictedTestAccuracy)}${plusMinus(s.predictedInterval)}` : '';
-    // Unfinished: where its final test accuracy is heading, from its sweep's finished runs.
+    // Unfinished: where its final test accuracy is heading, from its sweep's finished runs; right
+    // after the metric, so that a narrow sidebar keeps it.
     const heading = forecast?.kind === 'forecast' ? ` · final ≈ ${num(forecast.value)}${forecast.band === null ? '' : ` ± ${num(forecast.band)}`}` : '';
     // In the label what tells the run apart in its sweep and its figures; the full name in the
     // description: run names are long (gsm8k_orig_3epochs_full_lr2e-05_bs128) and a narrow
     // sidebar should cut the name, not the numbers.
-    item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${measured}${predicted}${heading}`;
+    item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${heading}${measured}${predicted}`;
     // A checkpoint left out (a damaged file) shows on the collapsed row too, not only inside it.
     const skipped = analysis.skipped.length;
     item.description = skipped ? `${skipped} checkpoint${skipped === 1 ? '' : 's'} skipped · ${run.name}` : run.name;

@@ -15,6 +15,9 @@ import { characterTokenizer, lookupEncoder, writeModel } from '../helpers/onnxMo
 import { CODE_SERVER, fileDialog, notification, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, type Host } from './harness';
 
 const SOURCE_RUN = 'example_3epochs_lr2e-04';
+const FINISHED_RUNS = ['example_3epochs_lr1e-05', 'example_3epochs_lr5e-05', 'example_3epochs_lr2e-04'];
+/** The example runs save every half epoch: 12 steps an epoch. */
+const STEPS_PER_EPOCH = 12;
 const LIVE_RUN = 'live_3epochs_run';
 const TINY_RUN = 'tiny_scored_run';
 const TINY_SOURCE = join(TINYGSM, 'tinygsm_8epochs_full_lr0.001_bs8');
@@ -37,6 +40,12 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
   let page: Page;
 
   const cli = (...args: string[]) => premem(db, ...args);
+  /** A checkpoint of the source run written into the live run, with the trainer_state.json (its epoch) a Trainer saves beside it. */
+  const saveCheckpoint = (step: number) => {
+    const to = join(live, `checkpoint-${step}`);
+    cpSync(join(source, SOURCE_RUN, `checkpoint-${step}`), to, { recursive: true });
+    writeFileSync(join(to, 'trainer_state.json'), JSON.stringify({ epoch: step / STEPS_PER_EPOCH, global_step: step, log_history: [] }));
+  };
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'premem-live-'));
@@ -48,8 +57,10 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     mkdirSync(live, { recursive: true });
     for (const f of ['train.jsonl', 'test.jsonl']) cpSync(join(source, f), join(sweep, f));
     cpSync(join(source, SOURCE_RUN, 'run.json'), join(live, 'run.json'));
-    // The run so far: five of the six checkpoints the source run has.
-    for (const step of [6, 12, 18, 24, 30]) cpSync(join(source, SOURCE_RUN, `checkpoint-${step}`), join(live, `checkpoint-${step}`), { recursive: true });
+    // Its sweep's three finished runs, from which its final test accuracy is forecast.
+    for (const run of FINISHED_RUNS) cpSync(join(source, run), join(sweep, run), { recursive: true });
+    // The run so far: four of the six checkpoints the source run has, as a Trainer saves them.
+    for (const step of [6, 12, 18, 24]) saveCheckpoint(step);
     if (hasTiny) {
       // A run as a pipeline without perplexities leaves it: samples and ONNX models only.
       const tinySweep = join(ws, 'tiny-sweep');
@@ -78,15 +89,36 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     const runs = viewPane(page, 'Runs');
     const row = runs.locator('.monaco-list-row', { hasText: LIVE_RUN }).first();
     await row.waitFor({ timeout: 60_000 });
-    const before = (JSON.parse(cli('report', live, '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number }[] }[] }).runs[0]!.checkpoints;
+    interface LiveReport {
+      runs: { checkpoints: { step: number; pre_memorization_accuracy: number }[]; forecast?: { final_test_accuracy: number | null; band: number; checkpoints: number } }[];
+    }
+    const report = () => (JSON.parse(cli('report', live, '--json')) as LiveReport).runs[0]!;
+    const before = report();
     assert.deepEqual(
-      before.map((c) => c.step),
-      [6, 12, 18, 24, 30],
+      before.checkpoints.map((c) => c.step),
+      [6, 12, 18, 24],
     );
-    await waitFor('the run as it is', async () => (await row.innerText()).includes(`premem ${before.at(-1)!.pre_memorization_accuracy.toFixed(4)}`));
+    // Still training (epoch 2 of 3): the row forecasts its final test accuracy as the CLI does.
+    const f4 = before.forecast!;
+    assert.equal(f4.checkpoints, 4);
+    const forecastLabel = (f: { final_test_accuracy: number | null; band: number }) => `final ≈ ${f.final_test_accuracy!.toFixed(4)} ± ${f.band.toFixed(4)}`;
+    await waitFor('the run as it is, with its forecast', async () => {
+      const label = await row.innerText();
+      return label.includes(`premem ${before.checkpoints.at(-1)!.pre_memorization_accuracy.toFixed(4)}`) && label.includes(forecastLabel(f4));
+    });
+
+    // A checkpoint arrives: the announcement and the row carry the forecast after 5 checkpoints.
+    saveCheckpoint(30);
+    const toast5 = page.locator('.notifications-toasts', { hasText: /checkpoint-30 indexed.*final test forecast/ }).first();
+    await toast5.waitFor({ timeout: 60_000 });
+    const f5 = report().forecast!;
+    assert.equal(f5.checkpoints, 5);
+    assert.match(await toast5.innerText(), new RegExp(`final test forecast ${f5.final_test_accuracy!.toFixed(2)} ± ${f5.band.toFixed(2)} after 5 checkpoints`));
+    await waitFor('the row’s forecast after 5 checkpoints', async () => (await row.innerText()).includes(forecastLabel(f5)));
+    await shot(page, 'live-forecast');
 
     const t0 = Date.now();
-    cpSync(join(source, SOURCE_RUN, 'checkpoint-36'), join(live, 'checkpoint-36'), { recursive: true });
+    saveCheckpoint(36);
     // The expected figure: the same checkpoint as the complete source run has it.
     const expected = (
       JSON.parse(cli('report', join(source, SOURCE_RUN), '--json')) as { runs: { checkpoints: { step: number; pre_memorization_accuracy: number; test_accuracy: number }[] }[] }
@@ -97,6 +129,9 @@ describe('Premem Lens follows a training run in a real VS Code', { skip: missing
     const shownMs = Date.now() - t0;
     assert.match(await toast.innerText(), new RegExp(`pre-memorization ${expected.pre_memorization_accuracy.toFixed(2)}, test ${expected.test_accuracy.toFixed(2)}`));
     await waitFor('the run row with the new checkpoint', async () => (await row.innerText()).includes(`premem ${expected.pre_memorization_accuracy.toFixed(4)}`));
+    // Epoch 3 of 3 with a test evaluation: finished, its final test accuracy measured, no forecast.
+    assert.ok(!(await row.innerText()).includes('final ≈'), 'a finished run has no forecast');
+    assert.equal(report().forecast, undefined);
     await shot(page, 'live-new-checkpoint');
     console.log(`# e2e timing (live run): checkpoint folder copied -> announced and shown ${shownMs} ms (includes the 1.5 s quiet period)`);
   });

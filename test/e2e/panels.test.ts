@@ -502,6 +502,10 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
       const cells = await frame.locator(`#holds-baselines tr[data-predictor="${x.name}"] td`).allInnerTexts();
       assert.deepEqual(cells.slice(1), [f4(x.r2), f4(x.loo_rmse)], x.name);
     }
+    await frame.locator('[data-chart="holds-threshold"] svg').waitFor();
+    await frame.evaluate(() => document.querySelector('section:has(#holds-summary)')!.scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(300);
+    await shot(page, 'panel-dashboard-does-it-hold-dark');
     // Every threshold, and the early rows, as tables (the charts' text alternative).
     await frame.locator('details:has(#holds-sensitivity) summary').click();
     const cellsOf = async (selector: string) => (await frame.locator(selector).allInnerTexts()).map((row) => row.split('\t').map((c) => c.trim()));
@@ -525,10 +529,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     );
     assert.equal(await frame.locator('[data-chart="holds-early"] svg').count(), 1);
     const chart = frame.locator('[data-chart="holds-threshold"] svg');
-    await chart.waitFor();
     await chart.scrollIntoViewIfNeeded();
-    await page.waitForTimeout(300);
-    await shot(page, 'panel-dashboard-does-it-hold-dark');
 
     // A click on the curve at −2.5 tries that threshold: the sweep's fit is the CLI's at −2.5.
     const at25 = JSON.parse(cli('report', KANG_SWEEP, '--json', '--loglog-threshold', '-2.5')) as ReportJson;
