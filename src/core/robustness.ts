@@ -68,3 +68,41 @@ export function perturbedAccuracy(variants: readonly { readonly codes: readonly 
     }
   return total ? correct / total : NaN;
 }
+
+/**
+ * Spearman's partial rank correlation of x and y given z: the Pearson formula applied to the
+ * three rank correlations, r_xy·z = (r_xy − r_xz r_yz) / √((1 − r_xz²)(1 − r_yz²)). Its interval
+ * is Fisher's z with one control variable, variance 1.06/(n − 4). "Is it just difficulty?": with z
+ * a question's difficulty level, what is left of the link between x and y once both are ranked
+ * within what z explains.
+ */
+export function partialSpearman(x: readonly number[], y: readonly number[], z: readonly number[]): RankCorrelation {
+  if (x.length !== y.length || x.length !== z.length) throw new RangeError('x, y and z differ in length');
+  const n = x.length;
+  const none = { rho: NaN, low: NaN, high: NaN, n };
+  if (n < 4 || new Set(x).size < 2 || new Set(y).size < 2 || new Set(z).size < 2) return none;
+  const rxy = sampleRankCorrelation([...x], [...y]);
+  const rxz = sampleRankCorrelation([...x], [...z]);
+  const ryz = sampleRankCorrelation([...y], [...z]);
+  const d = (1 - rxz * rxz) * (1 - ryz * ryz);
+  // z orders x or y completely: nothing is left to correlate.
+  if (!(d > 0)) return none;
+  const rho = Math.max(-1, Math.min(1, (rxy - rxz * ryz) / Math.sqrt(d)));
+  if (n < 5 || Math.abs(rho) >= 1) return { rho, low: NaN, high: NaN, n };
+  const w = Math.atanh(rho);
+  const se = Math.sqrt(1.06 / (n - 4));
+  return { rho, low: Math.tanh(w - Z95 * se), high: Math.tanh(w + Z95 * se), n };
+}
+
+/**
+ * A difficulty field as an ordered number: numbers as they are, and labels with one number in
+ * them as that number (MATH's "Level 3" is 3). Null for anything else (a subject such as
+ * "Algebra" has no order).
+ */
+export function ordinalValue(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v !== 'string') return null;
+  const numbers = v.match(/-?\d+(?:\.\d+)?/g);
+  return numbers?.length === 1 ? Number(numbers[0]) : null;
+}

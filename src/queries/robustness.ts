@@ -1,4 +1,4 @@
-import { binnedMeans, perturbedAccuracy, spearmanWithInterval, type RankCorrelation, type RobustnessBin } from '../core/robustness';
+import { binnedMeans, ordinalValue, partialSpearman, perturbedAccuracy, spearmanWithInterval, type RankCorrelation, type RobustnessBin } from '../core/robustness';
 import type { RobustnessView } from '../protocol/dashboard';
 import type { IndexStore } from '../store/indexStore';
 import type { RunAnalysis } from './runAnalysis';
@@ -22,6 +22,23 @@ export interface RobustnessReport {
   readonly byKind: readonly { readonly kind: string; readonly preservesAnswer: boolean; readonly variants: number; readonly accuracy: number }[];
   /** Checkpoints (and sets) that have samples on perturbed variants, for choosing another. */
   readonly available: readonly { readonly step: number; readonly set: string; readonly variants: number }[];
+  /** "Is it just difficulty?": the correlation once a control is held fixed (the final train accuracy; a difficulty field where there is one). */
+  readonly controls: readonly ControlResult[];
+}
+
+/** The field of the dataset MATH marks difficulty with, used as a control wherever records carry it. */
+export const DEFAULT_CONTROL = 'level';
+export const TRAIN_ACCURACY_CONTROL = 'final_train_accuracy';
+
+export interface ControlResult {
+  /** A dataset field, or `final_train_accuracy` (each example's sample accuracy at the run's last checkpoint). */
+  readonly control: string;
+  /** Examples with a value of the control (the others are left out of this row). */
+  readonly examples: number;
+  readonly withPreMemorization: RankCorrelation;
+  readonly withPerturbed: RankCorrelation;
+  /** Partial Spearman of pre-memorization and perturbed accuracy given the control. */
+  readonly partial: RankCorrelation;
 }
 
 /**
@@ -30,7 +47,7 @@ export interface RobustnessReport {
  * The checkpoint is the latest with perturbed samples unless one is asked for; the set is the
  * first by name unless one is asked for. Null when the run has no perturbed samples.
  */
-export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, choice: { step?: number; set?: string } = {}): Promise<RobustnessReport | null> {
+export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, choice: { step?: number; set?: string; control?: string } = {}): Promise<RobustnessReport | null> {
   const available = (await store.perturbedSets(analysis.run.id)).filter((s) => analysis.checkpoints.some((c) => c.id === s.checkpointId));
   if (!available.length) return null;
   const candidates = available.filter((s) => (choice.step === undefined || s.step === choice.step) && (choice.set === undefined || s.name === choice.set));
@@ -66,6 +83,34 @@ export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, cho
     k.variants.push({ codes: r.codes });
     kinds.set(r.kind, k);
   }
+  const finalAccuracy = analysis.input.accuracy.at(-1);
+  const controls: ControlResult[] = [
+    control(
+      TRAIN_ACCURACY_CONTROL,
+      perExample,
+      perExample.map((e) => (finalAccuracy ? finalAccuracy[positionOf.get(e.index)!]! : NaN)),
+    ),
+  ];
+  const field = choice.control ?? (examples.some((e) => fieldValue(e.record, DEFAULT_CONTROL) !== undefined) ? DEFAULT_CONTROL : null);
+  if (field !== null) {
+    const recordOf = new Map(examples.map((e) => [e.index, e.record]));
+    const named = choice.control !== undefined;
+    const values = perExample.map((e) => {
+      const raw = fieldValue(recordOf.get(e.index) ?? null, field);
+      if (raw === undefined) return NaN;
+      const v = ordinalValue(raw);
+      // Found by default (a `level` that is not a level, say "easy"): left out, not an error.
+      if (v === null && !named) return NaN;
+      if (v === null)
+        throw new RangeError(
+          `--control ${field}: example #${e.index} has ${JSON.stringify(raw)}, which has no order; a difficulty control needs numbers or labels with one number in them, such as "Level 3"`,
+        );
+      return v;
+    });
+    if (values.every((v) => Number.isNaN(v))) {
+      if (named) throw new RangeError(`--control ${field}: no example with perturbed samples has the field ${field} in its dataset record`);
+    } else controls.push(control(field, perExample, values));
+  }
   return {
     step: chosen.step,
     set: chosen.name,
@@ -75,10 +120,31 @@ export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, cho
     bins: binnedMeans(x, y),
     byKind: [...kinds].map(([kind, k]) => ({ kind, preservesAnswer: k.preservesAnswer, variants: k.variants.length, accuracy: perturbedAccuracy(k.variants) })),
     available: available.map((s) => ({ step: s.step, set: s.name, variants: s.variants })),
+    controls,
   };
 }
 
+/** A field of an example's dataset record; undefined when the record or the field is absent (or null). */
+function fieldValue(record: string | null, field: string): unknown {
+  if (record === null) return undefined;
+  try {
+    return (JSON.parse(record) as Record<string, unknown>)[field] ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The correlations with a control, over the examples that have a value of it. */
+function control(name: string, examples: readonly RobustnessExample[], values: readonly number[]): ControlResult {
+  const keep = examples.flatMap((e, i) => (Number.isFinite(values[i]!) ? [{ x: e.preMemorizationAccuracy, y: e.perturbedAccuracy, z: values[i]! }] : []));
+  const x = keep.map((k) => k.x);
+  const y = keep.map((k) => k.y);
+  const z = keep.map((k) => k.z);
+  return { control: name, examples: keep.length, withPreMemorization: spearmanWithInterval(x, z), withPerturbed: spearmanWithInterval(y, z), partial: partialSpearman(x, y, z) };
+}
+
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const interval = (c: RankCorrelation) => ({ rho: finite(c.rho), low: finite(c.low), high: finite(c.high) });
 
 /** The `premem robustness --json` contract: one object. */
 export function robustnessJson(r: RobustnessReport): Record<string, unknown> {
@@ -90,6 +156,13 @@ export function robustnessJson(r: RobustnessReport): Record<string, unknown> {
     spearman: { rho: finite(r.spearman.rho), low: finite(r.spearman.low), high: finite(r.spearman.high) },
     bins: r.bins.map((b) => ({ pre_memorization_accuracy: b.range, examples: b.examples, perturbed_accuracy: finite(b.mean), low: finite(b.low), high: finite(b.high) })),
     by_kind: r.byKind.map((k) => ({ kind: k.kind, preserves_answer: k.preservesAnswer, variants: k.variants, accuracy: finite(k.accuracy) })),
+    controls: r.controls.map((c) => ({
+      control: c.control,
+      examples: c.examples,
+      spearman_with_pre_memorization: interval(c.withPreMemorization),
+      spearman_with_perturbed: interval(c.withPerturbed),
+      partial: interval(c.partial),
+    })),
   };
 }
 

@@ -9,13 +9,14 @@ import { table } from '../table';
 
 export const robustnessCommand = defineCommand({
   name: 'robustness',
-  usage: '<run> [--checkpoint S] [--set NAME] [--db FILE] [analysis options as for report] [--json]',
+  usage: '<run> [--checkpoint S] [--set NAME] [--control FIELD] [--db FILE] [analysis options as for report] [--json]',
   summary: 'per example: accuracy on perturbed questions against pre-memorization accuracy (rank correlation, bins)',
   options: {
     ...DB_OPTION,
     ...ANALYSIS_OPTIONS,
     checkpoint: { type: 'string', help: 'S  the checkpoint (default: the latest with perturbed samples)' },
     set: { type: 'string', help: 'NAME  the perturbed sample set (default: the first by name)' },
+    control: { type: 'string', help: 'FIELD  a difficulty field of the dataset records to control for (default: level, where records have it)' },
     ...JSON_OPTION,
   },
   async run({ values: v, positionals, io }) {
@@ -25,7 +26,7 @@ export const robustnessCommand = defineCommand({
     return withStore(v.db, io, async (store) => {
       const run = await singleRun(store, dir, io);
       const analysis = await analyseRun(store, run, options);
-      const report = await robustnessOf(store, analysis, { step, set: v.set }).catch((e: unknown) =>
+      const report = await robustnessOf(store, analysis, { step, set: v.set, control: v.control }).catch((e: unknown) =>
         asUsage(() => {
           throw e;
         }),
@@ -46,6 +47,13 @@ export const robustnessCommand = defineCommand({
       const s = report.spearman;
       io.out(`${run.name}, checkpoint ${report.step}, set ${report.set}: ${report.examples.length} examples, ${report.variants} perturbed variants`);
       io.out(`Spearman rho(pre-memorization accuracy, perturbed accuracy) = ${num(s.rho)}  95% CI [${num(s.low)}, ${num(s.high)}]`);
+      // Is it just difficulty? What is left once a control is held fixed.
+      for (const c of report.controls) {
+        const ci = (r: { rho: number; low: number; high: number }) => `${num(r.rho)} [${num(r.low)}, ${num(r.high)}]`;
+        io.out(
+          `given ${c.control} (${c.examples} examples): partial rho = ${ci(c.partial)}; rho with ${c.control}: pre-memorization ${ci(c.withPreMemorization)}, perturbed ${ci(c.withPerturbed)}`,
+        );
+      }
       io.out('');
       io.out(
         table(
