@@ -110,6 +110,12 @@ export interface RobustnessView {
   readonly variants: number;
   readonly spearman: { readonly rho: number | null; readonly low: number | null; readonly high: number | null };
   readonly bins: readonly { readonly label: string; readonly examples: number; readonly mean: number | null; readonly low: number | null; readonly high: number | null }[];
+  /** Is it just difficulty? The partial Spearman given each control (final train accuracy; the level where records carry it). */
+  readonly controls: readonly {
+    readonly control: string;
+    readonly examples: number;
+    readonly partial: { readonly rho: number | null; readonly low: number | null; readonly high: number | null };
+  }[];
 }
 
 export interface DashboardSweep {

@@ -48,6 +48,19 @@ export interface ExampleDetail {
   readonly otherRuns: readonly OtherRun[];
   /** Its perturbed variants with their samples at the latest checkpoint that has some; null when none. */
   readonly perturbations: Perturbations | null;
+  /** Where its dataset record has a difficulty level (MATH's `level`): its level's examples at the last checkpoint, to read its figure against. */
+  readonly level: LevelContext | null;
+}
+
+export interface LevelContext {
+  readonly field: string;
+  readonly label: string;
+  readonly examples: number;
+  /** The level's mean pre-memorization accuracy at the last checkpoint. */
+  readonly preMemorizationAccuracy: number | null;
+  /** How many of the level's other examples have a lower pre-memorization accuracy, and how many a higher. */
+  readonly below: number;
+  readonly above: number;
 }
 
 export interface Perturbations {

@@ -2,10 +2,12 @@ import { alignSolutions, splitSteps, wordDiff } from '../core/steps';
 import { describeThreshold } from '../core/threshold';
 import { CODE_CORRECT } from '../ingest/runData';
 import { perturbedAccuracy } from '../core/robustness';
-import type { AlignedRow, CheckpointSamples, ExampleDetail, Perturbations, SampleOutcome, SampleView, TimelinePoint } from '../protocol/examplePanel';
+import type { AlignedRow, CheckpointSamples, ExampleDetail, LevelContext, Perturbations, SampleOutcome, SampleView, TimelinePoint } from '../protocol/examplePanel';
 import type { IndexStore, StoredExample } from '../store/indexStore';
 import { describeThresholdOrigin } from '../present/format';
 import { finiteOrNull } from './report';
+import { DEFAULT_CONTROL } from './robustness';
+import { sliceLabel, sliceRun } from './slices';
 import { exampleFigures, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
 /** How memorization is decided for a run, in words a panel or a terminal can show, with where the threshold came from. */
@@ -64,7 +66,29 @@ export async function exampleDetail(
     timeline,
     hasTexts: checkpoints.some((c) => c.sampleSets.some((s) => s.split === 'train' && s.hasTexts)),
     perturbations: await examplePerturbations(store, analysis, example.index, timeline),
+    level: levelContext(analysis, await store.examples(analysis.run.id), example),
   };
+}
+
+/** The example's level (DEFAULT_CONTROL, MATH's `level`) with its level's figures at the last checkpoint; null where records have none. */
+function levelContext(analysis: RunAnalysis, examples: readonly StoredExample[], example: StoredExample): LevelContext | null {
+  const J = analysis.checkpoints.length;
+  if (J === 0 || example.record === null) return null;
+  const label = sliceLabel(example, DEFAULT_CONTROL);
+  if (label === null) return null;
+  const slice = sliceRun(analysis, examples, DEFAULT_CONTROL).find((s) => s.label === label);
+  if (!slice) return null;
+  const final = analysis.metrics.preMemorization[J - 1]!;
+  const own = final[example.position]!;
+  let below = 0;
+  let above = 0;
+  for (const e of examples) {
+    if (e.position === example.position || sliceLabel(e, DEFAULT_CONTROL) !== label) continue;
+    const v = final[e.position]!;
+    if (v < own) below++;
+    else if (v > own) above++;
+  }
+  return { field: DEFAULT_CONTROL, label, examples: slice.examples, preMemorizationAccuracy: finiteOrNull(slice.preMemorizationAccuracy), below, above };
 }
 
 /** The example's perturbed variants at the latest analysed checkpoint that has samples on them. */

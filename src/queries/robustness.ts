@@ -181,5 +181,6 @@ export function robustnessView(r: RobustnessReport): RobustnessView {
       low: finite(b.low),
       high: finite(b.high),
     })),
+    controls: r.controls.map((c) => ({ control: c.control, examples: c.examples, partial: interval(c.partial) })),
   };
 }

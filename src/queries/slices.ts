@@ -7,7 +7,7 @@ import type { RunAnalysis } from './runAnalysis';
 export const STEPS_SLICE = 'steps';
 
 /** The value of `field` in an example's dataset record, as text; null when absent or not a scalar. */
-function fieldOf(e: StoredExample, field: string): string | null {
+export function sliceLabel(e: StoredExample, field: string): string | null {
   if (field === STEPS_SLICE) return e.answer === null ? null : String(splitSteps(e.answer).steps.length);
   if (e.record === null) return null;
   let record: unknown;
@@ -44,7 +44,7 @@ export function sliceFields(examples: readonly StoredExample[]): string[] {
 export function sliceRun(a: RunAnalysis, examples: readonly StoredExample[], field: string): Slice[] {
   const J = a.checkpoints.length;
   const labels = new Array<string | null>(a.metrics.examples).fill(null);
-  for (const e of examples) labels[e.position] = fieldOf(e, field);
+  for (const e of examples) labels[e.position] = sliceLabel(e, field);
   const first = a.metrics.memorizationCheckpoint;
   return sliceBy({
     labels,

@@ -189,7 +189,12 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
   });
 
   test('the dashboard draws the robustness chart with the CLI’s rank correlation', async () => {
-    const expected = JSON.parse(cli('robustness', run, '--json')) as { checkpoint: number; examples: number; spearman: { rho: number | null } };
+    const expected = JSON.parse(cli('robustness', run, '--json')) as {
+      checkpoint: number;
+      examples: number;
+      spearman: { rho: number | null };
+      controls: { control: string; examples: number; partial: { rho: number | null } }[];
+    };
     await runCommand(page, 'Premem: Show Dashboard');
     const frame = await waitFor('the dashboard with its robustness section', async () => {
       const f = await webviewFrame(page, 'Premem Dashboard');
@@ -199,6 +204,12 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     assert.match(note, new RegExp(`over ${expected.examples} examples`));
     assert.match(note, new RegExp(`at checkpoint ${expected.checkpoint}`));
     assert.match(note, new RegExp(`ρ = ${expected.spearman.rho === null ? '–' : expected.spearman.rho.toFixed(4)}`));
+    // Is it just difficulty? The partial correlation given final train accuracy, as the CLI gives it.
+    const train = expected.controls.find((c) => c.control === 'final_train_accuracy')!;
+    assert.match(
+      await frame.locator('#robustness-controls').innerText(),
+      new RegExp(`given final train accuracy ${train.partial.rho === null ? '–' : train.partial.rho.toFixed(4)} \\(95% CI .*, ${train.examples} examples\\)`),
+    );
     assert.equal(await frame.locator('[data-chart="premem-robustness"] svg').count(), 1);
     await frame.evaluate(() => document.getElementById('robustness-note')?.parentElement?.scrollIntoView({ block: 'start' }));
     await page.waitForTimeout(300);

@@ -194,3 +194,57 @@ test('--control names the field; a field without an order, or absent, is refused
     tmp.cleanup();
   }
 });
+
+test('the example panel reads an example against its level: the slice premem report --by level gives, and its rank there', async () => {
+  const { IndexStore } = await import('../../src/store/indexStore');
+  const { indexPaths } = await import('../../src/store/indexer');
+  const { analyseRun } = await import('../../src/queries/runAnalysis');
+  const { exampleDetail } = await import('../../src/queries/exampleDetail');
+  const tmp = tempDir();
+  try {
+    const run = writeRun(tmp.dir, 'level', 3);
+    const db = join(tmp.dir, 'index.sqlite');
+    const bySlice = JSON.parse((await runCli('report', run, '--db', db, '--by', 'level', '--json')).out) as {
+      slices: { runs: { slices: { label: string; examples: number; pre_memorization_accuracy: number }[] }[] };
+    };
+    const finals = new Map(
+      (await runCli('examples', run, '--db', db, '--json')).out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { index: number; pre_memorization_accuracy: number[] })
+        .map((e) => [e.index, e.pre_memorization_accuracy.at(-1)!]),
+    );
+    const levels = (await import('node:fs'))
+      .readFileSync(join(tmp.dir, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { level: string }).level);
+    const store = await IndexStore.open(db);
+    try {
+      await indexPaths(store, [run]);
+      const stored = (await store.runs())[0]!;
+      const options = { threshold: { kind: 'loglog' as const, value: -2.3 }, samplePreference: null };
+      const a = await analyseRun(store, stored, options);
+      const examples = await store.examples(stored.id);
+      for (const e of examples.slice(0, 25)) {
+        const d = await exampleDetail(store, a, e, options);
+        const label = levels[e.index]!;
+        const slice = bySlice.slices.runs[0]!.slices.find((s) => s.label === label)!;
+        const own = finals.get(e.index)!;
+        const mates = [...finals].filter(([i]) => i !== e.index && levels[i] === label).map(([, v]) => v);
+        assert.deepEqual(d.level, {
+          field: 'level',
+          label,
+          examples: slice.examples,
+          preMemorizationAccuracy: slice.pre_memorization_accuracy,
+          below: mates.filter((v) => v < own).length,
+          above: mates.filter((v) => v > own).length,
+        });
+      }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});

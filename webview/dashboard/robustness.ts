@@ -36,6 +36,18 @@ export function robustnessSection(run: DashboardRun, theme: ChartTheme, width: n
         `Spearman ρ = ${num(s.rho)} (95% CI ${num(s.low)} to ${num(s.high)}) over ${r.examples} examples and ${r.variants} perturbed variants at checkpoint ${r.step} (sample set ${r.sampleSet}). ` +
         'The paper finds examples with low pre-memorization accuracy less robust to perturbations of their question. Bars: mean per bin with its 95% interval.',
     }),
+    r.controls.length
+      ? el('p', {
+          className: 'muted',
+          attrs: { id: 'robustness-controls' },
+          text: `Is it just difficulty? Partial ρ ${r.controls
+            .map(
+              (c) =>
+                `given ${c.control === 'final_train_accuracy' ? 'final train accuracy' : c.control} ${num(c.partial.rho)} (95% CI ${num(c.partial.low)} to ${num(c.partial.high)}, ${c.examples} examples)`,
+            )
+            .join('; ')}: what is left of the link once the control is held fixed.`,
+        })
+      : null,
     el('div', { attrs: { 'data-chart': 'premem-robustness' } }, [svg]),
   ]);
 }

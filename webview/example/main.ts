@@ -104,6 +104,14 @@ function header(d: ExampleDetail): HTMLElement {
       figure('Pre-memorization accuracy', num(d.preMemorizationAccuracy), 'premem', TERMS['pre-memorization accuracy']),
       figure('Memorized at', stepLabel(d.memorizationStep), 'memorization-step'),
       figure('Pattern', CATEGORY[d.category], 'category', TERMS['pattern']),
+      d.level
+        ? figure(
+            `Within ${d.level.label}`,
+            `mean ${num(d.level.preMemorizationAccuracy)} over ${d.level.examples} examples; ${d.level.below} lower, ${d.level.above} higher`,
+            'level',
+            'Its difficulty level’s examples at the last checkpoint: read a low figure against what questions as hard as this one reach (see premem robustness, which controls for the level).',
+          )
+        : null,
     ]),
     el('p', { className: 'criterion', text: `Memorized: ${d.criterion}.` }),
     el('div', { className: 'flag-row' }, [
