@@ -15,6 +15,7 @@ import { reportCommand } from './commands/report';
 import { sampleCommand } from './commands/sample';
 import { scoreCommand } from './commands/score';
 import { similarCommand } from './commands/similar';
+import { slicesCommand } from './commands/slices';
 import { thresholdCommand } from './commands/threshold';
 import { watchCommand } from './commands/watch';
 
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   sampleCommand,
   perturbCommand,
   robustnessCommand,
+  slicesCommand,
   planCommand,
   similarCommand,
   flagCommand,

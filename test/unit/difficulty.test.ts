@@ -248,3 +248,23 @@ test('the example panel reads an example against its level: the slice premem rep
     tmp.cleanup();
   }
 });
+
+test('premem slices shows pre-memorization accuracy within each level, by default where records carry one', async () => {
+  const tmp = tempDir();
+  try {
+    const run = writeRun(tmp.dir, 'level', 5);
+    const db = join(tmp.dir, 'index.sqlite');
+    const report = JSON.parse((await runCli('report', run, '--db', db, '--by', 'level', '--json')).out) as { slices: unknown };
+    const slices = await runCli('slices', run, '--db', db, '--json');
+    assert.equal(slices.code, 0, slices.err);
+    assert.deepEqual(JSON.parse(slices.out), report.slices);
+    assert.equal((JSON.parse(slices.out) as { by: string }).by, 'level');
+    const text = await runCli('slices', run, '--db', db);
+    assert.match(text.out, /level_run by level \(at the last checkpoint\)\nlevel +examples +pre-mem acc/);
+    const other = await runCli('slices', run, '--db', db, '--by', 'colour');
+    assert.equal(other.code, 2);
+    assert.match(other.err, /cannot be sliced by "colour"; it offers: steps, level, subject/);
+  } finally {
+    tmp.cleanup();
+  }
+});
