@@ -25,6 +25,7 @@ export const COMMAND_IDS = [
   'premem.showExample',
   'premem.showDashboard',
   'premem.attachDataset',
+  'premem.revealSourceRun',
   'premem.findSimilar',
   'premem.scoreReferences',
   'premem.sampleCheckpoints',

@@ -173,7 +173,10 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     item.label = `${short === run.name ? '' : `${short} · `}premem ${num(s.finalPreMemorization)}${heading}${measured}${predicted}`;
     // A checkpoint left out (a damaged file) shows on the collapsed row too, not only inside it.
     const skipped = analysis.skipped.length;
-    item.description = skipped ? `${skipped} checkpoint${skipped === 1 ? '' : 's'} skipped · ${run.name}` : run.name;
+    // A folder of samples drawn from another run says which: it is that training run, not another.
+    const source = run.sampledFrom ? `samples of ${path.basename(run.sampledFrom)} · ` : '';
+    if (run.sampledFrom) item.contextValue = 'runSampled';
+    item.description = `${skipped ? `${skipped} checkpoint${skipped === 1 ? '' : 's'} skipped · ` : ''}${source}${run.name}`;
     item.iconPath = skipped
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
       : new vscode.ThemeIcon(selected ? 'pass-filled' : 'beaker', selected ? new vscode.ThemeColor('charts.blue') : undefined);
@@ -181,6 +184,11 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     md.appendMarkdown(`**`);
     appendUntrusted(md, run.name);
     md.appendMarkdown(`**${selected ? ' (selected)' : ''}\n\n`);
+    if (run.sampledFrom) {
+      md.appendMarkdown('Samples drawn from the training run ');
+      appendUntrusted(md, run.sampledFrom);
+      md.appendMarkdown(' (in a folder of their own, so that its sweep counts that run once; right-click: *Show the Run These Samples Came From*).\n\n');
+    }
     md.appendMarkdown(
       `| | |\n|---|---:|\n| examples | ${analysis.metrics.examples} |\n| checkpoints | ${analysis.checkpoints.length} |\n` +
         `| final pre-memorization accuracy | ${num(s.finalPreMemorization)} |\n| final train accuracy | ${num(s.finalTrainAccuracy)} |\n` +

@@ -100,6 +100,15 @@ export async function askSampling(run: StoredRun): Promise<{ options: SampleRunO
     const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Write Samples Here' });
     if (!picked?.[0]) return undefined;
     out = picked[0].fsPath;
+    // Inside the sweep, a folder of samples would be a second run of the same training in every
+    // cross-run figure: refused, with the way that keeps the figures right.
+    const inSweep = path.relative(run.sweepPath, out);
+    if (run.sweepPath !== run.path && !inSweep.startsWith('..') && !path.isAbsolute(inSweep)) {
+      void vscode.window.showErrorMessage(
+        `Premem: ${out} is inside the sweep ${run.sweepPath}: its samples would count ${run.name} twice in the sweep's figures. Sample into the run's checkpoint folders, or into a folder outside the sweep.`,
+      );
+      return undefined;
+    }
   }
   return {
     set,

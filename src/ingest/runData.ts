@@ -89,6 +89,8 @@ export interface RunFacts {
   readonly trainQuestions: number;
   readonly testQuestions: number | null;
   readonly trainDatasetFile: string | null;
+  /** The run these samples were drawn from (run.json's `sampled_from`, as premem sample writes it into a folder of its own); null otherwise. */
+  readonly sampledFrom: string | null;
 }
 
 /**

@@ -135,6 +135,7 @@ export class RunReader {
       trainQuestions,
       testQuestions,
       trainDatasetFile: layout.trainDatasetFile,
+      sampledFrom: this.sampledFrom(),
       train: { order, records: dataset },
       test: testIndex ? { order: testIndex.order, records: testDataset } : null,
     };
@@ -158,6 +159,11 @@ export class RunReader {
       if (d) return d;
     }
     return null;
+  }
+
+  private sampledFrom(): string | null {
+    const from = readRunJson(this.layout.runJsonFile)?.['sampled_from'];
+    return typeof from === 'string' && from !== '' ? from : null;
   }
 
   private epochs(): { epochs: number | null; source: string | null } {

@@ -263,6 +263,7 @@ export class IndexStore {
       testQuestions: r['test_questions'] as number | null,
       hasDataset: r['has_dataset'] === 1,
       trainDatasetFile: r['train_dataset_file'] as string | null,
+      sampledFrom: r['sampled_from'] as string | null,
       indexedAt: r['indexed_at'] as string,
     };
   }
@@ -438,8 +439,8 @@ export class IndexStore {
     await this.db.run('DELETE FROM runs WHERE path = ?', [header.path]);
     const { train } = header;
     const { lastID } = await this.db.run(
-      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, train_dataset_file, indexed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, train_dataset_file, sampled_from, indexed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         header.path,
         header.name,
@@ -451,6 +452,7 @@ export class IndexStore {
         header.testQuestions,
         train.records !== null && train.order.some((i) => train.records![i] !== undefined) ? 1 : 0,
         header.trainDatasetFile,
+        header.sampledFrom,
         new Date().toISOString(),
       ],
     );

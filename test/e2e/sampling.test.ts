@@ -19,6 +19,7 @@ import { copyFixtureSweep } from '../helpers/harnessFixtures';
 import {
   answer,
   CODE_SERVER,
+  contextMenu,
   fileDialog,
   notification,
   pick,
@@ -244,5 +245,38 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     const row = runs.locator('.monaco-list-row', { hasText: 'planned_run' }).first();
     assert.match(await row.innerText(), new RegExp(`premem ${expected.pre_memorization_accuracy.toFixed(4)}`));
     await shot(page, 'sampling-harness-run');
+  });
+
+  test('sampling into a new folder outside the sweep: the folder names its training run, and leads back to it', async () => {
+    // The run, selected (the window has other runs by now).
+    await runCommand(page, 'Premem: Select Run…');
+    await page.locator('.quick-input-widget input').fill(RUN);
+    await pick(page, RUN);
+    await runCommand(page, 'Premem: Sample Checkpoints with ONNX…');
+    await pick(page, 'Training questions');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-400' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await pick(page, 'Into a new run folder outside the sweep');
+    await notification(page, `sampled 2 checkpoints of ${RUN}`, 240_000);
+    // Beside the sweep (the workspace holds the run): a sweep of its own, run.json naming its source.
+    const out = join(root, 'workspace-samples', `${RUN}-${SET}`);
+    assert.equal((JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { sampled_from: string }).sampled_from, run);
+    const runs = viewPane(page, 'Runs');
+    const sampled = runs.locator('.monaco-list-row', { hasText: `samples of ${RUN}` }).first();
+    await sampled.waitFor({ timeout: 60_000 });
+    assert.match(await sampled.innerText(), new RegExp(`${RUN}-${SET}`));
+    // The sweep's figures still count the training run once: the folder is not in its sweep.
+    const sweepOf = (JSON.parse(cli('report', join(root, 'workspace'), '--json')) as { runs: { path: string }[] }).runs.map((r) => r.path);
+    assert.ok(!sweepOf.includes(out), 'the samples are not a run of the workspace sweep');
+    // From the folder, back to the run: selected, the Examples view follows it.
+    await sampled.click();
+    const examplesTitle = () => viewPane(page, 'Examples').locator('.pane-header').innerText();
+    await waitFor('the sampled folder selected', async () => (await examplesTitle()).includes(`${RUN}-${SET}`));
+    await shot(page, 'sampling-new-folder-linked');
+    await contextMenu(page, sampled, 'Show the Run These Samples Came From');
+    await waitFor('the source run selected', async () => {
+      const t = await examplesTitle();
+      return t.includes(RUN) && !t.includes(`${RUN}-${SET}`);
+    });
   });
 });

@@ -301,6 +301,18 @@ describe('a sample set is one set of settings, written by one sampler, never ove
     assert.match(limit.err, /was drawn with limit 4; this run asks for 5/);
     assert.equal(readFileSync(file, 'utf8'), before);
     assert.equal((await sample('--out', out, '--max-new-tokens', '30', '--limit', '4')).code, 0);
+    // The folder of samples names its training run, and the index keeps the link for the editor.
+    const { IndexStore } = await import('../../src/store/indexStore');
+    const { indexPaths } = await import('../../src/store/indexer');
+    const linked = await IndexStore.open(join(dir, 'linked.sqlite'));
+    try {
+      await indexPaths(linked, [out, run]);
+      const byPath = new Map((await linked.runs()).map((r) => [r.path, r]));
+      assert.equal(byPath.get(out)!.sampledFrom, run);
+      assert.equal(byPath.get(run)!.sampledFrom, null);
+    } finally {
+      await linked.close();
+    }
     // Into the run: the settings are recorded beside its own files, and checked the same way.
     assert.equal((await sample('--into-run', '--max-new-tokens', '30')).code, 0);
     assert.match(

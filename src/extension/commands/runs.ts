@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeExampleSweep } from '../../example/exampleSweep';
@@ -5,7 +6,15 @@ import type { CommandContext, Handler } from './context';
 import type { CommandHelpers } from './helpers';
 
 /** Opening, refreshing, closing and selecting runs and sweeps, and the datasets they read. */
-export type RunCommandId = 'premem.openRun' | 'premem.openExampleSweep' | 'premem.refresh' | 'premem.closeRun' | 'premem.showOutput' | 'premem.selectRun' | 'premem.attachDataset';
+export type RunCommandId =
+  | 'premem.openRun'
+  | 'premem.openExampleSweep'
+  | 'premem.refresh'
+  | 'premem.closeRun'
+  | 'premem.showOutput'
+  | 'premem.selectRun'
+  | 'premem.attachDataset'
+  | 'premem.revealSourceRun';
 
 export function runCommands(ctx: CommandContext, helpers: CommandHelpers): Record<RunCommandId, Handler> {
   const { index } = ctx;
@@ -55,6 +64,23 @@ export function runCommands(ctx: CommandContext, helpers: CommandHelpers): Recor
         { placeHolder: 'Select a run' },
       );
       if (pick) await index.select(pick.run.path);
+    },
+    'premem.revealSourceRun': async (arg?: unknown) => {
+      // From a folder of samples (premem sample --out, or Sample Checkpoints into a new folder):
+      // the training run it was drawn from, selected; opened first where it is not yet.
+      const node = arg as { kind?: unknown; view?: { run?: { path?: unknown } } } | undefined;
+      const own = node?.kind === 'run' && typeof node.view?.run?.path === 'string' ? await index.runByPath(node.view.run.path) : undefined;
+      const from = own?.sampledFrom;
+      if (!from) return;
+      if (!(await index.runByPath(from))) {
+        if (!existsSync(from)) {
+          void vscode.window.showErrorMessage(`Premem: ${own.name} was sampled from ${from}, which is no longer there.`);
+          return;
+        }
+        await ctx.openFolder(from);
+      }
+      if (await index.runByPath(from)) await index.select(from);
+      await vscode.commands.executeCommand('workbench.view.extension.premem');
     },
     'premem.attachDataset': async (arg?: unknown) => {
       // From a run's context menu, that run; from a sweep's, its runs; from the palette, the selected one (or ask).
