@@ -121,6 +121,27 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     ]);
     const ppl = join(broken, 'checkpoint-1', 'train_perplexities.npy');
     writeFileSync(ppl, readFileSync(ppl).subarray(0, 90));
+    // A run whose last checkpoint is cut short: indexed without it, and saying so.
+    const partly = writeNpyRun(join(ws, 'partly-read-run'), [
+      {
+        step: 1,
+        train: [
+          [0, 1],
+          [1, 1],
+        ],
+        ppl: [1.5, 2],
+      },
+      {
+        step: 2,
+        train: [
+          [1, 1],
+          [1, 1],
+        ],
+        ppl: [1.01, 1.02],
+      },
+    ]);
+    const cut = join(partly, 'checkpoint-2', 'train_perplexities.npy');
+    writeFileSync(cut, readFileSync(cut).subarray(0, 90));
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     writeWorkspaceSettings({});
     ({ host, browser, page } = await startWorkbench(root, ws, 'Default Light Modern', (s) => serverLog.push(s)));
@@ -191,6 +212,24 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
     await waitFor('the error in the Premem output channel', async () => (await page.locator('.output-view, .panel').first().innerText()).includes('truncated'));
     await shot(page, '02-broken-run-output');
     await page.keyboard.press('Escape');
+  });
+
+  test('a run whose last checkpoint was skipped says so on its collapsed row; a sweep’s menu offers Attach Dataset File…', async () => {
+    const row = await rowOf(runs(), 'partly-read-run');
+    await waitFor('the skipped checkpoint on the collapsed row', async () => /1 checkpoint skipped/.test(await row.innerText()));
+    assert.equal(await row.getAttribute('aria-expanded'), 'false', 'the row is collapsed: the hint is on the run itself');
+    const skipped = (JSON.parse(premem(db, 'report', join(ws, 'partly-read-run'), '--json')) as { runs: { skipped_checkpoints: { step: number }[] }[] }).runs[0]!
+      .skipped_checkpoints;
+    assert.deepEqual(
+      skipped.map((x) => x.step),
+      [2],
+    );
+    // Attach Dataset File… on a sweep's row, not only on its runs'.
+    const sweepRow = await rowOf(runs(), 'example-sweep');
+    await sweepRow.click({ button: 'right' });
+    const menu = await page.locator('.monaco-menu').first().innerText();
+    await page.keyboard.press('Escape');
+    assert.match(menu, /Attach Dataset File…/);
   });
 
   test('selecting a run lists its examples, lowest pre-memorization first, and the status bar follows', async () => {

@@ -12,6 +12,8 @@ export interface ButtonOptions {
   readonly title?: string;
   readonly id?: string;
   readonly disabled?: boolean;
+  /** The name a screen reader announces, where the visible text alone says too little; it must contain that text. */
+  readonly ariaLabel?: string;
 }
 
 export function button(label: string, onClick: () => void, options: ButtonOptions = {}): HTMLElement {
@@ -21,6 +23,9 @@ export function button(label: string, onClick: () => void, options: ButtonOption
   if (options.title) b.title = options.title;
   if (options.id) b.id = options.id;
   if (options.disabled) b.setAttribute('disabled', '');
+  // An icon-appearance button is announced as "Icon Button" unless it is given a name.
+  const name = options.ariaLabel ?? (options.appearance === 'icon' ? (options.title ?? label) : undefined);
+  if (name) b.setAttribute('aria-label', name);
   b.addEventListener('click', () => {
     if (!b.hasAttribute('disabled')) onClick();
   });

@@ -43,7 +43,8 @@ function render(d: DashboardData): void {
   app.removeAttribute('aria-busy');
   const run = d.runs.find((r) => r.path === ui.runPath) ?? null;
   const sweep = run ? (d.sweeps.find((s) => s.path === run.sweepPath) ?? null) : null;
-  app.append(toolbar(d, run));
+  // The page's one top-level heading, for listeners (the toolbar stands in for it on screen).
+  app.append(el('h1', { className: 'visually-hidden', text: sweep ? `Premem Dashboard: ${sweep.name}` : 'Premem Dashboard' }), toolbar(d, run));
   if (d.runs.length === 0) {
     app.append(el('p', { className: 'message', text: 'No runs are indexed yet. Open a run or sweep from the Runs view.' }));
     return;

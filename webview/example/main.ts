@@ -455,7 +455,11 @@ function sampleCard(s: SampleView, atStep: number): HTMLElement {
     }),
   ]);
   const grid = el('div', { className: 'alignment', attrs: { role: 'table', 'aria-label': `Sample ${s.sample + 1} against the reference, step by step` } }, [
-    el('div', { className: 'alignment-head', attrs: { role: 'row' } }, [el('span', { text: '' }), el('span', { text: 'sample' }), el('span', { text: 'reference' })]),
+    el('div', { className: 'alignment-head', attrs: { role: 'row' } }, [
+      el('span', { text: 'match', attrs: { role: 'columnheader' } }),
+      el('span', { text: 'sample', attrs: { role: 'columnheader' } }),
+      el('span', { text: 'reference', attrs: { role: 'columnheader' } }),
+    ]),
     ...s.rows.map(alignedRow),
   ]);
   if (s.rows.length === 0) grid.append(el('p', { className: 'muted', text: s.text === null ? 'No text kept for this sample.' : 'Empty sample.' }));
@@ -465,7 +469,7 @@ function sampleCard(s: SampleView, atStep: number): HTMLElement {
 function alignedRow(r: AlignedRow): HTMLElement {
   const label = r.kind === 'reworded' || (r.kind === 'copied' && r.similarity !== null && r.similarity < 1) ? `${KIND_LABEL[r.kind]} ${num(r.similarity, 2)}` : KIND_LABEL[r.kind];
   return el('div', { className: `aligned ${r.kind}`, attrs: { role: 'row' } }, [
-    el('span', { className: 'kind', text: label, title: TERMS[KIND_LABEL[r.kind]] }),
+    el('span', { className: 'kind', text: label, title: TERMS[KIND_LABEL[r.kind]], attrs: { role: 'rowheader' } }),
     cell(r.sample, r.diff, 'added'),
     cell(r.reference, r.diff, 'removed'),
   ]);

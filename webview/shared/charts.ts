@@ -7,9 +7,31 @@ import type { ChartTheme } from './theme';
 
 const NONCE = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ?? '';
 
-/** Plot's chart with its style element allowed by the Content-Security-Policy. */
-function adopt<T extends Element>(node: T): T {
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Plot's chart with its style element allowed by the Content-Security-Policy, made one image to
+ * assistive technology: `role="img"` with a title (its label) and a description where one is
+ * given, and Plot's mark groups (labelled "line", "dot", "rule"…) hidden from the accessibility
+ * tree, where a name on a plain group is not allowed and says nothing to a listener.
+ */
+function adopt<T extends Element>(node: T, description?: string): T {
   for (const s of node.querySelectorAll('style')) s.nonce = NONCE;
+  if (node instanceof SVGSVGElement) {
+    node.setAttribute('role', 'img');
+    for (const g of node.querySelectorAll('g[aria-label], g[aria-description]')) g.setAttribute('aria-hidden', 'true');
+    const label = node.getAttribute('aria-label');
+    if (description) {
+      const desc = document.createElementNS(SVG_NS, 'desc');
+      desc.textContent = description;
+      node.prepend(desc);
+    }
+    if (label) {
+      const title = document.createElementNS(SVG_NS, 'title');
+      title.textContent = label;
+      node.prepend(title);
+    }
+  }
   return node;
 }
 
@@ -50,6 +72,8 @@ export interface LineChartOptions {
   readonly rules?: readonly { readonly x: number; readonly color: string; readonly label: string }[];
   readonly onPick?: (x: number) => void;
   readonly ariaLabel: string;
+  /** One sentence of what it shows, for listeners (the chart's `desc`). */
+  readonly description?: string;
   /** Tick labels on x; default: whole numbers only (training steps). */
   readonly xTickFormat?: (x: number) => string;
 }
@@ -98,7 +122,7 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     svg.classList.add('pickable');
     svg.addEventListener('click', () => svg.value && pick(svg.value.x));
   }
-  return adopt(svg);
+  return adopt(svg, o.description);
 }
 
 export interface ScatterPoint {
@@ -121,6 +145,8 @@ export interface ScatterOptions {
   readonly yLabel: string;
   readonly onPick?: (p: ScatterPoint) => void;
   readonly ariaLabel: string;
+  /** One sentence of what it shows, for listeners (the chart's `desc`). */
+  readonly description?: string;
 }
 
 export function scatterChart(o: ScatterOptions): SVGSVGElement {
@@ -150,7 +176,7 @@ export function scatterChart(o: ScatterOptions): SVGSVGElement {
     svg.classList.add('pickable');
     svg.addEventListener('click', () => svg.value && pick(svg.value));
   }
-  return adopt(svg);
+  return adopt(svg, o.description);
 }
 
 export interface BarChartOptions {
@@ -162,6 +188,8 @@ export interface BarChartOptions {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly ariaLabel: string;
+  /** One sentence of what it shows, for listeners (the chart's `desc`). */
+  readonly description?: string;
 }
 
 /** Bars over ordered categories (a histogram whose bins have labels), with the count on each bar. */
@@ -178,7 +206,7 @@ export function barChart(o: BarChartOptions): SVGSVGElement {
       Plot.ruleY([0]),
     ],
   }) as SVGSVGElement;
-  return adopt(svg);
+  return adopt(svg, o.description);
 }
 
 export interface IntervalBarOptions {
@@ -191,6 +219,8 @@ export interface IntervalBarOptions {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly ariaLabel: string;
+  /** One sentence of what it shows, for listeners (the chart's `desc`). */
+  readonly description?: string;
 }
 
 /** Means over ordered categories with their intervals as whiskers, each bar labelled (e.g. "n=12"). */
@@ -209,5 +239,5 @@ export function intervalBarChart(o: IntervalBarOptions): SVGSVGElement {
       Plot.ruleY([0]),
     ],
   }) as SVGSVGElement;
-  return adopt(svg);
+  return adopt(svg, o.description);
 }

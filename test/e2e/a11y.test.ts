@@ -1,0 +1,111 @@
+/**
+ * Accessibility of the panels, in the real VS Code: axe-core (the version in package.json) runs
+ * inside each webview frame — the dashboard with its "Does it hold?" section and tables open, and
+ * the example panel — in Dark Modern, Light Modern and High Contrast, and any violation of any
+ * impact fails the test, listed with its rule and elements. Screenshots of each panel in each
+ * theme are kept for looking at.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { writeExampleSweep } from '../../src/example/exampleSweep';
+import { REPO } from '../helpers/paths';
+import { answer, CODE_SERVER, runCommand, shot, showPremem, startWorkbench, VSIX, waitFor, webviewFrame, type Host } from './harness';
+
+const AXE = join(REPO, 'node_modules', 'axe-core', 'axe.min.js');
+const FAST_RUN = 'example_3epochs_lr2e-04';
+const THEMES = [
+  { name: 'Default Dark Modern', body: 'vscode-dark', slug: 'dark' },
+  { name: 'Default Light Modern', body: 'vscode-light', slug: 'light' },
+  { name: 'Default High Contrast', body: 'vscode-high-contrast', slug: 'high-contrast' },
+] as const;
+const missing = !existsSync(CODE_SERVER)
+  ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
+  : !existsSync(VSIX)
+    ? 'no premem-lens.vsix: run npm run package'
+    : !existsSync(AXE)
+      ? 'axe-core is not installed: npm ci'
+      : false;
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/** axe-core's own run inside the frame, injected from node_modules (the page's CSP does not apply to the test's evaluation). */
+async function axeViolations(frame: Frame): Promise<Violation[]> {
+  await frame.evaluate(readFileSync(AXE, 'utf8'));
+  return frame.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 6).map((n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))
+  })))`);
+}
+
+function describeViolations(vs: readonly Violation[]): string {
+  return vs.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n');
+}
+
+describe('the panels pass axe in every theme', { skip: missing }, () => {
+  let root: string;
+  let ws: string;
+  let host: Host;
+  let browser: Browser;
+  let page: Page;
+
+  const settings = (extra: Record<string, unknown>) =>
+    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.databasePath': join(root, 'index.sqlite'), ...extra }));
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'premem-a11y-'));
+    ws = join(root, 'workspace');
+    writeExampleSweep(join(ws, 'example-sweep'));
+    mkdirSync(join(ws, '.vscode'), { recursive: true });
+    settings({});
+    ({ host, browser, page } = await startWorkbench(root, ws, THEMES[0].name, () => undefined));
+    await showPremem(page);
+    await runCommand(page, 'Premem: Select Run…');
+    await page.locator('.quick-input-widget input').fill(FAST_RUN);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: FAST_RUN }).first().click();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await host?.stop();
+    if (process.env['PREMEM_E2E_KEEP'] !== '1' && root) rmSync(root, { recursive: true, force: true });
+  });
+
+  for (const theme of THEMES) {
+    test(`${theme.name}: no axe violation in the dashboard or the example panel`, async () => {
+      settings({ 'workbench.colorTheme': theme.name });
+      await runCommand(page, 'Premem: Show Dashboard');
+      const dash = await webviewFrame(page, 'Premem Dashboard');
+      await waitFor(`the dashboard in ${theme.name}`, async () => (await dash.evaluate<string>('document.body.className')).split(' ').includes(theme.body));
+      await dash.locator('#holds-summary').waitFor({ timeout: 60_000 });
+      await dash.locator('[data-chart="holds-threshold"] svg').waitFor();
+      await dash.locator('[data-chart="run-curves"] svg').waitFor();
+      // The tables behind the disclosures are checked too.
+      await dash.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
+      const dashboard = await axeViolations(dash);
+      await page.waitForTimeout(300);
+      await shot(page, `a11y-dashboard-${theme.slug}`);
+
+      await runCommand(page, 'Premem: Open Example Panel');
+      await answer(page, '4');
+      const example = await waitFor('the example panel', async () => {
+        const f = await webviewFrame(page, 'Premem Example');
+        return (await f.locator('#samples[data-step]:not([aria-busy])').count()) > 0 ? f : undefined;
+      });
+      await waitFor(`the example panel in ${theme.name}`, async () => (await example.evaluate<string>('document.body.className')).split(' ').includes(theme.body));
+      const panel = await axeViolations(example);
+      // The screenshot shows the samples, where the outcome and step-kind colours are.
+      await example.evaluate("document.querySelector('.sample')?.scrollIntoView({ block: 'start' })");
+      await page.waitForTimeout(300);
+      await shot(page, `a11y-example-${theme.slug}`);
+      assert.equal(dashboard.length + panel.length, 0, `dashboard:\n${describeViolations(dashboard)}\nexample panel:\n${describeViolations(panel)}`);
+    });
+  }
+});
