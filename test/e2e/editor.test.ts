@@ -216,7 +216,9 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
 
   test('a run whose last checkpoint was skipped says so on its collapsed row; a sweep’s menu offers Attach Dataset File…', async () => {
     // Runs at the workspace's root form a sweep of their own, named after it: open it, leave the run collapsed.
-    const rootSweep = runs().locator('.monaco-list-row', { hasText: /^\s*workspace\s*1 run/ }).first();
+    const rootSweep = runs()
+      .locator('.monaco-list-row', { hasText: /^\s*workspace\s*1 run/ })
+      .first();
     await rootSweep.waitFor({ timeout: 60_000 });
     await expand(rootSweep);
     const row = await rowOf(runs(), 'partly-read-run');
