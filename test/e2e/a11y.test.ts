@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { REPO } from '../helpers/paths';
@@ -72,6 +72,10 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: FAST_RUN }).first().click();
   });
 
+  afterEach(async (t) => {
+    if (page) await shot(page, `a11y-after-${t.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+  });
+
   after(async () => {
     await browser?.close();
     await host?.stop();
@@ -108,4 +112,57 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
       assert.equal(dashboard.length + panel.length, 0, `dashboard:\n${describeViolations(dashboard)}\nexample panel:\n${describeViolations(panel)}`);
     });
   }
+
+  test('names survive and focus stays where it acted: the threshold box, Apply, Next and Flag', async () => {
+    settings({ 'workbench.colorTheme': THEMES[0].name });
+    await runCommand(page, 'Premem: Show Dashboard');
+    const dash = await webviewFrame(page, 'Premem Dashboard');
+    await dash.locator('#holds-summary').waitFor({ timeout: 60_000 });
+    // The box is announced by its name, not as "Text field".
+    const box = dash.getByRole('textbox', { name: 'Memorization threshold' });
+    assert.equal(await box.count(), 1, 'the threshold box carries its name');
+    // Enter in the box applies the threshold; the panel redraws, and the focus is still in the box.
+    await box.fill('-2.5');
+    await box.press('Enter');
+    await waitFor('the threshold tried', async () => (await dash.locator('#criterion').innerText()).includes('tried in the dashboard'));
+    await waitFor('the focus back in the box', async () => (await dash.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""')) === 'Memorization threshold');
+    // From the keyboard: Tab to End Trial, Enter; the focus stays on a control of the toolbar, not the page body.
+    await dash.locator('#reset-threshold').focus();
+    await page.keyboard.press('Enter');
+    await waitFor('the trial ended', async () => !(await dash.locator('#criterion').innerText()).includes('tried in the dashboard'));
+    assert.notEqual(await dash.evaluate<string>('document.activeElement?.tagName ?? ""'), 'BODY', 'the focus is not dropped on the page body');
+    // A checkpoint selected from the keyboard (what a click on the chart does): Enter on its row.
+    const row = dash.locator('#run-table tbody tr').nth(1);
+    const step = (await row.locator('td').first().innerText()).trim();
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await waitFor('the checkpoint selected', async () => (await dash.locator('#run-table tr.selected td').first().innerText()).trim() === step);
+    await waitFor('the focus back on its row', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === `checkpoint-row-${step}`);
+    // A threshold tried from the keyboard (what a click on the sensitivity curve does).
+    await dash.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
+    await dash.locator('#threshold-row-15').focus();
+    await page.keyboard.press('Enter');
+    await waitFor('-2.5 tried from its row', async () => (await dash.locator('#criterion').innerText()).includes('ln ln −2.50 · tried in the dashboard'));
+    // The table stays open through the redraw, with the focus on the row that acted.
+    assert.equal(await dash.locator('#holds-sensitivity tr.selected td').first().innerText(), '-2.5', 'the row of the threshold in force is marked');
+    await waitFor('the focus back on its row', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === 'threshold-row-15');
+    await dash.locator('#reset-threshold').click();
+
+    await runCommand(page, 'Premem: Open Example Panel');
+    await answer(page, '4');
+    const example = await waitFor('the example panel', async () => {
+      const f = await webviewFrame(page, 'Premem Example');
+      return (await f.locator('h1 .index').innerText()) === '#4' ? f : undefined;
+    });
+    const note = example.getByRole('textbox', { name: 'Flag note' });
+    assert.equal(await note.count(), 1, 'the note box carries its name');
+    await note.fill('copied');
+    await note.press('Enter');
+    await waitFor('flagged', async () => (await example.locator('#unflag').count()) > 0);
+    await waitFor('the focus back in the note box', async () => (await example.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""')) === 'Flag note');
+    await example.locator('#next').focus();
+    await page.keyboard.press('Enter');
+    await waitFor('the next example', async () => (await example.locator('h1 .index').innerText()) !== '#4');
+    await waitFor('the focus back on Next', async () => (await example.evaluate<string>('document.activeElement?.id ?? ""')) === 'next');
+  });
 });

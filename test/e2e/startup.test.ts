@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { CODE_SERVER, paletteCommands, runFromPalette, shot, startWorkbench, viewPane, VSIX, type CommandAnswer, type Host } from './harness';
+import { CODE_SERVER, paletteCommands, runFromPalette, shot, startWorkbench, viewPane, VSIX, waitFor, type CommandAnswer, type Host } from './harness';
 
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
@@ -51,7 +51,11 @@ describe('Premem Lens with an index it cannot open', { skip: missing }, () => {
     await link.click();
     const toast = page.locator('.notifications-toasts', { hasText: 'could not open its index' }).first();
     await toast.waitFor({ timeout: 30_000 });
-    const text = await page.locator('.notifications-toasts').innerText();
+    // The toast's message is drawn after its frame: wait for the words, then read them.
+    const text = await waitFor('the toast’s message', async () => {
+      const t = await page.locator('.notifications-toasts').innerText();
+      return /premem\.databasePath/.test(t) ? t : undefined;
+    });
     assert.match(text, /not-a-folder/, 'names the index file');
     assert.match(text, /premem\.databasePath/, 'says which setting fixes it');
     assert.doesNotMatch(text, /not found/i, 'never "command not found"');

@@ -3,9 +3,9 @@
  * @vscode/webview-ui-toolkit, which its maintainers archived in January 2025: moving to
  * @vscode-elements/elements means changing this file only.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption, vsCodeProgressRing, vsCodeTextField } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeTextField(), vsCodeProgressRing());
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing());
 
 export interface ButtonOptions {
   readonly appearance?: 'primary' | 'secondary' | 'icon';
@@ -33,7 +33,9 @@ export function button(label: string, onClick: () => void, options: ButtonOption
 }
 
 export function setDisabled(control: HTMLElement, disabled: boolean): void {
-  control.toggleAttribute('disabled', disabled);
+  // A text field's wrapper holds the input that is disabled.
+  const target = control.classList.contains('text-field') ? (control.querySelector('input') ?? control) : control;
+  target.toggleAttribute('disabled', disabled);
 }
 
 export interface Choice {
@@ -74,26 +76,35 @@ export interface TextField {
   value: string;
 }
 
+/**
+ * A text box: a native input styled with the theme's input colours, not the toolkit's text field,
+ * whose inner input dropped the name set on it (screen readers said "Text field"). The wrapper
+ * carries the id; the input carries the name.
+ */
 export function textField(options: { id?: string; label: string; placeholder?: string; value?: string; size?: number; onEnter?: () => void }): TextField {
-  const t = document.createElement('vscode-text-field') as HTMLElement & { value: string };
-  if (options.id) t.id = options.id;
-  t.setAttribute('aria-label', options.label);
-  if (options.placeholder) t.setAttribute('placeholder', options.placeholder);
-  if (options.size) t.setAttribute('size', String(options.size));
-  t.value = options.value ?? '';
+  const wrap = document.createElement('span');
+  wrap.className = 'text-field';
+  if (options.id) wrap.id = options.id;
+  const input = document.createElement('input');
+  input.type = 'text';
+  input.setAttribute('aria-label', options.label);
+  if (options.placeholder) input.placeholder = options.placeholder;
+  if (options.size) input.size = options.size;
+  input.value = options.value ?? '';
   if (options.onEnter) {
     const enter = options.onEnter;
-    t.addEventListener('keydown', (e) => {
+    input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') enter();
     });
   }
+  wrap.append(input);
   return {
-    element: t,
+    element: wrap,
     get value() {
-      return t.value;
+      return input.value;
     },
     set value(v: string) {
-      t.value = v;
+      input.value = v;
     },
   };
 }

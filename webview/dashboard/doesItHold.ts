@@ -11,7 +11,7 @@ import { NEAR, PREDICTOR_LABELS, summarizeHolds } from '../../src/present/holds'
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { el, section } from '../shared/dom';
+import { el, pickableRow, section } from '../shared/dom';
 import type { ChartTheme } from '../shared/theme';
 import { exportButtons, keep, setThreshold } from './state';
 
@@ -38,7 +38,7 @@ export function doesItHoldSection(sweep: DashboardSweep, textCriterion: boolean,
     el('p', { className: 'muted', attrs: { id: 'holds-summary' }, text: sentences.join('') }),
     el('div', { className: 'charts' }, [sensitivityFigure(h, sweep, s.lowestError?.threshold ?? null, textCriterion, theme, width), earlyFigure(h, theme, width)]),
     baselines(h),
-    details('Every threshold', sensitivityTable(h, t)),
+    details('Every threshold (Enter on a row tries it)', sensitivityTable(h, t, textCriterion)),
   ]);
 }
 
@@ -186,7 +186,7 @@ function baselines(h: DoesItHold): HTMLElement {
   ]);
 }
 
-function sensitivityTable(h: DoesItHold, inForce: number): HTMLElement {
+function sensitivityTable(h: DoesItHold, inForce: number, textCriterion: boolean): HTMLElement {
   return el('table', { className: 'numbers', attrs: { id: 'holds-sensitivity' } }, [
     el('thead', {}, [
       el(
@@ -198,18 +198,27 @@ function sensitivityTable(h: DoesItHold, inForce: number): HTMLElement {
     el(
       'tbody',
       {},
-      h.sensitivity.map((r) =>
-        el('tr', { className: Math.abs(r.threshold - inForce) < 1e-9 ? 'selected' : '' }, [
+      h.sensitivity.map((r, i) => {
+        const here = Math.abs(r.threshold - inForce) < 1e-9;
+        const row = el('tr', { className: here ? 'selected' : '', attrs: { id: `threshold-row-${i}`, ...(here ? { 'aria-current': 'true' } : {}) } }, [
           el('td', { text: num(r.threshold, 1) }),
           el('td', { text: num(r.r2) }),
           el('td', { text: num(r.loo_rmse) }),
           el('td', { text: String(r.points) }),
-        ]),
-      ),
+        ]);
+        // The keyboard's way to what a click on the curve does: Enter on a row tries its threshold.
+        return textCriterion ? row : pickableRow(row, () => void setThreshold('loglog', String(r.threshold)));
+      }),
     ),
   ]);
 }
 
+/** Disclosures the user opened, by their summary: a redraw (after a threshold tried from a row) keeps them open, and the focus on that row. */
+const opened = new Set<string>();
+
 function details(summary: string, body: HTMLElement): HTMLElement {
-  return el('details', {}, [el('summary', { text: summary }), body]);
+  const d = el('details', {}, [el('summary', { text: summary }), body]);
+  d.open = opened.has(summary);
+  d.addEventListener('toggle', () => (d.open ? opened.add(summary) : opened.delete(summary)));
+  return d;
 }

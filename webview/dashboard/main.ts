@@ -2,7 +2,7 @@
  * The dashboard: lays out its sections (one module each beside this one) from the figures the
  * host sends, and redraws them when the figures, the theme or the panel's width change.
  */
-import { clear, el, section } from '../shared/dom';
+import { clear, el, focusedId, restoreFocus, section } from '../shared/dom';
 import { mark, markPainted } from '../shared/marks';
 import { chartTheme, onThemeChange } from '../shared/theme';
 import type { DashboardData } from '../../src/protocol/dashboard';
@@ -39,6 +39,7 @@ function render(d: DashboardData): void {
   const t0 = performance.now();
   const theme = chartTheme();
   charts.clear();
+  const focused = focusedId();
   clear(app);
   app.removeAttribute('aria-busy');
   const run = d.runs.find((r) => r.path === ui.runPath) ?? null;
@@ -70,6 +71,7 @@ function render(d: DashboardData): void {
         ),
       ]),
     );
+  restoreFocus(focused);
   document.getElementById('render-time')!.textContent = `computed in ${d.computeMs.toFixed(0)} ms, drawn in ${(performance.now() - t0).toFixed(0)} ms`;
   markPainted('painted');
 }

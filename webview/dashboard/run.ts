@@ -3,7 +3,7 @@ import type { DashboardRun } from '../../src/protocol/dashboard';
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { el, section } from '../shared/dom';
+import { el, pickableRow, section } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import type { ChartTheme } from '../shared/theme';
 import { exportButtons, keep, select, ui } from './state';
@@ -58,19 +58,22 @@ export function runSection(run: DashboardRun, theme: ChartTheme, width: number):
       'tbody',
       {},
       run.checkpoints.map((c) =>
-        el('tr', { className: c.step === ui.step ? 'selected' : '' }, [
-          el('td', { text: c.deletedOnDisk ? `${c.step} (deleted on disk)` : String(c.step) }),
-          el('td', { text: num(c.epoch, 2) }),
-          ...(hasLoss ? [el('td', { text: num(c.trainLoss) })] : []),
-          el('td', { text: num(c.trainAccuracy) }),
-          el('td', { text: num(c.preMemorizationAccuracy) }),
-          el('td', { text: num(c.memorizedFraction) }),
-          el('td', { text: num(c.testAccuracy) }),
-          el('td', {
-            text: `${num(c.predictedTestAccuracy)}${c.predictedInterval ? ` ± ${num((c.predictedInterval.high - c.predictedInterval.low) / 2)}` : ''}`,
-            title: c.predictedInterval ? `95% prediction interval ${num(c.predictedInterval.low)} – ${num(c.predictedInterval.high)}` : undefined,
-          }),
-        ]),
+        pickableRow(
+          el('tr', { className: c.step === ui.step ? 'selected' : '', attrs: { id: `checkpoint-row-${c.step}`, ...(c.step === ui.step ? { 'aria-current': 'true' } : {}) } }, [
+            el('td', { text: c.deletedOnDisk ? `${c.step} (deleted on disk)` : String(c.step) }),
+            el('td', { text: num(c.epoch, 2) }),
+            ...(hasLoss ? [el('td', { text: num(c.trainLoss) })] : []),
+            el('td', { text: num(c.trainAccuracy) }),
+            el('td', { text: num(c.preMemorizationAccuracy) }),
+            el('td', { text: num(c.memorizedFraction) }),
+            el('td', { text: num(c.testAccuracy) }),
+            el('td', {
+              text: `${num(c.predictedTestAccuracy)}${c.predictedInterval ? ` ± ${num((c.predictedInterval.high - c.predictedInterval.low) / 2)}` : ''}`,
+              title: c.predictedInterval ? `95% prediction interval ${num(c.predictedInterval.low)} – ${num(c.predictedInterval.high)}` : undefined,
+            }),
+          ]),
+          () => void select(run.path, c.step),
+        ),
       ),
     ),
   ]);
@@ -86,7 +89,10 @@ export function runSection(run: DashboardRun, theme: ChartTheme, width: number):
     el('figure', { className: 'chart wide', attrs: { 'data-chart': 'run-curves' } }, [
       el('figcaption', {}, [
         el('strong', { text: 'Over checkpoints' }),
-        el('span', { className: 'fit', text: ui.step === null ? 'click a checkpoint to select it' : `selected: ${stepLabel(ui.step)}` }),
+        el('span', {
+          className: 'fit',
+          text: ui.step === null ? 'click a checkpoint, or press Enter on its row in the table, to select it' : `selected: ${stepLabel(ui.step)}`,
+        }),
         exportButtons('run-curves', theme),
       ]),
       legend(series),

@@ -3,7 +3,7 @@ import { badge, button, dropdown, progressRing, textField } from '../components/
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { clear, el, foldable, section, visible } from '../shared/dom';
+import { clear, el, focusedId, foldable, restoreFocus, section, visible } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { mark, markPainted } from '../shared/marks';
 import { createClient } from '../shared/rpc';
@@ -69,6 +69,7 @@ function render(d: ExampleDetail): void {
   detail = d;
   if (!sameExample || step === null || !d.timeline.some((t) => t.step === step)) step = defaultStep(d);
   saveState();
+  const focused = focusedId();
   clear(app);
   app.removeAttribute('aria-busy');
   app.append(header(d), questionAndReference(d), timeline(d));
@@ -77,6 +78,7 @@ function render(d: ExampleDetail): void {
   const perturbed = perturbationsSection(d);
   if (perturbed) app.append(perturbed);
   app.append(samplesSection(d));
+  restoreFocus(focused);
   markPainted('painted');
   void loadSamples();
 }

@@ -74,3 +74,50 @@ export function section(title: string, children: readonly Child[], className = '
 export function afterPaint(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
+
+/**
+ * Which control has the focus, by the id of it or its nearest ancestor with one: a panel that
+ * redraws (after Apply, Previous, Flag…) puts the focus back on the control that acted, instead of
+ * dropping it on the page body, where the next Tab would start from the top.
+ */
+export function focusedId(): string | null {
+  const active = document.activeElement;
+  if (!active || active === document.body) return null;
+  return active.closest('[id]')?.id ?? null;
+}
+
+/**
+ * Puts the focus back on the control with this id (a text field's input). Where that control is
+ * now disabled (End Trial, once the trial has ended), on the nearest enabled control before it in
+ * the same group, so the focus never falls back to the page body.
+ */
+export function restoreFocus(id: string | null): void {
+  if (id === null) return;
+  const found = document.getElementById(id);
+  const target = found?.classList.contains('text-field') ? found.querySelector('input') : found;
+  if (!(target instanceof HTMLElement)) return;
+  if (!target.hasAttribute('disabled')) return target.focus();
+  for (let s = target.previousElementSibling; s; s = s.previousElementSibling) {
+    const candidate = s.classList.contains('text-field') ? s.querySelector('input') : s;
+    if (candidate instanceof HTMLElement && candidate.matches('vscode-button, vscode-dropdown, button, input, select, [tabindex]') && !candidate.hasAttribute('disabled')) {
+      return candidate.focus();
+    }
+  }
+}
+
+/**
+ * A table row that acts on Enter or Space as on a click, reachable with Tab: the keyboard's way to
+ * what a click on a chart does (select a checkpoint, try a threshold).
+ */
+export function pickableRow<T extends HTMLTableRowElement>(row: T, act: () => void): T {
+  row.tabIndex = 0;
+  row.classList.add('pickable-row');
+  row.addEventListener('click', act);
+  row.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      act();
+    }
+  });
+  return row;
+}
