@@ -13,7 +13,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { REPO } from '../helpers/paths';
-import { answer, CODE_SERVER, runCommand, shot, showPremem, startWorkbench, VSIX, waitFor, webviewFrame, type Host } from './harness';
+import { answer, CODE_SERVER, fileDialog, runCommand, shot, showPremem, startWorkbench, VSIX, waitFor, webviewFrame, type Host } from './harness';
 
 const AXE = join(REPO, 'node_modules', 'axe-core', 'axe.min.js');
 const FAST_RUN = 'example_3epochs_lr2e-04';
@@ -21,6 +21,7 @@ const THEMES = [
   { name: 'Default Dark Modern', body: 'vscode-dark', slug: 'dark' },
   { name: 'Default Light Modern', body: 'vscode-light', slug: 'light' },
   { name: 'Default High Contrast', body: 'vscode-high-contrast', slug: 'high-contrast' },
+  { name: 'Default High Contrast Light', body: 'vscode-high-contrast-light', slug: 'high-contrast-light' },
 ] as const;
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
@@ -118,6 +119,8 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await runCommand(page, 'Premem: Show Dashboard');
     const dash = await webviewFrame(page, 'Premem Dashboard');
     await dash.locator('#holds-summary').waitFor({ timeout: 60_000 });
+    // The pickers are announced by their names.
+    for (const name of ['Run', 'Threshold form']) assert.equal(await dash.getByRole('combobox', { name }).count(), 1, `the ${name} picker carries its name`);
     // The box is announced by its name, not as "Text field".
     const box = dash.getByRole('textbox', { name: 'Memorization threshold' });
     assert.equal(await box.count(), 1, 'the threshold box carries its name');
@@ -147,6 +150,14 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     assert.equal(await dash.locator('#holds-sensitivity tr.selected td').first().innerText(), '-2.5', 'the row of the threshold in force is marked');
     await waitFor('the focus back on its row', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === 'threshold-row-15');
     await dash.locator('#reset-threshold').click();
+    // A chart exported from the keyboard: its SVG button, announced by name, Enter, VS Code's save dialog.
+    const save = dash.getByRole('button', { name: 'Save this chart as SVG' }).first();
+    await save.focus();
+    await page.keyboard.press('Enter');
+    const out = join(root, 'exported-by-keyboard.svg');
+    await fileDialog(page, out);
+    await waitFor('the exported chart', () => existsSync(out) && readFileSync(out, 'utf8').startsWith('<svg'));
+    // Not checked: where the focus is after VS Code's save dialog (on the panel's body today; #29).
 
     await runCommand(page, 'Premem: Open Example Panel');
     await answer(page, '4');
@@ -160,6 +171,14 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await note.press('Enter');
     await waitFor('flagged', async () => (await example.locator('#unflag').count()) > 0);
     await waitFor('the focus back in the note box', async () => (await example.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""')) === 'Flag note');
+    // A checkpoint's samples from the keyboard (what a click on the timeline does): Enter on its row.
+    await example.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
+    const firstRow = example.locator('#timeline-table tbody tr').first();
+    const firstStep = (await firstRow.locator('td').first().innerText()).trim();
+    await firstRow.focus();
+    await page.keyboard.press('Enter');
+    await waitFor('its samples shown', async () => (await example.locator(`#samples[data-step="${firstStep}"]:not([aria-busy])`).count()) === 1);
+    assert.equal(await example.evaluate<string>('document.activeElement?.id ?? ""'), `timeline-row-${firstStep}`, 'the focus stays on its row');
     await example.locator('#next').focus();
     await page.keyboard.press('Enter');
     await waitFor('the next example', async () => (await example.locator('h1 .index').innerText()) !== '#4');

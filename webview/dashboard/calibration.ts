@@ -3,7 +3,7 @@ import type { DashboardData, DashboardSweep, TextCalibrationView } from '../../s
 import { button, setDisabled } from '../components/controls';
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
-import { el } from '../shared/dom';
+import { dataTable, el } from '../shared/dom';
 import type { ChartTheme } from '../shared/theme';
 import { act, client, exportButtons, keep, rerender, setThreshold, showError, ui } from './state';
 
@@ -75,12 +75,21 @@ export function calibrationBlock(d: DashboardData, sweep: DashboardSweep, theme:
             { x: c.handPicked.threshold, color: theme.series.orange, label: `paper ${c.handPicked.threshold}` },
           ],
           ariaLabel: 'Held-out error against the memorization threshold',
+          description: c.best
+            ? `Held-out RMSE over ${points.length} thresholds, lowest (${pct2(c.best.heldOutRmse)}) at ln ln ${c.best.threshold}; ${pct2(c.handPicked.heldOutRmse)} at the paper's ${c.handPicked.threshold}.`
+            : `Held-out RMSE over ${points.length} thresholds.`,
+          describedBy: 'calibration-table',
         }),
       ),
     );
     const fig = el('figure', { className: 'chart', attrs: { 'data-chart': 'calibration' } }, [
       el('figcaption', {}, [el('strong', { text: 'Held-out error by threshold' }), exportButtons('calibration', theme)]),
       svg,
+      dataTable(
+        'calibration-table',
+        ['ln ln threshold', 'held-out RMSE', 'R²'],
+        c.scores.map((s) => [String(s.threshold), pct2(s.heldOutRmse), s.r2 === null ? '–' : s.r2.toFixed(4)]),
+      ),
     ]);
     fig.style.width = `${width}px`;
     block.append(fig);
@@ -145,10 +154,21 @@ function textCalibrationBlock(tc: TextCalibrationView, theme: ChartTheme, width:
             { x: -2.3, color: theme.series.orange, label: 'paper −2.3' },
           ],
           ariaLabel: 'Raw agreement and Cohen’s kappa with the text criterion against the memorization threshold',
+          description: tc.best ? `Cohen's κ is highest (${k(tc.best.kappa)}) at ln ln ${tc.best.threshold}, where raw agreement is ${pct1(tc.best.agreement)}.` : undefined,
+          describedBy: 'text-agreement-table',
         }),
       ),
     );
-    children.push(el('div', { attrs: { 'data-chart': 'text-agreement' } }, [svg]));
+    children.push(
+      el('div', { attrs: { 'data-chart': 'text-agreement' } }, [
+        svg,
+        dataTable(
+          'text-agreement-table',
+          ['ln ln threshold', 'raw agreement', 'κ', 'F1'],
+          tc.scores.map((s) => [String(s.threshold), pct1(s.agreement), k(s.kappa), k(s.f1)]),
+        ),
+      ]),
+    );
   }
   return el('div', { className: 'text-calibration', attrs: { id: 'text-calibration' } }, children);
 }

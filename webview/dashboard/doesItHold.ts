@@ -74,6 +74,11 @@ function sensitivityFigure(h: DoesItHold, sweep: DashboardSweep, calibrated: num
         // Tries the clicked threshold here, as Apply does (kept thresholds and settings unchanged).
         onPick: textCriterion ? undefined : (x) => void setThreshold('loglog', String(x)),
         ariaLabel: 'R² and held-out error of the sweep fit against the memorization threshold',
+        description: (() => {
+          const best = h.sensitivity.reduce<(typeof h.sensitivity)[number] | null>((b, r) => (r.r2 !== null && (b === null || r.r2 > b.r2!) ? r : b), null);
+          return best ? `R² peaks at ${num(best.r2)} at ln ln ${num(best.threshold, 1)}, over 41 thresholds from −4.0 to 0.0.` : 'No fit at any threshold.';
+        })(),
+        describedBy: 'holds-sensitivity',
       }),
     ),
   );
@@ -118,6 +123,10 @@ function earlyFigure(h: DoesItHold, theme: ChartTheme, width: number): HTMLEleme
         yLabel: 'R² of final test accuracy',
         yDomain: [0, 1],
         ariaLabel: 'How early it tells: R² of each run’s final test accuracy from its first checkpoints',
+        description: h.early.length
+          ? `After ${h.early.at(-1)!.checkpoints} checkpoints, R² ${num(h.early.at(-1)!.pre_memorization_accuracy.r2, 2)} from pre-memorization accuracy against ${num(h.early.at(-1)!.train_accuracy.r2, 2)} from train accuracy.`
+          : undefined,
+        describedBy: 'holds-early-table',
       }),
     ),
   );

@@ -1,6 +1,6 @@
 import type { DashboardRun } from '../../src/protocol/dashboard';
 import { chartSlot } from '../shared/lazyCharts';
-import { el, section } from '../shared/dom';
+import { dataTable, el, section } from '../shared/dom';
 import type { ChartTheme } from '../shared/theme';
 import { keep } from './state';
 
@@ -20,6 +20,8 @@ export function histogramSection(run: DashboardRun, theme: ChartTheme, width: nu
         xLabel: 'pre-memorization accuracy at the last checkpoint',
         yLabel: 'examples',
         ariaLabel: `Distribution of pre-memorization accuracy in ${run.name}`,
+        description: `${h.bins[0]?.count ?? 0} of ${h.bins.reduce((a, b) => a + b.count, 0)} examples at exactly 0, ${h.bins.at(-1)?.count ?? 0} at exactly 1.`,
+        describedBy: 'premem-histogram-table',
       }),
     ),
   );
@@ -31,6 +33,13 @@ export function histogramSection(run: DashboardRun, theme: ChartTheme, width: nu
       attrs: { id: 'histogram-note' },
       text: `${zero} of ${total} examples are at exactly 0 (never solved before they were memorized, or never solved)${h.unknown ? `; ${h.unknown} unknown` : ''}. 0 and 1 have bars of their own.`,
     }),
-    el('div', { attrs: { 'data-chart': 'premem-histogram' } }, [svg]),
+    el('div', { attrs: { 'data-chart': 'premem-histogram' } }, [
+      svg,
+      dataTable(
+        'premem-histogram-table',
+        ['pre-memorization accuracy', 'examples'],
+        h.bins.map((b) => [b.label, String(b.count)]),
+      ),
+    ]),
   ]);
 }

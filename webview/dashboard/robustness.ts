@@ -1,6 +1,6 @@
 import type { DashboardRun } from '../../src/protocol/dashboard';
 import { chartSlot } from '../shared/lazyCharts';
-import { el, section } from '../shared/dom';
+import { dataTable, el, section } from '../shared/dom';
 import { num } from '../../src/present/format';
 import type { ChartTheme } from '../shared/theme';
 import { keep } from './state';
@@ -24,6 +24,8 @@ export function robustnessSection(run: DashboardRun, theme: ChartTheme, width: n
         xLabel: `pre-memorization accuracy at checkpoint ${r.step}`,
         yLabel: 'accuracy on perturbed questions',
         ariaLabel: `Accuracy on perturbed questions by pre-memorization accuracy in ${run.name}`,
+        description: `Mean accuracy on perturbed questions in ${r.bins.length} bins of pre-memorization accuracy; Spearman ρ ${num(r.spearman.rho)} over ${r.examples} examples.`,
+        describedBy: 'premem-robustness-table',
       }),
     ),
   );
@@ -48,6 +50,13 @@ export function robustnessSection(run: DashboardRun, theme: ChartTheme, width: n
             .join('; ')}: what is left of the link once the control is held fixed.`,
         })
       : null,
-    el('div', { attrs: { 'data-chart': 'premem-robustness' } }, [svg]),
+    el('div', { attrs: { 'data-chart': 'premem-robustness' } }, [
+      svg,
+      dataTable(
+        'premem-robustness-table',
+        ['pre-memorization accuracy', 'examples', 'perturbed accuracy', '95% interval'],
+        r.bins.map((b) => [b.label, String(b.examples), num(b.mean), `${num(b.low)} – ${num(b.high)}`]),
+      ),
+    ]),
   ]);
 }

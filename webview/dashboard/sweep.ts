@@ -4,7 +4,8 @@ import { button } from '../components/controls';
 import type { ScatterPoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { el, section } from '../shared/dom';
+import { dataTable, el, section } from '../shared/dom';
+import { num } from '../../src/present/format';
 import type { ChartTheme } from '../shared/theme';
 import { calibrationBlock } from './calibration';
 import { act, client, exportButtons, keep, select, ui } from './state';
@@ -55,6 +56,12 @@ function verdict(sweep: DashboardSweep): HTMLElement | null {
   return el('p', { className: t > p ? 'warning' : 'muted', attrs: { id: 'fit-verdict' }, text });
 }
 
+/** "R² 0.94 over 51 checkpoints of 13 runs; test accuracy rises with pre-memorization train accuracy." */
+function fitDescription(f: LinearFit, runs: number, xLabel: string): string {
+  if (f.r2 === null || f.slope === null) return `${f.points} checkpoints of ${runs} runs, test accuracy against ${xLabel}; no line fitted.`;
+  return `R² ${f.r2.toFixed(2)} over ${f.points} checkpoints of ${runs} runs; test accuracy ${f.slope >= 0 ? 'rises' : 'falls'} with ${xLabel}.`;
+}
+
 function fitText(f: LinearFit): string {
   if (f.r2 === null || f.slope === null || f.intercept === null) return `no fit (${f.points} checkpoints with a test accuracy)`;
   return `R² ${f.r2.toFixed(4)} · ${f.points} checkpoints · test ≈ ${f.slope.toFixed(3)} x ${f.intercept < 0 ? '−' : '+'} ${Math.abs(f.intercept).toFixed(3)}`;
@@ -92,6 +99,8 @@ export function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: Cha
           yLabel: 'test accuracy',
           onPick: pick,
           ariaLabel: title,
+          description: fitDescription(fit, runs.length, xLabel),
+          describedBy: `${name}-table`,
         }),
       ),
     );
@@ -102,6 +111,11 @@ export function sweepSection(d: DashboardData, sweep: DashboardSweep, theme: Cha
         exportButtons(name, theme),
       ]),
       svg,
+      dataTable(
+        `${name}-table`,
+        ['run', 'step', xLabel, 'test accuracy'],
+        pointsBy(x).map((p) => [runs.find((r) => r.path === p.group)?.name ?? '', String(p.step), num(p.x), num(p.y)]),
+      ),
     ]);
     // As wide as its chart, so the two charts sit side by side when the panel allows.
     fig.style.width = `${width}px`;

@@ -3,7 +3,7 @@ import { badge, button, dropdown, progressRing, textField } from '../components/
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { clear, el, focusedId, foldable, restoreFocus, section, visible } from '../shared/dom';
+import { clear, el, focusedId, foldable, pickableRow, restoreFocus, section, visible } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { mark, markPainted } from '../shared/marks';
 import { createClient } from '../shared/rpc';
@@ -305,6 +305,8 @@ function timeline(d: ExampleDetail): HTMLElement {
           rules,
           onPick: pick,
           ariaLabel: 'Sample accuracy and copy rate over checkpoints',
+          description: timelineDescription(d),
+          describedBy: 'timeline-table',
         }),
       ),
     );
@@ -324,6 +326,8 @@ function timeline(d: ExampleDetail): HTMLElement {
             rules,
             onPick: pick,
             ariaLabel: 'Reference perplexity over checkpoints',
+            description: `Reference perplexity from ${num(ppl[0]!.y)} at step ${ppl[0]!.x} to ${num(ppl.at(-1)!.y)} at step ${ppl.at(-1)!.x}.`,
+            describedBy: 'timeline-table',
           }),
         ),
       );
@@ -342,19 +346,33 @@ function timeline(d: ExampleDetail): HTMLElement {
     el(
       'tbody',
       {},
+      // Enter on a row shows that checkpoint's samples: the keyboard's way to a click on the chart.
       d.timeline.map((t) =>
-        el('tr', { className: t.step === d.memorizationStep ? 'memorization' : '' }, [
-          el('td', { text: String(t.step) }),
-          el('td', { text: num(t.accuracy) }),
-          el('td', { text: num(t.perplexity) }),
-          el('td', { text: num(t.copyRate) }),
-          el('td', { text: t.memorized ? 'yes' : 'no' }),
-          el('td', { text: num(t.preMemorizationAccuracy) }),
-        ]),
+        pickableRow(
+          el('tr', { className: t.step === d.memorizationStep ? 'memorization' : '', attrs: { id: `timeline-row-${t.step}` } }, [
+            el('td', { text: String(t.step) }),
+            el('td', { text: num(t.accuracy) }),
+            el('td', { text: num(t.perplexity) }),
+            el('td', { text: num(t.copyRate) }),
+            el('td', { text: t.memorized ? 'yes' : 'no' }),
+            el('td', { text: num(t.preMemorizationAccuracy) }),
+          ]),
+          () => void selectStep(t.step),
+        ),
       ),
     ),
   ]);
-  return section('Across checkpoints', [body, el('details', {}, [el('summary', { text: 'Numbers' }), table])]);
+  return section('Across checkpoints', [body, el('details', {}, [el('summary', { text: 'Numbers (Enter on a row shows its samples)' }), table])]);
+}
+
+/** "Sample accuracy 0.25 at step 6 and 1.00 at step 36; memorized at step 6; pre-memorization accuracy 0.00 at the end." */
+function timelineDescription(d: ExampleDetail): string {
+  const first = d.timeline[0];
+  const last = d.timeline.at(-1);
+  if (!first || !last) return 'No checkpoints.';
+  return `Sample accuracy ${num(first.accuracy, 2)} at step ${first.step} and ${num(last.accuracy, 2)} at step ${last.step}; ${
+    d.memorizationStep === null ? 'never memorized' : `memorized at step ${d.memorizationStep}`
+  }; pre-memorization accuracy ${num(last.preMemorizationAccuracy, 2)} at the end.`;
 }
 
 let redrawTimeline: (() => void) | null = null;

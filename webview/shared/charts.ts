@@ -15,11 +15,13 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
  * given, and Plot's mark groups (labelled "line", "dot", "rule"…) hidden from the accessibility
  * tree, where a name on a plain group is not allowed and says nothing to a listener.
  */
-function adopt<T extends Element>(node: T, description?: string): T {
+function adopt<T extends Element>(node: T, o: { readonly description?: string; readonly describedBy?: string } = {}): T {
+  const { description, describedBy } = o;
   for (const s of node.querySelectorAll('style')) s.nonce = NONCE;
   if (node instanceof SVGSVGElement) {
     node.setAttribute('role', 'img');
     for (const g of node.querySelectorAll('g[aria-label], g[aria-description]')) g.setAttribute('aria-hidden', 'true');
+    if (describedBy) node.setAttribute('aria-describedby', describedBy);
     const label = node.getAttribute('aria-label');
     if (description) {
       const desc = document.createElementNS(SVG_NS, 'desc');
@@ -74,6 +76,8 @@ export interface LineChartOptions {
   readonly ariaLabel: string;
   /** One sentence of what it shows, for listeners (the chart's `desc`). */
   readonly description?: string;
+  /** The id of the table holding its figures, linked with aria-describedby. */
+  readonly describedBy?: string;
   /** Tick labels on x; default: whole numbers only (training steps). */
   readonly xTickFormat?: (x: number) => string;
 }
@@ -122,7 +126,7 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     svg.classList.add('pickable');
     svg.addEventListener('click', () => svg.value && pick(svg.value.x));
   }
-  return adopt(svg, o.description);
+  return adopt(svg, o);
 }
 
 export interface ScatterPoint {
@@ -147,6 +151,8 @@ export interface ScatterOptions {
   readonly ariaLabel: string;
   /** One sentence of what it shows, for listeners (the chart's `desc`). */
   readonly description?: string;
+  /** The id of the table holding its figures, linked with aria-describedby. */
+  readonly describedBy?: string;
 }
 
 export function scatterChart(o: ScatterOptions): SVGSVGElement {
@@ -176,7 +182,7 @@ export function scatterChart(o: ScatterOptions): SVGSVGElement {
     svg.classList.add('pickable');
     svg.addEventListener('click', () => svg.value && pick(svg.value));
   }
-  return adopt(svg, o.description);
+  return adopt(svg, o);
 }
 
 export interface BarChartOptions {
@@ -190,6 +196,8 @@ export interface BarChartOptions {
   readonly ariaLabel: string;
   /** One sentence of what it shows, for listeners (the chart's `desc`). */
   readonly description?: string;
+  /** The id of the table holding its figures, linked with aria-describedby. */
+  readonly describedBy?: string;
 }
 
 /** Bars over ordered categories (a histogram whose bins have labels), with the count on each bar. */
@@ -206,7 +214,7 @@ export function barChart(o: BarChartOptions): SVGSVGElement {
       Plot.ruleY([0]),
     ],
   }) as SVGSVGElement;
-  return adopt(svg, o.description);
+  return adopt(svg, o);
 }
 
 export interface IntervalBarOptions {
@@ -221,6 +229,8 @@ export interface IntervalBarOptions {
   readonly ariaLabel: string;
   /** One sentence of what it shows, for listeners (the chart's `desc`). */
   readonly description?: string;
+  /** The id of the table holding its figures, linked with aria-describedby. */
+  readonly describedBy?: string;
 }
 
 /** Means over ordered categories with their intervals as whiskers, each bar labelled (e.g. "n=12"). */
@@ -239,5 +249,5 @@ export function intervalBarChart(o: IntervalBarOptions): SVGSVGElement {
       Plot.ruleY([0]),
     ],
   }) as SVGSVGElement;
-  return adopt(svg, o.description);
+  return adopt(svg, o);
 }

@@ -121,3 +121,30 @@ export function pickableRow<T extends HTMLTableRowElement>(row: T, act: () => vo
   });
   return row;
 }
+
+/** A chart's figures as a table behind a disclosure: what a listener reads instead of the picture (the chart points to it with aria-describedby). */
+export function dataTable(id: string, headers: readonly string[], rows: readonly (readonly string[])[], summary = 'As a table'): HTMLElement {
+  return el('details', { className: 'data-table' }, [
+    el('summary', { text: summary }),
+    el('table', { className: 'numbers', attrs: { id } }, [
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          headers.map((h) => el('th', { text: h })),
+        ),
+      ]),
+      el(
+        'tbody',
+        {},
+        rows.map((r) =>
+          el(
+            'tr',
+            {},
+            r.map((c) => el('td', { text: c })),
+          ),
+        ),
+      ),
+    ]),
+  ]);
+}
