@@ -9,7 +9,7 @@ import { forecasts, unfinishedText, type Forecast } from '../queries/forecast';
 import { predictTest, summarizeRun, type SweepModel } from '../queries/runSummary';
 import type { RunFailure } from '../store/indexInWorker';
 import type { SkippedCheckpoint } from '../store/indexStore';
-import { describeThresholdOrigin, distinguishingNames, num, pct, plusMinus } from '../present/format';
+import { describeThresholdOrigin, distinguishingNames, num, pct, plusMinus, sentenceStart } from '../present/format';
 import type { AnalysedCheckpoint, RunView } from '../queries/runAnalysis';
 import type { IndexService } from './indexService';
 import { appendUntrusted } from './markdown';
@@ -197,9 +197,9 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     );
     if (forecast?.kind === 'forecast')
       md.appendMarkdown(
-        `\n**${capitalize(unfinishedText(forecast))}.** Final test accuracy forecast: **${num(forecast.value)}**${forecast.band === null ? '' : ` ± ${num(forecast.band)}`}, from the ${forecast.runs} finished runs of its sweep after ${forecast.checkpoints} checkpoints (± is how far such forecasts missed on them, leave one run out).\n`,
+        `\n**${sentenceStart(unfinishedText(forecast))}.** Final test accuracy forecast: **${num(forecast.value)}**${forecast.band === null ? '' : ` ± ${num(forecast.band)}`}, from the ${forecast.runs} finished runs of its sweep after ${forecast.checkpoints} checkpoints (± is how far such forecasts missed on them, leave one run out).\n`,
       );
-    else if (forecast?.kind === 'none') md.appendMarkdown(`\n${capitalize(unfinishedText(forecast))}: ${forecast.reason}.\n`);
+    else if (forecast?.kind === 'none') md.appendMarkdown(`\n${sentenceStart(unfinishedText(forecast))}: ${forecast.reason}.\n`);
     const t = describeThreshold(analysis.threshold);
     md.appendMarkdown(`\nMemorized: ppl < ${num(t.perplexity)}, ${describeThresholdOrigin(analysis.threshold, analysis.thresholdOrigin)}`);
     if (analysis.skipped.length > 0) md.appendMarkdown(`\n\n${analysis.skipped.length} checkpoint(s) could not be read and are left out (see the rows below).`);
@@ -235,5 +235,3 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     for (const s of this.subscriptions) s.dispose();
   }
 }
-
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

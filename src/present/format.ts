@@ -129,3 +129,8 @@ export function describeThresholdOrigin(t: MemorizationThreshold, origin: Thresh
     }
   }
 }
+
+/** A phrase as the start of a sentence: "still training (…)" → "Still training (…)". */
+export function sentenceStart(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

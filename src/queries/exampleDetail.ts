@@ -7,7 +7,7 @@ import type { IndexStore, StoredExample } from '../store/indexStore';
 import { describeThresholdOrigin } from '../present/format';
 import { finiteOrNull } from './report';
 import { DEFAULT_CONTROL } from './robustness';
-import { sliceLabel, sliceRun } from './slices';
+import { sliceLabel, sliceLabels, slicesOfLabels } from './slices';
 import { exampleFigures, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
 /** How memorization is decided for a run, in words a panel or a terminal can show, with where the threshold came from. */
@@ -76,18 +76,20 @@ function levelContext(analysis: RunAnalysis, examples: readonly StoredExample[],
   if (J === 0 || example.record === null) return null;
   const label = sliceLabel(example, DEFAULT_CONTROL);
   if (label === null) return null;
-  const slice = sliceRun(analysis, examples, DEFAULT_CONTROL).find((s) => s.label === label);
+  // Every record read once: for the level's figures and for where this example stands in it.
+  const labels = sliceLabels(analysis, examples, DEFAULT_CONTROL);
+  const slice = slicesOfLabels(analysis, labels).find((s) => s.label === label);
   if (!slice) return null;
   const final = analysis.metrics.preMemorization[J - 1]!;
   const own = final[example.position]!;
   let below = 0;
   let above = 0;
-  for (const e of examples) {
-    if (e.position === example.position || sliceLabel(e, DEFAULT_CONTROL) !== label) continue;
-    const v = final[e.position]!;
+  labels.forEach((l, position) => {
+    if (position === example.position || l !== label) return;
+    const v = final[position]!;
     if (v < own) below++;
     else if (v > own) above++;
-  }
+  });
   return { field: DEFAULT_CONTROL, label, examples: slice.examples, preMemorizationAccuracy: finiteOrNull(slice.preMemorizationAccuracy), below, above };
 }
 

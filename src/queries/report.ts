@@ -3,7 +3,7 @@ import { describeThreshold, type MemorizationThreshold, type ThresholdCalibratio
 import type { IndexStore, StoredRun } from '../store/indexStore';
 import { doesItHold, type DoesItHold } from './doesItHold';
 import { forecastOf, isFinished, type Forecast } from './forecast';
-import { analyseRun, resolveThresholds, type AnalysisOptions, type ResolvedThreshold, type RunAnalysis } from './runAnalysis';
+import { analyseRun, resolveThresholds, type AnalysisOptions, type RunAnalysis } from './runAnalysis';
 
 /** JSON has no NaN or Infinity: unknown figures are null. */
 export const finiteOrNull = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : x);
@@ -128,19 +128,15 @@ export function sweepFit(analyses: readonly RunAnalysis[], x: 'premem' | 'train'
  * Forecasts for the report's unfinished runs. A report on one run still forecasts from its whole
  * sweep: the sweep's other indexed runs are analysed too (a run that cannot be is left out).
  */
-async function forecastsWithSweeps(
-  store: IndexStore,
-  analyses: readonly RunAnalysis[],
-  options: AnalysisOptions,
-  thresholds: Map<string, ResolvedThreshold>,
-): Promise<Map<string, ReportForecast>> {
+async function forecastsWithSweeps(store: IndexStore, analyses: readonly RunAnalysis[], options: AnalysisOptions): Promise<Map<string, ReportForecast>> {
   const out = new Map<string, ReportForecast>();
   const open = analyses.filter((a) => !isFinished(a));
   if (open.length === 0) return out;
   const have = new Set(analyses.map((a) => a.run.path));
   const sweeps = new Set(open.map((a) => a.run.sweepPath));
   const siblings = (await store.runs()).filter((r) => sweeps.has(r.sweepPath) && !have.has(r.path));
-  const more = await Promise.allSettled(siblings.map((r) => analyseRun(store, r, options, thresholds.get(r.path))));
+  // Each at its own kept threshold, as the report's runs are (resolved by analyseRun).
+  const more = await Promise.allSettled(siblings.map((r) => analyseRun(store, r, options)));
   const all = [...analyses, ...more.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []))];
   for (const a of open) {
     const f = reportForecast(forecastOf(a, all));
@@ -168,7 +164,7 @@ export async function buildReport(store: IndexStore, runs: readonly StoredRun[],
     if (s.status === 'rejected') throw s.reason;
     analyses.push(s.value);
   }
-  const forecast = await forecastsWithSweeps(store, analyses, options, thresholds);
+  const forecast = await forecastsWithSweeps(store, analyses, options);
   const criterion = options.memorization;
   // Runs of one sweep share its threshold; the report states the first run's (or the default).
   const first = analyses[0];

@@ -2,6 +2,7 @@ import { binnedMeans, ordinalValue, partialSpearman, perturbedAccuracy, spearman
 import type { RobustnessView } from '../protocol/dashboard';
 import type { IndexStore } from '../store/indexStore';
 import type { RunAnalysis } from './runAnalysis';
+import { recordField } from './slices';
 
 export interface RobustnessExample {
   readonly index: number;
@@ -91,12 +92,14 @@ export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, cho
       perExample.map((e) => (finalAccuracy ? finalAccuracy[positionOf.get(e.index)!]! : NaN)),
     ),
   ];
-  const field = choice.control ?? (examples.some((e) => fieldValue(e.record, DEFAULT_CONTROL) !== undefined) ? DEFAULT_CONTROL : null);
-  if (field !== null) {
-    const recordOf = new Map(examples.map((e) => [e.index, e.record]));
-    const named = choice.control !== undefined;
-    const values = perExample.map((e) => {
-      const raw = fieldValue(recordOf.get(e.index) ?? null, field);
+  // A field named with --control, else MATH's `level` where the records carry it (read once per example).
+  const field = choice.control ?? DEFAULT_CONTROL;
+  const named = choice.control !== undefined;
+  const recordOf = new Map(examples.map((e) => [e.index, e.record]));
+  const raws = perExample.map((e) => recordField(recordOf.get(e.index) ?? null, field));
+  if (named || raws.some((r) => r !== undefined)) {
+    const values = perExample.map((e, i) => {
+      const raw = raws[i];
       if (raw === undefined) return NaN;
       const v = ordinalValue(raw);
       // Found by default (a `level` that is not a level, say "easy"): left out, not an error.
@@ -122,16 +125,6 @@ export async function robustnessOf(store: IndexStore, analysis: RunAnalysis, cho
     available: available.map((s) => ({ step: s.step, set: s.name, variants: s.variants })),
     controls,
   };
-}
-
-/** A field of an example's dataset record; undefined when the record or the field is absent (or null). */
-function fieldValue(record: string | null, field: string): unknown {
-  if (record === null) return undefined;
-  try {
-    return (JSON.parse(record) as Record<string, unknown>)[field] ?? undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The correlations with a control, over the examples that have a value of it. */

@@ -6,18 +6,28 @@ import type { RunAnalysis } from './runAnalysis';
 /** Slices by the number of reference steps, not by a dataset field. */
 export const STEPS_SLICE = 'steps';
 
+/** A field of an example's dataset record as stored; undefined when the record, or the field, is absent or null (or the record is not JSON). */
+export function recordField(record: string | null, field: string): unknown {
+  if (record === null) return undefined;
+  try {
+    return (JSON.parse(record) as Record<string, unknown>)[field] ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The value of `field` in an example's dataset record, as text; null when absent or not a scalar. */
 export function sliceLabel(e: StoredExample, field: string): string | null {
   if (field === STEPS_SLICE) return e.answer === null ? null : String(splitSteps(e.answer).steps.length);
-  if (e.record === null) return null;
-  let record: unknown;
-  try {
-    record = JSON.parse(e.record);
-  } catch {
-    return null;
-  }
-  const v = (record as Record<string, unknown>)[field];
+  const v = recordField(e.record, field);
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
+}
+
+/** Each analysed example's label (by position in the analysis order), read once for everything that groups by it. */
+export function sliceLabels(a: RunAnalysis, examples: readonly StoredExample[], field: string): (string | null)[] {
+  const labels = new Array<string | null>(a.metrics.examples).fill(null);
+  for (const e of examples) labels[e.position] = sliceLabel(e, field);
+  return labels;
 }
 
 /** What a run can be sliced by: `steps` when it has reference texts, and every scalar field its records share. */
@@ -42,9 +52,12 @@ export function sliceFields(examples: readonly StoredExample[]): string[] {
 
 /** A run's examples grouped by a field of their records (or by reference length), at its last checkpoint. */
 export function sliceRun(a: RunAnalysis, examples: readonly StoredExample[], field: string): Slice[] {
+  return slicesOfLabels(a, sliceLabels(a, examples, field));
+}
+
+/** The slices of labels already read (sliceLabels). */
+export function slicesOfLabels(a: RunAnalysis, labels: readonly (string | null)[]): Slice[] {
   const J = a.checkpoints.length;
-  const labels = new Array<string | null>(a.metrics.examples).fill(null);
-  for (const e of examples) labels[e.position] = sliceLabel(e, field);
   const first = a.metrics.memorizationCheckpoint;
   return sliceBy({
     labels,

@@ -4,6 +4,7 @@
  * @vscode-elements/elements means changing this file only.
  */
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+import { controlOf } from '../shared/dom';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing());
 
@@ -34,8 +35,7 @@ export function button(label: string, onClick: () => void, options: ButtonOption
 
 export function setDisabled(control: HTMLElement, disabled: boolean): void {
   // A text field's wrapper holds the input that is disabled.
-  const target = control.classList.contains('text-field') ? (control.querySelector('input') ?? control) : control;
-  target.toggleAttribute('disabled', disabled);
+  (controlOf(control) ?? control).toggleAttribute('disabled', disabled);
 }
 
 export interface Choice {

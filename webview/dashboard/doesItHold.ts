@@ -4,14 +4,13 @@
  * fit an artefact of the threshold (R² and held-out error against it; a click tries that
  * threshold), does it beat simple baselines, and how early in a run does it tell.
  */
-import type { DashboardSweep } from '../../src/protocol/dashboard';
-import type { DoesItHold } from '../../src/protocol/dashboard';
+import type { DashboardSweep, DoesItHold } from '../../src/protocol/dashboard';
 import { num } from '../../src/present/format';
-import { NEAR, PREDICTOR_LABELS, summarizeHolds } from '../../src/present/holds';
+import { NEAR, PREDICTOR_LABELS, summarizeHolds, type HoldsSummary } from '../../src/present/holds';
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { el, pickableRow, section } from '../shared/dom';
+import { el, numbersTable, pickableRow, section, tableHead } from '../shared/dom';
 import type { ChartTheme } from '../shared/theme';
 import { exportButtons, keep, setThreshold } from './state';
 
@@ -36,14 +35,15 @@ export function doesItHoldSection(sweep: DashboardSweep, textCriterion: boolean,
   ];
   return section(TITLE, [
     el('p', { className: 'muted', attrs: { id: 'holds-summary' }, text: sentences.join('') }),
-    el('div', { className: 'charts' }, [sensitivityFigure(h, sweep, s.lowestError?.threshold ?? null, textCriterion, theme, width), earlyFigure(h, theme, width)]),
+    el('div', { className: 'charts' }, [sensitivityFigure(h, sweep, s, textCriterion, theme, width), earlyFigure(h, theme, width)]),
     baselines(h),
     details('Every threshold (Enter on a row tries it)', sensitivityTable(h, t, textCriterion)),
   ]);
 }
 
 /** R² and the held-out error against the threshold; the one in force and the calibrated one marked; a click tries a threshold. */
-function sensitivityFigure(h: DoesItHold, sweep: DashboardSweep, calibrated: number | null, textCriterion: boolean, theme: ChartTheme, width: number): HTMLElement {
+function sensitivityFigure(h: DoesItHold, sweep: DashboardSweep, s: HoldsSummary, textCriterion: boolean, theme: ChartTheme, width: number): HTMLElement {
+  const calibrated = s.lowestError?.threshold ?? null;
   const series = [
     { key: 'r2', label: 'R² of the fit', color: theme.series.green },
     { key: 'loo', label: 'held-out RMSE of test accuracy (leave one run out)', color: theme.series.blue },
@@ -74,10 +74,7 @@ function sensitivityFigure(h: DoesItHold, sweep: DashboardSweep, calibrated: num
         // Tries the clicked threshold here, as Apply does (kept thresholds and settings unchanged).
         onPick: textCriterion ? undefined : (x) => void setThreshold('loglog', String(x)),
         ariaLabel: 'R² and held-out error of the sweep fit against the memorization threshold',
-        description: (() => {
-          const best = h.sensitivity.reduce<(typeof h.sensitivity)[number] | null>((b, r) => (r.r2 !== null && (b === null || r.r2 > b.r2!) ? r : b), null);
-          return best ? `R² peaks at ${num(best.r2)} at ln ln ${num(best.threshold, 1)}, over 41 thresholds from −4.0 to 0.0.` : 'No fit at any threshold.';
-        })(),
+        description: s.best ? `R² peaks at ${num(s.best.r2)} at ln ln ${num(s.best.threshold, 1)}, over 41 thresholds from −4.0 to 0.0.` : 'No fit at any threshold.',
         describedBy: 'holds-sensitivity',
       }),
     ),
@@ -130,15 +127,6 @@ function earlyFigure(h: DoesItHold, theme: ChartTheme, width: number): HTMLEleme
       }),
     ),
   );
-  const rows = h.early.map((e) =>
-    el('tr', {}, [
-      el('td', { text: String(e.checkpoints) }),
-      el('td', { text: num(e.pre_memorization_accuracy.r2) }),
-      el('td', { text: num(e.pre_memorization_accuracy.loo_rmse) }),
-      el('td', { text: num(e.train_accuracy.r2) }),
-      el('td', { text: num(e.train_accuracy.loo_rmse) }),
-    ]),
-  );
   const fig = el('figure', { className: 'chart', attrs: { 'data-chart': 'holds-early' } }, [
     el('figcaption', {}, [
       el('strong', { text: 'How early does it tell?' }),
@@ -149,16 +137,17 @@ function earlyFigure(h: DoesItHold, theme: ChartTheme, width: number): HTMLEleme
     svg,
     details(
       'As a table',
-      el('table', { className: 'numbers', attrs: { id: 'holds-early-table' } }, [
-        el('thead', {}, [
-          el(
-            'tr',
-            {},
-            ['checkpoints', 'pre-mem R²', 'pre-mem held-out RMSE', 'train R²', 'train held-out RMSE'].map((x) => el('th', { text: x })),
-          ),
+      numbersTable(
+        'holds-early-table',
+        ['checkpoints', 'pre-mem R²', 'pre-mem held-out RMSE', 'train R²', 'train held-out RMSE'],
+        h.early.map((e) => [
+          String(e.checkpoints),
+          num(e.pre_memorization_accuracy.r2),
+          num(e.pre_memorization_accuracy.loo_rmse),
+          num(e.train_accuracy.r2),
+          num(e.train_accuracy.loo_rmse),
         ]),
-        el('tbody', {}, rows),
-      ]),
+      ),
     ),
   ]);
   fig.style.width = `${width}px`;
@@ -174,13 +163,7 @@ function baselines(h: DoesItHold): HTMLElement {
   };
   return el('table', { className: 'numbers slices', attrs: { id: 'holds-baselines' } }, [
     el('caption', { text: 'Does it beat simple baselines? Each predicts test accuracy with a straight line over the same checkpoints.' }),
-    el('thead', {}, [
-      el(
-        'tr',
-        {},
-        ['predictor', 'R²', 'held-out RMSE'].map((x) => el('th', { text: x })),
-      ),
-    ]),
+    tableHead(['predictor', 'R²', 'held-out RMSE']),
     el(
       'tbody',
       {},
@@ -197,13 +180,7 @@ function baselines(h: DoesItHold): HTMLElement {
 
 function sensitivityTable(h: DoesItHold, inForce: number, textCriterion: boolean): HTMLElement {
   return el('table', { className: 'numbers', attrs: { id: 'holds-sensitivity' } }, [
-    el('thead', {}, [
-      el(
-        'tr',
-        {},
-        ['ln ln threshold', 'R²', 'held-out RMSE', 'checkpoints'].map((x) => el('th', { text: x })),
-      ),
-    ]),
+    tableHead(['ln ln threshold', 'R²', 'held-out RMSE', 'checkpoints']),
     el(
       'tbody',
       {},

@@ -3,8 +3,8 @@ import type { DashboardRun } from '../../src/protocol/dashboard';
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { el, pickableRow, section } from '../shared/dom';
-import { num, stepLabel } from '../../src/present/format';
+import { el, pickableRow, section, tableHead } from '../shared/dom';
+import { num, sentenceStart, stepLabel } from '../../src/present/format';
 import type { ChartTheme } from '../shared/theme';
 import { exportButtons, keep, select, ui } from './state';
 
@@ -49,13 +49,7 @@ export function runSection(run: DashboardRun, theme: ChartTheme, width: number):
   const hasLoss = run.checkpoints.some((c) => c.trainLoss !== null);
   const head = ['step', 'epoch', ...(hasLoss ? ['train loss'] : []), 'train acc', 'pre-mem acc', 'memorized', 'test acc', 'predicted test (95%)'];
   const table = el('table', { className: 'numbers', attrs: { id: 'run-table' } }, [
-    el('thead', {}, [
-      el(
-        'tr',
-        {},
-        head.map((h) => el('th', { text: h })),
-      ),
-    ]),
+    tableHead(head),
     el(
       'tbody',
       {},
@@ -116,7 +110,7 @@ function curvesDescription(run: DashboardRun): string {
 function forecastLine(run: DashboardRun): HTMLElement | null {
   const f = run.forecast;
   if (!f) return null;
-  const head = f.unfinished.charAt(0).toUpperCase() + f.unfinished.slice(1);
+  const head = sentenceStart(f.unfinished);
   return el('p', {
     className: f.kind === 'forecast' ? 'verdict' : 'muted',
     attrs: { id: 'run-forecast' },

@@ -1,6 +1,6 @@
 import type { DashboardRun } from '../../src/protocol/dashboard';
 import { dropdown } from '../components/controls';
-import { el, section } from '../shared/dom';
+import { el, section, tableHead } from '../shared/dom';
 import { num } from '../../src/present/format';
 import { client, newestSlices, rerender, showError, ui } from './state';
 
@@ -33,13 +33,7 @@ export function slicesSection(run: DashboardRun): HTMLElement {
   return section('By slice, at the last checkpoint', [
     el('div', { className: 'controls' }, [el('label', { text: 'Slice by' }), picker.element]),
     el('table', { className: 'numbers slices', attrs: { id: 'slices' } }, [
-      el('thead', {}, [
-        el(
-          'tr',
-          {},
-          ['slice', 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at'].map((h) => el('th', { text: h })),
-        ),
-      ]),
+      tableHead(['slice', 'examples', 'pre-mem acc', 'train acc', 'never memorized', 'median memorized at']),
       el('tbody', {}, rows),
     ]),
   ]);

@@ -3,7 +3,7 @@ import { badge, button, dropdown, progressRing, textField } from '../components/
 import type { LinePoint } from '../shared/charts';
 import { chartSlot } from '../shared/lazyCharts';
 import { legend } from '../shared/legend';
-import { clear, el, focusedId, foldable, pickableRow, restoreFocus, section, visible } from '../shared/dom';
+import { clear, el, focusedId, foldable, pickableRow, restoreFocus, section, tableHead, visible } from '../shared/dom';
 import { num, stepLabel } from '../../src/present/format';
 import { mark, markPainted } from '../shared/marks';
 import { createClient } from '../shared/rpc';
@@ -220,13 +220,7 @@ function otherRunsSection(d: ExampleDetail): HTMLElement | null {
     el('p', { className: 'muted', attrs: { id: 'other-runs-summary' }, text: `Memorized before ever solved in ${copied} of ${d.otherRuns.length} runs.` }),
     el('div', { className: 'table-scroll' }, [
       el('table', { className: 'numbers other-runs', attrs: { id: 'other-runs' } }, [
-        el('thead', {}, [
-          el(
-            'tr',
-            {},
-            ['run', 'memorized at', 'epoch', 'pre-mem acc', 'train acc', 'pattern'].map((h) => el('th', { text: h })),
-          ),
-        ]),
+        tableHead(['run', 'memorized at', 'epoch', 'pre-mem acc', 'train acc', 'pattern']),
         el('tbody', {}, rows),
       ]),
     ]),
@@ -336,13 +330,7 @@ function timeline(d: ExampleDetail): HTMLElement {
   draw();
   redrawTimeline = draw;
   const table = el('table', { className: 'numbers', attrs: { id: 'timeline-table' } }, [
-    el('thead', {}, [
-      el(
-        'tr',
-        {},
-        ['step', 'accuracy', 'perplexity', 'copy rate', 'memorized', 'pre-mem'].map((h) => el('th', { text: h })),
-      ),
-    ]),
+    tableHead(['step', 'accuracy', 'perplexity', 'copy rate', 'memorized', 'pre-mem']),
     el(
       'tbody',
       {},

@@ -75,6 +75,11 @@ export function afterPaint(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
+/** The element that takes the focus and the `disabled` state: a text field's input (its wrapper carries the id), else the element itself. */
+export function controlOf(element: Element | null): Element | null {
+  return element?.classList.contains('text-field') ? element.querySelector('input') : element;
+}
+
 /**
  * Which control has the focus, by the id of it or its nearest ancestor with one: a panel that
  * redraws (after Apply, Previous, Flag…) puts the focus back on the control that acted, instead of
@@ -93,12 +98,11 @@ export function focusedId(): string | null {
  */
 export function restoreFocus(id: string | null): void {
   if (id === null) return;
-  const found = document.getElementById(id);
-  const target = found?.classList.contains('text-field') ? found.querySelector('input') : found;
+  const target = controlOf(document.getElementById(id));
   if (!(target instanceof HTMLElement)) return;
   if (!target.hasAttribute('disabled')) return target.focus();
   for (let s = target.previousElementSibling; s; s = s.previousElementSibling) {
-    const candidate = s.classList.contains('text-field') ? s.querySelector('input') : s;
+    const candidate = controlOf(s);
     if (candidate instanceof HTMLElement && candidate.matches('vscode-button, vscode-dropdown, button, input, select, [tabindex]') && !candidate.hasAttribute('disabled')) {
       return candidate.focus();
     }
@@ -122,29 +126,36 @@ export function pickableRow<T extends HTMLTableRowElement>(row: T, act: () => vo
   return row;
 }
 
-/** A chart's figures as a table behind a disclosure: what a listener reads instead of the picture (the chart points to it with aria-describedby). */
-export function dataTable(id: string, headers: readonly string[], rows: readonly (readonly string[])[], summary = 'As a table'): HTMLElement {
-  return el('details', { className: 'data-table' }, [
-    el('summary', { text: summary }),
-    el('table', { className: 'numbers', attrs: { id } }, [
-      el('thead', {}, [
+/** A table's header row. */
+export function tableHead(headers: readonly string[]): HTMLElement {
+  return el('thead', {}, [
+    el(
+      'tr',
+      {},
+      headers.map((h) => el('th', { text: h })),
+    ),
+  ]);
+}
+
+/** A table of figures, as text cells. */
+export function numbersTable(id: string, headers: readonly string[], rows: readonly (readonly string[])[]): HTMLElement {
+  return el('table', { className: 'numbers', attrs: { id } }, [
+    tableHead(headers),
+    el(
+      'tbody',
+      {},
+      rows.map((r) =>
         el(
           'tr',
           {},
-          headers.map((h) => el('th', { text: h })),
-        ),
-      ]),
-      el(
-        'tbody',
-        {},
-        rows.map((r) =>
-          el(
-            'tr',
-            {},
-            r.map((c) => el('td', { text: c })),
-          ),
+          r.map((c) => el('td', { text: c })),
         ),
       ),
-    ]),
+    ),
   ]);
+}
+
+/** A chart's figures as a table behind a disclosure: what a listener reads instead of the picture (the chart points to it with aria-describedby). */
+export function dataTable(id: string, headers: readonly string[], rows: readonly (readonly string[])[], summary = 'As a table'): HTMLElement {
+  return el('details', { className: 'data-table' }, [el('summary', { text: summary }), numbersTable(id, headers, rows)]);
 }
