@@ -252,6 +252,10 @@ describe('Premem Lens: sampling checkpoints and robustness, in a real VS Code', 
     await runCommand(page, 'Premem: Select Run…');
     await page.locator('.quick-input-widget input').fill(RUN);
     await pick(page, RUN);
+    // The run picker closed and the run selected, before the next command opens its own picker
+    // (opened while the first was still closing, its list stayed hidden once).
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    await waitFor('the run selected', async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(RUN));
     await runCommand(page, 'Premem: Sample Checkpoints with ONNX…');
     await pick(page, 'Training questions');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'checkpoint-400' }).first().waitFor();
