@@ -8,6 +8,7 @@ import { flagCommand } from './commands/flag';
 import { flagsCommand } from './commands/flags';
 import { forgetCommand } from './commands/forget';
 import { indexCommand } from './commands/index';
+import { mapCommand } from './commands/map';
 import { perturbCommand } from './commands/perturb';
 import { robustnessCommand } from './commands/robustness';
 import { planCommand } from './commands/plan';
@@ -16,6 +17,7 @@ import { sampleCommand } from './commands/sample';
 import { scoreCommand } from './commands/score';
 import { similarCommand } from './commands/similar';
 import { slicesCommand } from './commands/slices';
+import { tableCommand } from './commands/table';
 import { thresholdCommand } from './commands/threshold';
 import { watchCommand } from './commands/watch';
 
@@ -24,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   indexCommand,
   reportCommand,
   examplesCommand,
+  mapCommand,
+  tableCommand,
   exportCommand,
   calibrateCommand,
   thresholdCommand,

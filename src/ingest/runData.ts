@@ -1,3 +1,4 @@
+import type { Hyperparameters } from './hyperparameters';
 import type { Perturbation } from '../core/perturb';
 import type { DatasetRecord } from './dataset';
 /**
@@ -91,6 +92,8 @@ export interface RunFacts {
   readonly trainDatasetFile: string | null;
   /** The run these samples were drawn from (run.json's `sampled_from`, as premem sample writes it into a folder of its own); null otherwise. */
   readonly sampledFrom: string | null;
+  /** What the run's files say of how it was trained (ingest/hyperparameters.ts). */
+  readonly hyperparameters: Hyperparameters;
 }
 
 /**

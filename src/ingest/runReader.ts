@@ -9,6 +9,7 @@ import { expectNumeric, readNpyFile } from './npy';
 import type { CheckpointRef, RunLayout } from './runLayout';
 import { readRunJson } from './runLayout';
 import type { CheckpointData, RunHeader, SampleSetData, Split } from './runData';
+import { readHyperparameters } from './hyperparameters';
 
 const NO_TRAIN_SAMPLES = 'no training samples: expected train_answer_types*.npy, train_samples*.jsonl or an lm-eval samples_*_train*.jsonl log';
 
@@ -136,6 +137,7 @@ export class RunReader {
       testQuestions,
       trainDatasetFile: layout.trainDatasetFile,
       sampledFrom: this.sampledFrom(),
+      hyperparameters: readHyperparameters(layout.name, readRunJson(layout.runJsonFile), this.lastTrainerState()),
       train: { order, records: dataset },
       test: testIndex ? { order: testIndex.order, records: testDataset } : null,
     };
@@ -159,6 +161,11 @@ export class RunReader {
       if (d) return d;
     }
     return null;
+  }
+
+  /** The Trainer's state at the run's last checkpoint, where it has one. */
+  private lastTrainerState(): string | null {
+    return this.layout.checkpoints.at(-1)?.files.find((f) => basename(f) === 'trainer_state.json') ?? null;
   }
 
   private sampledFrom(): string | null {

@@ -73,6 +73,15 @@ export const oneOf =
     return v as T;
   };
 
+/** A list of whole numbers in [min, max], at most `maxLength` of them (a selection of examples). */
+export const integers =
+  (min: number, max: number, maxLength: number): Validator<number[]> =>
+  (v, where) => {
+    if (!Array.isArray(v) || v.length > maxLength) throw new ProtocolError(`${where}: expected a list of at most ${maxLength} whole numbers`);
+    const check = integer(min, max);
+    return v.map((x: unknown, i) => check(x, `${where}[${i}]`));
+  };
+
 export const bool: Validator<boolean> = (v, where) => {
   if (typeof v !== 'boolean') throw new ProtocolError(`${where}: expected true or false`);
   return v;

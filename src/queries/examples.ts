@@ -111,6 +111,23 @@ export function curate(a: RunAnalysis, examples: readonly StoredExample[], flags
 }
 
 /**
+ * Examples chosen by hand (a brushed region of the data map, a table's selection), in dataset
+ * order, in the shape `curate` gives: exported with the same rules and the same line.
+ */
+export function chosenExamples(a: RunAnalysis, examples: readonly StoredExample[], flags: readonly Flag[], indices: readonly number[]): CuratedExample[] {
+  const notes = new Map(flags.map((f) => [f.index, f.note]));
+  const byIndex = new Map(examples.map((e) => [e.index, e]));
+  const unknown = indices.filter((i) => !byIndex.has(i));
+  if (unknown.length) throw new RangeError(`run ${a.run.name} does not analyse example(s) ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? '…' : ''}`);
+  return [...new Set(indices)]
+    .sort((x, y) => x - y)
+    .map((i) => {
+      const e = byIndex.get(i)!;
+      return { index: i, record: e.record, figures: exampleFigures(a, e.position, e.index), run: { name: a.run.name, path: a.run.path }, note: notes.get(i) ?? null };
+    });
+}
+
+/**
  * One JSONL line of an export: the user's own record with its index, and under one key of its
  * own, `premem`, what this tool knows of it: the run, the flag's note, and the figures that
  * put it in the export. The user's fields are never changed; a field of theirs named `premem`

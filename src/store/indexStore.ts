@@ -5,6 +5,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DatasetRecord } from '../ingest/dataset';
 import type { CheckpointData, PerturbedSetData, RunFacts, RunHeader, SampleSetData, Split, TextRow } from '../ingest/runData';
 import { InputError } from '../ingest/errors';
+import type { Hyperparameters } from '../core/hyperparameters';
 import { correctCounts } from '../ingest/runData';
 import { blobCounts, blobFloat64, blobInt32, countsBlob, float64Blob, int32Blob, packCodes, packedRange, unpackCodes } from './blobs';
 import { Database, type Row, type SqlValue } from './db';
@@ -264,6 +265,7 @@ export class IndexStore {
       hasDataset: r['has_dataset'] === 1,
       trainDatasetFile: r['train_dataset_file'] as string | null,
       sampledFrom: r['sampled_from'] as string | null,
+      hyperparameters: parseHyperparameters(r['hyperparameters'] as string | null),
       indexedAt: r['indexed_at'] as string,
     };
   }
@@ -439,8 +441,8 @@ export class IndexStore {
     await this.db.run('DELETE FROM runs WHERE path = ?', [header.path]);
     const { train } = header;
     const { lastID } = await this.db.run(
-      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, train_dataset_file, sampled_from, indexed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs(path, name, sweep_path, fingerprint, epochs, epochs_source, train_questions, test_questions, has_dataset, train_dataset_file, sampled_from, hyperparameters, indexed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         header.path,
         header.name,
@@ -453,6 +455,7 @@ export class IndexStore {
         train.records !== null && train.order.some((i) => train.records![i] !== undefined) ? 1 : 0,
         header.trainDatasetFile,
         header.sampledFrom,
+        JSON.stringify(header.hyperparameters),
         new Date().toISOString(),
       ],
     );
@@ -680,6 +683,21 @@ export class IndexStore {
     this.confirmFlagsOnDisk();
   }
 
+  /** Flags many examples of a run with one note, all or none (one transaction): a brushed selection. */
+  async setFlags(runPath: string, indices: readonly number[], note: string): Promise<void> {
+    const now = new Date().toISOString();
+    const db = await this.flagsConnection();
+    await db.transaction(async () => {
+      for (const index of indices)
+        await db.run(
+          `INSERT INTO user.flags(run_path, idx, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(run_path, idx) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at`,
+          [runPath, index, note, now, now],
+        );
+    });
+    this.confirmFlagsOnDisk();
+  }
+
   async removeFlag(runPath: string, index: number): Promise<boolean> {
     const db = await this.flagsConnection();
     const removed = (await db.run('DELETE FROM user.flags WHERE run_path = ? AND idx = ?', [runPath, index])).changes > 0;
@@ -830,4 +848,15 @@ function sampleSetRow(s: SampleSetData, copyRates: Float64Array | undefined): Sq
     copyRates ? float64Blob(copyRates) : null,
     s.source,
   ];
+}
+
+/** A run's stored hyperparameters; an index row written by hand or damaged reads as none. */
+function parseHyperparameters(text: string | null): Hyperparameters {
+  if (!text) return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Hyperparameters) : {};
+  } catch {
+    return {};
+  }
 }

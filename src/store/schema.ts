@@ -8,7 +8,7 @@ import { Database } from './db';
  * that file. Flags are keyed by (run path, dataset index) so no re-index or row-id change can
  * detach a flag from its example.
  */
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 /** Version of the flags database; its own, since it outlives many index versions. */
 export const FLAGS_VERSION = 2;
@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS runs (
   has_dataset     INTEGER NOT NULL,
   train_dataset_file TEXT,        -- the GSM8K-form file the examples' texts came from
   sampled_from    TEXT,           -- run.json's sampled_from: the training run a folder of samples came from
+  hyperparameters TEXT NOT NULL DEFAULT '{}', -- JSON: ingest/hyperparameters.ts, for the sweep table
   indexed_at      TEXT NOT NULL
 );
 -- A dataset's records, stored once however many runs use it: a sweep's runs mostly share one

@@ -1,0 +1,127 @@
+import type { HyperValue } from '../core/hyperparameters';
+import type { SweepTableCells, SweepTableRun } from '../protocol/sweepTable';
+import type { StoredExample } from '../store/indexStore';
+import { unlearnedAcrossRuns } from './acrossRuns';
+import { thresholdInForce } from './dashboard';
+import { groupsOf, type GroupsSummary } from './dataMap';
+import type { RunAnalysis } from './runAnalysis';
+
+/**
+ * A sweep as one table: a row per example (every dataset index any run analyses, ascending) and,
+ * per run, its pre-memorization accuracy and train accuracy at the last checkpoint and its
+ * memorization step; the runs carry their hyperparameters for headers and grouping. Columns of
+ * typed arrays (NaN: unknown, or not analysed by that run), so 150,000 rows × 20 runs travel
+ * to the panel as 60 arrays instead of three million objects.
+ */
+export interface SweepTable {
+  readonly sweepPath: string;
+  readonly runs: readonly SweepTableRun[];
+  /** Dataset index of each row. */
+  readonly index: Float64Array;
+  /** Per run, in `runs` order. */
+  readonly cells: readonly SweepTableCells[];
+  /** Runs in which the row was memorized before any sample solved it. */
+  readonly copiedBeforeSolved: Float64Array;
+  /** Its final pre-memorization accuracy averaged over the runs that analyse it (NaN: none known). */
+  readonly meanPreMemorizationAccuracy: Float64Array;
+  readonly group: Int32Array;
+  readonly groups: GroupsSummary | null;
+  /** The row's example as stored (question, record), for filters by text and slice. */
+  readonly examples: readonly StoredExample[];
+}
+
+/** `premem table --json`: a contract, like the report. */
+export interface SweepTableJson {
+  readonly runs: { readonly name: string; readonly path: string; readonly hyperparameters: Record<string, HyperValue> }[];
+  readonly rows: {
+    readonly index: number;
+    readonly copied_before_solved: number;
+    readonly mean_pre_memorization_accuracy: number | null;
+    readonly group: number;
+    readonly cells: Record<string, { readonly pre_memorization_accuracy: number | null; readonly memorization_step: number | null; readonly train_accuracy: number | null }>;
+  }[];
+}
+
+/** Runs ordered by name, as the Runs view and the report list them. */
+export function sweepTableOf(analyses: readonly RunAnalysis[], examplesOf: ReadonlyMap<number, readonly StoredExample[]>): SweepTable {
+  const runs = [...analyses].sort((a, b) => (a.run.name < b.run.name ? -1 : a.run.name > b.run.name ? 1 : 0));
+  const byIndex = new Map<number, StoredExample>();
+  for (const a of runs)
+    for (const e of examplesOf.get(a.run.id) ?? []) if (!byIndex.has(e.index) || (byIndex.get(e.index)!.question === null && e.question !== null)) byIndex.set(e.index, e);
+  const examples = [...byIndex.values()].sort((x, y) => x.index - y.index);
+  const n = examples.length;
+  const rowOf = new Map<number, number>(examples.map((e, k) => [e.index, k]));
+  const cells = runs.map((a): SweepTableCells => {
+    const c = { preMemorizationAccuracy: new Float64Array(n).fill(NaN), memorizationStep: new Float64Array(n).fill(NaN), trainAccuracy: new Float64Array(n).fill(NaN) };
+    const J = a.checkpoints.length;
+    if (J === 0) return c;
+    const premem = a.metrics.preMemorization[J - 1]!;
+    const acc = a.input.accuracy[J - 1]!;
+    for (const e of examplesOf.get(a.run.id) ?? []) {
+      const k = rowOf.get(e.index)!;
+      c.preMemorizationAccuracy[k] = premem[e.position]!;
+      c.trainAccuracy[k] = acc[e.position]!;
+      const first = a.metrics.memorizationCheckpoint[e.position]!;
+      if (first !== -1) c.memorizationStep[k] = a.checkpoints[first]!.step;
+    }
+    return c;
+  });
+  const copiedBeforeSolved = new Float64Array(n);
+  const meanPreMemorizationAccuracy = new Float64Array(n).fill(NaN);
+  for (const u of unlearnedAcrossRuns(runs, examplesOf)) {
+    const k = rowOf.get(u.index)!;
+    copiedBeforeSolved[k] = u.memorizedBeforeSolved;
+    meanPreMemorizationAccuracy[k] = u.meanPreMemorizationAccuracy ?? NaN;
+  }
+  const groups = groupsOf(examples);
+  return {
+    sweepPath: runs[0]?.run.sweepPath ?? '',
+    runs: runs.map((a) => ({
+      path: a.run.path,
+      name: a.run.name,
+      hyperparameters: a.run.hyperparameters,
+      threshold: thresholdInForce(a),
+      checkpoints: a.checkpoints.length,
+    })),
+    index: Float64Array.from(examples, (e) => e.index),
+    cells,
+    copiedBeforeSolved,
+    meanPreMemorizationAccuracy,
+    group: groups?.groupOf ?? new Int32Array(n),
+    groups: groups?.summary ?? null,
+    examples,
+  };
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export function sweepTableJson(t: SweepTable): SweepTableJson {
+  return {
+    runs: t.runs.map((r) => ({ name: r.name, path: r.path, hyperparameters: Object.fromEntries(Object.entries(r.hyperparameters).map(([k, h]) => [k, h.value])) })),
+    rows: Array.from({ length: t.index.length }, (_, k) => ({
+      index: t.index[k]!,
+      copied_before_solved: t.copiedBeforeSolved[k]!,
+      mean_pre_memorization_accuracy: finite(t.meanPreMemorizationAccuracy[k]!),
+      group: t.group[k]!,
+      cells: Object.fromEntries(
+        t.runs.flatMap((r, j) => {
+          const c = t.cells[j]!;
+          // A run that does not analyse the row (its subsample) has no cell.
+          if (Number.isNaN(c.trainAccuracy[k]!)) return [];
+          return [
+            [
+              r.name,
+              { pre_memorization_accuracy: finite(c.preMemorizationAccuracy[k]!), memorization_step: finite(c.memorizationStep[k]!), train_accuracy: finite(c.trainAccuracy[k]!) },
+            ],
+          ];
+        }),
+      ),
+    })),
+  };
+}
+
+/** The hyperparameters that differ between the runs: the ones worth a header row or a group. */
+export function varyingHyperparameters(runs: readonly SweepTableRun[]): string[] {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.hyperparameters)))].sort();
+  return keys.filter((k) => new Set(runs.map((r) => JSON.stringify(r.hyperparameters[k]?.value ?? null))).size > 1);
+}
