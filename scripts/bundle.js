@@ -53,13 +53,17 @@ const all = () => [
   // shipped twice, once per panel, 254 kB each), fetched while the page waits for its data. No
   // other code is split off, so nothing else is fetched only after the panel's script. A module
   // script's imports inherit its nonce, so the CSP stays nonce-only.
-  ...['example', 'dashboard'].map((entry) => esbuild.build({ ...browser, format: 'esm', entryPoints: { [entry]: `webview/${entry}/main.ts` }, plugins: [chartsStayExternal] })),
+  ...['example', 'dashboard', 'dataMap', 'sweepTable'].map((entry) =>
+    esbuild.build({ ...browser, format: 'esm', entryPoints: { [entry]: `webview/${entry}/main.ts` }, plugins: [chartsStayExternal] }),
+  ),
   esbuild.build({ ...browser, format: 'esm', entryPoints: { charts: 'webview/shared/charts.ts' } }),
   esbuild.build({
     ...browser,
     entryPoints: {
       example: 'webview/example/example.css',
       dashboard: 'webview/dashboard/dashboard.css',
+      dataMap: 'webview/dataMap/dataMap.css',
+      sweepTable: 'webview/sweepTable/sweepTable.css',
     },
   }),
 ];

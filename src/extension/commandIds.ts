@@ -24,6 +24,8 @@ export const COMMAND_IDS = [
   'premem.editFlagNote',
   'premem.showExample',
   'premem.showDashboard',
+  'premem.showDataMap',
+  'premem.showSweepTable',
   'premem.attachDataset',
   'premem.revealSourceRun',
   'premem.findSimilar',

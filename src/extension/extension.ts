@@ -11,6 +11,8 @@ import { ANALYSIS_SETTINGS, readSettings } from './settings';
 import { RunFollower } from './runFollower';
 import { RunStatusBar } from './statusBar';
 import { DashboardPanel } from './webviews/dashboardPanel';
+import { DataMapPanel } from './webviews/dataMapPanel';
+import { SweepTablePanel } from './webviews/sweepTablePanel';
 import { ExamplePanel } from './webviews/examplePanel';
 import { EXAMPLE_TEXT_SCHEME, ExampleTextProvider } from './webviews/exampleTexts';
 
@@ -129,7 +131,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const examplePanel = new ExamplePanel(index, context.extensionUri, log);
   const dashboard = new DashboardPanel(index, context.extensionUri, log);
-  context.subscriptions.push(examplePanel, dashboard, vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)));
+  const dataMap = new DataMapPanel(index, examplePanel, context.extensionUri, log);
+  const sweepTable = new SweepTablePanel(index, examplePanel, context.extensionUri, log);
+  context.subscriptions.push(
+    examplePanel,
+    dashboard,
+    dataMap,
+    sweepTable,
+    vscode.workspace.registerTextDocumentContentProvider(EXAMPLE_TEXT_SCHEME, new ExampleTextProvider(index)),
+  );
 
   context.subscriptions.push(
     index.onDidChangeSelection((run) => void context.workspaceState.update(SELECTED_KEY, run?.path)),
@@ -165,6 +175,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     closeFolder,
     examplePanel,
     dashboard,
+    dataMap,
+    sweepTable,
     showMoreExamples: () => examplesView.showMore(),
     scoringChildFile: vscode.Uri.joinPath(context.extensionUri, 'dist', 'scoringChild.js').fsPath,
     // The bundled example is written where the extension keeps its own files, never in a workspace.

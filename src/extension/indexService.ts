@@ -225,6 +225,12 @@ export class IndexService implements vscode.Disposable {
     this.flagsChanged.fire();
   }
 
+  /** Flags a selection with one note, all or none. */
+  async setFlags(runPath: string, indices: readonly number[], note: string): Promise<void> {
+    await this.store.setFlags(runPath, indices, note);
+    this.flagsChanged.fire();
+  }
+
   async removeFlag(runPath: string, index: number): Promise<void> {
     await this.store.removeFlag(runPath, index);
     this.flagsChanged.fire();

@@ -19,6 +19,20 @@ export interface DataMapColumns {
   readonly memorizationStep: Float64Array;
   /** Its group of similar questions; 0 when alone or without text. */
   readonly group: Int32Array;
+  /** Its region, as a position in REGION_NAMES; UNKNOWN_REGION where confidence or variability is unknown. */
+  readonly region: Uint8Array;
+}
+
+/** The cartography regions in the order `region` codes them (core/cartography's REGIONS). */
+export const REGION_NAMES = ['easy-to-learn', 'ambiguous', 'hard-to-learn'] as const;
+export const UNKNOWN_REGION = 255;
+
+export interface RegionStats {
+  readonly region: (typeof REGION_NAMES)[number];
+  readonly examples: number;
+  readonly memorized: number;
+  /** numpy's mean of the region's known final pre-memorization accuracies. */
+  readonly preMemorizationAccuracy: number | null;
 }
 
 export interface GroupInfo {
@@ -37,6 +51,8 @@ export interface DataMapView {
   /** Null when the run has no question texts to group. */
   readonly groups: { readonly method: string; readonly minSimilarity: number; readonly groups: readonly GroupInfo[] } | null;
   readonly regionCuts: { readonly variability: number; readonly confidence: number };
+  /** Every region's figures over the whole run. */
+  readonly regions: readonly RegionStats[];
   /** Dataset indices flagged in this run, with their notes. */
   readonly flags: readonly { readonly index: number; readonly note: string }[];
 }

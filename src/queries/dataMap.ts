@@ -2,7 +2,7 @@ import { cartography, REGION_CUTS, regionOf, REGIONS, type Region } from '../cor
 import { numpyMean } from '../core/numpySum';
 import { groupQuestions, type QuestionGroups } from '../core/groups';
 import type { StoredExample } from '../store/indexStore';
-import type { DataMapColumns, GroupInfo, ThresholdInForce } from '../protocol/dataMap';
+import { REGION_NAMES, UNKNOWN_REGION, type DataMapColumns, type GroupInfo, type RegionStats, type ThresholdInForce } from '../protocol/dataMap';
 import { thresholdInForce } from './dashboard';
 import type { RunAnalysis } from './runAnalysis';
 
@@ -68,6 +68,7 @@ export function dataMapOf(a: RunAnalysis, examples: readonly StoredExample[]): D
     preMemorizationAccuracy: new Float64Array(n),
     memorizationStep: new Float64Array(n),
     group: groups?.groupOf ?? new Int32Array(n),
+    region: new Uint8Array(n),
   };
   ordered.forEach((e, k) => {
     const p = e.position;
@@ -78,6 +79,8 @@ export function dataMapOf(a: RunAnalysis, examples: readonly StoredExample[]): D
     const first = a.metrics.memorizationCheckpoint[p]!;
     // NaN: never memorized (a step of 0 is a real step).
     cols.memorizationStep[k] = first === -1 ? NaN : a.checkpoints[first]!.step;
+    const [conf, vari] = [cols.confidence[k], cols.variability[k]];
+    cols.region[k] = Number.isFinite(conf) && Number.isFinite(vari) ? REGION_NAMES.indexOf(regionOf(conf, vari)) : UNKNOWN_REGION;
   });
   return { runPath: a.run.path, runName: a.run.name, checkpoints: J, threshold: thresholdInForce(a), columns: cols, groups: groups?.summary ?? null };
 }
@@ -94,18 +97,10 @@ export function mapLines(m: DataMap): MapLine[] {
       pre_memorization_accuracy: finite(c.preMemorizationAccuracy[k]!),
       memorized: !Number.isNaN(c.memorizationStep[k]!),
       memorization_step: finite(c.memorizationStep[k]!),
-      region: Number.isFinite(conf) && Number.isFinite(vari) ? regionOf(conf, vari) : null,
+      region: c.region[k] === UNKNOWN_REGION ? null : REGION_NAMES[c.region[k]!]!,
       group: c.group[k]!,
     };
   });
-}
-
-/** Per region: how many examples, how many memorized, and their mean pre-memorization accuracy (numpy's mean over the known). */
-export interface RegionStats {
-  readonly region: Region;
-  readonly examples: number;
-  readonly memorized: number;
-  readonly preMemorizationAccuracy: number | null;
 }
 
 /** The map's regions in a selection of rows (all rows when none is given): the map's text summary and the panel's legend. */
@@ -115,10 +110,8 @@ export function regionStats(c: DataMapColumns, rows?: ArrayLike<number>): Region
   const n = rows ? rows.length : c.index.length;
   for (let q = 0; q < n; q++) {
     const k = rows ? rows[q]! : q;
-    const conf = c.confidence[k]!;
-    const vari = c.variability[k]!;
-    if (!Number.isFinite(conf) || !Number.isFinite(vari)) continue;
-    const r = regionOf(conf, vari);
+    if (c.region[k] === UNKNOWN_REGION) continue;
+    const r = REGION_NAMES[c.region[k]!]!;
     const s = stats.get(r)!;
     s.examples++;
     if (!Number.isNaN(c.memorizationStep[k]!)) s.memorized++;
@@ -131,4 +124,4 @@ export function regionStats(c: DataMapColumns, rows?: ArrayLike<number>): Region
   });
 }
 
-export { REGION_CUTS };
+export { REGION_CUTS, type RegionStats };

@@ -1,7 +1,8 @@
 /**
  * Accessibility of the panels, in the real VS Code: axe-core (the version in package.json) runs
- * inside each webview frame — the dashboard with its "Does it hold?" section and tables open, and
- * the example panel — in Dark Modern, Light Modern and High Contrast, and any violation of any
+ * inside each webview frame — the dashboard with its "Does it hold?" section and tables open, the
+ * example panel, the data map with a selection and the sweep table — in Dark Modern, Light Modern,
+ * High Contrast and High Contrast Light, and any violation of any
  * impact fails the test, listed with its rule and elements. Screenshots of each panel in each
  * theme are kept for looking at.
  */
@@ -110,7 +111,29 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
       await example.evaluate("document.querySelector('.sample')?.scrollIntoView({ block: 'start' })");
       await page.waitForTimeout(300);
       await shot(page, `a11y-example-${theme.slug}`);
-      assert.equal(dashboard.length + panel.length, 0, `dashboard:\n${describeViolations(dashboard)}\nexample panel:\n${describeViolations(panel)}`);
+
+      // The data map, with a selection listed (its table, its flag and export buttons).
+      await runCommand(page, 'Premem: Show Data Map');
+      const mapFrame = await webviewFrame(page, 'Premem Data Map');
+      await waitFor(`the data map in ${theme.name}`, async () => (await mapFrame.evaluate<string>('document.body.className')).split(' ').includes(theme.body));
+      await mapFrame.locator('#map-select-ambiguous').click();
+      await mapFrame.locator('#selection-table').waitFor();
+      const map = await axeViolations(mapFrame);
+      await page.waitForTimeout(300);
+      await shot(page, `a11y-data-map-${theme.slug}`);
+
+      await runCommand(page, 'Premem: Show Sweep Table');
+      const tableFrame = await webviewFrame(page, 'Premem Sweep Table');
+      await waitFor(`the sweep table in ${theme.name}`, async () => (await tableFrame.evaluate<string>('document.body.className')).split(' ').includes(theme.body));
+      await tableFrame.locator('#sweep-table tbody tr[aria-rowindex]').first().waitFor();
+      const table = await axeViolations(tableFrame);
+      await page.waitForTimeout(300);
+      await shot(page, `a11y-sweep-table-${theme.slug}`);
+      assert.equal(
+        dashboard.length + panel.length + map.length + table.length,
+        0,
+        `dashboard:\n${describeViolations(dashboard)}\nexample panel:\n${describeViolations(panel)}\ndata map:\n${describeViolations(map)}\nsweep table:\n${describeViolations(table)}`,
+      );
     });
   }
 

@@ -10,6 +10,8 @@ export type Stage = 'script' | 'request' | 'answer' | 'painted' | 'charts' | 'co
 declare global {
   interface Window {
     prememMarks?: Partial<Record<Stage, number>>;
+    /** The data map's and the sweep table's last paint, brush and sort, in ms: read by the bench and the end-to-end suite. */
+    prememTimings?: { paintMs?: number; brushMs?: number; sortMs?: number };
   }
 }
 

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { DashboardPanel } from '../webviews/dashboardPanel';
+import type { DataMapPanel } from '../webviews/dataMapPanel';
+import type { SweepTablePanel } from '../webviews/sweepTablePanel';
 import type { ExamplePanel } from '../webviews/examplePanel';
 import type { IndexService } from '../indexService';
 
@@ -16,6 +18,8 @@ export interface CommandContext {
   /** The built scoring process entry (dist/scoringChild.js). */
   readonly scoringChildFile: string;
   readonly dashboard: DashboardPanel;
+  readonly dataMap: DataMapPanel;
+  readonly sweepTable: SweepTablePanel;
   /** Pages the Examples view. */
   readonly showMoreExamples: () => void;
   /** Where Open the Example Sweep writes the bundled example (the extension's global storage). */

@@ -1,10 +1,8 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CurationStrategy } from '../../core/curation';
-import { curate, exportLine, type CuratedExample, type ExampleOrder, type ExampleSort } from '../../queries/examples';
-import { exportProtected, writeExport } from '../../output/exportFile';
+import { curate, type CuratedExample, type ExampleOrder, type ExampleSort } from '../../queries/examples';
+import { saveExport } from '../exportDialog';
 import type { StoredRun } from '../../store/indexStore';
-import { flagsFileFor } from '../../store/schema';
 import { asTarget, type ExampleTarget } from '../exampleTarget';
 import type { CommandContext } from './context';
 
@@ -103,30 +101,20 @@ export function commandHelpers(ctx: CommandContext): CommandHelpers {
 
   /** Writes the chosen examples of one run, or of several (flagged, across runs), through a save dialog. */
   const exportTo = async (runs: readonly StoredRun[], strategy: CurationStrategy, count: number, name: string): Promise<void> => {
-    const first = runs[0];
-    if (!first) return;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(first.path));
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.joinPath(folder, `${name}.${strategy}.jsonl`),
-      filters: { 'JSON Lines': ['jsonl'] },
-      saveLabel: 'Export',
-    });
-    if (!target) return;
-    const chosen: CuratedExample[] = [];
-    for (const run of runs) {
-      if (chosen.length < count) chosen.push(...curate(await index.analysis(run), await index.examples(run), await index.flags(run.path), strategy, count - chosen.length));
-    }
-    // The save dialog asked before replacing a file; the one write rule still refuses the index,
-    // the flags, a run's dataset or any file that is not an earlier export.
-    try {
-      writeExport(target.fsPath, chosen.map(exportLine), { force: true, protectedPaths: exportProtected(index.dbFile, flagsFileFor(index.dbFile), runs), writer: 'Premem export' });
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Premem: ${(e as Error).message}`);
-      return;
-    }
-    const kind = chosen.some((c) => c.record !== null) ? 'dataset records with figures' : 'indices and figures (no dataset file)';
-    ctx.log.appendLine(`exported ${chosen.length} ${strategy} examples of ${runs.map((r) => r.path).join(', ')} to ${target.fsPath}`);
-    void vscode.window.showInformationMessage(`Premem: wrote ${chosen.length} examples (${kind}) to ${path.basename(target.fsPath)}.`);
+    await saveExport(
+      index,
+      ctx.log,
+      runs,
+      async () => {
+        const chosen: CuratedExample[] = [];
+        for (const run of runs) {
+          if (chosen.length < count) chosen.push(...curate(await index.analysis(run), await index.examples(run), await index.flags(run.path), strategy, count - chosen.length));
+        }
+        return chosen;
+      },
+      `${name}.${strategy}.jsonl`,
+      strategy,
+    );
   };
 
   return { pickRun, askExample, targetOf, flagWithNote, sort, setOrder, exportTo };

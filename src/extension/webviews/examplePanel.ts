@@ -52,8 +52,9 @@ export class ExamplePanel implements vscode.Disposable {
     this.subscriptions = [index.onDidChange(refresh), index.onDidChangeFlags(refresh), index.onDidChangeOrder(refresh)];
   }
 
-  show(target: ExampleTarget): Promise<void> {
-    return this.host.show(target);
+  /** `awayFrom`: the column of a panel that must stay in view (the data map, the sweep table). */
+  show(target: ExampleTarget, awayFrom?: vscode.ViewColumn): Promise<void> {
+    return this.host.show(target, awayFrom);
   }
 
   private handlers(p: Panel) {

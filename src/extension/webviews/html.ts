@@ -12,7 +12,10 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
 }
 
 /** The bundled front end of a panel kind (dist/webview/<entry>.js and .css). */
-export type PanelEntry = 'example' | 'dashboard';
+export type PanelEntry = 'example' | 'dashboard' | 'dataMap' | 'sweepTable';
+
+/** The panels that draw with the charting module (the data map and the sweep table draw their own). */
+const CHARTED: ReadonlySet<PanelEntry> = new Set<PanelEntry>(['example', 'dashboard']);
 
 /**
  * The page shell of a panel: a fresh nonce per load and a Content-Security-Policy that allows
@@ -41,7 +44,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, ent
 <meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${asset(`${entry}.css`)}">
-<link rel="modulepreload" nonce="${nonce}" href="${asset('charts.js')}">
+${CHARTED.has(entry) ? `<link rel="modulepreload" nonce="${nonce}" href="${asset('charts.js')}">` : ''}
 <title>${esc(title)}</title>
 </head>
 <body>

@@ -75,12 +75,16 @@ export class PanelHost<S, M extends MethodTable<M>, N> implements vscode.Disposa
     return (await revealRestoredTab(this.kind.viewType)) ? attached : undefined;
   }
 
-  /** Shows `state` in the current panel (brought up and updated), or in a new one. */
-  async show(state: S): Promise<void> {
+  /**
+   * Shows `state` in the current panel (brought up and updated), or in a new one. `awayFrom`: the
+   * column of the panel that asked (a table row opening an example), which must stay in view: a
+   * panel open in that same column moves beside it rather than hide it.
+   */
+  async show(state: S, awayFrom?: vscode.ViewColumn): Promise<void> {
     const open = await this.current();
     if (open) {
       open.state = state;
-      open.panel.reveal(undefined, true);
+      open.panel.reveal(awayFrom !== undefined && open.panel.viewColumn === awayFrom ? vscode.ViewColumn.Beside : undefined, true);
       await this.update(open);
       return;
     }

@@ -1,0 +1,213 @@
+/**
+ * The data map's drawing: every point on one canvas (one SVG node per point stalls the page at
+ * 150,000), binned by colour so the context switches fill style a dozen times, not per point; and
+ * a grid of the drawn points by pixel cell, so hovering finds the nearest point without a scan.
+ */
+import type { DataMapColumns } from '../../src/protocol/dataMap';
+import type { ChartTheme } from '../shared/theme';
+
+export const MARGIN = { left: 52, right: 16, top: 14, bottom: 44 } as const;
+/** Variability of values in [0, 1] is at most 0.5. */
+export const MAX_VARIABILITY = 0.5;
+const CELL = 6;
+export const COLOUR_BINS = 10;
+
+export interface Geometry {
+  readonly width: number;
+  readonly height: number;
+  readonly plotWidth: number;
+  readonly plotHeight: number;
+}
+
+export function geometry(width: number, height: number): Geometry {
+  return { width, height, plotWidth: width - MARGIN.left - MARGIN.right, plotHeight: height - MARGIN.top - MARGIN.bottom };
+}
+
+export const xOf = (g: Geometry, variability: number): number => MARGIN.left + (variability / MAX_VARIABILITY) * g.plotWidth;
+export const yOf = (g: Geometry, confidence: number): number => MARGIN.top + (1 - confidence) * g.plotHeight;
+export const variabilityAt = (g: Geometry, x: number): number => Math.min(MAX_VARIABILITY, Math.max(0, ((x - MARGIN.left) / g.plotWidth) * MAX_VARIABILITY));
+export const confidenceAt = (g: Geometry, y: number): number => Math.min(1, Math.max(0, 1 - (y - MARGIN.top) / g.plotHeight));
+
+/** A CSS colour as [r, g, b], through the canvas's own parser (theme variables hold any CSS form). */
+function rgb(ctx: CanvasRenderingContext2D, colour: string): [number, number, number] {
+  ctx.fillStyle = '#000';
+  ctx.fillStyle = colour;
+  const c = ctx.fillStyle;
+  if (c.startsWith('#')) return [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)];
+  const m = /(\d+(?:\.\d+)?)\D+(\d+(?:\.\d+)?)\D+(\d+(?:\.\d+)?)/.exec(c);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [128, 128, 128];
+}
+
+/** The colour ramp of pre-memorization accuracy: the theme's orange (0, copied before solved) to its blue (1). */
+export function ramp(ctx: CanvasRenderingContext2D, theme: ChartTheme): string[] {
+  const lo = rgb(ctx, theme.series.orange);
+  const hi = rgb(ctx, theme.series.blue);
+  return Array.from({ length: COLOUR_BINS + 1 }, (_, b) => {
+    const t = b / COLOUR_BINS;
+    return `rgb(${lo.map((v, i) => Math.round(v + (hi[i]! - v) * t)).join(',')})`;
+  });
+}
+
+export interface Drawn {
+  /** Pixel position of every row (NaN where not drawn). */
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  /** Rows by grid cell: `rows[start[c] .. start[c + 1])`. */
+  readonly cells: { readonly columns: number; readonly start: Int32Array; readonly rows: Int32Array };
+}
+
+export interface DrawOptions {
+  readonly shown: (row: number) => boolean;
+  /** The fill of a row; called once per row. */
+  readonly colour: (row: number) => string;
+  readonly pointSize: number;
+}
+
+export function drawPoints(ctx: CanvasRenderingContext2D, g: Geometry, c: DataMapColumns, theme: ChartTheme, o: DrawOptions): Drawn {
+  const n = c.index.length;
+  const x = new Float32Array(n).fill(NaN);
+  const y = new Float32Array(n).fill(NaN);
+  const byColour = new Map<string, number[]>();
+  for (let k = 0; k < n; k++) {
+    const v = c.variability[k]!;
+    const conf = c.confidence[k]!;
+    if (!Number.isFinite(v) || !Number.isFinite(conf) || !o.shown(k)) continue;
+    x[k] = xOf(g, v);
+    y[k] = yOf(g, conf);
+    const colour = o.colour(k);
+    const list = byColour.get(colour);
+    if (list) list.push(k);
+    else byColour.set(colour, [k]);
+  }
+  const s = o.pointSize;
+  const h = s / 2;
+  ctx.globalAlpha = n > 20_000 ? 0.55 : 0.85;
+  for (const [colour, rows] of byColour) {
+    ctx.fillStyle = colour;
+    ctx.beginPath();
+    for (const k of rows) ctx.rect(x[k]! - h, y[k]! - h, s, s);
+    ctx.fill();
+  }
+  // Memorized examples outlined: one path, one stroke.
+  ctx.globalAlpha = n > 20_000 ? 0.35 : 0.9;
+  ctx.strokeStyle = theme.foreground;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let k = 0; k < n; k++) if (!Number.isNaN(x[k]!) && !Number.isNaN(c.memorizationStep[k]!)) ctx.rect(x[k]! - h - 0.5, y[k]! - h - 0.5, s + 1, s + 1);
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+  return { x, y, cells: grid(g, x, y) };
+}
+
+function grid(g: Geometry, x: Float32Array, y: Float32Array) {
+  const columns = Math.ceil(g.width / CELL) + 1;
+  const count = columns * (Math.ceil(g.height / CELL) + 1);
+  const cellOf = new Int32Array(x.length).fill(-1);
+  const start = new Int32Array(count + 1);
+  for (let k = 0; k < x.length; k++) {
+    if (Number.isNaN(x[k]!)) continue;
+    cellOf[k] = Math.floor(y[k]! / CELL) * columns + Math.floor(x[k]! / CELL);
+    start[cellOf[k]! + 1]!++;
+  }
+  for (let c = 0; c < count; c++) start[c + 1]! += start[c]!;
+  const fill = start.slice(0, count);
+  const rows = new Int32Array(start[count]!);
+  for (let k = 0; k < x.length; k++) if (cellOf[k]! >= 0) rows[fill[cellOf[k]!]!++] = k;
+  return { columns, start, rows };
+}
+
+/** The drawn row nearest to (px, py) within `radius` pixels, or -1. */
+export function nearest(d: Drawn, px: number, py: number, radius = 6): number {
+  const { columns, start, rows } = d.cells;
+  const cx = Math.floor(px / CELL);
+  const cy = Math.floor(py / CELL);
+  let best = -1;
+  let bestD = radius * radius;
+  for (let gy = cy - 1; gy <= cy + 1; gy++) {
+    for (let gx = cx - 1; gx <= cx + 1; gx++) {
+      if (gx < 0 || gy < 0 || gx >= columns) continue;
+      const c = gy * columns + gx;
+      if (c + 1 >= start.length) continue;
+      for (let i = start[c]!; i < start[c + 1]!; i++) {
+        const k = rows[i]!;
+        const dd = (d.x[k]! - px) ** 2 + (d.y[k]! - py) ** 2;
+        if (dd <= bestD) {
+          bestD = dd;
+          best = k;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+/** Axes, ticks, the region cuts (dashed) and the region names. */
+export function drawFrame(ctx: CanvasRenderingContext2D, g: Geometry, theme: ChartTheme, cuts: { variability: number; confidence: number }): void {
+  ctx.font = `${theme.fontSize} ${theme.fontFamily}`;
+  ctx.strokeStyle = theme.grid;
+  ctx.fillStyle = theme.muted;
+  ctx.lineWidth = 1;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (let i = 0; i <= 5; i++) {
+    const v = i / 10;
+    const x = Math.round(xOf(g, v)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(x, MARGIN.top);
+    ctx.lineTo(x, MARGIN.top + g.plotHeight);
+    ctx.globalAlpha = 0.35;
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+    ctx.fillText(v.toFixed(1), x, MARGIN.top + g.plotHeight + 4);
+  }
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  for (let i = 0; i <= 4; i++) {
+    const c = i / 4;
+    const y = Math.round(yOf(g, c)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(MARGIN.left, y);
+    ctx.lineTo(MARGIN.left + g.plotWidth, y);
+    ctx.globalAlpha = 0.35;
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+    ctx.fillText(c.toFixed(2), MARGIN.left - 6, y);
+  }
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'bottom';
+  ctx.fillText('variability (standard deviation of sample accuracy over checkpoints)', MARGIN.left + g.plotWidth / 2, g.height - 2);
+  ctx.save();
+  ctx.translate(12, MARGIN.top + g.plotHeight / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textBaseline = 'middle';
+  ctx.fillText('confidence (mean sample accuracy)', 0, 0);
+  ctx.restore();
+  // The regions: ambiguous right of the variability cut; left of it, easy above the confidence cut.
+  ctx.strokeStyle = theme.foreground;
+  ctx.setLineDash([5, 4]);
+  ctx.globalAlpha = 0.6;
+  const xc = xOf(g, cuts.variability);
+  const yc = yOf(g, cuts.confidence);
+  ctx.beginPath();
+  ctx.moveTo(xc, MARGIN.top);
+  ctx.lineTo(xc, MARGIN.top + g.plotHeight);
+  ctx.moveTo(MARGIN.left, yc);
+  ctx.lineTo(xc, yc);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.globalAlpha = 1;
+}
+
+/** Region names over the points, so they stay legible. */
+export function drawRegionNames(ctx: CanvasRenderingContext2D, g: Geometry, theme: ChartTheme): void {
+  ctx.font = `600 ${theme.fontSize} ${theme.fontFamily}`;
+  ctx.fillStyle = theme.foreground;
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  ctx.fillText('easy-to-learn', MARGIN.left + 6, MARGIN.top + 4);
+  ctx.textBaseline = 'bottom';
+  ctx.fillText('hard-to-learn', MARGIN.left + 6, MARGIN.top + g.plotHeight - 4);
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'top';
+  ctx.fillText('ambiguous', MARGIN.left + g.plotWidth - 6, MARGIN.top + 4);
+}
