@@ -207,4 +207,73 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await waitFor('the next example', async () => (await example.locator('h1 .index').innerText()) !== '#4');
     await waitFor('the focus back on Next', async () => (await example.evaluate<string>('document.activeElement?.id ?? ""')) === 'next');
   });
+
+  test('the data map and the sweep table from the keyboard: brush by bounds with Tab and Enter, flag, open; cells by arrow keys', async () => {
+    settings({ 'workbench.colorTheme': THEMES[0].name });
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Premem: Show Data Map');
+    const map = await webviewFrame(page, 'Premem Data Map');
+    const active = () => map.evaluate<string>('document.activeElement?.getAttribute("aria-label") || document.activeElement?.id || document.activeElement?.tagName || ""');
+    // The keyboard's brush: four named boxes, moved between with Tab; Enter selects.
+    const from = map.getByRole('textbox', { name: 'Confidence from' });
+    await from.focus();
+    await page.keyboard.type('0.5');
+    for (const [name, value] of [
+      ['Confidence to', '1'],
+      ['Variability from', '0'],
+      ['Variability to', '0.2'],
+    ] as const) {
+      await page.keyboard.press('Tab');
+      assert.equal(await active(), name, `Tab reaches ${name}`);
+      await page.keyboard.type(value);
+    }
+    await page.keyboard.press('Enter');
+    await waitFor('the rectangle selected', async () => (await map.locator('h2', { hasText: 'Selection' }).innerText()).startsWith('Selection:'));
+    assert.equal(await active(), 'Variability to', 'the focus stays in the box that acted');
+    const heading = await map.locator('h2', { hasText: 'Selection' }).innerText();
+    // The same rectangle is the easy-to-learn region here: variability below its cut, confidence at least 0.5.
+    const easy = (await map.locator('#map-regions tbody tr', { hasText: 'easy-to-learn' }).innerText()).split('\t')[1]!.trim();
+    assert.ok(heading.startsWith(`Selection: ${easy} examples`), `${heading} holds the ${easy} easy-to-learn examples`);
+    // Flag them with a note, from the keyboard: Tab from the note box to Flag, Enter.
+    const note = map.getByRole('textbox', { name: 'Note for the flags' });
+    await note.focus();
+    await page.keyboard.type('easy, by keyboard');
+    await page.keyboard.press('Tab');
+    assert.equal(await active(), `Flag ${easy} selected examples`);
+    await page.keyboard.press('Enter');
+    await waitFor('flagged', async () => (await map.locator('#map-status').innerText()).startsWith(`Flagged ${easy} examples`));
+    await waitFor('the focus back on Flag', async () => (await active()) === `Flag ${easy} selected examples`);
+    // Enter on a listed example opens it.
+    const row = map.locator('#selection-table tbody tr').first();
+    const index = (await row.locator('td').first().innerText()).trim();
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await waitFor('its example panel', async () => (await (await webviewFrame(page, 'Premem Example')).locator('h1 .index').innerText()) === index);
+
+    await runCommand(page, 'Premem: Show Sweep Table');
+    const table = await webviewFrame(page, 'Premem Sweep Table');
+    await table.locator('#table-active-cell').waitFor();
+    // The shortcuts are announced: the grid points to the sentence that names them.
+    assert.match(await table.locator('#table-count').innerText(), /Arrow keys move between cells, Enter opens the example/);
+    assert.equal(await table.locator('#table-scroller').getAttribute('aria-describedby'), 'table-count');
+    // A sort from its header button, with Enter; the focus stays on the button.
+    await table.locator('#sort-x-mean').focus();
+    await page.keyboard.press('Enter');
+    await waitFor('sorted by the mean', async () => (await table.locator('th:has(#sort-x-mean)').getAttribute('aria-sort')) === 'ascending');
+    assert.equal(await table.evaluate<string>('document.activeElement?.id ?? ""'), 'sort-x-mean');
+    // Arrow keys move the active cell; Enter opens that row's example at that column's run.
+    await table.locator('#table-active-cell').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    for (let k = 0; k < 8; k++) await page.keyboard.press('ArrowRight');
+    const cell = table.locator('#table-active-cell');
+    assert.equal(await table.evaluate<string>('document.activeElement?.id ?? ""'), 'table-active-cell', 'the focus follows the active cell');
+    assert.equal(await cell.getAttribute('data-row'), '2');
+    const rowIndex = (await table.locator('#sweep-table tbody tr[aria-rowindex]').nth(2).locator('td').first().innerText()).trim().replace(' ⚑', '');
+    await page.keyboard.press('Enter');
+    await waitFor('the example at that run', async () => {
+      const f = await webviewFrame(page, 'Premem Example');
+      return (await f.locator('h1 .index').innerText()) === rowIndex;
+    });
+  });
 });

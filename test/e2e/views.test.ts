@@ -12,9 +12,12 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
-import { CODE_SERVER, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host } from './harness';
+import { KANG_SWEEP, skipUnless } from '../helpers/paths';
+import { CODE_SERVER, fileDialog, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host } from './harness';
 
 const FAST_RUN = 'example_3epochs_lr2e-04';
+const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
+const kangSkip = skipUnless(KANG_SWEEP);
 const SLOW_RUN = 'example_3epochs_lr1e-05';
 const missing = !existsSync(CODE_SERVER)
   ? 'code-server is not installed: run test/e2e/setup-code-server.sh'
@@ -134,6 +137,27 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
       inside,
     );
     assert.ok(flagged.every((f) => f.note === 'brushed: easy'));
+    // Export the same selection through the save dialog: one line per example, as premem export writes.
+    await map.locator('#selection-export').click();
+    const out = join(root, 'brushed.jsonl');
+    await fileDialog(page, out);
+    await waitFor('the export written', () => existsSync(out));
+    const exported = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; question: string; premem: { run: string; flagged: boolean; note: string | null; pre_memorization_accuracy: number | null } });
+    assert.deepEqual(
+      exported.map((e) => e.index),
+      inside,
+    );
+    const byIndex = new Map(lines.map((l) => [l.index, l]));
+    for (const e of exported) {
+      assert.equal(e.premem.run, FAST_RUN);
+      assert.equal(e.premem.note, 'brushed: easy');
+      assert.equal(e.premem.pre_memorization_accuracy, byIndex.get(e.index)!.pre_memorization_accuracy);
+      assert.equal(typeof e.question, 'string', 'the dataset record itself is exported');
+    }
+    await waitFor('the export announced', async () => (await map.locator('#map-status').innerText()).startsWith(`Wrote ${inside.length} examples`));
 
     // The keyboard's way: a region's button, then Enter on a row of the selection.
     await map.locator('#map-select-ambiguous').focus();
@@ -217,5 +241,34 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
     const count = questions.filter((q) => q.toLowerCase().includes(word)).length;
     await waitFor('the search applied', async () => (await frame.locator('#table-count').innerText()).startsWith(`${count} of ${table.rows.length} rows`));
     await shot(page, 'views-sweep-table-search-dark');
+  });
+
+  test('data map of the authors’ 3-epoch GSM8K run: 7,473 examples, the CLI’s regions (the README’s picture)', { skip: kangSkip }, async () => {
+    const run = join(KANG_SWEEP, KANG_RUN);
+    cli('index', KANG_SWEEP);
+    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.databasePath': db, 'premem.runs': [KANG_SWEEP] }));
+    await waitFor('the authors’ runs in the Runs view', async () => (await viewPane(page, 'Runs').innerText()).includes('gsm8k'), 120_000);
+    await selectRun(KANG_RUN);
+    // The map alone in the editor area, as the README shows it.
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Premem: Show Data Map');
+    const map = await waitFor('the data map of the authors’ run', async () => {
+      const f = await webviewFrame(page, 'Premem Data Map');
+      return (await f.locator('h1').innerText()).includes(KANG_RUN) ? f : undefined;
+    });
+    const lines = mapLines(run);
+    assert.equal(lines.length, 7473);
+    const regions = await map.locator('#map-regions tbody tr').allInnerTexts();
+    for (const name of ['easy-to-learn', 'ambiguous', 'hard-to-learn'])
+      assert.equal(
+        regions
+          .find((r) => r.startsWith(name))!
+          .split('\t')[1]!
+          .trim(),
+        lines.filter((l) => l.region === name).length.toLocaleString('en-US'),
+      );
+    await map.locator('#map-select-hard-to-learn').click();
+    await map.locator('#selection-table').waitFor();
+    await shot(page, 'views-data-map-kang-dark');
   });
 });

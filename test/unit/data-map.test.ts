@@ -9,11 +9,22 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cartography, regionOf } from '../../src/core/cartography';
+import { cartography, regionOf, REGIONS } from '../../src/core/cartography';
+import { DATA_MAP_PARAMS, parseDataMapState, REGION_NAMES } from '../../src/protocol/dataMap';
+import { ProtocolError } from '../../src/protocol/rpc';
+import { parseSweepTableState, SWEEP_TABLE_PARAMS } from '../../src/protocol/sweepTable';
 import { fromRunName } from '../../src/core/hyperparameters';
 import { groupQuestions, jaccard, wordsOf } from '../../src/core/groups';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { readHyperparameters } from '../../src/ingest/hyperparameters';
+import { discoverRuns } from '../../src/ingest/runLayout';
+import { DEFAULT_THRESHOLD } from '../../src/core/threshold';
+import { analyseRun } from '../../src/queries/runAnalysis';
+import { sweepTableOf, varyingHyperparameters } from '../../src/queries/sweepTable';
+import { indexRun } from '../../src/store/indexer';
+import { IndexStore } from '../../src/store/indexStore';
+import { sortedRows } from '../../src/cli/commands/table';
+import { filteredRows, sortRows } from '../../webview/sweepTable/rows';
 import { fromPythonHex, pythonWithNumpy } from '../helpers/numpy';
 import { runCli } from '../helpers/fixtures';
 import { KANG_SWEEP, missingRequirement, REPO, skipUnless, tempDir, TINYGSM } from '../helpers/paths';
@@ -264,6 +275,69 @@ test('tinygsm’s run.json gives the table its hyperparameters', { skip: skipUnl
     assert.equal(h['batch_size'], 8);
     assert.equal(h['lr_scheduler'], 'cosine');
     assert.equal(t.rows.length, 400);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('the panels’ messages: a selection is whole dataset indices, nothing else passes', () => {
+  const refuse = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof ProtocolError && pattern.test(e.message));
+  assert.deepEqual(DATA_MAP_PARAMS.flagSelection({ indices: [0, 4, 31], note: 'copied' }, 'flagSelection'), { indices: [0, 4, 31], note: 'copied' });
+  refuse(() => DATA_MAP_PARAMS.flagSelection({ indices: [1.5], note: '' }, 'flagSelection'), /flagSelection\.indices\[0\]/);
+  refuse(() => DATA_MAP_PARAMS.flagSelection({ indices: [-1], note: '' }, 'flagSelection'), /indices\[0\]/);
+  refuse(() => DATA_MAP_PARAMS.flagSelection({ indices: '1,2', note: '' }, 'flagSelection'), /expected a list/);
+  refuse(() => DATA_MAP_PARAMS.exportSelection({ indices: [1], path: '/etc/passwd' }, 'exportSelection'), /unexpected field path/);
+  refuse(() => DATA_MAP_PARAMS.openExample({ index: 1, runPath: '/elsewhere' }, 'openExample'), /unexpected field runPath/);
+  refuse(() => SWEEP_TABLE_PARAMS.open({ runPath: 7, index: 1 }, 'open'), /open\.runPath/);
+  refuse(() => SWEEP_TABLE_PARAMS.search({ text: 'x'.repeat(501) }, 'search'), /at most 500/);
+  assert.deepEqual(parseDataMapState({ runPath: '/r' }, 'state'), { runPath: '/r' });
+  refuse(() => parseSweepTableState({ sweepPath: '/s', extra: 1 }, 'state'), /unexpected field extra/);
+  // The panel's region codes are the engine's regions, in its order.
+  assert.deepEqual([...REGION_NAMES], [...REGIONS]);
+});
+
+test('the table panel’s order is premem table’s: copied before solved, then the mean; unknowns last both ways', async () => {
+  const tmp = tempDir();
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const store = await IndexStore.open(join(tmp.dir, 'index.sqlite'));
+    try {
+      const runs = [];
+      for (const layout of discoverRuns(sweep)) {
+        await indexRun(store, layout);
+        runs.push((await store.runByPath(layout.path))!);
+      }
+      const options = { threshold: DEFAULT_THRESHOLD, samplePreference: null };
+      const analyses = await Promise.all(runs.map((r) => analyseRun(store, r, options)));
+      const examplesOf = new Map(await Promise.all(runs.map(async (r) => [r.id, await store.examples(r.id)] as const)));
+      const t = sweepTableOf(analyses, examplesOf);
+      const { examples: _e, ...shown } = t;
+      void _e;
+      const view = { ...shown, sweepName: 'example', varying: varyingHyperparameters(t.runs), sliceFields: [], flagged: [] };
+      const all = filteredRows(view, { text: null, slice: null, flaggedOnly: false, group: 0 });
+      assert.deepEqual([...sortRows(view, all, { key: { kind: 'copied' }, descending: true, byGroup: false })], sortedRows(t, 'copied'));
+      assert.deepEqual([...sortRows(view, all, { key: { kind: 'mean' }, descending: false, byGroup: false })], sortedRows(t, 'mean'));
+      // A run's memorization step: never memorized (NaN) sorts last ascending and descending.
+      for (const descending of [false, true]) {
+        const order = sortRows(view, all, { key: { kind: 'cell', run: 2, cell: 'step' }, descending, byGroup: false });
+        const steps = [...order].map((k) => t.cells[2]!.memorizationStep[k]!);
+        const firstUnknown = steps.findIndex((x) => Number.isNaN(x));
+        assert.ok(firstUnknown > 0, 'some examples are memorized, some never');
+        assert.ok(
+          steps.slice(firstUnknown).every((x) => Number.isNaN(x)),
+          'unknowns last',
+        );
+        const known = steps.slice(0, firstUnknown);
+        assert.deepEqual(
+          known,
+          [...known].sort((a, b) => (descending ? b - a : a - b)),
+        );
+      }
+      // The varying hyperparameter of the example sweep is its learning rate (from run.json).
+      assert.deepEqual(view.varying, ['learning_rate']);
+    } finally {
+      await store.close();
+    }
   } finally {
     tmp.cleanup();
   }

@@ -38,13 +38,18 @@ function rgb(ctx: CanvasRenderingContext2D, colour: string): [number, number, nu
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [128, 128, 128];
 }
 
-/** The colour ramp of pre-memorization accuracy: the theme's orange (0, copied before solved) to its blue (1). */
+/**
+ * The colour ramp of pre-memorization accuracy, from the theme's own chart colours: orange (0,
+ * copied before solved) through purple to blue (1). Two straight stops would pass through grey,
+ * which reads as "unknown" (the colour of examples without a value).
+ */
 export function ramp(ctx: CanvasRenderingContext2D, theme: ChartTheme): string[] {
-  const lo = rgb(ctx, theme.series.orange);
-  const hi = rgb(ctx, theme.series.blue);
+  const stops = [rgb(ctx, theme.series.orange), rgb(ctx, theme.series.purple), rgb(ctx, theme.series.blue)];
   return Array.from({ length: COLOUR_BINS + 1 }, (_, b) => {
-    const t = b / COLOUR_BINS;
-    return `rgb(${lo.map((v, i) => Math.round(v + (hi[i]! - v) * t)).join(',')})`;
+    const t = (b / COLOUR_BINS) * (stops.length - 1);
+    const i = Math.min(stops.length - 2, Math.floor(t));
+    const [lo, hi] = [stops[i]!, stops[i + 1]!];
+    return `rgb(${lo.map((v, c) => Math.round(v + (hi[c]! - v) * (t - i))).join(',')})`;
   });
 }
 
@@ -89,7 +94,8 @@ export function drawPoints(ctx: CanvasRenderingContext2D, g: Geometry, c: DataMa
     ctx.fill();
   }
   // Memorized examples outlined: one path, one stroke.
-  ctx.globalAlpha = n > 20_000 ? 0.35 : 0.9;
+  // Faint where points crowd, or the outlines would drown the colours they surround.
+  ctx.globalAlpha = n > 20_000 ? 0.2 : n > 2_000 ? 0.3 : 0.8;
   ctx.strokeStyle = theme.foreground;
   ctx.lineWidth = 1;
   ctx.beginPath();
@@ -201,13 +207,20 @@ export function drawFrame(ctx: CanvasRenderingContext2D, g: Geometry, theme: Cha
 /** Region names over the points, so they stay legible. */
 export function drawRegionNames(ctx: CanvasRenderingContext2D, g: Geometry, theme: ChartTheme): void {
   ctx.font = `600 ${theme.fontSize} ${theme.fontFamily}`;
-  ctx.fillStyle = theme.foreground;
-  ctx.textBaseline = 'top';
-  ctx.textAlign = 'left';
-  ctx.fillText('easy-to-learn', MARGIN.left + 6, MARGIN.top + 4);
-  ctx.textBaseline = 'bottom';
-  ctx.fillText('hard-to-learn', MARGIN.left + 6, MARGIN.top + g.plotHeight - 4);
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'top';
-  ctx.fillText('ambiguous', MARGIN.left + g.plotWidth - 6, MARGIN.top + 4);
+  const label = (text: string, x: number, y: number, align: 'left' | 'right', baseline: 'top' | 'bottom') => {
+    ctx.textAlign = align;
+    ctx.textBaseline = baseline;
+    const w = ctx.measureText(text).width;
+    const h = parseFloat(theme.fontSize) * 1.3;
+    // On a plate of the background, so a name stays legible over dense points.
+    ctx.globalAlpha = 0.8;
+    ctx.fillStyle = theme.background;
+    ctx.fillRect(align === 'left' ? x - 3 : x - w - 3, baseline === 'top' ? y - 2 : y - h + 2, w + 6, h);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = theme.foreground;
+    ctx.fillText(text, x, y);
+  };
+  label('easy-to-learn', MARGIN.left + 6, MARGIN.top + 4, 'left', 'top');
+  label('hard-to-learn', MARGIN.left + 6, MARGIN.top + g.plotHeight - 4, 'left', 'bottom');
+  label('ambiguous', MARGIN.left + g.plotWidth - 6, MARGIN.top + 4, 'right', 'top');
 }

@@ -209,7 +209,7 @@ function cachedFigure(v: DataMapView, theme: ChartTheme): HTMLElement {
 }
 
 function mapFigure(v: DataMapView, theme: ChartTheme, onSelectionLayer: (redraw: () => void) => void): HTMLElement {
-  const width = Math.max(360, Math.min(820, app.clientWidth - 8));
+  const width = Math.max(300, Math.min(820, app.clientWidth - 8));
   const height = Math.round(Math.min(520, width * 0.62));
   const g = geometry(width, height);
   ui.geometry = g;
@@ -255,6 +255,7 @@ function legend(v: DataMapView, theme: ChartTheme, ctx: CanvasRenderingContext2D
     el('span', { className: 'muted', text: 'pre-memorization accuracy' }),
     swatch(colours[0]!, '0 (copied before solved)'),
     swatch(colours[COLOUR_BINS / 2]!, '0.5'),
+    swatch(theme.muted, 'unknown'),
     swatch(colours[COLOUR_BINS]!, '1'),
     el('span', { className: 'legend-item' }, [el('span', { className: 'outline-swatch', attrs: { 'aria-hidden': 'true' } }), 'memorized (outlined)']),
   ]);

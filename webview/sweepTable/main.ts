@@ -267,12 +267,32 @@ function grid(v: SweepTableView): HTMLElement {
   const order = runOrder(v);
   const fixedCount = cols.length - order.length * CELLS.length;
   const headRows: HTMLElement[] = [];
-  // Band of the grouping hyperparameter's values, then the runs, then the varying hyperparameters.
-  const runHeaderRow = (label: string, text: (j: number) => string, title?: (j: number) => string) =>
-    el('tr', {}, [
-      el('th', { text: label, attrs: { colspan: String(fixedCount), scope: 'row' } }),
-      ...order.map((j) => el('th', { text: text(j), title: title?.(j), attrs: { colspan: String(CELLS.length), scope: 'colgroup', class: 'run-head' } })),
-    ]);
+  // The grouping hyperparameter's values first, adjacent equal ones merged into one band; then the
+  // runs; then the other hyperparameters that differ between them.
+  const runHeaderRow = (label: string, text: (j: number) => string, title: (j: number) => string, merge = false) => {
+    const cells: HTMLElement[] = [];
+    for (let i = 0; i < order.length;) {
+      let span = 1;
+      while (merge && i + span < order.length && text(order[i + span]!) === text(order[i]!)) span++;
+      cells.push(
+        el('th', {
+          text: text(order[i]!),
+          title: title(order[i]!),
+          attrs: { colspan: String(CELLS.length * span), scope: 'colgroup', class: merge ? 'run-head band' : 'run-head' },
+        }),
+      );
+      i += span;
+    }
+    return el('tr', {}, [el('th', { text: label, attrs: { colspan: String(fixedCount), scope: 'row' } }), ...cells]);
+  };
+  const hyper = (k: string, merge: boolean) =>
+    runHeaderRow(
+      k,
+      (j) => String(v.runs[j]!.hyperparameters[k]?.value ?? '—'),
+      (j) => `${k}: from ${v.runs[j]!.hyperparameters[k]?.source ?? 'nowhere'}`,
+      merge,
+    );
+  if (ui.runsBy) headRows.push(hyper(ui.runsBy, true));
   headRows.push(
     runHeaderRow(
       'run',
@@ -280,14 +300,7 @@ function grid(v: SweepTableView): HTMLElement {
       (j) => v.runs[j]!.name,
     ),
   );
-  for (const k of v.varying)
-    headRows.push(
-      runHeaderRow(
-        k,
-        (j) => String(v.runs[j]!.hyperparameters[k]?.value ?? '—'),
-        (j) => `${k}: from ${v.runs[j]!.hyperparameters[k]?.source ?? 'nowhere'}`,
-      ),
-    );
+  for (const k of v.varying) if (k !== ui.runsBy) headRows.push(hyper(k, false));
   headRows.push(
     el(
       'tr',
@@ -312,7 +325,7 @@ function grid(v: SweepTableView): HTMLElement {
   ]);
   const body = el('tbody');
   table.append(body);
-  const scroller = el('div', { className: 'scroller', attrs: { id: 'table-scroller' } }, [table]);
+  const scroller = el('div', { className: 'scroller', attrs: { id: 'table-scroller', 'aria-describedby': 'table-count' } }, [table]);
   const flagged = new Set(v.flagged);
   let first = -1;
   let last = -1;
@@ -383,6 +396,8 @@ function rowOf(v: SweepTableView, cols: readonly Column[], k: number, position: 
 }
 
 function onKey(e: KeyboardEvent, scroller: HTMLElement, cols: readonly Column[], draw: (force?: boolean) => void): void {
+  // The cells' keys only: Enter on a header's sort button is the button's.
+  if (!(e.target instanceof HTMLElement) || e.target.tagName !== 'TD') return;
   const page = Math.max(1, Math.floor(scroller.clientHeight / ROW_HEIGHT) - 1);
   const moves: Record<string, () => void> = {
     ArrowDown: () => ui.active.row++,
