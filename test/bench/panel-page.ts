@@ -80,7 +80,8 @@ export async function openPanelPage(browser: Browser, entry: 'dataMap' | 'sweepT
 }
 
 /** From the stand-in's answer to the panel's first paint, in ms. */
-export function firstPaintMs(page: Page): Promise<number> {
+export async function firstPaintMs(page: Page): Promise<number> {
+  await page.waitForFunction(() => (globalThis as unknown as { prememMarks?: { painted?: number } }).prememMarks?.painted !== undefined);
   return page.evaluate(() => {
     const w = globalThis as unknown as { prememMarks: { painted?: number }; __answeredAt: number };
     return (w.prememMarks.painted ?? NaN) - w.__answeredAt;

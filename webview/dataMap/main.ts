@@ -11,7 +11,22 @@ import { clear, el, focusedId, pickableRow, restoreFocus, section, tableHead } f
 import { mark, markPainted } from '../shared/marks';
 import { createClient, newestOnly } from '../shared/rpc';
 import { chartTheme, onThemeChange, type ChartTheme } from '../shared/theme';
-import { COLOUR_BINS, confidenceAt, drawFrame, drawPoints, drawRegionNames, geometry, nearest, ramp, variabilityAt, xOf, yOf, type Drawn, type Geometry } from './canvas';
+import {
+  stampPoints,
+  COLOUR_BINS,
+  confidenceAt,
+  drawFrame,
+  drawPoints,
+  drawRegionNames,
+  geometry,
+  nearest,
+  ramp,
+  variabilityAt,
+  xOf,
+  yOf,
+  type Drawn,
+  type Geometry,
+} from './canvas';
 
 const client = createClient<DataMapMethods, DataMapNotifications, DataMapState>();
 const app = document.getElementById('app')!;
@@ -108,26 +123,46 @@ function selectedRows(): Int32Array {
   return Int32Array.from(out);
 }
 
+/**
+ * The page in three parts: the heading and controls, the map, and what depends on the selection.
+ * A brush, a status or a cleared selection redraws the last part only (renderSelection): the map's
+ * canvases stay where they are, since detaching them costs the browser a repaint of 150,000 points.
+ */
+const slots = { top: el('div'), figure: el('div'), rest: el('div') };
+
 function render(): void {
   const v = ui.view!;
   const focused = focusedId();
-  clear(app);
+  if (!slots.top.isConnected) {
+    clear(app);
+    app.append(slots.top, slots.figure, slots.rest);
+  }
   app.removeAttribute('aria-busy');
-  const theme = chartTheme();
-  app.append(
+  clear(slots.top);
+  slots.top.append(
     el('h1', { text: `Data map · ${v.runName}` }),
     el('p', {
       className: 'criterion',
       text: `${v.columns.index.length.toLocaleString('en-US')} examples over ${v.checkpoints} checkpoints. Colour: pre-memorization accuracy at the last checkpoint, memorized at ${v.threshold.origin}; memorized examples are outlined.`,
     }),
     toolbar(v),
-    cachedFigure(v, theme),
-    regionsTable(v),
-    brushForm(),
-    selectionSection(v),
-    el('p', { className: 'status', attrs: { role: 'status', id: 'map-status' }, text: ui.status }),
   );
+  const figure = cachedFigure(v, chartTheme());
+  if (slots.figure.firstChild !== figure) slots.figure.replaceChildren(figure);
+  fillRest(v);
   restoreFocus(focused);
+}
+
+function renderSelection(): void {
+  const focused = focusedId();
+  drawnFigure?.redrawSelection();
+  fillRest(ui.view!);
+  restoreFocus(focused);
+}
+
+function fillRest(v: DataMapView): void {
+  clear(slots.rest);
+  slots.rest.append(regionsTable(v), brushForm(), selectionSection(v), el('p', { className: 'status', attrs: { role: 'status', id: 'map-status' }, text: ui.status }));
 }
 
 function toolbar(v: DataMapView): HTMLElement {
@@ -226,7 +261,7 @@ function mapFigure(v: DataMapView, theme: ChartTheme, onSelectionLayer: (redraw:
   ctx.scale(ratio, ratio);
   drawFrame(ctx, g, theme, v.regionCuts);
   const n = v.columns.index.length;
-  ui.drawn = drawPoints(ctx, g, v.columns, theme, { shown: inGroup, colour: colourOf(v, theme, ramp(ctx, theme)), pointSize: n > 20_000 ? 2 : n > 2_000 ? 3 : 5 });
+  ui.drawn = drawPoints(ctx, g, v.columns, theme, { shown: inGroup, colour: colourOf(v, theme, ramp(ctx, theme)), pointSize: n > 20_000 ? 2 : n > 2_000 ? 3 : 5 }, ratio);
   drawRegionNames(ctx, g, theme);
   const octx = overlay.getContext('2d')!;
   octx.scale(ratio, ratio);
@@ -275,12 +310,7 @@ function drawSelection(ctx: CanvasRenderingContext2D, g: Geometry, theme: ChartT
   ctx.clearRect(0, 0, g.width, g.height);
   const b = boundsOf(ui.selection);
   const rect = live ?? (b && { x0: xOf(g, b.variability[0]), x1: xOf(g, b.variability[1]), y0: yOf(g, b.confidence[1]), y1: yOf(g, b.confidence[0]) });
-  if (!live && ui.drawn && ui.rows.length) {
-    ctx.fillStyle = theme.foreground;
-    ctx.beginPath();
-    for (const k of ui.rows) ctx.rect(ui.drawn.x[k]! - 1, ui.drawn.y[k]! - 1, 2, 2);
-    ctx.fill();
-  }
+  if (!live && ui.drawn && ui.rows.length) stampPoints(ctx, ui.drawn, ui.rows, theme.foreground, 2, window.devicePixelRatio || 1);
   if (rect) {
     ctx.strokeStyle = theme.foreground;
     ctx.lineWidth = 1;
@@ -371,7 +401,7 @@ function brushTimed(before: () => void): void {
   before();
   ui.rows = selectedRows();
   ui.status = `${ui.rows.length.toLocaleString('en-US')} examples selected.`;
-  render();
+  renderSelection();
   void afterFrame().then(() => (timings.brushMs = performance.now() - t0));
 }
 
@@ -414,7 +444,7 @@ function brushForm(): HTMLElement {
     const bounds: Bounds = { confidence: [read(fields.confLo, 0), read(fields.confHi, 1)], variability: [read(fields.varLo, 0), read(fields.varHi, 0.5)] };
     if ([...bounds.confidence, ...bounds.variability].some((x) => !Number.isFinite(x))) {
       ui.status = 'The bounds must be numbers, such as 0.25.';
-      render();
+      renderSelection();
       return;
     }
     ui.selection = { kind: 'brush', bounds };
@@ -439,7 +469,7 @@ function brushForm(): HTMLElement {
           ui.selection = { kind: 'none' };
           ui.status = 'Selection cleared.';
           ui.rows = selectedRows();
-          render();
+          renderSelection();
         },
         { id: 'brush-clear', disabled: ui.selection.kind === 'none' },
       ),
@@ -468,7 +498,7 @@ function selectionSection(v: DataMapView): HTMLElement {
           ui.status = `Flagged ${indices.length.toLocaleString('en-US')} examples of ${v.runName}${note ? ` with the note “${note}”` : ''}.`;
           if (next) show(next, performance.now());
         })
-        .catch((e: Error) => ((ui.status = e.message), render()));
+        .catch((e: Error) => ((ui.status = e.message), renderSelection()));
     },
     { id: 'selection-flag', disabled: rows.length === 0, ariaLabel: `Flag ${rows.length} selected examples` },
   );
@@ -479,9 +509,9 @@ function selectionSection(v: DataMapView): HTMLElement {
         .request('exportSelection', { indices: Array.from(rows, (k) => c.index[k]!) })
         .then((file) => {
           ui.status = file ? `Wrote ${rows.length.toLocaleString('en-US')} examples to ${file}.` : 'Export cancelled.';
-          render();
+          renderSelection();
         })
-        .catch((e: Error) => ((ui.status = e.message), render()));
+        .catch((e: Error) => ((ui.status = e.message), renderSelection()));
     },
     { id: 'selection-export', disabled: rows.length === 0, ariaLabel: `Export ${rows.length} selected examples` },
   );
@@ -535,7 +565,7 @@ async function openExample(index: number): Promise<void> {
     await client.request('openExample', { index });
   } catch (e) {
     ui.status = (e as Error).message;
-    render();
+    renderSelection();
   }
 }
 
