@@ -175,12 +175,14 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await dash.locator('#reset-threshold').click();
     // A chart exported from the keyboard: its SVG button, announced by name, Enter, VS Code's save dialog.
     const save = dash.getByRole('button', { name: 'Save this chart as SVG' }).first();
+    const saveId = (await save.getAttribute('id'))!;
     await save.focus();
     await page.keyboard.press('Enter');
     const out = join(root, 'exported-by-keyboard.svg');
     await fileDialog(page, out);
     await waitFor('the exported chart', () => existsSync(out) && readFileSync(out, 'utf8').startsWith('<svg'));
-    // Not checked: where the focus is after VS Code's save dialog (on the panel's body today; #29).
+    // VS Code's save dialog took the focus; it comes back to the button that asked, not the page body.
+    await waitFor('the focus back on the export button', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === saveId);
 
     await runCommand(page, 'Premem: Open Example Panel');
     await answer(page, '4');
@@ -243,6 +245,13 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await page.keyboard.press('Enter');
     await waitFor('flagged', async () => (await map.locator('#map-status').innerText()).startsWith(`Flagged ${easy} examples`));
     await waitFor('the focus back on Flag', async () => (await active()) === `Flag ${easy} selected examples`);
+    // Export them from the keyboard, through the save dialog; the focus comes back to Export.
+    await map.locator('#selection-export').focus();
+    await page.keyboard.press('Enter');
+    const exported = join(root, 'easy-by-keyboard.jsonl');
+    await fileDialog(page, exported);
+    await waitFor('the selection exported', () => existsSync(exported) && readFileSync(exported, 'utf8').trim().split('\n').length === Number(easy));
+    await waitFor('the focus back on Export', async () => (await map.evaluate<string>('document.activeElement?.id ?? ""')) === 'selection-export');
     // Enter on a listed example opens it.
     const row = map.locator('#selection-table tbody tr').first();
     const index = (await row.locator('td').first().innerText()).trim();

@@ -84,9 +84,11 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
     sweep = writeExampleSweep(join(ws, 'example-sweep'));
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.databasePath': db }));
+    cli('index', sweep);
+    // One run keeps a threshold of its own (before the editor starts): the table says so per run.
+    cli('threshold', join(sweep, SLOW_RUN), '--loglog-threshold', '-2.0');
     ({ host, browser, page } = await startWorkbench(root, ws, 'Default Dark Modern', () => undefined));
     await showPremem(page);
-    cli('index', sweep);
   });
 
   afterEach(async (t) => {
@@ -181,6 +183,8 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
     // The header carries the runs' hyperparameters (from their run.json): the learning rates.
     const head = await frame.locator('#sweep-table thead').innerText();
     for (const r of table.runs) assert.ok(head.includes(String(r.hyperparameters['learning_rate'])), `${r.name}'s learning rate in the header`);
+    assert.match(head, /memorized at/);
+    assert.ok(head.includes('ln ln -2.00') || head.includes('ln ln −2.00'), 'the slow run’s own threshold in the header');
     // Default order: copied before solved in the most runs, then the lowest mean, then the index.
     const expected = [...table.rows].sort(
       (a, b) =>

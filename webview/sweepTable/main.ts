@@ -139,7 +139,7 @@ function render(): void {
     el('h1', { text: `Sweep table · ${v.sweepName}` }),
     el('p', {
       className: 'criterion',
-      text: `${v.index.length.toLocaleString('en-US')} examples × ${v.runs.length} runs, at each run’s last checkpoint; memorized at ${v.runs[0]?.threshold.origin ?? ''}.${v.groups ? ` Groups of similar questions: MinHash over words, Jaccard ≥ ${v.groups.minSimilarity}.` : ''}`,
+      text: `${v.index.length.toLocaleString('en-US')} examples × ${v.runs.length} runs, at each run’s last checkpoint; memorized at ${thresholdsDiffer(v) ? 'each run’s own threshold (in the header)' : (v.runs[0]?.threshold.origin ?? '')}.${v.groups ? ` Groups of similar questions: MinHash over words, Jaccard ≥ ${v.groups.minSimilarity}.` : ''}`,
     }),
     controls(v),
     el('p', {
@@ -152,6 +152,8 @@ function render(): void {
   );
   restoreFocus(focused);
 }
+
+const thresholdsDiffer = (v: SweepTableView) => new Set(v.runs.map((r) => r.threshold.loglog)).size > 1;
 
 function controls(v: SweepTableView): HTMLElement {
   const search: TextField = textField({
@@ -301,6 +303,15 @@ function grid(v: SweepTableView): HTMLElement {
     ),
   );
   for (const k of v.varying) if (k !== ui.runsBy) headRows.push(hyper(k, false));
+  // Runs of one sweep share its threshold unless one keeps its own: then each column says which.
+  if (thresholdsDiffer(v))
+    headRows.push(
+      runHeaderRow(
+        'memorized at',
+        (j) => `ln ln ${v.runs[j]!.threshold.loglog.toFixed(2).replace('-', '−')}`,
+        (j) => v.runs[j]!.threshold.origin,
+      ),
+    );
   headRows.push(
     el(
       'tr',
