@@ -619,6 +619,8 @@ describe('Premem Lens in a real VS Code', { skip: missing }, () => {
       'premem.showExample': { input: example },
       // The panel's page loaded, not only its tab: it takes the focus when it has.
       'premem.showDashboard': { seen: 'the dashboard panel, loaded', probe: async () => Boolean(await webviewFrame(page, 'Premem Dashboard', 1_000).catch(() => undefined)) },
+      'premem.showDataMap': { seen: 'the data map panel, loaded', probe: async () => Boolean(await webviewFrame(page, 'Premem Data Map', 1_000).catch(() => undefined)) },
+      'premem.showSweepTable': { seen: 'the sweep table panel, loaded', probe: async () => Boolean(await webviewFrame(page, 'Premem Sweep Table', 1_000).catch(() => undefined)) },
       'premem.attachDataset': { input: /Which runs read this dataset\?/ },
       'premem.scoreReferences': { toast: /has no checkpoint with an ONNX model/ },
       'premem.sampleCheckpoints': { input: /Sample what/ },
