@@ -1,5 +1,5 @@
 import type { HyperValue } from '../core/hyperparameters';
-import type { SweepTableCells, SweepTableRun } from '../protocol/sweepTable';
+import type { SweepTableCells, SweepTableRun, SweepTableView } from '../protocol/sweepTable';
 import type { StoredExample } from '../store/indexStore';
 import { unlearnedAcrossRuns } from './acrossRuns';
 import { thresholdInForce } from './dashboard';
@@ -11,24 +11,15 @@ import type { RunAnalysis } from './runAnalysis';
  * per run, its pre-memorization accuracy and train accuracy at the last checkpoint and its
  * memorization step; the runs carry their hyperparameters for headers and grouping. Columns of
  * typed arrays (NaN: unknown, or not analysed by that run), so 150,000 rows × 20 runs travel
- * to the panel as 60 arrays instead of three million objects.
+ * to the panel as 60 arrays instead of three million objects. It is what the panel is sent
+ * (protocol/sweepTable.ts) before the editor adds its own parts, with the rows' examples kept for
+ * searches and slices.
  */
-export interface SweepTable {
-  readonly sweepPath: string;
-  readonly runs: readonly SweepTableRun[];
-  /** Dataset index of each row. */
-  readonly index: Float64Array;
-  /** Per run, in `runs` order. */
-  readonly cells: readonly SweepTableCells[];
-  /** Runs in which the row was memorized before any sample solved it. */
-  readonly copiedBeforeSolved: Float64Array;
-  /** Its final pre-memorization accuracy averaged over the runs that analyse it (NaN: none known). */
-  readonly meanPreMemorizationAccuracy: Float64Array;
-  readonly group: Int32Array;
+export type SweepTable = Omit<SweepTableView, 'sweepName' | 'varying' | 'sliceFields' | 'flagged' | 'groups'> & {
   readonly groups: GroupsSummary | null;
   /** The row's example as stored (question, record), for filters by text and slice. */
   readonly examples: readonly StoredExample[];
-}
+};
 
 /** `premem table --json`: a contract, like the report. */
 export interface SweepTableJson {

@@ -4,6 +4,7 @@
  */
 import { clear, el, focusedId, restoreFocus, section } from '../shared/dom';
 import { mark, markPainted } from '../shared/marks';
+import { debounce } from '../shared/start';
 import { chartTheme, onThemeChange } from '../shared/theme';
 import type { DashboardData } from '../../src/protocol/dashboard';
 import { doesItHoldSection } from './doesItHold';
@@ -74,14 +75,6 @@ function render(d: DashboardData): void {
   restoreFocus(focused);
   document.getElementById('render-time')!.textContent = `computed in ${d.computeMs.toFixed(0)} ms, drawn in ${(performance.now() - t0).toFixed(0)} ms`;
   markPainted('painted');
-}
-
-function debounce(f: () => void, ms: number): () => void {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  return () => {
-    clearTimeout(t);
-    t = setTimeout(f, ms);
-  };
 }
 
 mark('script');

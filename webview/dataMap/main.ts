@@ -9,7 +9,8 @@ import { num, pct } from '../../src/present/format';
 import { button, dropdown, textField, type TextField } from '../components/controls';
 import { clear, el, focusedId, pickableRow, restoreFocus, section, tableHead } from '../shared/dom';
 import { mark, markPainted } from '../shared/marks';
-import { createClient, newestOnly } from '../shared/rpc';
+import { createClient } from '../shared/rpc';
+import { debounce, startPanel } from '../shared/start';
 import { chartTheme, onThemeChange, type ChartTheme } from '../shared/theme';
 import {
   stampPoints,
@@ -30,7 +31,6 @@ import {
 
 const client = createClient<DataMapMethods, DataMapNotifications, DataMapState>();
 const app = document.getElementById('app')!;
-const newest = newestOnly();
 
 /** Bounds of a brushed rectangle, in the map's own units. */
 interface Bounds {
@@ -62,24 +62,6 @@ window.addEventListener(
   'resize',
   debounce(() => ui.view && render(), 150),
 );
-
-async function start(): Promise<void> {
-  try {
-    mark('request');
-    const t0 = performance.now();
-    const v = await newest(client.request('ready', {}));
-    mark('answer');
-    if (v === undefined) return;
-    if (v === null) {
-      app.removeAttribute('aria-busy');
-      app.append(el('p', { className: 'message', text: 'This run is no longer indexed. Open it from the Runs view.' }));
-      return;
-    }
-    show(v, t0);
-  } catch (e) {
-    app.append(el('p', { className: 'error', text: (e as Error).message }));
-  }
-}
 
 function show(v: DataMapView, since: number): void {
   const same = ui.view?.runPath === v.runPath;
@@ -569,13 +551,5 @@ async function openExample(index: number): Promise<void> {
   }
 }
 
-function debounce(f: () => void, ms: number): () => void {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  return () => {
-    clearTimeout(t);
-    t = setTimeout(f, ms);
-  };
-}
-
 mark('script');
-void start();
+void startPanel(app, () => client.request('ready', {}), show, 'This run is no longer indexed. Open it from the Runs view.');

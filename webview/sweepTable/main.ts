@@ -10,12 +10,12 @@ import { button, dropdown, textField, type TextField } from '../components/contr
 import { clear, el, focusedId, restoreFocus } from '../shared/dom';
 import { mark, markPainted } from '../shared/marks';
 import { createClient, newestOnly } from '../shared/rpc';
+import { startPanel } from '../shared/start';
 import { onThemeChange } from '../shared/theme';
 import { filteredRows, sortRows, type CellKind, type Filter, type Sort, type SortKey } from './rows';
 
 const client = createClient<SweepTableMethods, SweepTableNotifications, SweepTableState>();
 const app = document.getElementById('app')!;
-const newest = newestOnly();
 const newestSearch = newestOnly();
 
 const timings: NonNullable<Window['prememTimings']> = (window.prememTimings = {});
@@ -48,24 +48,6 @@ const ui = {
 
 client.on('show', (v) => show(v, performance.now()));
 onThemeChange(() => ui.view && render());
-
-async function start(): Promise<void> {
-  try {
-    mark('request');
-    const t0 = performance.now();
-    const v = await newest(client.request('ready', {}));
-    mark('answer');
-    if (v === undefined) return;
-    if (v === null) {
-      app.removeAttribute('aria-busy');
-      app.append(el('p', { className: 'message', text: 'No run of this sweep is indexed any more. Open it from the Runs view.' }));
-      return;
-    }
-    show(v, t0);
-  } catch (e) {
-    app.append(el('p', { className: 'error', text: (e as Error).message }));
-  }
-}
 
 function show(v: SweepTableView, since: number): void {
   const same = ui.view?.sweepPath === v.sweepPath;
@@ -461,4 +443,4 @@ async function openCell(v: SweepTableView, cols: readonly Column[]): Promise<voi
 }
 
 mark('script');
-void start();
+void startPanel(app, () => client.request('ready', {}), show, 'No run of this sweep is indexed any more. Open it from the Runs view.');
