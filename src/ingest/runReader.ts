@@ -137,7 +137,7 @@ export class RunReader {
       testQuestions,
       trainDatasetFile: layout.trainDatasetFile,
       sampledFrom: this.sampledFrom(),
-      hyperparameters: readHyperparameters(layout.name, readRunJson(layout.runJsonFile), this.lastTrainerState()),
+      hyperparameters: this.hyperparameters(),
       train: { order, records: dataset },
       test: testIndex ? { order: testIndex.order, records: testDataset } : null,
     };
@@ -163,9 +163,19 @@ export class RunReader {
     return null;
   }
 
-  /** The Trainer's state at the run's last checkpoint, where it has one. */
-  private lastTrainerState(): string | null {
-    return this.layout.checkpoints.at(-1)?.files.find((f) => basename(f) === 'trainer_state.json') ?? null;
+  /**
+   * What the run's files say of its hyperparameters. A malformed trainer_state.json costs only its
+   * checkpoint (which is skipped, naming the file, as before): the run keeps the other sources.
+   */
+  private hyperparameters() {
+    const runJson = readRunJson(this.layout.runJsonFile);
+    const state = this.layout.checkpoints.at(-1)?.files.find((f) => basename(f) === 'trainer_state.json') ?? null;
+    try {
+      return readHyperparameters(this.layout.name, runJson, state);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      return readHyperparameters(this.layout.name, runJson, null);
+    }
   }
 
   private sampledFrom(): string | null {

@@ -342,3 +342,23 @@ test('the table panel’s order is premem table’s: copied before solved, then 
     tmp.cleanup();
   }
 });
+
+test('a malformed trainer_state.json costs its checkpoint, not the run’s table: hyperparameters from the other sources', async () => {
+  const tmp = tempDir();
+  try {
+    const sweep = writeExampleSweep(join(tmp.dir, 'example'));
+    const run = join(sweep, 'example_3epochs_lr2e-04');
+    writeFileSync(join(run, 'checkpoint-36', 'trainer_state.json'), '{ not json');
+    // A nested value in run.json is not a hyperparameter: the name's learning rate stands.
+    writeFileSync(join(sweep, 'example_3epochs_lr1e-05', 'run.json'), JSON.stringify({ learning_rate: { peak: 1 }, num_train_epochs: 3 }));
+    const r = await runCli('table', sweep, '--db', join(tmp.dir, 'index.sqlite'), '--json');
+    assert.equal(r.code, 0, r.err);
+    const t = JSON.parse(r.out) as { runs: { name: string; hyperparameters: Record<string, unknown> }[] };
+    assert.deepEqual(t.runs.find((x) => x.name === 'example_3epochs_lr1e-05')!.hyperparameters, { num_train_epochs: 3, learning_rate: 1e-5 });
+    assert.equal(t.runs.find((x) => x.name === 'example_3epochs_lr2e-04')!.hyperparameters['learning_rate'], 0.0002);
+    const report = await runCli('report', run, '--db', join(tmp.dir, 'index.sqlite'));
+    assert.match(report.out + report.err, /skipped step 36 .*checkpoint-36\/trainer_state\.json: malformed trainer_state\.json/);
+  } finally {
+    tmp.cleanup();
+  }
+});
