@@ -47,6 +47,27 @@ async function axeViolations(frame: Frame): Promise<Violation[]> {
   })))`);
 }
 
+/**
+ * Moves the focus with Tab (or Shift+Tab) until the active element matches, as a keyboard user
+ * would; fails when it is not reached in `max` presses. `test` is an expression over `a`, the
+ * focused element (a toolkit control is reported as its host element).
+ */
+async function tabTo(frame: Frame, what: string, test: string, backwards = false, max = 150): Promise<void> {
+  for (let i = 0; i <= max; i++) {
+    if (await frame.evaluate<boolean>(`(() => { const a = document.activeElement; return !!a && a !== document.body && Boolean(${test}); })()`)) return;
+    await frame.page().keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`${what} is not reached with ${max} presses of ${backwards ? 'Shift+Tab' : 'Tab'}`);
+}
+
+/** Waits for the focus to be on the element with this id; on time-out, says where it is instead. */
+async function focusOn(frame: Frame, what: string, id: string): Promise<void> {
+  await waitFor(what, async () => (await frame.evaluate<string>('document.activeElement?.id ?? ""')) === id).catch(async (e: Error) => {
+    const where = await frame.evaluate<string>('`${document.activeElement?.tagName ?? "nothing"}#${document.activeElement?.id ?? ""}, page focused: ${document.hasFocus()}`');
+    throw new Error(`${e.message}: the focus is on ${where}`);
+  });
+}
+
 function describeViolations(vs: readonly Violation[]): string {
   return vs.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n');
 }
@@ -137,7 +158,7 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     });
   }
 
-  test('names survive and focus stays where it acted: the threshold box, Apply, Next and Flag', async () => {
+  test('keyboard only: names survive, Tab reaches every step, and the focus stays where it acted (threshold, checkpoint, export, flag, Next)', async () => {
     settings({ 'workbench.colorTheme': THEMES[0].name });
     await runCommand(page, 'Premem: Show Dashboard');
     const dash = await webviewFrame(page, 'Premem Dashboard');
@@ -148,31 +169,38 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     const box = dash.getByRole('textbox', { name: 'Memorization threshold' });
     assert.equal(await box.count(), 1, 'the threshold box carries its name');
     // Enter in the box applies the threshold; the panel redraws, and the focus is still in the box.
-    await box.fill('-2.5');
-    await box.press('Enter');
+    await tabTo(dash, 'the threshold box', 'a.getAttribute("aria-label") === "Memorization threshold"');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('-2.5');
+    await page.keyboard.press('Enter');
     await waitFor('the threshold tried', async () => (await dash.locator('#criterion').innerText()).includes('tried in the dashboard'));
     await waitFor('the focus back in the box', async () => (await dash.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""')) === 'Memorization threshold');
     // From the keyboard: Tab to End Trial, Enter; the focus stays on a control of the toolbar, not the page body.
-    await dash.locator('#reset-threshold').focus();
+    await tabTo(dash, 'End Trial', 'a.id === "reset-threshold"');
     await page.keyboard.press('Enter');
     await waitFor('the trial ended', async () => !(await dash.locator('#criterion').innerText()).includes('tried in the dashboard'));
     assert.notEqual(await dash.evaluate<string>('document.activeElement?.tagName ?? ""'), 'BODY', 'the focus is not dropped on the page body');
     // A checkpoint selected from the keyboard (what a click on the chart does): Enter on its row.
     const row = dash.locator('#run-table tbody tr').nth(1);
     const step = (await row.locator('td').first().innerText()).trim();
-    await row.focus();
+    await tabTo(dash, `the row of step ${step}`, `a.id === "checkpoint-row-${step}"`);
     await page.keyboard.press('Enter');
     await waitFor('the checkpoint selected', async () => (await dash.locator('#run-table tr.selected td').first().innerText()).trim() === step);
     await waitFor('the focus back on its row', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === `checkpoint-row-${step}`);
     // A threshold tried from the keyboard (what a click on the sensitivity curve does).
-    await dash.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
-    await dash.locator('#threshold-row-15').focus();
+    // Every threshold's table is behind a disclosure, before the run's section: Shift+Tab to it, Enter opens it.
+    await tabTo(dash, 'Every threshold', 'a.tagName === "SUMMARY" && a.textContent.includes("Every threshold")', true);
+    // Enter toggles it: only if it is closed (the panel keeps a disclosure open across redraws).
+    if (!(await dash.evaluate<boolean>('Boolean(document.activeElement?.parentElement?.open)'))) await page.keyboard.press('Enter');
+    await tabTo(dash, 'the row of −2.5', 'a.id === "threshold-row-15"');
     await page.keyboard.press('Enter');
     await waitFor('-2.5 tried from its row', async () => (await dash.locator('#criterion').innerText()).includes('ln ln −2.50 · tried in the dashboard'));
     // The table stays open through the redraw, with the focus on the row that acted.
     assert.equal(await dash.locator('#holds-sensitivity tr.selected td').first().innerText(), '-2.5', 'the row of the threshold in force is marked');
     await waitFor('the focus back on its row', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === 'threshold-row-15');
-    await dash.locator('#reset-threshold').click();
+    await tabTo(dash, 'End Trial', 'a.id === "reset-threshold"', true);
+    await page.keyboard.press('Enter');
+    await waitFor('the trial ended', async () => !(await dash.locator('#criterion').innerText()).includes('tried in the dashboard'));
     // A chart exported from the keyboard: its SVG button, announced by name, Enter, VS Code's save dialog.
     const save = dash.getByRole('button', { name: 'Save this chart as SVG' }).first();
     // The role belongs to the toolkit's inner button; the id to its host element, where the focus is reported.
@@ -181,13 +209,13 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
       return (node.getRootNode().host ?? node).id;
     });
     assert.match(saveId, /^export-.+-svg$/);
-    await save.focus();
+    await tabTo(dash, 'the first chart’s SVG button', `a.id === "${saveId}"`);
     await page.keyboard.press('Enter');
     const out = join(root, 'exported-by-keyboard.svg');
     await fileDialog(page, out);
     await waitFor('the exported chart', () => existsSync(out) && readFileSync(out, 'utf8').startsWith('<svg'));
     // VS Code's save dialog took the focus; it comes back to the button that asked, not the page body.
-    await waitFor('the focus back on the export button', async () => (await dash.evaluate<string>('document.activeElement?.id ?? ""')) === saveId);
+    await focusOn(dash, 'the focus back on the export button', saveId);
 
     await runCommand(page, 'Premem: Open Example Panel');
     await answer(page, '4');
@@ -197,19 +225,21 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     });
     const note = example.getByRole('textbox', { name: 'Flag note' });
     assert.equal(await note.count(), 1, 'the note box carries its name');
-    await note.fill('copied');
-    await note.press('Enter');
+    await tabTo(example, 'the flag note box', 'a.getAttribute("aria-label") === "Flag note"');
+    await page.keyboard.type('copied');
+    await page.keyboard.press('Enter');
     await waitFor('flagged', async () => (await example.locator('#unflag').count()) > 0);
     await waitFor('the focus back in the note box', async () => (await example.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""')) === 'Flag note');
     // A checkpoint's samples from the keyboard (what a click on the timeline does): Enter on its row.
-    await example.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
+    await tabTo(example, 'Numbers', 'a.tagName === "SUMMARY" && a.textContent.includes("Numbers")');
+    if (!(await example.evaluate<boolean>('Boolean(document.activeElement?.parentElement?.open)'))) await page.keyboard.press('Enter');
     const firstRow = example.locator('#timeline-table tbody tr').first();
     const firstStep = (await firstRow.locator('td').first().innerText()).trim();
-    await firstRow.focus();
+    await tabTo(example, `the row of step ${firstStep}`, `a.id === "timeline-row-${firstStep}"`);
     await page.keyboard.press('Enter');
     await waitFor('its samples shown', async () => (await example.locator(`#samples[data-step="${firstStep}"]:not([aria-busy])`).count()) === 1);
     assert.equal(await example.evaluate<string>('document.activeElement?.id ?? ""'), `timeline-row-${firstStep}`, 'the focus stays on its row');
-    await example.locator('#next').focus();
+    await tabTo(example, 'Next', 'a.id === "next"', true);
     await page.keyboard.press('Enter');
     await waitFor('the next example', async () => (await example.locator('h1 .index').innerText()) !== '#4');
     await waitFor('the focus back on Next', async () => (await example.evaluate<string>('document.activeElement?.id ?? ""')) === 'next');
@@ -222,8 +252,7 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     const map = await webviewFrame(page, 'Premem Data Map');
     const active = () => map.evaluate<string>('document.activeElement?.getAttribute("aria-label") || document.activeElement?.id || document.activeElement?.tagName || ""');
     // The keyboard's brush: four named boxes, moved between with Tab; Enter selects.
-    const from = map.getByRole('textbox', { name: 'Confidence from' });
-    await from.focus();
+    await tabTo(map, 'Confidence from', 'a.getAttribute("aria-label") === "Confidence from"');
     await page.keyboard.type('0.5');
     for (const [name, value] of [
       ['Confidence to', '1'],
@@ -242,8 +271,7 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     const easy = (await map.locator('#map-regions tbody tr', { hasText: 'easy-to-learn' }).innerText()).split('\t')[1]!.trim();
     assert.ok(heading.startsWith(`Selection: ${easy} examples`), `${heading} holds the ${easy} easy-to-learn examples`);
     // Flag them with a note, from the keyboard: Tab from the note box to Flag, Enter.
-    const note = map.getByRole('textbox', { name: 'Note for the flags' });
-    await note.focus();
+    await tabTo(map, 'the note box', 'a.getAttribute("aria-label") === "Note for the flags"');
     await page.keyboard.type('easy, by keyboard');
     await page.keyboard.press('Tab');
     assert.equal(await active(), `Flag ${easy} selected examples`);
@@ -251,16 +279,16 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     await waitFor('flagged', async () => (await map.locator('#map-status').innerText()).startsWith(`Flagged ${easy} examples`));
     await waitFor('the focus back on Flag', async () => (await active()) === `Flag ${easy} selected examples`);
     // Export them from the keyboard, through the save dialog; the focus comes back to Export.
-    await map.locator('#selection-export').focus();
+    await tabTo(map, 'Export', 'a.id === "selection-export"');
     await page.keyboard.press('Enter');
     const exported = join(root, 'easy-by-keyboard.jsonl');
     await fileDialog(page, exported);
     await waitFor('the selection exported', () => existsSync(exported) && readFileSync(exported, 'utf8').trim().split('\n').length === Number(easy));
-    await waitFor('the focus back on Export', async () => (await map.evaluate<string>('document.activeElement?.id ?? ""')) === 'selection-export');
+    await focusOn(map, 'the focus back on Export', 'selection-export');
     // Enter on a listed example opens it.
     const row = map.locator('#selection-table tbody tr').first();
     const index = (await row.locator('td').first().innerText()).trim();
-    await row.focus();
+    await tabTo(map, `the row of ${index}`, `a.id === "selection-row-${index.slice(1)}"`);
     await page.keyboard.press('Enter');
     await waitFor('its example panel', async () => (await (await webviewFrame(page, 'Premem Example')).locator('h1 .index').innerText()) === index);
 
@@ -271,12 +299,12 @@ describe('the panels pass axe in every theme', { skip: missing }, () => {
     assert.match(await table.locator('#table-count').innerText(), /Arrow keys move between cells, Enter opens the example/);
     assert.equal(await table.locator('#table-scroller').getAttribute('aria-describedby'), 'table-count');
     // A sort from its header button, with Enter; the focus stays on the button.
-    await table.locator('#sort-x-mean').focus();
+    await tabTo(table, 'the mean’s sort button', 'a.id === "sort-x-mean"');
     await page.keyboard.press('Enter');
     await waitFor('sorted by the mean', async () => (await table.locator('th:has(#sort-x-mean)').getAttribute('aria-sort')) === 'ascending');
     assert.equal(await table.evaluate<string>('document.activeElement?.id ?? ""'), 'sort-x-mean');
     // Arrow keys move the active cell; Enter opens that row's example at that column's run.
-    await table.locator('#table-active-cell').focus();
+    await tabTo(table, 'the grid', 'a.id === "table-active-cell"');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     for (let k = 0; k < 8; k++) await page.keyboard.press('ArrowRight');

@@ -15,7 +15,7 @@ import type {
 } from '../../src/protocol/dashboard';
 import { button } from '../components/controls';
 import { pngFile, svgFile } from '../shared/chartExport';
-import { el } from '../shared/dom';
+import { el, refocusAfterDialog } from '../shared/dom';
 import { markPainted } from '../shared/marks';
 import { createClient, newestOnly } from '../shared/rpc';
 import type { ChartTheme } from '../shared/theme';
@@ -128,6 +128,8 @@ export function exportButtons(name: string, theme: ChartTheme): HTMLElement {
     } catch (e) {
       showError((e as Error).message);
     }
+    // The save dialog took the focus; bring it back to the button that asked (or its redrawn twin).
+    refocusAfterDialog(() => document.getElementById(`export-${name}-${format}`));
   };
   const svgButton = button('SVG', () => void save('svg'), { appearance: 'icon', title: 'Save this chart as SVG', id: `export-${name}-svg` });
   const pngButton = button('PNG', () => void save('png'), { appearance: 'icon', title: 'Save this chart as PNG', id: `export-${name}-png` });

@@ -7,7 +7,7 @@
 import { REGION_NAMES, UNKNOWN_REGION, type DataMapMethods, type DataMapNotifications, type DataMapState, type DataMapView } from '../../src/protocol/dataMap';
 import { num, pct } from '../../src/present/format';
 import { button, dropdown, textField, type TextField } from '../components/controls';
-import { clear, el, focusedId, pickableRow, restoreFocus, section, tableHead } from '../shared/dom';
+import { clear, el, focusedId, pickableRow, refocusAfterDialog, restoreFocus, section, tableHead } from '../shared/dom';
 import { mark, markPainted } from '../shared/marks';
 import { createClient } from '../shared/rpc';
 import { debounce, startPanel } from '../shared/start';
@@ -492,6 +492,7 @@ function selectionSection(v: DataMapView): HTMLElement {
         .then((file) => {
           ui.status = file ? `Wrote ${rows.length.toLocaleString('en-US')} examples to ${file}.` : 'Export cancelled.';
           renderSelection();
+          refocusAfterDialog(() => document.getElementById('selection-export'));
         })
         .catch((e: Error) => ((ui.status = e.message), renderSelection()));
     },

@@ -110,6 +110,30 @@ export function restoreFocus(id: string | null): void {
 }
 
 /**
+ * After one of VS Code's own dialogs (a save dialog) closes, the workbench often gives the focus
+ * back to the panel's page, not to the control that opened the dialog, and a keyboard user starts
+ * again from the top (on a fresh machine every time; on a warm one it sometimes lands right, which
+ * once misled us into removing this). Refocusing at once is too early (the panel does not have the
+ * focus back yet), so this watches for up to 5 s: once the page has the focus and it sits on the
+ * body, it goes back to the control (looked up each time: a redraw may have replaced it). Nothing
+ * happens if the user has put the focus anywhere else meanwhile.
+ */
+export function refocusAfterDialog(control: () => HTMLElement | null): void {
+  const until = performance.now() + 5000;
+  const tick = () => {
+    if (performance.now() > until) return;
+    const active = document.activeElement;
+    if (document.hasFocus() && (active === null || active === document.body)) {
+      control()?.focus();
+      return;
+    }
+    if (document.hasFocus() && active !== null && active !== document.body) return;
+    setTimeout(tick, 50);
+  };
+  tick();
+}
+
+/**
  * A table row that acts on Enter or Space as on a click, reachable with Tab: the keyboard's way to
  * what a click on a chart does (select a checkpoint, try a threshold).
  */
