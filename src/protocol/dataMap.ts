@@ -47,6 +47,8 @@ export interface DataMapView {
   readonly runName: string;
   readonly checkpoints: number;
   readonly threshold: ThresholdInForce;
+  /** How memorization is decided, in words (the perplexity threshold, or the text criterion when that is in use). */
+  readonly criterion: string;
   readonly columns: DataMapColumns;
   /** Null when the run has no question texts to group. */
   readonly groups: { readonly method: string; readonly minSimilarity: number; readonly groups: readonly GroupInfo[] } | null;

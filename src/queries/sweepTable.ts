@@ -1,7 +1,7 @@
 import type { HyperValue } from '../core/hyperparameters';
 import type { SweepTableCells, SweepTableRun, SweepTableView } from '../protocol/sweepTable';
 import type { StoredExample } from '../store/indexStore';
-import { unlearnedAcrossRuns } from './acrossRuns';
+import { categorize } from '../core/metrics';
 import { thresholdInForce } from './dashboard';
 import { groupsOf, type GroupsSummary } from './dataMap';
 import type { RunAnalysis } from './runAnalysis';
@@ -36,12 +36,26 @@ export interface SweepTableJson {
 /** Runs ordered by name, as the Runs view and the report list them. */
 export function sweepTableOf(analyses: readonly RunAnalysis[], examplesOf: ReadonlyMap<number, readonly StoredExample[]>): SweepTable {
   const runs = [...analyses].sort((a, b) => (a.run.name < b.run.name ? -1 : a.run.name > b.run.name ? 1 : 0));
-  const byIndex = new Map<number, StoredExample>();
+  // Dataset indices are positions in a dataset file: a dense array maps them to rows without a
+  // Map lookup per example per run (3 million of them at 150,000 examples × 20 runs).
+  let maxIndex = -1;
+  for (const a of runs) for (const e of examplesOf.get(a.run.id) ?? []) if (e.index > maxIndex) maxIndex = e.index;
+  const chosen = new Array<StoredExample | undefined>(maxIndex + 1);
   for (const a of runs)
-    for (const e of examplesOf.get(a.run.id) ?? []) if (!byIndex.has(e.index) || (byIndex.get(e.index)!.question === null && e.question !== null)) byIndex.set(e.index, e);
-  const examples = [...byIndex.values()].sort((x, y) => x.index - y.index);
+    for (const e of examplesOf.get(a.run.id) ?? []) {
+      const had = chosen[e.index];
+      // The example as stored with its question, if any run has it.
+      if (!had || (had.question === null && e.question !== null)) chosen[e.index] = e;
+    }
+  const examples = chosen.filter((e): e is StoredExample => e !== undefined);
   const n = examples.length;
-  const rowOf = new Map<number, number>(examples.map((e, k) => [e.index, k]));
+  const rowAt = new Int32Array(maxIndex + 1).fill(-1);
+  examples.forEach((e, k) => (rowAt[e.index] = k));
+  // The cross-run summary as premem examples --sort unlearned computes it (acrossRuns.ts), run by
+  // run in this order, so the sums are the same numbers.
+  const copiedBeforeSolved = new Float64Array(n);
+  const sum = new Float64Array(n);
+  const known = new Float64Array(n);
   const cells = runs.map((a): SweepTableCells => {
     const c = { preMemorizationAccuracy: new Float64Array(n).fill(NaN), memorizationStep: new Float64Array(n).fill(NaN), trainAccuracy: new Float64Array(n).fill(NaN) };
     const J = a.checkpoints.length;
@@ -49,21 +63,21 @@ export function sweepTableOf(analyses: readonly RunAnalysis[], examplesOf: Reado
     const premem = a.metrics.preMemorization[J - 1]!;
     const acc = a.input.accuracy[J - 1]!;
     for (const e of examplesOf.get(a.run.id) ?? []) {
-      const k = rowOf.get(e.index)!;
-      c.preMemorizationAccuracy[k] = premem[e.position]!;
+      const k = rowAt[e.index]!;
+      const p = premem[e.position]!;
+      c.preMemorizationAccuracy[k] = p;
       c.trainAccuracy[k] = acc[e.position]!;
       const first = a.metrics.memorizationCheckpoint[e.position]!;
       if (first !== -1) c.memorizationStep[k] = a.checkpoints[first]!.step;
+      if (categorize(a.input, a.metrics, e.position) === 'memorized-before-solved') copiedBeforeSolved[k]!++;
+      if (Number.isFinite(p)) {
+        sum[k]! += p;
+        known[k]!++;
+      }
     }
     return c;
   });
-  const copiedBeforeSolved = new Float64Array(n);
-  const meanPreMemorizationAccuracy = new Float64Array(n).fill(NaN);
-  for (const u of unlearnedAcrossRuns(runs, examplesOf)) {
-    const k = rowOf.get(u.index)!;
-    copiedBeforeSolved[k] = u.memorizedBeforeSolved;
-    meanPreMemorizationAccuracy[k] = u.meanPreMemorizationAccuracy ?? NaN;
-  }
+  const meanPreMemorizationAccuracy = sum.map((x, k) => (known[k] ? x / known[k] : NaN));
   const groups = groupsOf(examples);
   return {
     sweepPath: runs[0]?.run.sweepPath ?? '',

@@ -13,6 +13,7 @@ import { REGION_CUTS } from '../../src/core/cartography';
 import { DEFAULT_THRESHOLD } from '../../src/core/threshold';
 import { dashboardFigures } from '../../src/queries/dashboard';
 import { dataMapOf, regionStats } from '../../src/queries/dataMap';
+import { describeCriterion } from '../../src/queries/exampleDetail';
 import { analyseRun, atThreshold, type AnalysisOptions, type RunAnalysis } from '../../src/queries/runAnalysis';
 import { sweepTableOf, varyingHyperparameters } from '../../src/queries/sweepTable';
 import { IndexStore, type StoredExample } from '../../src/store/indexStore';
@@ -83,7 +84,13 @@ async function main(): Promise<void> {
   let tablePaint = NaN;
   let sortPanel = NaN;
   try {
-    const mapPage = await openPanelPage(browser, 'dataMap', { ...map, regionCuts: REGION_CUTS, regions: regionStats(map.columns), flags: [] });
+    const mapPage = await openPanelPage(browser, 'dataMap', {
+      ...map,
+      criterion: describeCriterion(OPTIONS, analysis),
+      regionCuts: REGION_CUTS,
+      regions: regionStats(map.columns),
+      flags: [],
+    });
     paint = await firstPaintMs(mapPage);
     const box = (await mapPage.locator('canvas.overlay').boundingBox())!;
     const brushes: number[] = [];

@@ -131,8 +131,12 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
     assert.match(await map.locator('h2', { hasText: 'Selection' }).innerText(), new RegExp(`^Selection: ${inside.length} examples`));
     await shot(page, 'views-data-map-brushed-dark');
     await map.getByRole('textbox', { name: 'Note for the flags' }).fill('brushed: easy');
+    // Flags change no figure: the drawn map stays (its canvas is the same element after).
+    await map.locator('#map-canvas').evaluate((c) => (c as unknown as { setAttribute(k: string, v: string): void }).setAttribute('data-drawn', 'before-flag'));
     await map.locator('#selection-flag').click();
     await waitFor('the flags written', async () => (await map.locator('#map-status').innerText()).startsWith(`Flagged ${inside.length} examples`));
+    assert.equal(await map.locator('#map-canvas').getAttribute('data-drawn'), 'before-flag', 'the map was not redrawn for a flag');
+    assert.match(await map.locator('.criterion').innerText(), /memorized \(outlined\) when reference perplexity below 1\.1055/);
     const flagged = flagsOf(run);
     assert.deepEqual(
       flagged.map((f) => f.index).sort((a, b) => a - b),

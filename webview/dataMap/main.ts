@@ -63,8 +63,15 @@ window.addEventListener(
   debounce(() => ui.view && render(), 150),
 );
 
-function show(v: DataMapView, since: number): void {
-  const same = ui.view?.runPath === v.runPath;
+/** The same figures as before (a flag changed, not the figures): the new view keeps the old columns, so the drawn map is kept. */
+function sameColumns(a: DataMapView['columns'], b: DataMapView['columns']): boolean {
+  const keys = Object.keys(a) as (keyof DataMapView['columns'])[];
+  return keys.every((k) => a[k].length === b[k].length && a[k].every((x, i) => Object.is(x, b[k][i])));
+}
+
+function show(next: DataMapView, since: number): void {
+  const same = ui.view?.runPath === next.runPath;
+  const v = same && ui.view && sameColumns(ui.view.columns, next.columns) ? { ...next, columns: ui.view.columns } : next;
   ui.view = v;
   client.setState({ runPath: v.runPath });
   if (!same) {
@@ -125,7 +132,7 @@ function render(): void {
     el('h1', { text: `Data map · ${v.runName}` }),
     el('p', {
       className: 'criterion',
-      text: `${v.columns.index.length.toLocaleString('en-US')} examples over ${v.checkpoints} checkpoints. Colour: pre-memorization accuracy at the last checkpoint, memorized at ${v.threshold.origin}; memorized examples are outlined.`,
+      text: `${v.columns.index.length.toLocaleString('en-US')} examples over ${v.checkpoints} checkpoints. Colour: pre-memorization accuracy at the last checkpoint; memorized (outlined) when ${v.criterion}.`,
     }),
     toolbar(v),
   );

@@ -11,6 +11,7 @@ import {
 } from '../../protocol/dataMap';
 import { dataMapOf, regionStats } from '../../queries/dataMap';
 import { chosenExamples } from '../../queries/examples';
+import { describeCriterion } from '../../queries/exampleDetail';
 import { saveExport } from '../exportDialog';
 import type { IndexService } from '../indexService';
 import type { ExamplePanel } from './examplePanel';
@@ -106,7 +107,13 @@ export class DataMapPanel implements vscode.Disposable {
     if (!run) return null;
     const [analysis, examples, flags] = await Promise.all([this.index.analysis(run), this.index.examples(run), this.index.flags(run.path)]);
     const map = dataMapOf(analysis, examples);
-    return { ...map, regionCuts: REGION_CUTS, regions: regionStats(map.columns), flags: flags.map((f) => ({ index: f.index, note: f.note })) };
+    return {
+      ...map,
+      criterion: describeCriterion(this.index.analysisOptions, analysis),
+      regionCuts: REGION_CUTS,
+      regions: regionStats(map.columns),
+      flags: flags.map((f) => ({ index: f.index, note: f.note })),
+    };
   }
 
   dispose(): void {
