@@ -155,15 +155,24 @@ function describedThreshold(threshold: MemorizationThreshold, origin: ThresholdO
   };
 }
 
-export async function buildReport(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<Report> {
-  // All runs at once: one run's figures are computed while the next run's arrays are read on
-  // SQLite's thread. A failure is the first failing run's, in run order, as when they ran in turn.
+/**
+ * Several runs analysed at once, each at its own kept threshold read in one snapshot: what a
+ * report, a sweep's table or its slices start from. One run's figures are computed while the next
+ * run's arrays are read on SQLite's thread. A failure is the first failing run's, in run order, as
+ * when they ran in turn.
+ */
+export async function analyseRuns(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<RunAnalysis[]> {
   const analyses: RunAnalysis[] = [];
   const thresholds = await resolveThresholds(store, runs, options);
   for (const s of await Promise.allSettled(runs.map((run) => analyseRun(store, run, options, thresholds.get(run.path))))) {
     if (s.status === 'rejected') throw s.reason;
     analyses.push(s.value);
   }
+  return analyses;
+}
+
+export async function buildReport(store: IndexStore, runs: readonly StoredRun[], options: AnalysisOptions): Promise<Report> {
+  const analyses = await analyseRuns(store, runs, options);
   const forecast = await forecastsWithSweeps(store, analyses, options);
   const criterion = options.memorization;
   // Runs of one sweep share its threshold; the report states the first run's (or the default).

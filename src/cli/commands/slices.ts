@@ -1,6 +1,6 @@
 import { timed } from '../../diagnostics/phaseTimes';
 import { DEFAULT_CONTROL } from '../../queries/robustness';
-import { buildReport } from '../../queries/report';
+import { analyseRuns } from '../../queries/report';
 import { STEPS_SLICE } from '../../queries/slices';
 import { defineCommand } from '../command';
 import { ANALYSIS_OPTIONS, analysisOptions, DB_OPTION, JSON_OPTION } from '../options';
@@ -26,8 +26,8 @@ export const slicesCommand = defineCommand({
     const options = analysisOptions(v);
     const slices = await withStore(v.db, io, async (store) => {
       const runs = await ensureIndexed(store, dirs, io, false);
-      const built = await timed('analysis', () => buildReport(store, runs, options));
-      return slicesOf(store, built.analyses, (fields) => v.by ?? (fields.includes(DEFAULT_CONTROL) ? DEFAULT_CONTROL : STEPS_SLICE));
+      const analyses = await timed('analysis', () => analyseRuns(store, runs, options));
+      return slicesOf(store, analyses, (fields) => v.by ?? (fields.includes(DEFAULT_CONTROL) ? DEFAULT_CONTROL : STEPS_SLICE));
     });
     if (v.json) {
       io.json(slicesJson(slices[0]?.by ?? v.by ?? DEFAULT_CONTROL, slices));

@@ -1,5 +1,5 @@
 import { distinguishingNames, num, stepLabel } from '../../present/format';
-import { buildReport } from '../../queries/report';
+import { analyseRuns } from '../../queries/report';
 import { sweepTableJson, sweepTableOf, varyingHyperparameters, type SweepTable } from '../../queries/sweepTable';
 import type { StoredExample } from '../../store/indexStore';
 import { defineCommand, UsageError } from '../command';
@@ -33,7 +33,8 @@ export const tableCommand = defineCommand({
     const options = analysisOptions(v);
     await withStore(v.db, io, async (store) => {
       const runs = await ensureIndexed(store, dirs, io, false);
-      const { analyses } = await buildReport(store, runs, options);
+      // The runs' analyses only: a table needs no fit, forecast or sensitivity.
+      const analyses = await analyseRuns(store, runs, options);
       const examplesOf = new Map<number, StoredExample[]>();
       for (const r of runs) examplesOf.set(r.id, await store.examples(r.id));
       const t = sweepTableOf(analyses, examplesOf);
