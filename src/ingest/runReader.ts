@@ -10,6 +10,13 @@ import type { CheckpointRef, RunLayout } from './runLayout';
 import { readRunJson } from './runLayout';
 import type { CheckpointData, RunHeader, SampleSetData, Split } from './runData';
 import { readHyperparameters } from './hyperparameters';
+import { fromRunName } from '../core/hyperparameters';
+
+/** The run these samples were drawn from (run.json's `sampled_from`), or null. */
+function sampledFrom(runJson: Record<string, unknown> | null): string | null {
+  const from = runJson?.['sampled_from'];
+  return typeof from === 'string' && from !== '' ? from : null;
+}
 
 const NO_TRAIN_SAMPLES = 'no training samples: expected train_answer_types*.npy, train_samples*.jsonl or an lm-eval samples_*_train*.jsonl log';
 
@@ -125,7 +132,9 @@ export class RunReader {
       },
     };
 
-    const { epochs, source } = this.epochs();
+    // run.json read once for what the run says of itself: its epochs, its source run, its hyperparameters.
+    const runJson = readRunJson(layout.runJsonFile);
+    const { epochs, source } = this.epochs(runJson);
     return {
       path: layout.path,
       name: layout.name,
@@ -136,8 +145,8 @@ export class RunReader {
       trainQuestions,
       testQuestions,
       trainDatasetFile: layout.trainDatasetFile,
-      sampledFrom: this.sampledFrom(),
-      hyperparameters: this.hyperparameters(),
+      sampledFrom: sampledFrom(runJson),
+      hyperparameters: this.hyperparameters(runJson),
       train: { order, records: dataset },
       test: testIndex ? { order: testIndex.order, records: testDataset } : null,
     };
@@ -167,8 +176,7 @@ export class RunReader {
    * What the run's files say of its hyperparameters. A malformed trainer_state.json costs only its
    * checkpoint (which is skipped, naming the file, as before): the run keeps the other sources.
    */
-  private hyperparameters() {
-    const runJson = readRunJson(this.layout.runJsonFile);
+  private hyperparameters(runJson: Record<string, unknown> | null) {
     const state = this.layout.checkpoints.at(-1)?.files.find((f) => basename(f) === 'trainer_state.json') ?? null;
     try {
       return readHyperparameters(this.layout.name, runJson, state);
@@ -178,17 +186,11 @@ export class RunReader {
     }
   }
 
-  private sampledFrom(): string | null {
-    const from = readRunJson(this.layout.runJsonFile)?.['sampled_from'];
-    return typeof from === 'string' && from !== '' ? from : null;
-  }
-
-  private epochs(): { epochs: number | null; source: string | null } {
-    const runJson = readRunJson(this.layout.runJsonFile);
+  private epochs(runJson: Record<string, unknown> | null): { epochs: number | null; source: string | null } {
     const e = runJson?.['num_train_epochs'] ?? runJson?.['epochs'];
     if (typeof e === 'number' && e > 0) return { epochs: e, source: 'run.json' };
-    const m = /(?:^|[_-])(\d+(?:\.\d+)?)epochs?(?:[_-]|$)/.exec(this.layout.name);
-    if (m) return { epochs: Number(m[1]), source: 'run name' };
+    const named = fromRunName(this.layout.name)['num_train_epochs'];
+    if (typeof named === 'number') return { epochs: named, source: 'run name' };
     return { epochs: null, source: null };
   }
 
