@@ -51,7 +51,6 @@ const ui = {
   rows: new Int32Array(0) as Int32Array,
   status: '',
   drawn: null as Drawn | null,
-  geometry: null as Geometry | null,
 };
 
 const fields: { confLo?: TextField; confHi?: TextField; varLo?: TextField; varHi?: TextField; note?: TextField } = {};
@@ -236,7 +235,6 @@ function mapFigure(v: DataMapView, theme: ChartTheme, onSelectionLayer: (redraw:
   const width = Math.max(300, Math.min(820, app.clientWidth - 8));
   const height = Math.round(Math.min(520, width * 0.62));
   const g = geometry(width, height);
-  ui.geometry = g;
   const ratio = window.devicePixelRatio || 1;
   const canvas = el('canvas', { attrs: { id: 'map-canvas', role: 'img', 'aria-label': describe(v), 'aria-describedby': 'map-regions' } });
   const overlay = el('canvas', { className: 'overlay', attrs: { 'aria-hidden': 'true' } });

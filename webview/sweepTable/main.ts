@@ -343,8 +343,7 @@ function grid(v: SweepTableView): HTMLElement {
       void openCell(v, cols);
     }
   });
-  // Drawn once the scroller has its height (after it is in the page).
-  requestAnimationFrame(() => draw(true));
+  // Drawn once the scroller is in the page (render appends it before microtasks run), so it has its height.
   queueMicrotask(() => draw(true));
   return scroller;
 }

@@ -13,6 +13,8 @@ import { dataMapOf, regionStats } from '../../queries/dataMap';
 import { chosenExamples } from '../../queries/examples';
 import { describeCriterion } from '../../queries/exampleDetail';
 import { saveExport } from '../exportDialog';
+import type { RunAnalysis } from '../../queries/runAnalysis';
+import type { StoredExample } from '../../store/indexStore';
 import type { IndexService } from '../indexService';
 import type { ExamplePanel } from './examplePanel';
 import { PanelHost, type HostedPanel } from './panelHost';
@@ -106,14 +108,24 @@ export class DataMapPanel implements vscode.Disposable {
     const run = await this.index.runByPath(s.runPath);
     if (!run) return null;
     const [analysis, examples, flags] = await Promise.all([this.index.analysis(run), this.index.examples(run), this.index.flags(run.path)]);
-    const map = dataMapOf(analysis, examples);
-    return {
-      ...map,
-      criterion: describeCriterion(this.index.analysisOptions, analysis),
-      regionCuts: REGION_CUTS,
-      regions: regionStats(map.columns),
-      flags: flags.map((f) => ({ index: f.index, note: f.note })),
-    };
+    return { ...this.figures(analysis, examples), flags: flags.map((f) => ({ index: f.index, note: f.note })) };
+  }
+
+  /**
+   * The map's figures, computed once per analysis (the index service replaces an analysis when
+   * the run is re-indexed or the settings change): a flag changes none of them, and grouping
+   * 150,000 questions is not redone for one.
+   */
+  private readonly computed = new WeakMap<RunAnalysis, Omit<DataMapView, 'flags'>>();
+
+  private figures(analysis: RunAnalysis, examples: readonly StoredExample[]): Omit<DataMapView, 'flags'> {
+    let f = this.computed.get(analysis);
+    if (!f) {
+      const map = dataMapOf(analysis, examples);
+      f = { ...map, criterion: describeCriterion(this.index.analysisOptions, analysis), regionCuts: REGION_CUTS, regions: regionStats(map.columns) };
+      this.computed.set(analysis, f);
+    }
+    return f;
   }
 
   dispose(): void {

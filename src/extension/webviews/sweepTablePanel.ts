@@ -12,6 +12,7 @@ import {
 } from '../../protocol/sweepTable';
 import { sliceFields, sliceLabel } from '../../queries/slices';
 import { sweepTableOf, varyingHyperparameters, type SweepTable } from '../../queries/sweepTable';
+import type { RunAnalysis } from '../../queries/runAnalysis';
 import type { StoredExample } from '../../store/indexStore';
 import type { IndexService } from '../indexService';
 import type { ExamplePanel } from './examplePanel';
@@ -27,8 +28,8 @@ type Panel = HostedPanel<SweepTableState, SweepTableMethods, SweepTableNotificat
 export class SweepTablePanel implements vscode.Disposable {
   private readonly host: PanelHost<SweepTableState, SweepTableMethods, SweepTableNotifications>;
   private readonly subscriptions: vscode.Disposable[];
-  /** The table each open panel shows, by panel. */
-  private readonly tables = new WeakMap<Panel, SweepTable>();
+  /** The table each open panel shows, by panel, with the analyses it was built from. */
+  private readonly tables = new WeakMap<Panel, { readonly analyses: readonly RunAnalysis[]; readonly table: SweepTable }>();
 
   constructor(
     private readonly index: IndexService,
@@ -74,7 +75,7 @@ export class SweepTablePanel implements vscode.Disposable {
     const table = () => {
       const t = this.tables.get(p);
       if (!t) throw new Error('the table is not loaded yet');
-      return t;
+      return t.table;
     };
     return {
       ready: () => this.view(p),
@@ -117,13 +118,17 @@ export class SweepTablePanel implements vscode.Disposable {
   private async view(p: Panel): Promise<SweepTableView | null> {
     const views = (await this.index.runViews()).filter((v) => v.run.sweepPath === p.state.sweepPath && v.analysis);
     if (views.length === 0) return null;
-    const examplesOf = new Map<number, StoredExample[]>();
-    for (const v of views) examplesOf.set(v.run.id, await this.index.examples(v.run));
-    const t = sweepTableOf(
-      views.map((v) => v.analysis!),
-      examplesOf,
-    );
-    this.tables.set(p, t);
+    const analyses = views.map((v) => v.analysis!);
+    // The table is rebuilt only when one of its runs' analyses was replaced (a re-index, a
+    // setting): a flag changes none of its figures, only the flagged list below.
+    const last = this.tables.get(p);
+    let t = last && last.analyses.length === analyses.length && last.analyses.every((a, j) => a === analyses[j]) ? last.table : undefined;
+    if (!t) {
+      const examplesOf = new Map<number, StoredExample[]>();
+      for (const v of views) examplesOf.set(v.run.id, await this.index.examples(v.run));
+      t = sweepTableOf(analyses, examplesOf);
+      this.tables.set(p, { analyses, table: t });
+    }
     const flagged = new Set((await this.index.flags()).filter((f) => t.runs.some((r) => r.path === f.runPath)).map((f) => f.index));
     const { examples, ...shown } = t;
     return {
