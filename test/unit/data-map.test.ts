@@ -214,6 +214,11 @@ test('groups of similar questions: the bundled example’s templates, found with
     const text = await runCli('map', run, '--db', join(tmp.dir, 'index.sqlite'));
     assert.match(text.out, /3 groups of similar questions \(MinHash over words, Jaccard ≥ 0\.5\)/);
     assert.match(text.out, /\bchange\b/);
+    // The criterion in force is the one stated, the text criterion included.
+    assert.match(text.out.split('\n')[0]!, /memorized when reference perplexity below 1\.1055 \(ln ln −2\.30/);
+    const byText = await runCli('map', run, '--db', join(tmp.dir, 'index.sqlite'), '--memorization', 'text');
+    assert.equal(byText.code, 0, byText.err);
+    assert.match(byText.out.split('\n')[0]!, /memorized when most samples copy at least 0\.5 of the reference steps \(text criterion\)$/);
   } finally {
     tmp.cleanup();
   }

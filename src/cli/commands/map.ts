@@ -1,5 +1,6 @@
 import { REGION_CUTS, REGIONS, type Region } from '../../core/cartography';
-import { describeThresholdOrigin, num, pct } from '../../present/format';
+import { num, pct } from '../../present/format';
+import { describeCriterion } from '../../queries/exampleDetail';
 import { dataMapOf, mapLines, regionStats, type RegionStats } from '../../queries/dataMap';
 import { analyseRun } from '../../queries/runAnalysis';
 import { defineCommand, UsageError } from '../command';
@@ -45,10 +46,8 @@ export const mapCommand = defineCommand({
         for (const l of lines) io.json(l);
         return;
       }
-      const t = map.threshold;
-      io.out(
-        `${run.name}: ${lines.length} examples over ${map.checkpoints} checkpoints; memorized at ${describeThresholdOrigin(analysis.threshold, analysis.thresholdOrigin)} (perplexity ${num(t.perplexity)})`,
-      );
+      // The criterion as the example panel and the data map panel state it (the text one included).
+      io.out(`${run.name}: ${lines.length} examples over ${map.checkpoints} checkpoints; memorized when ${describeCriterion(options, analysis)}`);
       io.out(`confidence: mean sample accuracy over the checkpoints; variability: its population standard deviation`);
       io.out(`regions: ambiguous where variability ≥ ${REGION_CUTS.variability}; else easy-to-learn where confidence ≥ ${REGION_CUTS.confidence}, hard-to-learn below\n`);
       io.out(
