@@ -355,6 +355,14 @@ export async function pick(page: Page, label: string): Promise<void> {
   await row.click();
 }
 
+/** Selects a run from the palette (its list is virtualised: filtered to the run first) and waits until the Examples view shows it. */
+export async function selectRun(page: Page, name: string): Promise<void> {
+  await runCommand(page, 'Premem: Select Run…');
+  await page.locator('.quick-input-widget input').fill(name);
+  await pick(page, name);
+  await waitFor(`${name} selected`, async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(name));
+}
+
 /** Types into the open input box (quick input) and accepts. */
 export async function answer(page: Page, text: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');

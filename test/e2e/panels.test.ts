@@ -18,7 +18,6 @@ import {
   CODE_SERVER,
   fileDialog,
   firstOpenBreakdown,
-  pick,
   runCommand,
   shot,
   startWorkbench,
@@ -29,6 +28,7 @@ import {
   waitFor,
   webviewFrame,
   type Host,
+  selectRun,
 } from './harness';
 
 // Browser globals, for the functions that run inside a panel through frame.evaluate. The
@@ -149,14 +149,6 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
     );
   const text = async (frame: Frame, selector: string) => (await frame.locator(selector).first().innerText()).trim();
 
-  async function selectRun(name: string): Promise<void> {
-    await runCommand(page, 'Premem: Select Run…');
-    // The list is virtualised: filter it to the run first.
-    await page.locator('.quick-input-widget input').fill(name);
-    await pick(page, name);
-    await waitFor(`${name} selected`, async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(name));
-  }
-
   /** Opens the example panel for an index of the selected run; returns the panel and the time it took. */
   async function openExample(index: number): Promise<{ frame: Frame; ms: number; t0: number }> {
     await runCommand(page, 'Premem: Open Example Panel');
@@ -236,7 +228,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   test('example panel on the example run: the engine’s numbers, aligned samples, the diff editor', async () => {
     const runPath = join(sweep, FAST_RUN);
     const index = (JSON.parse(cli('examples', runPath, '--json', '--sort', 'premem', '--limit', '1').trim()) as { index: number }).index;
-    await selectRun(FAST_RUN);
+    await selectRun(page, FAST_RUN);
     const { frame } = await openExample(index);
     await checkExampleNumbers(frame, runPath, index);
     // The reference is split into its reasoning steps, without the final-answer line.
@@ -264,7 +256,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   });
 
   test('example panel on tinygsm: early samples reason in their own words, late ones copy the reference', { skip: tinySkip }, async () => {
-    await selectRun(TINY_RUN);
+    await selectRun(page, TINY_RUN);
     const { frame, ms: openMs, t0: opened } = await openExample(TINY_EXAMPLE);
     const breakdown = await firstOpenBreakdown(frame, opened);
     await checkExampleNumbers(frame, TINYGSM.endsWith(TINY_RUN) ? TINYGSM : join(TINYGSM, TINY_RUN), TINY_EXAMPLE);
@@ -289,7 +281,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   });
 
   test('untrusted text: hostile questions and samples are shown literally and nothing runs', async () => {
-    await selectRun(HOSTILE_RUN);
+    await selectRun(page, HOSTILE_RUN);
     // An index the run does not analyse: the box says so, with the run's range, and stays open.
     await runCommand(page, 'Premem: Open Example Panel');
     const box = page.locator('.quick-input-widget input');
@@ -346,7 +338,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   });
 
   test('dashboard on the real GSM8K sweep: the paper’s figure, a live threshold, point selection, export', { skip: kangSkip }, async () => {
-    await selectRun(KANG_RUN);
+    await selectRun(page, KANG_RUN);
     const expected = JSON.parse(cli('report', KANG_SWEEP, '--json')) as ReportJson;
     const t0 = Date.now();
     await runCommand(page, 'Premem: Show Dashboard');
@@ -468,7 +460,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   });
 
   test('Does it hold? on the GSM8K sweep: the CLI’s sensitivity, baselines and early rows; a click on the curve tries that threshold', { skip: kangSkip }, async () => {
-    await selectRun(KANG_RUN);
+    await selectRun(page, KANG_RUN);
     interface Quality {
       r2: number | null;
       loo_rmse: number | null;
@@ -550,7 +542,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   });
 
   test('from the dashboard to an example: 50 samples without texts, flag with a note, next in order', { skip: kangSkip }, async () => {
-    await selectRun(KANG_RUN);
+    await selectRun(page, KANG_RUN);
     await runCommand(page, 'Premem: Show Dashboard');
     const dash = await webviewFrame(page, 'Premem Dashboard');
     const runPath = join(KANG_SWEEP, KANG_RUN);
@@ -606,7 +598,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   test('text criterion: the dashboard says which criterion is in use and how often it agrees with perplexity', async () => {
     const expected = /agree on ([\d.]+)%/.exec(cli('report', join(sweep, FAST_RUN), '--memorization', 'text'))![1];
     writeWorkspaceSettings({ 'premem.memorization.criterion': 'text' });
-    await selectRun(FAST_RUN);
+    await selectRun(page, FAST_RUN);
     await runCommand(page, 'Premem: Show Dashboard');
     const dash = await webviewFrame(page, 'Premem Dashboard');
     await waitFor('the text criterion', async () => (await text(dash, '#criterion')).startsWith('Memorization by text'));
@@ -676,7 +668,7 @@ describe('Premem Lens panels in a real VS Code', { skip: missing }, () => {
   test('in the light theme, the tinygsm example panel shows the CLI’s figures at the chosen checkpoint', { skip: tinySkip }, async () => {
     writeWorkspaceSettings({ 'workbench.colorTheme': 'Default Light Modern' });
     await waitFor('the light theme', async () => (await page.locator('.monaco-workbench.vs').count()) > 0);
-    await selectRun(TINY_RUN);
+    await selectRun(page, TINY_RUN);
     const { frame } = await openExample(TINY_EXAMPLE);
     await waitFor('the light theme inside the panel', async () => (await frame.evaluate<string>('document.body.className')).split(' ').includes('vscode-light'));
     await checkExampleNumbers(frame, TINYGSM.endsWith(TINY_RUN) ? TINYGSM : join(TINYGSM, TINY_RUN), TINY_EXAMPLE);

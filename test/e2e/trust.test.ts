@@ -28,6 +28,7 @@ import {
   waitFor,
   webviewFrame,
   type Host,
+  selectRun,
 } from './harness';
 
 // Every test here reads the authors' sweep: each skips, saying why, without ../shared (CI requires it).
@@ -49,13 +50,6 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
   let page: Page;
   const cli = (...args: string[]) => premem(db, ...args);
   const runs = () => viewPane(page, 'Runs');
-
-  async function selectRun(name: string): Promise<void> {
-    await runCommand(page, 'Premem: Select Run…');
-    await page.locator('.quick-input-widget input').fill(name);
-    await pick(page, name);
-    await waitFor(`${name} selected`, async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(name));
-  }
 
   before(async () => {
     if (kangSkip) return;
@@ -87,7 +81,7 @@ describe('Premem Lens: numbers to act on, in a real VS Code', { skip: missing },
   });
 
   test('Attach Dataset File… gives the authors’ runs their questions everywhere', { skip: kangSkip }, async () => {
-    await selectRun(KANG_RUN);
+    await selectRun(page, KANG_RUN);
     await runCommand(page, 'Notifications: Clear All Notifications');
     await runCommand(page, 'Premem: Attach Dataset File…');
     await pick(page, 'All 13 runs of gsm8k');

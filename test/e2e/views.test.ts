@@ -13,7 +13,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { writeExampleSweep } from '../../src/example/exampleSweep';
 import { KANG_SWEEP, skipUnless } from '../helpers/paths';
-import { CODE_SERVER, fileDialog, pick, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host } from './harness';
+import { CODE_SERVER, fileDialog, premem, runCommand, shot, showPremem, startWorkbench, viewPane, VSIX, waitFor, webviewFrame, type Host, selectRun } from './harness';
 
 const FAST_RUN = 'example_3epochs_lr2e-04';
 const KANG_RUN = 'gsm8k_orig_3epochs_full_lr2e-05_bs128';
@@ -62,13 +62,6 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
       .map((l) => JSON.parse(l) as MapLine);
   const flagsOf = (run: string) => (JSON.parse(cli('flags', '--json')) as { run: string; index: number; note: string }[]).filter((f) => f.run === run);
 
-  async function selectRun(name: string): Promise<void> {
-    await runCommand(page, 'Premem: Select Run…');
-    await page.locator('.quick-input-widget input').fill(name);
-    await pick(page, name);
-    await waitFor(`${name} selected`, async () => (await viewPane(page, 'Examples').locator('.pane-header').innerText()).includes(name));
-  }
-
   async function examplePanelShows(index: number, runName: string): Promise<Frame> {
     return waitFor(`the example panel on #${index} of ${runName}`, async () => {
       const f = await webviewFrame(page, 'Premem Example');
@@ -104,7 +97,7 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
   test('data map: the CLI’s regions; a brushed rectangle flags exactly its examples; a region from the keyboard; Enter opens an example', async () => {
     const run = join(sweep, FAST_RUN);
     const lines = mapLines(run);
-    await selectRun(FAST_RUN);
+    await selectRun(page, FAST_RUN);
     await runCommand(page, 'Premem: Show Data Map');
     const map = await webviewFrame(page, 'Premem Data Map');
     await map.locator('#map-canvas').waitFor();
@@ -256,7 +249,7 @@ describe('the data map and the sweep table in a real VS Code', { skip: missing }
     cli('index', KANG_SWEEP);
     writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'premem.databasePath': db, 'premem.runs': [KANG_SWEEP] }));
     await waitFor('the authors’ runs in the Runs view', async () => (await viewPane(page, 'Runs').innerText()).includes('gsm8k'), 120_000);
-    await selectRun(KANG_RUN);
+    await selectRun(page, KANG_RUN);
     // The map alone in the editor area, as the README shows it.
     await runCommand(page, 'View: Close All Editors');
     await runCommand(page, 'Premem: Show Data Map');
