@@ -83,6 +83,8 @@ async function main(): Promise<void> {
   let brush = NaN;
   let tablePaint = NaN;
   let sortPanel = NaN;
+  let scrollSteps: number[] = [];
+  let scrollIdle: number[] = [];
   try {
     const mapPage = await openPanelPage(browser, 'dataMap', {
       ...map,
@@ -113,6 +115,39 @@ async function main(): Promise<void> {
       sorts.push(await awaitTiming(tablePage, 'sortMs'));
     }
     sortPanel = median(sorts);
+    // Scrolling: a page at a time, 30 times, each to the frame after its rows are drawn (the
+    // scroll handler draws the rows in view at the next animation frame). A frame is 16.7 ms.
+    scrollSteps = await tablePage
+      .evaluate(async () => {
+        const doc = (
+          globalThis as unknown as {
+            document: { getElementById(id: string): { scrollTop: number; clientHeight: number; querySelector(s: string): { getAttribute(a: string): string | null } | null } };
+          }
+        ).document;
+        const frame = () => new Promise<void>((r) => (globalThis as unknown as { requestAnimationFrame(f: () => void): void }).requestAnimationFrame(() => r()));
+        const scroller = doc.getElementById('table-scroller');
+        const out: number[] = [];
+        const idle: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          // The baseline: the same two frames with nothing to draw.
+          const t = performance.now();
+          await frame();
+          await frame();
+          idle.push(performance.now() - t);
+          const before = scroller.querySelector('tbody tr[aria-rowindex]')?.getAttribute('aria-rowindex');
+          const t0 = performance.now();
+          scroller.scrollTop += scroller.clientHeight;
+          await frame();
+          await frame();
+          const after = scroller.querySelector('tbody tr[aria-rowindex]')?.getAttribute('aria-rowindex');
+          out.push(after !== before ? performance.now() - t0 : Number.NaN);
+        }
+        return { out, idle };
+      })
+      .then(({ out, idle }) => {
+        scrollIdle = idle;
+        return out;
+      });
     await tablePage.screenshot({ path: join(REPO, 'test-results', 'screenshots', 'bench-sweep-table-150k.png') });
   } finally {
     await browser.close();
@@ -132,6 +167,10 @@ async function main(): Promise<void> {
     row('panel: first paint, from the answer to the painted frame', tablePaint),
     row('panel: sort by a run’s pre-memorization accuracy, to the drawn rows (median of 5)', sortPanel),
     row('the same sort in Node (rows.ts, median of 5)', sortNode),
+    row('panel: scroll a page, to the frame after its rows are drawn (median of 30)', median(scrollSteps.filter((x) => !Number.isNaN(x)))),
+    row('panel: the same, slowest of 30', Math.max(...scrollSteps.filter((x) => !Number.isNaN(x)))),
+    row('baseline: two animation frames with nothing to draw (median of 30)', median(scrollIdle)),
+    `  ${scrollSteps.filter((x) => Number.isNaN(x)).length} of 30 scrolls drew no new rows (0 expected)`,
   );
   console.log(lines.join('\n'));
 }
